@@ -1,0 +1,174 @@
+import { AbortedError, TimeoutError } from './errors'
+import { schedule, type TimerHandle } from './timer'
+
+/**
+ * The error a wait rejects with when `signal` aborts: the signal's reason when it is an Error,
+ * otherwise an {@link AbortedError} carrying the reason as `cause`.
+ *
+ * @example
+ * if (signal.aborted) throw abortReason(signal)
+ */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  if (reason instanceof Error) return reason
+  return new AbortedError(undefined, { cause: reason })
+}
+
+/**
+ * Throws {@link abortReason} if the signal is already aborted.
+ *
+ * @example
+ * throwIfAborted(options.signal)
+ */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal)
+}
+
+/**
+ * Subscribes `listener` to a signal's abort, returning a function that unsubscribes. When the
+ * signal is already aborted the listener runs on the next microtask.
+ *
+ * @example
+ * const off = onAbort(signal, () => waiter.cancel())
+ * try { await work() } finally { off() }
+ */
+export function onAbort(signal: AbortSignal | undefined, listener: () => void): () => void {
+  if (!signal) return noop
+  if (signal.aborted) {
+    queueMicrotask(listener)
+    return noop
+  }
+  signal.addEventListener('abort', listener, { once: true })
+  return () => signal.removeEventListener('abort', listener)
+}
+
+function noop(): void {}
+
+/**
+ * Races `promise` against `signal`: settles like the promise, or rejects with the abort reason
+ * as soon as the signal aborts. The abort listener is removed on every path. The promise itself
+ * keeps running (pass the signal to the work too if it can stop early).
+ *
+ * @example
+ * const body = await abortable(response.text(), AbortSignal.timeout(1_000))
+ */
+export function abortable<T>(promise: PromiseLike<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return Promise.resolve(promise)
+  if (signal.aborted) {
+    // The caller will not see this promise's outcome; keep it from becoming an unhandled rejection.
+    Promise.resolve(promise).catch(noop)
+    return Promise.reject(abortReason(signal))
+  }
+  return new Promise<T>((resolve, reject) => {
+    const listener = () => reject(abortReason(signal))
+    signal.addEventListener('abort', listener, { once: true })
+    Promise.resolve(promise).then(
+      (value) => {
+        signal.removeEventListener('abort', listener)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', listener)
+        reject(error)
+      },
+    )
+  })
+}
+
+/** Options of {@link deadlineSignal}. */
+export interface DeadlineOptions {
+  /** Milliseconds until the derived signal aborts; `undefined` or `Infinity` for no timeout. */
+  timeout?: number | undefined
+  /** A parent signal; its abort propagates to the derived signal. */
+  signal?: AbortSignal | undefined
+  /** Builds the abort reason when the timeout elapses. @default a {@link TimeoutError} */
+  timeoutError?: (() => Error) | undefined
+}
+
+/** A signal combining a timeout with a parent signal; call `clear()` when the work is done. */
+export interface Deadline {
+  /** Aborts when the timeout elapses or the parent signal aborts, whichever comes first. */
+  readonly signal: AbortSignal
+  /** Removes the parent listener and cancels the timer. Idempotent. Always call it. */
+  clear(): void
+}
+
+/**
+ * Combines a timeout and an optional parent signal into one signal. Unlike
+ * `AbortSignal.any([AbortSignal.timeout(ms), signal])`, `clear()` removes the parent listener and
+ * the timer at once instead of waiting for garbage collection, so 10,000 short waits on one
+ * long-lived signal leave nothing behind.
+ *
+ * @example
+ * const deadline = deadlineSignal({ timeout: 2_000, signal: request.signal })
+ * try { return await fetch(url, { signal: deadline.signal }) } finally { deadline.clear() }
+ */
+export function deadlineSignal(options: DeadlineOptions): Deadline {
+  const { timeout, signal: parent, timeoutError } = options
+  const controller = new AbortController()
+  let timer: TimerHandle | undefined
+  let offParent: () => void = noop
+  const clear = () => {
+    timer?.cancel()
+    timer = undefined
+    offParent()
+    offParent = noop
+  }
+  if (parent?.aborted) {
+    controller.abort(parent.reason)
+    return { signal: controller.signal, clear }
+  }
+  if (parent) {
+    const listener = () => {
+      clear()
+      controller.abort(parent.reason)
+    }
+    parent.addEventListener('abort', listener, { once: true })
+    offParent = () => parent.removeEventListener('abort', listener)
+  }
+  if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
+    timer = schedule(() => {
+      timer = undefined
+      offParent()
+      offParent = noop
+      controller.abort(timeoutError ? timeoutError() : new TimeoutError(timeout))
+    }, timeout)
+  }
+  return { signal: controller.signal, clear }
+}
+
+/**
+ * Awaits `promise` with a timeout and an optional signal, rejecting with a {@link TimeoutError}
+ * (or `timeoutError()`) when time runs out. Timer and listener are removed on every path.
+ *
+ * @example
+ * const row = await withTimeout(db.query(sql), { timeout: 500, signal })
+ */
+export function withTimeout<T>(promise: PromiseLike<T>, options: DeadlineOptions): Promise<T> {
+  if (options.timeout === undefined && !options.signal) return Promise.resolve(promise)
+  const deadline = deadlineSignal(options)
+  return abortable(promise, deadline.signal).finally(deadline.clear)
+}
+
+/**
+ * Resolves after `ms` milliseconds through the current timer provider, or rejects when `signal`
+ * aborts (the timer and the listener are removed either way).
+ *
+ * @example
+ * await sleep(250, { signal })
+ */
+export function sleep(ms: number, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+  const { signal } = options
+  if (signal?.aborted) return Promise.reject(abortReason(signal))
+  return new Promise<void>((resolve, reject) => {
+    let off: () => void = noop
+    const timer = schedule(() => {
+      off()
+      resolve()
+    }, ms)
+    off = onAbort(signal, () => {
+      timer.cancel()
+      reject(abortReason(signal!))
+    })
+  })
+}

@@ -1,0 +1,96 @@
+import diagnostics from 'node:diagnostics_channel'
+import { invalidOption } from './options'
+
+const NAME = /^hotpath:[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/
+
+function checkName(name: string): string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw invalidOption('name', "a channel name like 'hotpath:<package>:<event>'", name)
+  }
+  return name
+}
+
+/**
+ * A typed `node:diagnostics_channel` channel that builds and publishes a message only when
+ * someone subscribes: on the hot path with no subscriber it costs one property read.
+ */
+export interface EventChannel<T> {
+  /** The channel name, `hotpath:<package>:<event>`. */
+  readonly name: string
+  /** True when at least one subscriber listens. */
+  readonly active: boolean
+  /** Publishes `message` if anyone listens. */
+  publish(message: T): void
+  /** Publishes the message built by `build()` if anyone listens; `build` is not called otherwise. */
+  publishLazy(build: () => T): void
+  /** Subscribes; returns a function that unsubscribes. */
+  subscribe(listener: (message: T) => void): () => void
+}
+
+/**
+ * Creates (or returns the process-wide) channel `hotpath:<package>:<event>`.
+ *
+ * @example
+ * const acquired = eventChannel<{ waitMs: number }>('hotpath:concurrency:acquire')
+ * acquired.publishLazy(() => ({ waitMs: performance.now() - started }))
+ */
+export function eventChannel<T>(name: string): EventChannel<T> {
+  const channel = diagnostics.channel(checkName(name))
+  return {
+    name,
+    get active() {
+      return channel.hasSubscribers
+    },
+    publish(message) {
+      if (channel.hasSubscribers) channel.publish(message)
+    },
+    publishLazy(build) {
+      if (channel.hasSubscribers) channel.publish(build())
+    },
+    subscribe(listener) {
+      const handler = listener as (message: unknown, name: string | symbol) => void
+      diagnostics.subscribe(name, handler)
+      return () => {
+        diagnostics.unsubscribe(name, handler)
+      }
+    },
+  }
+}
+
+/**
+ * A `tracingChannel('hotpath:<package>:<op>')` wrapper whose `trace` runs the function directly,
+ * without building a context object, when nobody subscribes.
+ */
+export interface AsyncTracer<C extends object> {
+  /** The tracing channel name. */
+  readonly name: string
+  /** True when any of the tracing channels has a subscriber. */
+  readonly active: boolean
+  /** Runs `fn`, publishing start/end/asyncStart/asyncEnd/error with `context()` if anyone listens. */
+  trace<R>(fn: () => Promise<R>, context: () => C): Promise<R>
+  /** The underlying `TracingChannel`, for subscribing. */
+  readonly channel: diagnostics.TracingChannel<C, C>
+}
+
+/**
+ * Creates a tracing channel for an async operation.
+ *
+ * @example
+ * const loads = asyncTracer<{ key: string }>('hotpath:cache:load')
+ * const value = await loads.trace(() => loader(key), () => ({ key }))
+ */
+export function asyncTracer<C extends object>(name: string): AsyncTracer<C> {
+  const channel = diagnostics.tracingChannel<C, C>(checkName(name))
+  const isActive = () => (channel as unknown as { hasSubscribers?: boolean }).hasSubscribers !== false
+  return {
+    name,
+    channel,
+    get active() {
+      return isActive()
+    },
+    trace(fn, context) {
+      if (!isActive()) return fn()
+      return channel.tracePromise(fn, context())
+    },
+  }
+}

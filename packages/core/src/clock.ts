@@ -1,0 +1,75 @@
+/**
+ * The source of time for every hotpath package. Read through {@link getClock} at call time,
+ * never captured at import, so tests can swap it (or use fake timers) at any moment.
+ */
+export interface Clock {
+  /** Wall-clock milliseconds since the epoch (for TTLs and timestamps shown to users). */
+  now(): number
+  /** Monotonic milliseconds (for measuring elapsed time; never jumps backwards). */
+  monotonic(): number
+}
+
+/**
+ * Low-level timer functions. The default provider calls `globalThis.setTimeout` at call time,
+ * so Vitest/Jest fake timers apply without any extra step.
+ */
+export interface TimerProvider {
+  /** Schedules `callback` after `delay` ms (delay is always <= 2^31-1). */
+  setTimeout(callback: () => void, delay: number): unknown
+  /** Cancels a handle returned by `setTimeout`. */
+  clearTimeout(handle: unknown): void
+}
+
+const defaultClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => globalThis.performance.now(),
+}
+
+const defaultTimers: TimerProvider = {
+  setTimeout: (callback, delay) => globalThis.setTimeout(callback, delay),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
+let currentClock: Clock = defaultClock
+let currentTimers: TimerProvider = defaultTimers
+
+/**
+ * Returns the clock in use.
+ *
+ * @example
+ * const started = getClock().monotonic()
+ */
+export function getClock(): Clock {
+  return currentClock
+}
+
+/**
+ * Replaces the clock (pass nothing to restore the default).
+ *
+ * @example
+ * setClock({ now: () => 0, monotonic: () => 0 })
+ * setClock() // back to Date.now / performance.now
+ */
+export function setClock(clock?: Clock): void {
+  currentClock = clock ?? defaultClock
+}
+
+/**
+ * Returns the timer provider in use.
+ *
+ * @example
+ * const handle = getTimers().setTimeout(() => {}, 10)
+ */
+export function getTimers(): TimerProvider {
+  return currentTimers
+}
+
+/**
+ * Replaces the timer provider (pass nothing to restore the default).
+ *
+ * @example
+ * setTimers({ setTimeout: myScheduler.add, clearTimeout: myScheduler.remove })
+ */
+export function setTimers(provider?: TimerProvider): void {
+  currentTimers = provider ?? defaultTimers
+}

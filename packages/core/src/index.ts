@@ -1,0 +1,40 @@
+export {
+  abortable,
+  abortReason,
+  type Deadline,
+  type DeadlineOptions,
+  deadlineSignal,
+  onAbort,
+  sleep,
+  throwIfAborted,
+  withTimeout,
+} from './abort'
+export { type AsyncTracer, asyncTracer, type EventChannel, eventChannel } from './channels'
+export { type Clock, getClock, getTimers, setClock, setTimers, type TimerProvider } from './clock'
+export { type Deferred, deferred } from './deferred'
+export { Deque } from './deque'
+export {
+  type Duration,
+  type DurationUnit,
+  formatDuration,
+  parseDuration,
+  parseOptionalDuration,
+} from './duration'
+export { AbortedError, errors, HotpathError, type HotpathErrorOptions, TimeoutError } from './errors'
+export { type HeapItem, IndexedHeap } from './heap'
+export {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptionsObject,
+  checkSignal,
+  checkString,
+  describeValue,
+  invalidOption,
+  type RangeBounds,
+  withDefaults,
+} from './options'
+export { Summary, type SummarySnapshot } from './summary'
+export { MAX_TIMER_DELAY, schedule, type TimerHandle } from './timer'

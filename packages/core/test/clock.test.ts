@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { getClock, getTimers, MAX_TIMER_DELAY, schedule, setClock, setTimers } from '../src/index'
+
+afterEach(() => {
+  vi.useRealTimers()
+  setClock()
+  setTimers()
+})
+
+describe('clock', () => {
+  it('reads the time at call time, so fake timers apply after import', () => {
+    vi.useFakeTimers({ now: 1_000 })
+    expect(getClock().now()).toBe(1_000)
+    vi.advanceTimersByTime(500)
+    expect(getClock().now()).toBe(1_500)
+  })
+
+  it('can be replaced and restored', () => {
+    setClock({ now: () => 7, monotonic: () => 8 })
+    expect(getClock().now()).toBe(7)
+    expect(getClock().monotonic()).toBe(8)
+    setClock()
+    expect(getClock().now()).toBeGreaterThan(1_600_000_000_000)
+  })
+})
+
+describe('schedule', () => {
+  it('fires after the delay', () => {
+    vi.useFakeTimers()
+    const fired = vi.fn()
+    schedule(fired, 100)
+    vi.advanceTimersByTime(99)
+    expect(fired).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(1)
+    expect(fired).toHaveBeenCalledTimes(1)
+  })
+
+  it('handles delays above 2^31-1 ms instead of firing at once', () => {
+    vi.useFakeTimers()
+    const fired = vi.fn()
+    const sixtyDays = 60 * 86_400_000
+    const timer = schedule(fired, sixtyDays)
+    vi.advanceTimersByTime(MAX_TIMER_DELAY)
+    expect(fired).not.toHaveBeenCalled()
+    expect(timer.active).toBe(true)
+    vi.advanceTimersByTime(sixtyDays - MAX_TIMER_DELAY - 1)
+    expect(fired).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(1)
+    expect(fired).toHaveBeenCalledTimes(1)
+    expect(timer.active).toBe(false)
+  })
+
+  it('cancels, including mid-chain', () => {
+    vi.useFakeTimers()
+    const fired = vi.fn()
+    const timer = schedule(fired, MAX_TIMER_DELAY * 3)
+    vi.advanceTimersByTime(MAX_TIMER_DELAY + 10)
+    timer.cancel()
+    timer.cancel()
+    vi.advanceTimersByTime(MAX_TIMER_DELAY * 3)
+    expect(fired).not.toHaveBeenCalled()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('goes through a replaced timer provider', () => {
+    const calls: number[] = []
+    setTimers({
+      setTimeout: (callback, delay) => {
+        calls.push(delay)
+        callback()
+        return 1
+      },
+      clearTimeout: () => {},
+    })
+    const fired = vi.fn()
+    schedule(fired, 5)
+    expect(calls).toEqual([5])
+    expect(fired).toHaveBeenCalledTimes(1)
+    expect(getTimers()).not.toBeUndefined()
+  })
+
+  it('unref lets the process exit', () => {
+    const timer = schedule(() => {}, 10_000).unref()
+    timer.cancel()
+    expect(timer.active).toBe(false)
+  })
+})

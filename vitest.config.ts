@@ -1,0 +1,30 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { defineConfig } from 'vitest/config'
+
+// Tests and benches run on source: every workspace package's `exports` has this condition
+// pointing at `src/*.ts`.
+const conditions = ['@hotpath/source', 'module', 'node', 'development|production']
+
+const roots = ['packages', 'examples'].flatMap((dir) =>
+  existsSync(dir) ? readdirSync(dir).map((name) => `${dir}/${name}`) : [],
+)
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['@hotpath/source'] } },
+  test: {
+    projects: roots
+      .filter((root) => existsSync(`${root}/test`))
+      .map((root) => ({
+        extends: true,
+        test: {
+          name: root.split('/')[1],
+          root,
+          include: ['test/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      })),
+  },
+})
