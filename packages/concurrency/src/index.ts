@@ -1,1 +1,1 @@
-export {}
+export { type SingleFlight, singleFlight } from './single-flight'
