@@ -1,0 +1,128 @@
+import { HotpathError, type HotpathErrorOptions, TimeoutError } from '@hotpath/core'
+
+/**
+ * A bounded queue is full: the semaphore, lock or queue refused a new waiter (`E_QUEUE_FULL`).
+ * Shed the load (answer 429/503) or raise `maxQueue` if the backlog is expected.
+ *
+ * @example
+ * try { await sem.run(task) } catch (err) {
+ *   if (err instanceof QueueFullError) return reply.code(503).send()
+ * }
+ */
+export class QueueFullError extends HotpathError {
+  /** The bound that was reached. */
+  readonly maxQueue: number
+
+  constructor(maxQueue: number, what = 'queue', options: HotpathErrorOptions = {}) {
+    super(
+      'E_QUEUE_FULL',
+      `The ${what} is full (${maxQueue} waiting); shed the load or raise \`maxQueue\`.`,
+      options,
+    )
+    this.maxQueue = maxQueue
+  }
+}
+
+/**
+ * A wait for permits exceeded its `timeout` (`E_SEMAPHORE_TIMEOUT`).
+ *
+ * @example
+ * await sem.acquire({ timeout: '1s' }).catch((err) => err.code) // 'E_SEMAPHORE_TIMEOUT'
+ */
+export class SemaphoreTimeoutError extends TimeoutError {
+  constructor(timeout: number, what = 'permits', options: HotpathErrorOptions = {}) {
+    super(
+      timeout,
+      `Waited ${timeout} ms for ${what} without getting them; retry later or raise the timeout.`,
+      options,
+    )
+    ;(this as { code: string }).code = 'E_SEMAPHORE_TIMEOUT'
+  }
+}
+
+/**
+ * `clear()` rejected a waiter (`E_SEMAPHORE_CLEARED`).
+ *
+ * @example
+ * sem.clear() // every pending acquire() rejects with SemaphoreClearedError
+ */
+export class SemaphoreClearedError extends HotpathError {
+  constructor(what = 'semaphore', options: HotpathErrorOptions = {}) {
+    super('E_SEMAPHORE_CLEARED', `The ${what} was cleared while this call waited; it never ran.`, options)
+  }
+}
+
+/**
+ * The primitive was closed; create a new one (`E_CLOSED`).
+ *
+ * @example
+ * await queue.close(); await queue.push(1) // rejects with ClosedError
+ */
+export class ClosedError extends HotpathError {
+  constructor(what: string, options: HotpathErrorOptions = {}) {
+    super('E_CLOSED', `The ${what} is closed; create a new one.`, options)
+  }
+}
+
+/**
+ * A rate limit refused the call (`E_RATE_LIMITED`); `retryAfterMs` says when to try again.
+ *
+ * @example
+ * const result = await limiter.consume(ip)
+ * if (!result.allowed) throw new RateLimitedError(result.retryAfterMs)
+ */
+export class RateLimitedError extends HotpathError {
+  /** Milliseconds until the call could be admitted. */
+  readonly retryAfterMs: number
+
+  constructor(retryAfterMs: number, options: HotpathErrorOptions = {}) {
+    super('E_RATE_LIMITED', `Rate limit reached; retry in ${Math.ceil(retryAfterMs)} ms.`, options)
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/**
+ * `mutex.release()` or a lock handle was used by a caller that does not hold the lock
+ * (`E_LOCK_NOT_HELD`).
+ *
+ * @example
+ * const held = await lock.acquire(); held.release(); // a second release is a no-op, not an error
+ */
+export class LockNotHeldError extends HotpathError {
+  constructor(what = 'lock', options: HotpathErrorOptions = {}) {
+    super('E_LOCK_NOT_HELD', `The ${what} is not held by this caller.`, options)
+  }
+}
+
+/**
+ * A Redis command did not answer in time or Redis is unavailable and `fallback: 'deny'` is set
+ * (`E_REDIS_UNAVAILABLE`).
+ *
+ * @example
+ * const sem = redisSemaphore({ client, key: 'jobs', permits: 4 })
+ * await sem.acquire().catch((err) => err.code) // 'E_REDIS_UNAVAILABLE' while Redis is down
+ */
+export class RedisUnavailableError extends HotpathError {
+  constructor(
+    message = 'Redis is unavailable or slower than the configured timeout.',
+    options: HotpathErrorOptions = {},
+  ) {
+    super('E_REDIS_UNAVAILABLE', message, options)
+  }
+}
+
+/**
+ * The concurrency package's error classes by name.
+ *
+ * @example
+ * if (err instanceof errors.QueueFullError) shed()
+ */
+export const errors = {
+  QueueFullError,
+  SemaphoreTimeoutError,
+  SemaphoreClearedError,
+  ClosedError,
+  RateLimitedError,
+  LockNotHeldError,
+  RedisUnavailableError,
+} as const
