@@ -16,8 +16,10 @@ export function uniquePrefix(label = 't'): string {
 
 /** The subset of an ioredis `Redis` used to drop keys. */
 interface ScanClient {
-  scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>
-  unlink(...keys: string[]): Promise<number>
+  // biome-ignore lint/suspicious/noExplicitAny: matches ioredis' overloaded scan/unlink signatures
+  scan(...args: any[]): Promise<[string, string[]]>
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  unlink(...args: any[]): Promise<number>
 }
 
 /** The subset of an ioredis `Cluster` used to reach every master. */

@@ -1,0 +1,162 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Bench } from 'tinybench'
+import { environment } from './lib/environment'
+import { Progress } from './lib/progress'
+import {
+  isMeasure,
+  type MeasureRow,
+  type Scenario,
+  type ScenarioModule,
+  type ThroughputScenario,
+} from './lib/scenario'
+import { formatNs, formatOps, renderTable } from './lib/table'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const filters = args.filter((a) => !a.startsWith('--'))
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
+interface ThroughputRow {
+  task: string
+  opsPerSec: number
+  meanNs: number
+  p99Ns: number
+  samples: number
+  ratio: number
+}
+
+async function load(file: string): Promise<Scenario> {
+  const module = (await import(pathToFileURL(join(here, 'scenarios', file)).href)) as {
+    default: ScenarioModule
+  }
+  const exported = module.default
+  return typeof exported === 'function' ? await exported() : exported
+}
+
+async function runThroughput(scenario: ThroughputScenario, progress: Progress): Promise<ThroughputRow[]> {
+  const perRun = scenario.opsPerRun ?? 1
+  const bench = new Bench({
+    time: quick ? 200 : (scenario.time ?? 1_000),
+    warmupTime: quick ? 50 : (scenario.warmupTime ?? 250),
+    setup: () => gc(),
+  })
+  const names = Object.keys(scenario.tasks)
+  if (!names.includes(scenario.baseline)) {
+    throw new Error(
+      `${scenario.name}: baseline '${scenario.baseline}' is not one of its tasks (${names.join(', ')})`,
+    )
+  }
+  for (const name of names) bench.add(name, scenario.tasks[name]!)
+  bench.addEventListener('start', () => progress.start(`${scenario.name}: ${names[0]}`))
+  let index = 0
+  bench.addEventListener('cycle', () => {
+    index++
+    if (index < names.length) progress.start(`${scenario.name}: ${names[index]}`)
+  })
+  await bench.run()
+  const rows = bench.tasks.map((task) => {
+    const result = task.result
+    if (!result || result.error)
+      throw new Error(`${scenario.name} / ${task.name} failed: ${String(result?.error)}`)
+    return {
+      task: task.name,
+      opsPerSec: result.throughput.mean * perRun,
+      meanNs: (result.latency.mean * 1e6) / perRun,
+      p99Ns: ((result.latency.p99 ?? Number.NaN) * 1e6) / perRun,
+      samples: result.latency.samples.length,
+      ratio: 1,
+    }
+  })
+  const base = rows.find((r) => r.task === scenario.baseline)!
+  for (const row of rows) row.ratio = row.meanNs / base.meanNs
+  return rows
+}
+
+function printThroughput(scenario: ThroughputScenario, rows: ThroughputRow[]): void {
+  const per = (scenario.opsPerRun ?? 1) > 1 ? ' (per op)' : ''
+  console.log(`\n## ${scenario.name} — ${scenario.description}`)
+  console.log(
+    renderTable(
+      ['task', `ops/s${per}`, `mean${per}`, `p99${per}`, 'samples', `cost vs ${scenario.baseline}`],
+      rows.map((r) => [
+        r.task,
+        formatOps(r.opsPerSec),
+        formatNs(r.meanNs),
+        formatNs(r.p99Ns),
+        String(r.samples),
+        `${r.ratio.toFixed(2)}×`,
+      ]),
+    ),
+  )
+}
+
+function printMeasure(name: string, description: string, rows: MeasureRow[]): void {
+  console.log(`\n## ${name} — ${description}`)
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const show = (v: unknown) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : String(v ?? '')
+  console.log(
+    renderTable(
+      columns,
+      rows.map((r) => columns.map((c) => show(r[c]))),
+    ),
+  )
+}
+
+async function main(): Promise<void> {
+  const files = readdirSync(join(here, 'scenarios'))
+    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => filters.length === 0 || filters.some((filter) => f.includes(filter)))
+    .sort()
+  if (files.length === 0) {
+    console.error(`No scenario matches ${filters.join(', ') || '(none)'}; files live in bench/scenarios/.`)
+    process.exit(1)
+  }
+  const env = environment()
+  console.log(`hotpath bench — ${env.date} — Node ${env.node} — ${env.cpu} × ${env.cores} — ${env.platform}`)
+  const progress = new Progress(files.length)
+  const resultsPath = join(here, 'results', 'latest.json')
+  let previous: { scenarios?: Record<string, unknown> } = {}
+  try {
+    previous = JSON.parse(readFileSync(resultsPath, 'utf8'))
+  } catch {}
+  const results: Record<string, unknown> = { ...(previous.scenarios ?? {}) }
+  let failed = 0
+  for (const file of files) {
+    progress.start(file)
+    try {
+      const scenario = await load(file)
+      if (isMeasure(scenario)) {
+        const rows = await scenario.measure()
+        progress.step()
+        printMeasure(scenario.name, scenario.description, rows)
+        results[scenario.name] = { ...env, description: scenario.description, rows }
+      } else {
+        const rows = await runThroughput(scenario, progress)
+        progress.step()
+        printThroughput(scenario, rows)
+        results[scenario.name] = {
+          ...env,
+          description: scenario.description,
+          baseline: scenario.baseline,
+          rows,
+        }
+      }
+      await scenario.teardown?.()
+    } catch (error) {
+      failed++
+      progress.step()
+      console.error(`\n${file} failed:`, error)
+    }
+  }
+  mkdirSync(dirname(resultsPath), { recursive: true })
+  writeFileSync(resultsPath, `${JSON.stringify({ ...env, scenarios: results }, null, 2)}\n`)
+  console.log(`\nResults written to ${resultsPath}`)
+  // Scenarios may leave clients or servers open; the run is over.
+  process.exit(failed > 0 ? 1 : 0)
+}
+
+await main()

@@ -1,0 +1,42 @@
+// Packaging gate: `publint --strict` and `attw --pack` on every public package under packages/.
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const failures = []
+for (const dir of readdirSync('packages').sort()) {
+  const root = join('packages', dir)
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  if (pkg.private) continue
+  for (const [tool, args] of [
+    ['publint', ['--strict']],
+    ['attw', ['--pack', '.', '--format', 'json']],
+  ]) {
+    process.stdout.write(`${pkg.name}: ${tool} ... `)
+    try {
+      const out = execFileSync('pnpm', ['exec', tool, ...args], {
+        cwd: root,
+        stdio: 'pipe',
+        encoding: 'utf8',
+      })
+      if (tool === 'attw') {
+        // attw exits 0 for a package without types; treat that, and any problem, as a failure.
+        const { analysis, problems } = JSON.parse(out)
+        if (!analysis.types || problems.length > 0) {
+          throw Object.assign(new Error('attw'), {
+            stdout: JSON.stringify({ types: analysis.types, problems }, null, 2),
+          })
+        }
+      }
+      console.log('ok')
+    } catch (error) {
+      console.log('FAILED')
+      console.log(`${error.stdout ?? ''}${error.stderr ?? ''}`)
+      failures.push(`${pkg.name} (${tool})`)
+    }
+  }
+}
+if (failures.length > 0) {
+  console.error(`Packaging problems in: ${failures.join(', ')}`)
+  process.exit(1)
+}
