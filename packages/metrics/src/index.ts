@@ -1,1 +1,34 @@
-export {}
+export { Counter, CounterSeries } from './counter'
+export {
+  errors,
+  HistogramDecodeError,
+  LabelError,
+  LowMemoryError,
+  MetricConflictError,
+  MetricsError,
+  OtelMissingError,
+  ProfilerBusyError,
+} from './errors'
+export { Gauge, GaugeSeries } from './gauge'
+export { Histogram, HistogramSeries, type HistogramStats, SNAPSHOT_PERCENTILES, type View } from './histogram'
+export type { LabelValues } from './labels'
+export { type CardinalityWarning, type MetricType, OVERFLOW_LABEL_VALUE } from './metric'
+export {
+  exportedName,
+  PROMETHEUS_CONTENT_TYPE,
+  type PrometheusOptions,
+  prometheusHandler,
+  type ReplyLike,
+  type ResponseLike,
+} from './prometheus'
+export {
+  type AnyMetric,
+  createRegistry,
+  type HistogramOptions,
+  type MetricOptions,
+  type MetricSnapshot,
+  Registry,
+  type RegistryOptions,
+  type RegistrySnapshot,
+  type SeriesSnapshot,
+} from './registry'

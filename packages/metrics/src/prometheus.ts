@@ -1,0 +1,145 @@
+import { type HdrCounts, type HdrLayout, scratchFor } from './hdr'
+import type { View } from './histogram'
+import type { AnyMetric, Registry } from './registry'
+import { unitInfo } from './units'
+
+/** `Content-Type` of the Prometheus text exposition format 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+/** Options of `registry.prometheus()` and {@link prometheusHandler}. */
+export interface PrometheusOptions {
+  /**
+   * Also expose each histogram's quantiles as a `<name>_summary` summary family.
+   * @default true
+   */
+  quantiles?: boolean
+  /**
+   * Quantiles exposed in the summary family (0..1).
+   * @default [0.5, 0.9, 0.95, 0.99, 0.999]
+   */
+  quantileValues?: readonly number[]
+  /**
+   * View the quantiles are computed over (buckets, sums and counts are always cumulative, as
+   * Prometheus expects).
+   * @default 'interval' when the registry has an `interval`, else 'cumulative'
+   */
+  quantileView?: View
+}
+
+const DEFAULT_QUANTILES = Object.freeze([0.5, 0.9, 0.95, 0.99, 0.999])
+
+function num(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return '+Inf'
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf'
+  return String(value)
+}
+
+function escapeHelp(help: string): string {
+  return help.replace(/[\\\n]/g, (c) => (c === '\\' ? '\\\\' : '\\n'))
+}
+
+/** The exported name of a metric: prefix + name + unit suffix (+ `_total` for counters). */
+export function exportedName(metric: AnyMetric, prefix: string): string {
+  let name = prefix ? `${prefix}_${metric.name}` : metric.name
+  const suffix = unitInfo(metric.unit).suffix
+  if (suffix && !name.endsWith(`_${suffix}`)) name += `_${suffix}`
+  if (metric.type === 'counter' && !name.endsWith('_total')) name += '_total'
+  return name
+}
+
+function braces(rendered: string, extra: string): string {
+  if (!rendered) return extra ? `{${extra}}` : ''
+  return extra ? `{${rendered},${extra}}` : `{${rendered}}`
+}
+
+/** Renders the text exposition of every metric of `registry`. */
+export function renderPrometheus(registry: Registry, options: PrometheusOptions): string {
+  const withQuantiles = options.quantiles ?? true
+  const quantiles = options.quantileValues ?? DEFAULT_QUANTILES
+  const percentiles = quantiles.map((q) => q * 100)
+  const quantileLabels = quantiles.map((q) => `quantile="${num(q)}"`)
+  const quantileView = options.quantileView ?? (registry.interval > 0 ? 'interval' : 'cumulative')
+  const scratch = new Map<HdrLayout, HdrCounts>()
+  const values: number[] = []
+  let out = ''
+  for (const metric of registry.metrics()) {
+    const name = exportedName(metric, registry.prefix)
+    const help = metric.help ? `# HELP ${name} ${escapeHelp(metric.help)}\n` : ''
+    if (metric.type !== 'histogram') {
+      out += `${help}# TYPE ${name} ${metric.type}\n`
+      for (const s of metric.series()) out += `${name}${braces(s.rendered, '')} ${num(s.value)}\n`
+      continue
+    }
+    const counts = scratchFor(scratch, metric.layout)
+    const bounds = metric.buckets
+    const leLabels = bounds.map((b) => `le="${num(b)}"`)
+    out += `${help}# TYPE ${name} histogram\n`
+    let summary = ''
+    for (const s of metric.series()) {
+      const c = s.read('cumulative', counts)
+      c.cumulativeAt(bounds, values)
+      for (let i = 0; i < bounds.length; i++) {
+        out += `${name}_bucket${braces(s.rendered, leLabels[i]!)} ${values[i]}\n`
+      }
+      out += `${name}_bucket${braces(s.rendered, 'le="+Inf"')} ${c.count}\n`
+      out += `${name}_sum${braces(s.rendered, '')} ${num(c.sum)}\n`
+      out += `${name}_count${braces(s.rendered, '')} ${c.count}\n`
+      if (withQuantiles) {
+        const q = quantileView === 'cumulative' ? c : s.read('interval', counts)
+        q.percentiles(percentiles, values)
+        for (let i = 0; i < quantiles.length; i++) {
+          summary += `${name}_summary${braces(s.rendered, quantileLabels[i]!)} ${num(values[i]!)}\n`
+        }
+        summary += `${name}_summary_sum${braces(s.rendered, '')} ${num(q.sum)}\n`
+        summary += `${name}_summary_count${braces(s.rendered, '')} ${q.count}\n`
+      }
+    }
+    if (withQuantiles && summary) {
+      const summaryHelp = `# HELP ${name}_summary ${quantileView === 'interval' ? 'Last interval' : 'Cumulative'} quantiles of ${name}.\n`
+      out += `${summaryHelp}# TYPE ${name}_summary summary\n${summary}`
+    }
+  }
+  return out
+}
+
+/** The parts of a Node `ServerResponse` (and Express `res`) the handler uses. */
+export interface ResponseLike {
+  statusCode: number
+  setHeader(name: string, value: string): unknown
+  end(body: string): unknown
+}
+
+/** The parts of a Fastify `reply` the handler uses. */
+export interface ReplyLike {
+  raw: unknown
+  type(contentType: string): unknown
+  send(body: string): unknown
+}
+
+/**
+ * A request handler serving `registry.prometheus()`: works as a node:http listener, an Express
+ * route and a Fastify route handler.
+ *
+ * @example
+ * http.createServer(prometheusHandler(registry))             // node:http
+ * app.get('/metrics', prometheusHandler(registry))           // Express
+ * fastify.get('/metrics', prometheusHandler(registry))       // Fastify
+ */
+export function prometheusHandler(
+  registry: Registry,
+  options: PrometheusOptions = {},
+): (req: unknown, res: ResponseLike | ReplyLike) => unknown {
+  return function metricsHandler(_req, res) {
+    const body = registry.prometheus(options)
+    if ('raw' in res && typeof (res as ReplyLike).send === 'function') {
+      const reply = res as ReplyLike
+      reply.type(PROMETHEUS_CONTENT_TYPE)
+      return reply.send(body)
+    }
+    const response = res as ResponseLike
+    response.statusCode = 200
+    response.setHeader('content-type', PROMETHEUS_CONTENT_TYPE)
+    response.end(body)
+    return undefined
+  }
+}
