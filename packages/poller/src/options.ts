@@ -1,0 +1,241 @@
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOptionsObject,
+  checkSignal,
+  checkString,
+  type Duration,
+  invalidOption,
+  parseDuration,
+} from '@hotpath/core'
+import { type PollLimiter, resolveLimiter } from './limiter'
+import { PhaseSchedule } from './phases'
+
+/** What a check receives. */
+export interface PollContext {
+  /**
+   * Aborts when the poll ends early: its `signal` aborted (reason: the signal's reason), its
+   * `deadline` passed (reason: a `PollTimeoutError`), or the `watch()` loop was left.
+   */
+  readonly signal: AbortSignal
+  /** This check's number, from 1. */
+  readonly attempt: number
+  /** The state the previous successful check returned. */
+  readonly previous: unknown
+  /** Milliseconds since polling started. */
+  readonly elapsed: number
+  /**
+   * Asks for the next check no sooner than `delay` from now (a `Retry-After` hint), capped at
+   * `maxInterval`. Applies to the delay after this check, whether it returns or throws.
+   */
+  retryAfter(delay: Duration): void
+}
+
+/** What interval functions and hooks receive after a check. */
+export interface PollInfo<T> {
+  /** The state the check returned. */
+  state: T
+  /** `progress(state)` (the state itself without a `progress` option). */
+  progress: unknown
+  /** The check's number, from 1. */
+  attempt: number
+  /** Consecutive checks whose progress did not change (0 when this one moved). */
+  stalled: number
+  /** Milliseconds since polling started. */
+  elapsed: number
+}
+
+/** The `interval` option: milliseconds, a duration string, a {@link phases} schedule or a function. */
+export type PollInterval<T> = Duration | PhaseSchedule | ((info: PollInfo<T>) => Duration)
+
+/** Stall handling: stretch the interval when progress stops changing. */
+export interface StallOptions<T> {
+  /** Consecutive checks without progress before the interval stretches. @default 3 */
+  after?: number
+  /** Factor applied per further stalled check (interval × backoff^(stalled − after + 1)). @default 1.5 */
+  backoff?: number
+  /** Called once per stall, when `after` checks in a row showed no progress. @default undefined */
+  onStall?: (info: PollInfo<T>) => void
+  /** Reject with `PollStalledError` after this many checks without progress. @default Infinity */
+  failAfter?: number
+}
+
+/** Retries of a check that throws (a transient error). */
+export interface RetryOptions {
+  /** Further tries after consecutive failures. @default 3 */
+  retries?: number
+  /** Delay before the first retry. @default '1s' */
+  delay?: Duration
+  /** Growth of the delay per consecutive failure (capped at `maxInterval`). @default 2 */
+  factor?: number
+  /** Decides whether an error is transient; false rejects at once. @default () => true */
+  shouldRetry?: (error: unknown, failures: number) => boolean
+}
+
+/** Options of `poll()` and `watch()`. */
+export interface PollOptions<T> {
+  /** Label for stats and channel messages. @default 'poll' */
+  name?: string
+  /** True when the polled state is final. @default (state) => Boolean(state) */
+  isDone?: (state: T) => boolean
+  /** True when the state says the job failed: rejects with `PollFailedError`. @default undefined */
+  isFailed?: (state: T) => boolean
+  /**
+   * Extracts the progress, compared with `Object.is` to detect stalls and used by `phases`.
+   * @default (state) => state
+   */
+  progress?: (state: T) => unknown
+  /** Delay between checks. @default '1s' */
+  interval?: PollInterval<T>
+  /** Delay before the first check. @default 0 */
+  initialDelay?: Duration
+  /** Lower bound of every delay. @default 0 */
+  minInterval?: Duration
+  /** Upper bound of every delay, stalls and `retryAfter` hints included. @default '2m' */
+  maxInterval?: Duration
+  /** Random spread of each delay, as a fraction (0.1 = ±10%). @default 0 */
+  jitter?: number
+  /** Stretch the interval when progress stalls; `false` disables. @default false */
+  stall?: StallOptions<T> | false
+  /** Total time allowed; aborts the check in flight and rejects with `PollTimeoutError`. @default Infinity */
+  deadline?: Duration
+  /** Aborts polling: rejects with `PollAbortedError`, aborts the check in flight. @default undefined */
+  signal?: AbortSignal
+  /** Retries of a throwing check: a number of retries, options, or `false` for none. @default false */
+  retry?: number | RetryOptions | false
+  /** A shared quota on checks: a `PollLimiter` or the name given to `defineLimiter`. @default undefined */
+  limiter?: PollLimiter | string
+  /** Called before each check. @default undefined */
+  onAttempt?: (info: { attempt: number; elapsed: number }) => void
+  /** Called when the progress changes (including the first observation). @default undefined */
+  onProgress?: (info: PollInfo<T>) => void
+  /** Called once per stall (see `stall.after`). @default undefined */
+  onStall?: (info: PollInfo<T>) => void
+}
+
+/** @internal normalized options */
+export interface ResolvedPollOptions<T> {
+  readonly name: string
+  readonly isDone: (state: T) => boolean
+  readonly isFailed: ((state: T) => boolean) | undefined
+  readonly progress: ((state: T) => unknown) | undefined
+  readonly intervalMs: number
+  readonly phases: PhaseSchedule | undefined
+  readonly intervalFn: ((info: PollInfo<T>) => Duration) | undefined
+  readonly initialDelay: number
+  readonly minInterval: number
+  readonly maxInterval: number
+  readonly jitter: number
+  readonly stallAfter: number
+  readonly stallBackoff: number
+  readonly stallFailAfter: number
+  readonly onStall: ((info: PollInfo<T>) => void) | undefined
+  readonly deadline: number
+  readonly signal: AbortSignal | undefined
+  readonly retries: number
+  readonly retryDelay: number
+  readonly retryFactor: number
+  readonly shouldRetry: ((error: unknown, failures: number) => boolean) | undefined
+  readonly limiter: PollLimiter | undefined
+  readonly onAttempt: ((info: { attempt: number; elapsed: number }) => void) | undefined
+  readonly onProgress: ((info: PollInfo<T>) => void) | undefined
+}
+
+const truthy = (state: unknown): boolean => Boolean(state)
+
+function optionalFunction<F extends (...args: never[]) => unknown>(
+  name: string,
+  value: unknown,
+): F | undefined {
+  return value === undefined ? undefined : checkFunction<F>(name, value)
+}
+
+/** Validates and freezes `poll()`/`watch()` options. */
+export function resolvePollOptions<T>(options: PollOptions<T> | undefined): ResolvedPollOptions<T> {
+  const o = checkOptionsObject('options', options)
+  const interval = o.interval ?? '1s'
+  let intervalMs = 0
+  let schedule: PhaseSchedule | undefined
+  let intervalFn: ((info: PollInfo<T>) => Duration) | undefined
+  if (interval instanceof PhaseSchedule) schedule = interval
+  else if (typeof interval === 'function') intervalFn = interval
+  else intervalMs = parseDuration(interval, 'interval')
+
+  const minInterval = parseDuration(o.minInterval ?? 0, 'minInterval')
+  const maxInterval = parseDuration(o.maxInterval ?? '2m', 'maxInterval')
+  if (maxInterval < minInterval) {
+    throw invalidOption('maxInterval', `a duration >= minInterval (${minInterval} ms)`, o.maxInterval)
+  }
+
+  let stallAfter = Number.POSITIVE_INFINITY
+  let stallBackoff = 1
+  let stallFailAfter = Number.POSITIVE_INFINITY
+  let stallHook: ((info: PollInfo<T>) => void) | undefined
+  if (o.stall !== undefined && o.stall !== false) {
+    const stall = checkOptionsObject('stall', o.stall)
+    stallAfter = checkInteger('stall.after', stall.after ?? 3, { min: 1 })
+    stallBackoff = checkNumber('stall.backoff', stall.backoff ?? 1.5, { min: 1 })
+    stallFailAfter = checkInteger('stall.failAfter', stall.failAfter ?? Number.POSITIVE_INFINITY, {
+      min: 1,
+      allowInfinity: true,
+    })
+    stallHook = optionalFunction<(info: PollInfo<T>) => void>('stall.onStall', stall.onStall)
+  }
+  const onStall = optionalFunction<(info: PollInfo<T>) => void>('onStall', o.onStall)
+
+  let retries = 0
+  let retryDelay = 1_000
+  let retryFactor = 2
+  let shouldRetry: ((error: unknown, failures: number) => boolean) | undefined
+  if (typeof o.retry === 'number') retries = checkInteger('retry', o.retry, { min: 0 })
+  else if (o.retry !== undefined && o.retry !== false) {
+    const retry = checkOptionsObject('retry', o.retry)
+    retries = checkInteger('retry.retries', retry.retries ?? 3, { min: 0, allowInfinity: true })
+    retryDelay = parseDuration(retry.delay ?? '1s', 'retry.delay')
+    retryFactor = checkNumber('retry.factor', retry.factor ?? 2, { min: 1 })
+    shouldRetry = optionalFunction<(error: unknown, failures: number) => boolean>(
+      'retry.shouldRetry',
+      retry.shouldRetry,
+    )
+  }
+
+  return Object.freeze({
+    name: checkString('name', o.name ?? 'poll'),
+    isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
+    isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
+    progress: optionalFunction<(state: T) => unknown>('progress', o.progress),
+    intervalMs,
+    phases: schedule,
+    intervalFn,
+    initialDelay: parseDuration(o.initialDelay ?? 0, 'initialDelay'),
+    minInterval,
+    maxInterval,
+    jitter: checkNumber('jitter', o.jitter ?? 0, { min: 0, max: 1 }),
+    stallAfter,
+    stallBackoff,
+    stallFailAfter,
+    onStall: combine(stallHook, onStall),
+    deadline: parseDuration(o.deadline ?? Number.POSITIVE_INFINITY, 'deadline', { allowInfinity: true }),
+    signal: checkSignal('signal', o.signal),
+    retries,
+    retryDelay,
+    retryFactor,
+    shouldRetry,
+    limiter: resolveLimiter(o.limiter),
+    onAttempt: optionalFunction<(info: { attempt: number; elapsed: number }) => void>(
+      'onAttempt',
+      o.onAttempt,
+    ),
+    onProgress: optionalFunction<(info: PollInfo<T>) => void>('onProgress', o.onProgress),
+  })
+}
+
+function combine<A>(a: ((arg: A) => void) | undefined, b: ((arg: A) => void) | undefined) {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return (arg: A) => {
+    a(arg)
+    b(arg)
+  }
+}

@@ -1,0 +1,377 @@
+import { AbortedError, type Duration, parseDuration } from '@hotpath/core'
+import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
+import {
+  PollAbortedError,
+  PollCheckError,
+  PollFailedError,
+  PollStalledError,
+  PollTimeoutError,
+} from './errors'
+import type { LimiterWaiter } from './limiter'
+import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
+import { getScheduler, ScheduledEntry, type Timed } from './scheduler'
+import { counters } from './stats'
+
+/** One update of a poll: the state a check returned, with its progress. */
+export interface PollUpdate<T> {
+  /** The state the check returned. */
+  state: T
+  /** `progress(state)` (the state itself without a `progress` option). */
+  progress: unknown
+  /** The check's number, from 1. */
+  attempt: number
+  /** Consecutive checks without progress. */
+  stalled: number
+  /** Milliseconds since polling started. */
+  elapsed: number
+  /** True on the final update (`isDone` accepted the state). */
+  done: boolean
+}
+
+/** Receives what a {@link PollRun} produces. */
+export interface PollSink<T> {
+  /** A non-final state; return false to pause until `resume()`. */
+  update?(update: PollUpdate<T>): boolean
+  /** The end: an error, or the final update. */
+  settle(error: Error | undefined, final: PollUpdate<T> | undefined): void
+}
+
+const WAITING = 0
+const QUEUED = 1
+const CHECKING = 2
+const PAUSED = 3
+const FINISHED = 4
+/** Between a check's end (or its start) and the next step: nothing to cancel. */
+const HANDLING = 5
+
+type Check<T> = (context: PollContext) => T | PromiseLike<T>
+
+class CheckContext<T> implements PollContext {
+  readonly #run: PollRun<T>
+  constructor(run: PollRun<T>) {
+    this.#run = run
+  }
+  get signal(): AbortSignal {
+    return this.#run.checkSignal()
+  }
+  get attempt(): number {
+    return this.#run.attempt
+  }
+  get previous(): unknown {
+    return this.#run.state
+  }
+  get elapsed(): number {
+    return getScheduler().now() - this.#run.startedAt
+  }
+  retryAfter(delay: Duration): void {
+    this.#run.hint = parseDuration(delay, 'retryAfter')
+  }
+}
+
+/**
+ * The state machine behind `poll()` and `watch()`. It holds no timer of its own: its next check
+ * and its deadline are entries of the shared scheduler, and a check's outcome is handled by two
+ * callbacks bound once, so a round costs no closure and no promise beyond the check's own.
+ */
+export class PollRun<T> implements Timed, LimiterWaiter {
+  readonly #check: Check<T>
+  readonly #o: ResolvedPollOptions<T>
+  readonly #sink: PollSink<T>
+  readonly #entry: ScheduledEntry
+  #deadlineEntry: ScheduledEntry | undefined
+  #controller: AbortController | undefined
+  #ctx: CheckContext<T> | undefined
+  #phase = WAITING
+  #abandoned = false
+  #failures = 0
+  #stalled = 0
+  #progress: unknown
+  #hasState = false
+  #nextAt = 0
+  attempt = 0
+  state: T | undefined
+  hint = 0
+  startedAt = 0
+  limiterPrev: LimiterWaiter | undefined
+  limiterNext: LimiterWaiter | undefined
+
+  readonly #onValue = (value: T) => this.#checked(value)
+  readonly #onError = (error: unknown) => this.#checkFailed(error)
+  readonly #onAbort = () => {
+    const signal = this.#o.signal!
+    this.#finish('aborted', new PollAbortedError(signal.reason, this.state), signal.reason)
+  }
+
+  constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T>) {
+    this.#check = check
+    this.#o = options
+    this.#sink = sink
+    this.#entry = new ScheduledEntry(this)
+  }
+
+  /** Starts polling: the first check runs after `initialDelay` (0: at the next scheduler tick). */
+  start(): void {
+    const o = this.#o
+    const scheduler = getScheduler()
+    counters.started++
+    counters.active++
+    this.startedAt = scheduler.now()
+    if (o.signal?.aborted) {
+      this.#finish('aborted', new PollAbortedError(o.signal.reason, undefined), o.signal.reason)
+      return
+    }
+    o.signal?.addEventListener('abort', this.#onAbort, { once: true })
+    if (o.deadline !== Number.POSITIVE_INFINITY) {
+      this.#deadlineEntry = new ScheduledEntry({ fire: () => this.#onDeadline() })
+      scheduler.add(this.#deadlineEntry, o.deadline)
+    }
+    scheduler.add(this.#entry, o.initialDelay)
+  }
+
+  /** Ends polling without a result (the `watch()` loop was left). No check starts after this. */
+  stop(): void {
+    const reason = new AbortedError('The watch loop was left.')
+    this.#finish('stopped', new PollAbortedError(reason, this.state, reason.message), reason)
+  }
+
+  /** Resumes after the sink paused on an update. */
+  resume(): void {
+    if (this.#phase !== PAUSED) return
+    this.#phase = WAITING
+    const scheduler = getScheduler()
+    scheduler.add(this.#entry, this.#nextAt - scheduler.now())
+  }
+
+  /** The signal handed to checks, created on first use. */
+  checkSignal(): AbortSignal {
+    this.#controller ??= new AbortController()
+    return this.#controller.signal
+  }
+
+  /** Scheduler callback: the next check is due. */
+  fire(): void {
+    if (this.#phase !== WAITING) return
+    const limiter = this.#o.limiter
+    if (limiter !== undefined) {
+      this.#phase = QUEUED
+      if (!limiter.acquire(this)) return
+    }
+    this.#startCheck()
+  }
+
+  /** Limiter callback: a slot is ours. */
+  grant(): void {
+    if (this.#phase === QUEUED) this.#startCheck()
+    else this.#o.limiter?.release()
+  }
+
+  #startCheck(): void {
+    const o = this.#o
+    this.#phase = HANDLING
+    const attempt = ++this.attempt
+    this.hint = 0
+    if (o.onAttempt !== undefined || checkChannel.active) {
+      const elapsed = getScheduler().now() - this.startedAt
+      checkChannel.publish({ name: o.name, attempt, elapsed })
+      if (o.onAttempt !== undefined) this.#callHook(o.onAttempt, { attempt, elapsed })
+      if (this.#phase === FINISHED) {
+        o.limiter?.release()
+        return
+      }
+    }
+    this.#phase = CHECKING
+    counters.checking++
+    counters.checks++
+    let result: T | PromiseLike<T>
+    try {
+      this.#ctx ??= new CheckContext(this)
+      result = this.#check(this.#ctx)
+    } catch (error) {
+      this.#checkFailed(error)
+      return
+    }
+    if (result !== null && typeof (result as PromiseLike<T> | undefined)?.then === 'function') {
+      ;(result as PromiseLike<T>).then(this.#onValue, this.#onError)
+    } else this.#checked(result as T)
+  }
+
+  /** Runs a user hook; a throwing hook ends the poll with its error. */
+  #callHook<A>(hook: (arg: A) => void, arg: A): void {
+    try {
+      hook(arg)
+    } catch (error) {
+      this.#finish('error', toError(error))
+    }
+  }
+
+  #endCheck(): boolean {
+    if (this.#phase !== FINISHED) {
+      this.#phase = HANDLING
+      counters.checking--
+      this.#o.limiter?.release()
+      return true
+    }
+    if (this.#abandoned) {
+      this.#abandoned = false
+      this.#o.limiter?.release()
+    }
+    return false
+  }
+
+  #checked(state: T): void {
+    if (!this.#endCheck()) return
+    const o = this.#o
+    this.#failures = 0
+    let info: PollInfo<T> | undefined
+    try {
+      const hadState = this.#hasState
+      this.state = state
+      this.#hasState = true
+      if (o.isFailed?.(state)) {
+        this.#finish('failed', new PollFailedError(state, this.attempt))
+        return
+      }
+      const done = o.isDone(state)
+      const progress = o.progress === undefined ? state : o.progress(state)
+      const previous = this.#progress
+      if (!hadState || !Object.is(progress, previous)) {
+        this.#stalled = 0
+        this.#progress = progress
+        if (o.onProgress !== undefined) {
+          info = this.#info(state)
+          o.onProgress(info)
+        }
+        progressChannel.publishLazy(() => ({ name: o.name, attempt: this.attempt, progress, previous }))
+      } else this.#stalled++
+      if (done) {
+        this.#finish('done', undefined, undefined, { ...(info ?? this.#info(state)), done: true })
+        return
+      }
+      const stalled = this.#stalled
+      if (stalled >= o.stallFailAfter) {
+        this.#finish('stalled', new PollStalledError(stalled, progress, state))
+        return
+      }
+      if (stalled === o.stallAfter) {
+        if (o.onStall !== undefined) {
+          info ??= this.#info(state)
+          o.onStall(info)
+        }
+        stallChannel.publishLazy(() => ({ name: o.name, attempt: this.attempt, stalled, progress }))
+      }
+      this.#nextAt = getScheduler().now() + this.#delay(state, info)
+      const sink = this.#sink
+      if (sink.update !== undefined && !sink.update({ ...(info ?? this.#info(state)), done: false })) {
+        if (this.#phase === HANDLING) this.#phase = PAUSED
+        return
+      }
+    } catch (error) {
+      this.#finish('error', toError(error))
+      return
+    }
+    if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
+    this.#phase = WAITING
+    getScheduler().add(this.#entry, this.#nextAt - getScheduler().now())
+  }
+
+  #checkFailed(error: unknown): void {
+    if (!this.#endCheck()) return
+    const o = this.#o
+    counters.checkErrors++
+    const failures = ++this.#failures
+    let retry = failures <= o.retries
+    if (retry && o.shouldRetry !== undefined) {
+      try {
+        retry = o.shouldRetry(error, failures)
+      } catch (hookError) {
+        this.#finish('error', toError(hookError))
+        return
+      }
+    }
+    if (!retry) {
+      this.#finish('error', new PollCheckError(error, failures, this.state))
+      return
+    }
+    const delay = this.#bound(o.retryDelay * o.retryFactor ** (failures - 1))
+    this.#phase = WAITING
+    getScheduler().add(this.#entry, delay)
+  }
+
+  #info(state: T): PollInfo<T> {
+    return {
+      state,
+      progress: this.#progress,
+      attempt: this.attempt,
+      stalled: this.#stalled,
+      elapsed: getScheduler().now() - this.startedAt,
+    }
+  }
+
+  #delay(state: T, info: PollInfo<T> | undefined): number {
+    const o = this.#o
+    let delay: number
+    if (o.phases !== undefined) delay = o.phases.intervalFor(this.#progress)
+    else if (o.intervalFn !== undefined)
+      delay = parseDuration(o.intervalFn(info ?? this.#info(state)), 'interval')
+    else delay = o.intervalMs
+    if (this.#stalled >= o.stallAfter) delay *= o.stallBackoff ** (this.#stalled - o.stallAfter + 1)
+    return this.#bound(delay)
+  }
+
+  /** Clamps to [minInterval, maxInterval], applies jitter, then the `retryAfter` hint. */
+  #bound(delay: number): number {
+    const { minInterval: min, maxInterval: max, jitter } = this.#o
+    if (delay < min) delay = min
+    else if (delay > max) delay = max
+    if (jitter > 0) {
+      delay *= 1 + jitter * (2 * Math.random() - 1)
+      if (delay < min) delay = min
+      else if (delay > max) delay = max
+    }
+    if (this.hint > delay) delay = Math.min(this.hint, max)
+    return delay
+  }
+
+  #onDeadline(): void {
+    const error = new PollTimeoutError(this.#o.deadline, this.attempt, this.state)
+    this.#finish('timeout', error, error)
+  }
+
+  #finish(
+    outcome: PollOutcome,
+    error: Error | undefined,
+    abortReason?: unknown,
+    final?: PollUpdate<T> | undefined,
+  ): void {
+    const phase = this.#phase
+    if (phase === FINISHED) return
+    this.#phase = FINISHED
+    const o = this.#o
+    const scheduler = getScheduler()
+    scheduler.remove(this.#entry)
+    if (this.#deadlineEntry !== undefined) scheduler.remove(this.#deadlineEntry)
+    o.signal?.removeEventListener('abort', this.#onAbort)
+    if (phase === QUEUED) o.limiter?.cancel(this)
+    else if (phase === CHECKING) {
+      counters.checking--
+      this.#abandoned = true
+    }
+    if (abortReason !== undefined && this.#controller !== undefined && !this.#controller.signal.aborted) {
+      this.#controller.abort(abortReason)
+    }
+    counters.active--
+    counters.settled[outcome]++
+    settleChannel.publishLazy(() => ({
+      name: o.name,
+      outcome,
+      attempts: this.attempt,
+      durationMs: scheduler.now() - this.startedAt,
+      error,
+    }))
+    this.#sink.settle(error, final)
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}

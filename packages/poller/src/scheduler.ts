@@ -1,0 +1,243 @@
+import { getClock, IndexedHeap, schedule, type TimerHandle } from '@hotpath/core'
+
+/** Something the scheduler calls back when its entry is due. */
+export interface Timed {
+  fire(): void
+}
+
+/**
+ * One pending callback of the shared scheduler. Owners create one entry per recurring purpose
+ * (a poller's next check, its deadline) and re-add it each time, so scheduling allocates nothing.
+ */
+export class ScheduledEntry {
+  /** Due time on the scheduler clock (whole milliseconds). */
+  at = 0
+  /** The bucket holding the entry while it is scheduled. */
+  bucket: Bucket | undefined = undefined
+  /** Position inside the bucket. */
+  index = -1
+  readonly target: Timed
+  /** Whether this entry keeps the process alive while pending. */
+  readonly ref: boolean
+
+  constructor(target: Timed, ref = true) {
+    this.target = target
+    this.ref = ref
+  }
+
+  /** True while the entry waits to fire. */
+  get scheduled(): boolean {
+    return this.bucket !== undefined
+  }
+}
+
+/** Every entry due in the same millisecond shares one bucket; the heap orders buckets, not entries. */
+interface Bucket {
+  heapIndex: number
+  at: number
+  entries: ScheduledEntry[]
+  /** Set once the bucket left the heap to fire: removals then only unlink, never reorder. */
+  popped: boolean
+}
+
+/** A plain snapshot of the shared scheduler. */
+export interface SchedulerStats {
+  /** Entries waiting to fire. */
+  pending: number
+  /** Distinct due times among them (heap size). */
+  dueTimes: number
+  /** Whether the one underlying timer is armed. */
+  timerArmed: boolean
+  /** Whether that timer keeps the process alive (false when only unref'd jobs wait). */
+  timerReferenced: boolean
+  /** Timer callbacks so far. */
+  wakeups: number
+  /** Entries fired so far. */
+  fired: number
+  /** Most entries fired in one timer callback. */
+  largestBatch: number
+}
+
+/** Node timers have 1 ms resolution: an entry due within 1 ms of a wake-up fires with it. */
+const SLACK_MS = 1
+
+/**
+ * The one timer behind every poller and job. Entries due in the same millisecond share a bucket
+ * (O(1) insert and remove); buckets sit in core's `IndexedHeap`. One timer is armed for the
+ * earliest bucket, so 10,000 pollers due at the same tick cost one timer callback.
+ *
+ * While a wake-up runs, and until the event loop reaches its check phase, `now()` returns the
+ * time read at the start of the wake-up (as libuv caches the loop time for Node's own timers).
+ * Checks that settle within that turn therefore compute the same next due time and stay in
+ * one bucket instead of drifting apart by the time it took to run them.
+ */
+export class Scheduler {
+  readonly #heap = new IndexedHeap<Bucket>((a, b) => a.at < b.at)
+  readonly #buckets = new Map<number, Bucket>()
+  #pending = 0
+  #referenced = 0
+  #timer: TimerHandle | undefined
+  #timerAt = Number.POSITIVE_INFINITY
+  #timerRef = true
+  #tick: number | undefined
+  #untickQueued = false
+  #wakeups = 0
+  #fired = 0
+  #largestBatch = 0
+
+  readonly #onTimer = () => this.#wake()
+  readonly #untick = () => {
+    this.#untickQueued = false
+    this.#tick = undefined
+  }
+
+  /** The scheduler clock: monotonic milliseconds, frozen for the duration of a wake-up's turn. */
+  now(): number {
+    return this.#tick ?? getClock().monotonic()
+  }
+
+  /** Schedules (or reschedules) `entry` to fire after `delay` ms. */
+  add(entry: ScheduledEntry, delay: number): void {
+    if (entry.bucket !== undefined) this.#unlink(entry)
+    // Rounded up to whole milliseconds (the timer resolution); the epsilon keeps 200 × 1.1 at 220.
+    const at = Math.ceil(this.now() + Math.max(delay, 0) - 1e-7)
+    let bucket = this.#buckets.get(at)
+    if (bucket === undefined) {
+      bucket = { heapIndex: -1, at, entries: [], popped: false }
+      this.#buckets.set(at, bucket)
+      this.#heap.push(bucket)
+    }
+    entry.at = at
+    entry.bucket = bucket
+    entry.index = bucket.entries.length
+    bucket.entries.push(entry)
+    this.#pending++
+    if (entry.ref) this.#referenced++
+    this.#arm()
+  }
+
+  /** Removes `entry` if scheduled; returns whether it was. */
+  remove(entry: ScheduledEntry): boolean {
+    if (entry.bucket === undefined) return false
+    this.#unlink(entry)
+    this.#arm()
+    return true
+  }
+
+  /** A plain snapshot. */
+  stats(): SchedulerStats {
+    return {
+      pending: this.#pending,
+      dueTimes: this.#heap.size,
+      timerArmed: this.#timer !== undefined,
+      timerReferenced: this.#timer !== undefined && this.#timerRef,
+      wakeups: this.#wakeups,
+      fired: this.#fired,
+      largestBatch: this.#largestBatch,
+    }
+  }
+
+  #unlink(entry: ScheduledEntry): void {
+    const bucket = entry.bucket!
+    entry.bucket = undefined
+    this.#pending--
+    if (entry.ref) this.#referenced--
+    if (bucket.popped) return
+    const entries = bucket.entries
+    const last = entries.pop()!
+    if (last !== entry) {
+      entries[entry.index] = last
+      last.index = entry.index
+    }
+    entry.index = -1
+    if (entries.length === 0) {
+      this.#heap.remove(bucket)
+      this.#buckets.delete(bucket.at)
+    }
+  }
+
+  #arm(): void {
+    const top = this.#heap.peek()
+    if (top === undefined) {
+      if (this.#timer !== undefined) {
+        this.#timer.cancel()
+        this.#timer = undefined
+        this.#timerAt = Number.POSITIVE_INFINITY
+      }
+      return
+    }
+    if (this.#timer === undefined || top.at < this.#timerAt) {
+      this.#timer?.cancel()
+      this.#timerAt = top.at
+      this.#timer = schedule(this.#onTimer, Math.max(0, top.at - getClock().monotonic()))
+      this.#timerRef = true
+    }
+    const wantRef = this.#referenced > 0
+    if (wantRef !== this.#timerRef) {
+      this.#timerRef = wantRef
+      if (wantRef) this.#timer.ref()
+      else this.#timer.unref()
+    }
+  }
+
+  #wake(): void {
+    this.#timer = undefined
+    this.#timerAt = Number.POSITIVE_INFINITY
+    this.#wakeups++
+    const now = getClock().monotonic()
+    this.#tick = now
+    if (!this.#untickQueued) {
+      this.#untickQueued = true
+      globalThis.setImmediate(this.#untick)
+    }
+    // Collect first, then fire: an entry re-added while firing waits for the next wake-up,
+    // so a zero-delay reschedule can never spin inside one callback.
+    const due: Bucket[] = []
+    for (
+      let top = this.#heap.peek();
+      top !== undefined && top.at <= now + SLACK_MS;
+      top = this.#heap.peek()
+    ) {
+      this.#heap.pop()
+      this.#buckets.delete(top.at)
+      top.popped = true
+      due.push(top)
+    }
+    let batch = 0
+    for (const bucket of due) {
+      const entries = bucket.entries
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!
+        if (entry.bucket !== bucket) continue // removed or rescheduled by an earlier callback
+        entry.bucket = undefined
+        entry.index = -1
+        this.#pending--
+        if (entry.ref) this.#referenced--
+        batch++
+        try {
+          entry.target.fire()
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error
+          })
+        }
+      }
+    }
+    this.#fired += batch
+    if (batch > this.#largestBatch) this.#largestBatch = batch
+    this.#arm()
+  }
+}
+
+let shared: Scheduler | undefined
+
+/**
+ * The process-wide scheduler, created on first use.
+ *
+ * @example
+ * getScheduler().stats().pending
+ */
+export function getScheduler(): Scheduler {
+  shared ??= new Scheduler()
+  return shared
+}

@@ -1,0 +1,369 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  PollCheckError,
+  PollFailedError,
+  PollStalledError,
+  PollTimeoutError,
+  phases,
+  poll,
+  pollerStats,
+} from '../src/index'
+import { now, settleOf, slow, useFakeTime } from './helpers'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.useRealTimers()
+})
+
+describe('poll', () => {
+  it('checks at once, then every interval until isDone, and resolves with the final state', async () => {
+    useFakeTime()
+    const times: number[] = []
+    let n = 0
+    const result = settleOf(
+      poll(
+        () => {
+          times.push(now())
+          return ++n
+        },
+        { isDone: (s) => s === 4, interval: '2s' },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(result.value).toBe(4)
+    expect(times).toEqual([0, 2_000, 4_000, 6_000])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('defaults isDone to a truthy state, like p-wait-for', async () => {
+    useFakeTime()
+    let n = 0
+    const result = settleOf(poll(async () => ++n >= 3 && 'ready', { interval: 100 }))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(result.value).toBe('ready')
+    expect(n).toBe(3)
+  })
+
+  it('follows the seed schedule exactly: 5 s below 30%, 3 s to 70%, 2 s after, stretch after 3 stalls, cap 10 s', async () => {
+    useFakeTime()
+    const script = [0, 10, 25, 40, 55, 55, 55, 55, 55, 55, 55, 75, 90, 100]
+    const times: number[] = []
+    const stalls: number[] = []
+    const result = settleOf(
+      poll(
+        async ({ attempt }) => {
+          times.push(now())
+          return { percent: script[attempt - 1]!, done: attempt === script.length }
+        },
+        {
+          isDone: (s) => s.done,
+          progress: (s) => s.percent,
+          interval: phases([{ until: 30, every: '5s' }, { until: 70, every: '3s' }, { every: '2s' }]),
+          stall: { after: 3, backoff: 1.5, onStall: (info) => stalls.push(info.attempt) },
+          maxInterval: '10s',
+        },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(result.value).toEqual({ percent: 100, done: true })
+    const gaps = times.slice(1).map((t, i) => t - times[i]!)
+    expect(gaps).toEqual([
+      5_000, // 0%
+      5_000, // 10%
+      5_000, // 25%
+      3_000, // 40%
+      3_000, // 55%
+      3_000, // 55%, 1 check without progress
+      3_000, // 2
+      4_500, // 3: stretched ×1.5
+      6_750, // 4: ×1.5²
+      10_000, // 5: ×1.5³ = 10,125 → capped at 10 s
+      10_000, // 6: capped
+      2_000, // 75%: progress again, back to the phase interval
+      2_000, // 90%
+    ])
+    expect(stalls).toEqual([8])
+  })
+
+  it('takes the interval from a function of the state', async () => {
+    useFakeTime()
+    const times: number[] = []
+    const result = settleOf(
+      poll(
+        ({ attempt }) => {
+          times.push(now())
+          return attempt
+        },
+        { isDone: (s) => s === 4, interval: ({ attempt }) => `${attempt}s` as const },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(result.value).toBe(4)
+    expect(times).toEqual([0, 1_000, 3_000, 6_000])
+  })
+
+  it('clamps to minInterval and maxInterval and spreads by jitter within bounds', async () => {
+    useFakeTime()
+    const random = vi.spyOn(Math, 'random')
+    random.mockReturnValue(1) // +10%
+    const times: number[] = []
+    const result = settleOf(
+      poll(
+        ({ attempt }) => {
+          times.push(now())
+          return attempt
+        },
+        {
+          isDone: (s) => s === 4,
+          interval: ({ attempt }) => [50, 1_000, 50_000][attempt - 1]!,
+          minInterval: 200,
+          maxInterval: '20s',
+          jitter: 0.1,
+        },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(result.value).toBe(4)
+    const gaps = times.slice(1).map((t, i) => t - times[i]!)
+    // 50 → 200 (min) → 220 (+10%); 1000 → 1100; 50,000 → 20,000 (max), jitter cannot pass the max
+    expect(gaps).toEqual([220, 1_100, 20_000])
+  })
+
+  it('honours ctx.retryAfter() up to maxInterval', async () => {
+    useFakeTime()
+    const times: number[] = []
+    const result = settleOf(
+      poll(
+        (ctx) => {
+          times.push(now())
+          if (ctx.attempt === 1) ctx.retryAfter('7s')
+          if (ctx.attempt === 2) ctx.retryAfter('1h')
+          if (ctx.attempt === 3) ctx.retryAfter(10) // shorter than the interval: ignored
+          return ctx.attempt === 4
+        },
+        { interval: '1s', maxInterval: '30s' },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(result.value).toBe(true)
+    expect(times).toEqual([0, 7_000, 37_000, 38_000])
+  })
+
+  it('rejects with PollFailedError carrying the last state when isFailed', async () => {
+    useFakeTime()
+    const result = settleOf(
+      poll(({ attempt }) => ({ status: attempt === 2 ? 'error' : 'running', attempt }), {
+        isDone: (s) => s.status === 'done',
+        isFailed: (s) => s.status === 'error',
+        interval: 10,
+      }),
+    )
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(result.error).toBeInstanceOf(PollFailedError)
+    expect((result.error as PollFailedError).code).toBe('E_POLL_FAILED')
+    expect((result.error as PollFailedError).state).toEqual({ status: 'error', attempt: 2 })
+    expect((result.error as PollFailedError).attempts).toBe(2)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('rejects with PollStalledError after stall.failAfter checks without progress', async () => {
+    useFakeTime()
+    const calls = vi.fn(() => ({ percent: 42 }))
+    const result = settleOf(
+      poll(calls, {
+        isDone: () => false,
+        progress: (s) => s.percent,
+        interval: 100,
+        stall: { after: 2, failAfter: 5 },
+      }),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(result.error).toBeInstanceOf(PollStalledError)
+    const error = result.error as PollStalledError
+    expect(error.code).toBe('E_POLL_STALLED')
+    expect(error.stalledChecks).toBe(5)
+    expect(error.progress).toBe(42)
+    expect(calls).toHaveBeenCalledTimes(6)
+  })
+
+  it('retries a throwing check with backoff, then succeeds', async () => {
+    useFakeTime()
+    const times: number[] = []
+    const result = settleOf(
+      poll(
+        ({ attempt }) => {
+          times.push(now())
+          if (attempt <= 3) throw new Error('ECONNRESET')
+          return 'ok'
+        },
+        { interval: '1s', retry: { retries: 3, delay: 100, factor: 2 } },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(result.value).toBe('ok')
+    expect(times).toEqual([0, 100, 300, 700])
+  })
+
+  it('rejects with PollCheckError when retries run out or shouldRetry says no', async () => {
+    useFakeTime()
+    const boom = new Error('500')
+    const exhausted = settleOf(
+      poll(
+        () => {
+          throw boom
+        },
+        { retry: 2 },
+      ),
+    )
+    const fatal = new Error('401')
+    const refused = settleOf(
+      poll(() => Promise.reject(fatal), { retry: { retries: 5, shouldRetry: (e) => e !== fatal } }),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(exhausted.error).toBeInstanceOf(PollCheckError)
+    expect((exhausted.error as PollCheckError).code).toBe('E_POLL_CHECK_FAILED')
+    expect((exhausted.error as PollCheckError).cause).toBe(boom)
+    expect((exhausted.error as PollCheckError).failures).toBe(3)
+    expect((refused.error as PollCheckError).failures).toBe(1)
+    expect((refused.error as PollCheckError).cause).toBe(fatal)
+  })
+
+  it('honours a retryAfter hint given before the check throws', async () => {
+    useFakeTime()
+    const times: number[] = []
+    const result = settleOf(
+      poll(
+        (ctx) => {
+          times.push(now())
+          if (ctx.attempt === 1) {
+            ctx.retryAfter('5s')
+            throw new Error('429')
+          }
+          return true
+        },
+        { retry: { retries: 1, delay: 100 } },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(result.value).toBe(true)
+    expect(times).toEqual([0, 5_000])
+  })
+
+  it('calls onAttempt before each check and onProgress when progress changes', async () => {
+    useFakeTime()
+    const events: string[] = []
+    const script = [0, 0, 50, 100]
+    const result = settleOf(
+      poll(
+        ({ attempt }) => {
+          events.push(`check ${attempt}`)
+          return script[attempt - 1]!
+        },
+        {
+          isDone: (p) => p === 100,
+          interval: 10,
+          onAttempt: ({ attempt }) => events.push(`attempt ${attempt}`),
+          onProgress: ({ progress, attempt }) => events.push(`progress ${String(progress)} @${attempt}`),
+        },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(result.value).toBe(100)
+    expect(events).toEqual([
+      'attempt 1',
+      'check 1',
+      'progress 0 @1',
+      'attempt 2',
+      'check 2',
+      'attempt 3',
+      'check 3',
+      'progress 50 @3',
+      'attempt 4',
+      'check 4',
+      'progress 100 @4',
+    ])
+  })
+
+  it('rejects with the hook error when a hook throws, and stops polling', async () => {
+    useFakeTime()
+    const check = vi.fn(() => false)
+    const bug = new Error('bug in hook')
+    const result = settleOf(
+      poll(check, {
+        interval: 10,
+        onAttempt: ({ attempt }) => {
+          if (attempt === 2) throw bug
+        },
+      }),
+    )
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(result.error).toBe(bug)
+    expect(check).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('rejects with PollTimeoutError exactly at the deadline during a slow check, aborting its signal', async () => {
+    useFakeTime()
+    const signals: AbortSignal[] = []
+    const result = settleOf(
+      poll(
+        ({ signal, attempt }) => {
+          signals.push(signal)
+          return slow(attempt === 1 ? 100 : 60_000, false, signal)
+        },
+        { interval: '1s', deadline: '10s' },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(9_999)
+    expect(result.settled).toBe(false)
+    expect(signals).toHaveLength(2)
+    expect(signals[1]!.aborted).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(result.error).toBeInstanceOf(PollTimeoutError)
+    expect(result.at).toBe(10_000)
+    const error = result.error as PollTimeoutError
+    expect(error.code).toBe('E_POLL_TIMEOUT')
+    expect(error.deadline).toBe(10_000)
+    expect(error.attempts).toBe(2)
+    expect(error.state).toBe(false)
+    expect(signals[1]!.aborted).toBe(true)
+    expect(signals[1]!.reason).toBe(error)
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(signals).toHaveLength(2)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('keeps stats of polls and checks', async () => {
+    useFakeTime()
+    const before = pollerStats()
+    const a = settleOf(poll(({ attempt }) => attempt === 2, { interval: 10 }))
+    expect(pollerStats().active).toBe(before.active + 1)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(a.value).toBe(true)
+    const after = pollerStats()
+    expect(after.active).toBe(before.active)
+    expect(after.checks - before.checks).toBe(2)
+    expect(after.settled.done - before.settled.done).toBe(1)
+    expect(after.scheduler.pending).toBe(0)
+    expect(after.scheduler.timerArmed).toBe(false)
+  })
+
+  it('does not let a non-function check or bad options through', () => {
+    expect(() => poll(42 as never)).toThrow('Expected `check` to be a function, got `42` (number)')
+    expect(() => poll(() => 1, { interval: '5 mins' as never })).toThrow(
+      /Expected `interval` to be a duration/,
+    )
+    expect(() => poll(() => 1, { jitter: 2 })).toThrow(
+      'Expected `jitter` to be a finite number between 0 and 1, got `2` (number)',
+    )
+    expect(() => poll(() => 1, { minInterval: '10s', maxInterval: '1s' })).toThrow(/maxInterval/)
+    expect(() => poll(() => 1, { limiter: 'nope' })).toThrow(/Expected `limiter`/)
+    expect(() =>
+      phases([
+        { until: 50, every: '1s' },
+        { until: 20, every: '1s' },
+      ]),
+    ).toThrow(/phases\[1\]\.until/)
+    expect(() => phases([])).toThrow(/Expected `phases`/)
+  })
+})
