@@ -1,0 +1,525 @@
+import {
+  abortable,
+  checkFunction,
+  checkInteger,
+  checkOptionsObject,
+  checkSignal,
+  checkString,
+  type Duration,
+  getClock,
+  invalidOption,
+  parseDuration,
+} from '@hotpath/core'
+import type { LRUCache } from 'lru-cache'
+import { loadMany, type ManyLoader } from './batch'
+import { type Codec, jsonCodec } from './codec'
+import { CacheCore, type Loader } from './core'
+import type { Entry } from './entry'
+import { createL1, type L1Options } from './l1'
+import { L2Tier } from './l2-tier'
+import { type CachePolicy, DEFAULT_POLICY, type ResolvedPolicy, resolvePolicy } from './options'
+import { buildStats, type CacheStats } from './stats'
+import type { CacheBus, CacheStore } from './store'
+
+/** Circuit breaker settings of the L2 tier. */
+export interface BreakerOptions {
+  /**
+   * Consecutive L2 failures (errors or timeouts) that open the breaker.
+   * @default 5
+   */
+  threshold?: number
+  /**
+   * How long L2 is skipped once the breaker opens; then one probe call decides.
+   * @default '5s'
+   */
+  cooldown?: Duration
+}
+
+/** Options of {@link createCache}. Policy fields are the defaults of every namespace and call. */
+export interface CacheOptions extends CachePolicy {
+  /**
+   * The cache's name: part of every L2 key and bus message, so caches sharing one Redis stay apart.
+   * @default 'cache'
+   */
+  namespace?: string
+  /**
+   * L1 bounds, or `false` for no L1 (every read goes to L2).
+   * @default { maxEntries: 10_000 }
+   */
+  l1?: L1Options | false
+  /**
+   * The L2 store (`redisStore`, `kyselyStore`).
+   * @default none
+   */
+  l2?: CacheStore
+  /**
+   * Cross-instance invalidation (`redisBus`).
+   * @default none
+   */
+  bus?: CacheBus
+  /**
+   * Bound of every L2 call; a call past it counts as a failure and the caller goes on without L2.
+   * @default '200ms'
+   */
+  l2Timeout?: Duration
+  /**
+   * The L2 circuit breaker.
+   * @default { threshold: 5, cooldown: '5s' }
+   */
+  breaker?: BreakerOptions
+  /**
+   * The codec for both tiers.
+   * @default jsonCodec()
+   */
+  codec?: Codec
+  /**
+   * Most tag versions kept in memory.
+   * @default 100_000
+   */
+  maxTags?: number
+}
+
+/** Options of `set`. */
+export interface SetOptions extends Pick<CachePolicy, 'ttl' | 'grace' | 'jitter' | 'l2Write'> {
+  /**
+   * Tags to invalidate the value with (`invalidateTags`).
+   * @default none
+   */
+  tags?: readonly string[]
+}
+
+/** Options of `getOrSet` and `getOrSetMany`. */
+export interface GetOrSetOptions extends CachePolicy {
+  /**
+   * Tags stored with the loaded value.
+   * @default none
+   */
+  tags?: readonly string[]
+  /**
+   * Stops this caller's wait (the load goes on for others).
+   * @default none
+   */
+  signal?: AbortSignal
+}
+
+/** One entry of `setMany` or `warm`. */
+export interface CacheEntryInput<T = unknown> extends SetOptions {
+  /** The key. */
+  key: string
+  /** The value. */
+  value: T
+}
+
+/**
+ * A multi-tier cache (or one namespace of it). Create it with {@link createCache}.
+ *
+ * @example
+ * const cache = createCache({ ttl: '5m' })
+ * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id))
+ */
+export class Cache<T = unknown> {
+  readonly #core: CacheCore
+  readonly #prefix: string
+  readonly #policy: ResolvedPolicy
+  readonly #lru: LRUCache<string, Entry> | undefined
+
+  /** @internal Use {@link createCache}. */
+  constructor(core: CacheCore, prefix: string, policy: ResolvedPolicy) {
+    this.#core = core
+    this.#prefix = prefix
+    this.#policy = policy
+    this.#lru = core.l1?.lru
+  }
+
+  /** The key prefix of this namespace ('' for the root). */
+  get prefix(): string {
+    return this.#prefix
+  }
+
+  /**
+   * Returns the fresh value of `key`, or `undefined`. An L1 hit costs no network call and no
+   * allocation beyond the returned promise.
+   *
+   * @example
+   * const model = await cache.get('model:gpt-4o')
+   */
+  get(key: string): Promise<T | undefined> {
+    const core = this.#core
+    const full = this.#prefix === '' ? key : this.#prefix + key
+    const lru = this.#lru
+    if (lru !== undefined && !core.closed) {
+      const entry = lru.get(full)
+      if (entry !== undefined && core.fresh(entry, getClock().now())) {
+        core.l1!.counters.hits++
+        return Promise.resolve(entry.value as T)
+      }
+    }
+    return this.#getSlow(key, full)
+  }
+
+  async #getSlow(key: string, full: string): Promise<T | undefined> {
+    checkKey(key)
+    return (await this.#core.getSlow(full, this.#policy)) as T | undefined
+  }
+
+  /**
+   * Returns the value of `key`, loading it with `loader` on a miss. One loader runs per key at a
+   * time across all callers; grace, timeouts and eager refresh apply.
+   *
+   * @example
+   * const providers = await cache.getOrSet('providers', () => db.providers.list(), { ttl: '10m' })
+   */
+  getOrSet(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
+    const core = this.#core
+    const full = this.#prefix === '' ? key : this.#prefix + key
+    const lru = this.#lru
+    if (lru !== undefined && !core.closed) {
+      const entry = lru.get(full)
+      if (entry !== undefined) {
+        const now = getClock().now()
+        if (core.fresh(entry, now)) {
+          core.l1!.counters.hits++
+          if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader, options)
+          return Promise.resolve(entry.value as T)
+        }
+      }
+    }
+    return this.#getOrSetSlow(key, full, loader, options)
+  }
+
+  #refresh(
+    key: string,
+    full: string,
+    entry: Entry,
+    loader: Loader<T>,
+    options: GetOrSetOptions | undefined,
+  ): void {
+    const policy = this.#resolve(options)
+    entry.refreshAt = getClock().now() + policy.retry
+    this.#core.startLoad(full, key, loader, policy, this.#tags(options?.tags), entry)
+  }
+
+  async #getOrSetSlow(
+    key: string,
+    full: string,
+    loader: Loader<T>,
+    options: GetOrSetOptions | undefined,
+  ): Promise<T> {
+    checkKey(key)
+    checkFunction('loader', loader)
+    const policy = this.#resolve(options)
+    const signal = checkSignal('signal', options?.signal)
+    const run = this.#core.resolve(full, key, loader, policy, this.#tags(options?.tags))
+    return (await (signal ? abortable(run, signal) : run)) as T
+  }
+
+  /**
+   * Stores a value in L1 and L2 and tells other instances to drop their copy.
+   *
+   * @example
+   * await cache.set('health:openai', { ok: true }, { ttl: '1m', tags: ['provider:openai'] })
+   */
+  async set(key: string, value: T, options?: SetOptions): Promise<void> {
+    await this.setMany([{ key, value, ...options }])
+  }
+
+  /**
+   * Stores several values with one L2 call.
+   *
+   * @example
+   * await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: '1m' }])
+   */
+  async setMany(entries: readonly CacheEntryInput<T>[], silent = false): Promise<void> {
+    const core = this.#core
+    core.assertOpen()
+    if (!Array.isArray(entries)) throw invalidOption('entries', 'an array of { key, value }', entries)
+    const items = []
+    let background = this.#policy.l2Background
+    for (const input of entries) {
+      checkKey(input?.key)
+      const policy = this.#resolve(input)
+      if (policy.l2Background !== this.#policy.l2Background) background = policy.l2Background
+      const full = this.#prefix + input.key
+      const tags = this.#tags(input.tags)
+      const versions = tags === undefined ? undefined : await core.tagVersions(tags)
+      core.invalidateLocal(full)
+      // A tagged value whose tag versions cannot be read is not stored: it could outlive an
+      // invalidation it never heard of.
+      const entry =
+        tags !== undefined && versions === undefined
+          ? undefined
+          : core.makeEntry(input.value, policy.ttl, policy, tags, versions)
+      items.push({ full, entry })
+    }
+    await core.write(items, background, silent)
+  }
+
+  /**
+   * Returns values in key order, `undefined` for a miss; L1 first, then one L2 call for the rest.
+   *
+   * @example
+   * const [a, b] = await cache.getMany(['a', 'b'])
+   */
+  async getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
+    const core = this.#core
+    core.assertOpen()
+    const out: (T | undefined)[] = new Array(keys.length)
+    const missing: number[] = []
+    const now = getClock().now()
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      checkKey(key)
+      const entry = this.#lru?.get(this.#prefix + key)
+      if (entry !== undefined && core.fresh(entry, now)) {
+        core.l1!.counters.hits++
+        out[i] = entry.value as T
+      } else missing.push(i)
+    }
+    if (missing.length === 0) return out
+    if (core.l1) core.l1.counters.misses += missing.length
+    if (!core.l2) {
+      core.counters.misses += missing.length
+      return out
+    }
+    const fulls = missing.map((i) => this.#prefix + keys[i]!)
+    const entries = await core.readManyL2(fulls, this.#policy)
+    const later = getClock().now()
+    for (let j = 0; j < missing.length; j++) {
+      const entry = entries[j]
+      if (entry !== undefined && entry.expiresAt > later) {
+        core.l2.counters.hits++
+        core.putL1(fulls[j]!, entry, undefined)
+        out[missing[j]!] = entry.value as T
+      } else core.counters.misses++
+    }
+    return out
+  }
+
+  /**
+   * Returns values in key order, loading every missing key with ONE loader call that receives only
+   * the missing keys (as an array; return values aligned with it, or a Map by key). Keys already
+   * loading elsewhere are joined, not loaded twice.
+   *
+   * @example
+   * const users = await cache.getOrSetMany(ids, (missing) => db.users.findMany(missing))
+   */
+  async getOrSetMany(
+    keys: readonly string[],
+    loader: ManyLoader<T>,
+    options?: GetOrSetOptions,
+  ): Promise<T[]> {
+    this.#core.assertOpen()
+    checkFunction('loader', loader)
+    for (const key of keys) checkKey(key)
+    const signal = checkSignal('signal', options?.signal)
+    const run = loadMany(
+      this.#core,
+      this.#prefix,
+      keys,
+      loader,
+      this.#resolve(options),
+      this.#tags(options?.tags),
+    )
+    return (await (signal ? abortable(run, signal) : run)) as T[]
+  }
+
+  /**
+   * Deletes a key from both tiers and from other instances' L1. When L2 fails the local removal
+   * still happened and the promise rejects with the L2 error.
+   *
+   * @example
+   * await cache.delete('user:1')
+   */
+  async delete(key: string): Promise<void> {
+    await this.deleteMany([key])
+  }
+
+  /**
+   * Deletes several keys with one L2 call.
+   *
+   * @example
+   * await cache.deleteMany(['user:1', 'user:2'])
+   */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    const core = this.#core
+    core.assertOpen()
+    const fulls = keys.map((key) => this.#prefix + checkKey(key))
+    for (const full of fulls) core.invalidateLocal(full)
+    core.publish({ k: fulls })
+    if (core.l2) {
+      const storeKeys = fulls.map((full) => core.storeKey(full))
+      await core.l2.run('delete', (s) => s.delete(storeKeys))
+    }
+  }
+
+  /**
+   * Invalidates every value stored with any of `tags` (in this namespace), on every instance. An L1
+   * hit checks tags against versions kept in memory, so tags cost no network call on reads.
+   *
+   * @example
+   * await cache.invalidateTags(['provider:openai'])
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    const core = this.#core
+    core.assertOpen()
+    const fulls = this.#tags(tags)
+    if (fulls === undefined) return
+    if (!core.l2) {
+      const pairs: [string, number][] = fulls.map((tag) => [tag, (core.tags.get(tag) ?? 0) + 1])
+      for (const [tag, version] of pairs) core.tags.set(tag, version)
+      core.publish({ t: pairs })
+      return
+    }
+    try {
+      const versions = await core.l2.run('bumpTagVersions', (s) => s.bumpTagVersions(fulls))
+      const pairs: [string, number][] = fulls.map((tag, i) => [tag, versions[i]!])
+      for (const [tag, version] of pairs) core.tags.observe(tag, version)
+      core.publish({ t: pairs })
+    } catch (error) {
+      // Forgetting the versions makes every entry carrying these tags invalid here and elsewhere
+      // until the versions can be read from L2 again.
+      for (const tag of fulls) core.tags.forget(tag)
+      core.publish({ t: fulls.map((tag) => [tag, -1]) })
+      throw error
+    }
+  }
+
+  /**
+   * Removes every value of this namespace (the root clears all namespaces), in both tiers and on
+   * every instance.
+   *
+   * @example
+   * await cache.namespace('models').clear()
+   */
+  async clear(): Promise<void> {
+    const core = this.#core
+    core.assertOpen()
+    core.clearLocal(this.#prefix)
+    core.publish({ c: this.#prefix })
+    if (core.l2) {
+      const prefix = core.storeKey(this.#prefix)
+      await core.l2.run('clear', (s) => s.clear(prefix))
+    }
+  }
+
+  /**
+   * A view whose keys live under `name:` with its own policy (per-kind TTLs); it shares L1, L2,
+   * the bus and the stats with its parent.
+   *
+   * @example
+   * const models = cache.namespace('models', { ttl: '5m' })
+   * const health = cache.namespace('health', { ttl: '1m', grace: '5m' })
+   */
+  namespace<U = T>(name: string, policy?: CachePolicy): Cache<U> {
+    checkString('name', name)
+    return new Cache<U>(this.#core, `${this.#prefix}${name}:`, resolvePolicy(this.#policy, policy, 'policy'))
+  }
+
+  /**
+   * Preloads values (from an array, or a function producing one) without telling other instances;
+   * resolves to the number of values stored.
+   *
+   * @example
+   * await cache.namespace('models').warm(async () => (await db.models.list()).map((m) => ({ key: m.id, value: m })))
+   */
+  async warm(
+    source: readonly CacheEntryInput<T>[] | (() => Promise<readonly CacheEntryInput<T>[]>),
+  ): Promise<number> {
+    const entries = typeof source === 'function' ? await source() : source
+    const CHUNK = 500
+    for (let i = 0; i < entries.length; i += CHUNK) await this.setMany(entries.slice(i, i + CHUNK), true)
+    return entries.length
+  }
+
+  /**
+   * A plain snapshot of the counters (shared by all namespaces of a cache).
+   *
+   * @example
+   * const { hitRate, l1, l2 } = cache.stats()
+   */
+  stats(): CacheStats {
+    return buildStats(this.#core)
+  }
+
+  /**
+   * Closes the cache: pending calls reject with `CacheClosedError`, loaders see `ctx.signal` abort,
+   * the bus unsubscribes. Clients passed in by the user are left open.
+   *
+   * @example
+   * await cache.close()
+   */
+  close(): Promise<void> {
+    return this.#core.close()
+  }
+
+  /** Same as {@link Cache.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #resolve(options: CachePolicy | undefined): ResolvedPolicy {
+    if (options === undefined) return this.#policy
+    return resolvePolicy(this.#policy, options)
+  }
+
+  #tags(tags: readonly string[] | undefined): string[] | undefined {
+    if (tags === undefined) return undefined
+    if (!Array.isArray(tags)) throw invalidOption('tags', 'an array of strings', tags)
+    if (tags.length === 0) return undefined
+    return tags.map((tag) => this.#prefix + checkString('tags[]', tag))
+  }
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string') throw invalidOption('key', 'a string', key)
+  return key
+}
+
+/**
+ * Creates a cache: L1 in memory on lru-cache, optional L2 store and bus.
+ *
+ * @example
+ * import { createCache } from '@hotpath/cache'
+ * import { redisBus, redisStore } from '@hotpath/cache/redis'
+ *
+ * const cache = createCache({
+ *   namespace: 'router',
+ *   l1: { maxEntries: 10_000, maxBytes: '64mb' },
+ *   l2: redisStore({ client }),
+ *   bus: redisBus({ client }),
+ *   ttl: '5m', grace: '1h', timeouts: { soft: '50ms', hard: '2s' },
+ * })
+ */
+export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
+  const raw = checkOptionsObject('options', options)
+  const name = checkString('namespace', raw.namespace ?? 'cache')
+  const codec = raw.codec ?? jsonCodec()
+  if (
+    typeof codec?.encode !== 'function' ||
+    typeof codec.decode !== 'function' ||
+    typeof codec.id !== 'string'
+  ) {
+    throw invalidOption('codec', 'a codec ({ id, encode, decode })', codec)
+  }
+  const l1 = createL1(raw.l1)
+  const breaker = checkOptionsObject('breaker', raw.breaker)
+  let l2: L2Tier | undefined
+  if (raw.l2 !== undefined) {
+    if (typeof raw.l2?.get !== 'function') throw invalidOption('l2', 'a cache store', raw.l2)
+    l2 = new L2Tier(
+      raw.l2,
+      parseDuration(raw.l2Timeout ?? 200, 'l2Timeout'),
+      checkInteger('breaker.threshold', breaker.threshold ?? 5, { min: 1 }),
+      parseDuration(breaker.cooldown ?? 5_000, 'breaker.cooldown'),
+    )
+  }
+  if (l1 === undefined && l2 === undefined) {
+    throw invalidOption('l1', 'an L1 options object when there is no `l2`', false)
+  }
+  if (raw.bus !== undefined && typeof raw.bus?.publish !== 'function')
+    throw invalidOption('bus', 'a cache bus', raw.bus)
+  const maxTags = checkInteger('maxTags', raw.maxTags ?? 100_000, { min: 1 })
+  const policy = resolvePolicy(DEFAULT_POLICY, raw)
+  const core = new CacheCore(name, codec, l1, l2, raw.bus, maxTags)
+  return new Cache<T>(core, '', policy)
+}

@@ -1,0 +1,164 @@
+import { CacheCodecError } from './errors'
+
+/**
+ * Turns values into bytes (or strings) and back. One codec serves both tiers: L1 uses the encoded
+ * length as an entry's size, L2 stores the encoded form.
+ */
+export interface Codec {
+  /**
+   * A short id written into every L2 key (`…:j1:key`). A deploy with a new format uses a new id,
+   * so it never reads entries written in the old one.
+   */
+  readonly id: string
+  /** Encodes a value. */
+  encode(value: unknown): string | Uint8Array
+  /** Decodes what {@link Codec.encode} produced; throws a `CacheCodecError` on bad input. */
+  decode(data: string | Uint8Array): unknown
+}
+
+/** Options of {@link jsonCodec}. */
+export interface JsonCodecOptions {
+  /**
+   * The codec id written into L2 keys.
+   * @default 'j1'
+   */
+  id?: string
+}
+
+// A tagged value is an object whose first key is NUL: {"\u0000":"D","v":…}. JSON.stringify writes
+// NUL as the six characters \u0000, so a payload without them has no tag and skips the revive walk.
+const TAG = '\u0000'
+const TAG_IN_TEXT = '\\u0000'
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  // `this[key]` is the raw value, before Date#toJSON / Buffer#toJSON ran.
+  const raw = this[key]
+  switch (typeof raw) {
+    case 'undefined':
+      return { [TAG]: 'u' }
+    case 'bigint':
+      return { [TAG]: 'I', v: raw.toString() }
+    case 'number':
+      return Number.isFinite(raw) ? raw : { [TAG]: 'N', v: String(raw) }
+    case 'object': {
+      if (raw === null || Array.isArray(raw)) return value
+      if (raw instanceof Date) return { [TAG]: 'D', v: raw.getTime() }
+      if (raw instanceof Uint8Array) {
+        const base64 = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')
+        return { [TAG]: Buffer.isBuffer(raw) ? 'B' : 'U', v: base64 }
+      }
+      if (raw instanceof Map) return { [TAG]: 'M', v: [...raw] }
+      if (raw instanceof Set) return { [TAG]: 'S', v: [...raw] }
+      if (Object.hasOwn(raw, TAG)) return { [TAG]: 'O', v: Object.entries(raw) }
+      return value
+    }
+    default:
+      return value
+  }
+}
+
+function refusePollution(holder: Record<string, unknown>): void {
+  if (Object.hasOwn(holder, '__proto__')) {
+    throw new CacheCodecError('Refused a JSON payload with a `__proto__` key (prototype pollution).')
+  }
+  const ctor = holder.constructor
+  if (
+    Object.hasOwn(holder, 'constructor') &&
+    ctor !== null &&
+    typeof ctor === 'object' &&
+    Object.hasOwn(ctor, 'prototype')
+  ) {
+    throw new CacheCodecError(
+      'Refused a JSON payload with a `constructor.prototype` key (prototype pollution).',
+    )
+  }
+}
+
+function untag(tagged: Record<string, unknown>, check: boolean): unknown {
+  const v = tagged.v
+  switch (tagged[TAG]) {
+    case 'u':
+      return undefined
+    case 'I':
+      return BigInt(v as string)
+    case 'N':
+      return Number(v)
+    case 'D':
+      return new Date(v === null ? Number.NaN : (v as number))
+    case 'B':
+      return Buffer.from(v as string, 'base64')
+    case 'U': {
+      const buffer = Buffer.from(v as string, 'base64')
+      return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength))
+    }
+    case 'M':
+      return new Map((revive(v, check) as [unknown, unknown][]) ?? [])
+    case 'S':
+      return new Set((revive(v, check) as unknown[]) ?? [])
+    case 'O': {
+      const out: Record<string, unknown> = {}
+      for (const [key, value] of v as [string, unknown][]) {
+        if (key === '__proto__') {
+          throw new CacheCodecError('Refused a JSON payload with a `__proto__` key (prototype pollution).')
+        }
+        out[key] = revive(value, check)
+      }
+      if (check) refusePollution(out)
+      return out
+    }
+    default:
+      throw new CacheCodecError(`Unknown tag ${JSON.stringify(tagged[TAG])} in a JSON cache payload.`)
+  }
+}
+
+function revive(value: unknown, check: boolean): unknown {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i], check)
+    return value
+  }
+  const holder = value as Record<string, unknown>
+  if (check) refusePollution(holder)
+  if (typeof holder[TAG] === 'string' && Object.hasOwn(holder, TAG)) return untag(holder, check)
+  for (const key of Object.keys(holder)) {
+    const item = holder[key]
+    if (item !== null && typeof item === 'object') holder[key] = revive(item, check)
+  }
+  return holder
+}
+
+/**
+ * The default codec: JSON extended to round-trip `Date`, `Buffer`, `Uint8Array`, `Map`, `Set`,
+ * `BigInt`, `NaN`/`Infinity` and `undefined` (in objects, arrays and at the top). Decoding refuses
+ * payloads carrying `__proto__` or `constructor.prototype` keys instead of handing them to code
+ * that might merge them into an object.
+ *
+ * @example
+ * const codec = jsonCodec()
+ * codec.decode(codec.encode({ at: new Date(0), ids: new Set([1n]) })) // same shape and types
+ */
+export function jsonCodec(options: JsonCodecOptions = {}): Codec {
+  const id = options.id ?? 'j1'
+  return Object.freeze({
+    id,
+    encode(value: unknown): string {
+      const text = JSON.stringify(value, replacer)
+      // JSON.stringify returns undefined only for a lone function or symbol.
+      return text === undefined ? `{"${TAG_IN_TEXT}":"u"}` : text
+    },
+    decode(data: string | Uint8Array): unknown {
+      let text: string
+      let parsed: unknown
+      try {
+        text = typeof data === 'string' ? data : decoder.decode(data)
+        parsed = JSON.parse(text)
+      } catch (error) {
+        throw new CacheCodecError('Could not parse a JSON cache payload.', { cause: error })
+      }
+      const check = text.includes('__proto__') || text.includes('constructor')
+      if (!check && !text.includes(TAG_IN_TEXT)) return parsed
+      return revive(parsed, check)
+    },
+  })
+}

@@ -1,0 +1,522 @@
+import { setMaxListeners } from 'node:events'
+import { type SingleFlight, singleFlight } from '@hotpath/concurrency'
+import { abortable, asyncTracer, eventChannel, getClock } from '@hotpath/core'
+import type { Codec } from './codec'
+import { Entry, fromEnvelope, toEnvelope } from './entry'
+import { CacheClosedError, CacheCodecError, CacheLoaderTimeoutError } from './errors'
+import type { L1 } from './l1'
+import type { L2Tier } from './l2-tier'
+import { LoaderContext } from './loader-context'
+import type { ResolvedPolicy } from './options'
+import { raceTimeout, TIMED_OUT } from './race'
+import type { BusMessage, CacheBus, StoredValue, StoreWrite } from './store'
+import { TagVersions } from './tag-versions'
+
+const missChannel = eventChannel<{ cache: string; key: string }>('hotpath:cache:miss')
+const staleChannel = eventChannel<{ cache: string; key: string; reason: string }>('hotpath:cache:stale')
+const busChannel = eventChannel<{ cache: string; message: BusMessage; lag: number }>('hotpath:cache:bus')
+const loadTracer = asyncTracer<{ cache: string; key: string }>('hotpath:cache:load')
+
+const noop = () => {}
+
+/** A loader for one key. */
+export type Loader<T> = (ctx: LoaderContext<T>) => T | PromiseLike<T>
+
+/** Marks in-flight reads and loads of a key so an invalidation meanwhile keeps their result out of L1. */
+interface Pending {
+  invalidated: boolean
+  refs: number
+}
+
+/** Cache-wide counters (L1 and L2 counters live in their tiers). */
+export interface CoreCounters {
+  misses: number
+  loads: number
+  loadErrors: number
+  loaderTimeouts: number
+  staleServed: number
+  codecErrors: number
+  busReceived: number
+  busLagLast: number
+  busLagMax: number
+}
+
+/** State shared by a cache and all its namespaces. */
+export class CacheCore {
+  readonly name: string
+  readonly codec: Codec
+  readonly l1: L1 | undefined
+  readonly l2: L2Tier | undefined
+  readonly bus: CacheBus | undefined
+  readonly tags: TagVersions
+  readonly instanceId = `${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}`
+  readonly flights: SingleFlight<string, unknown> = singleFlight()
+  readonly counters: CoreCounters = {
+    misses: 0,
+    loads: 0,
+    loadErrors: 0,
+    loaderTimeouts: 0,
+    staleServed: 0,
+    codecErrors: 0,
+    busReceived: 0,
+    busLagLast: 0,
+    busLagMax: 0,
+  }
+  readonly #loads = new Map<string, Promise<unknown>>()
+  readonly #pending = new Map<string, Pending>()
+  readonly #closer = new AbortController()
+  readonly #storePrefix: string
+  epoch = 0
+  closed = false
+  busStarted: Promise<void> | undefined
+
+  constructor(
+    name: string,
+    codec: Codec,
+    l1: L1 | undefined,
+    l2: L2Tier | undefined,
+    bus: CacheBus | undefined,
+    maxTags: number,
+  ) {
+    this.name = name
+    this.codec = codec
+    this.l1 = l1
+    this.l2 = l2
+    this.bus = bus
+    this.tags = new TagVersions(maxTags)
+    this.#storePrefix = `${name}:${codec.id}:`
+    setMaxListeners(0, this.#closer.signal)
+    if (bus) {
+      this.busStarted = bus
+        .start({ message: (message) => this.#onBus(message), resubscribed: () => this.#onResubscribe() })
+        .catch(noop)
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#closer.signal
+  }
+
+  /** Whether an L1 entry may be served as fresh right now. */
+  fresh(entry: Entry, now: number): boolean {
+    return (
+      entry.expiresAt > now &&
+      entry.epoch === this.epoch &&
+      (entry.tags === undefined || this.tags.valid(entry))
+    )
+  }
+
+  storeKey(full: string): string {
+    return this.#storePrefix + full
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new CacheClosedError()
+  }
+
+  // ---- in-flight bookkeeping ------------------------------------------------------------------
+
+  acquire(full: string): Pending {
+    let pending = this.#pending.get(full)
+    if (pending === undefined) {
+      pending = { invalidated: false, refs: 0 }
+      this.#pending.set(full, pending)
+    }
+    pending.refs++
+    return pending
+  }
+
+  release(full: string, pending: Pending): void {
+    if (--pending.refs === 0 && this.#pending.get(full) === pending) this.#pending.delete(full)
+  }
+
+  /** Drops a key from L1 and detaches every read or load of it still running. */
+  invalidateLocal(full: string): void {
+    this.l1?.lru.delete(full)
+    const pending = this.#pending.get(full)
+    if (pending !== undefined) {
+      pending.invalidated = true
+      this.#pending.delete(full)
+    }
+    this.flights.forget(full)
+    this.#loads.delete(full)
+  }
+
+  clearLocal(prefix: string): void {
+    const lru = this.l1?.lru
+    if (lru) {
+      if (prefix === '') lru.clear()
+      else {
+        const doomed: string[] = []
+        for (const key of lru.keys()) if (key.startsWith(prefix)) doomed.push(key)
+        for (const key of doomed) lru.delete(key)
+      }
+    }
+    for (const [key, pending] of this.#pending) {
+      if (!key.startsWith(prefix)) continue
+      pending.invalidated = true
+      this.#pending.delete(key)
+      this.flights.forget(key)
+      this.#loads.delete(key)
+    }
+  }
+
+  // ---- bus ------------------------------------------------------------------------------------
+
+  publish(message: Omit<BusMessage, 'i' | 'n' | 's'>): void {
+    if (!this.bus) return
+    this.bus.publish({ ...message, i: this.instanceId, n: this.name, s: getClock().now() })
+  }
+
+  #onBus(message: BusMessage): void {
+    if (message.i === this.instanceId || message.n !== this.name || this.closed) return
+    const lag = Math.max(0, getClock().now() - message.s)
+    this.counters.busReceived++
+    this.counters.busLagLast = lag
+    if (lag > this.counters.busLagMax) this.counters.busLagMax = lag
+    if (message.k) for (const key of message.k) this.invalidateLocal(key)
+    if (message.t) for (const [tag, version] of message.t) this.tags.observe(tag, version)
+    if (message.c !== undefined) this.clearLocal(message.c)
+    busChannel.publish({ cache: this.name, message, lag })
+  }
+
+  #onResubscribe(): void {
+    // Invalidations sent while we were not subscribed are lost: nothing in L1 written before now
+    // is trusted as fresh any more (it stays usable as a fail-safe fallback).
+    this.epoch++
+    this.tags.clear()
+  }
+
+  // ---- encoding -------------------------------------------------------------------------------
+
+  encode(entry: Entry): StoredValue {
+    return this.codec.encode(toEnvelope(entry))
+  }
+
+  decode(data: StoredValue, policy: ResolvedPolicy): Entry | undefined {
+    try {
+      return fromEnvelope(this.codec.decode(data), policy.eager, this.epoch)
+    } catch (error) {
+      this.counters.codecErrors++
+      if (error instanceof CacheCodecError) return undefined
+      throw error
+    }
+  }
+
+  /** Builds an entry from a value and a policy; undefined when the ttl says "do not store". */
+  makeEntry(
+    value: unknown,
+    ttl: number,
+    policy: ResolvedPolicy,
+    tags: string[] | undefined,
+    versions: number[] | undefined,
+  ): Entry | undefined {
+    let ms = value === undefined || value === null ? policy.negativeTtl : ttl
+    if (!(ms > 0)) return undefined
+    if (policy.jitter > 0) ms *= 1 - policy.jitter * Math.random()
+    const now = getClock().now()
+    const expiresAt = now + ms
+    return new Entry(
+      value,
+      now,
+      expiresAt,
+      expiresAt + policy.grace,
+      policy.eager > 0 ? now + ms * policy.eager : Number.POSITIVE_INFINITY,
+      tags,
+      versions,
+      this.epoch,
+    )
+  }
+
+  putL1(full: string, entry: Entry, encoded: StoredValue | undefined): void {
+    const l1 = this.l1
+    if (!l1) return
+    if (l1.bytes) {
+      const size = encoded === undefined ? this.#size(this.encode(entry)) : this.#size(encoded)
+      l1.lru.set(full, entry, { size })
+    } else l1.lru.set(full, entry)
+  }
+
+  #size(encoded: StoredValue): number {
+    return typeof encoded === 'string' ? encoded.length || 1 : encoded.byteLength || 1
+  }
+
+  /** Writes entries to L1 and L2 (one L2 call) and tells other instances. */
+  async write(
+    items: { full: string; entry: Entry | undefined }[],
+    background: boolean,
+    silent = false,
+  ): Promise<void> {
+    const writes: StoreWrite[] = []
+    const deletes: string[] = []
+    const keys: string[] = []
+    for (const { full, entry } of items) {
+      keys.push(full)
+      if (entry === undefined) {
+        this.l1?.lru.delete(full)
+        deletes.push(this.storeKey(full))
+        continue
+      }
+      const encoded = this.l2 || this.l1?.bytes ? this.encode(entry) : undefined
+      this.putL1(full, entry, encoded)
+      if (this.l2) {
+        writes.push({
+          key: this.storeKey(full),
+          value: encoded!,
+          ttl: Math.max(1, entry.staleUntil - entry.setAt),
+        })
+      }
+    }
+    if (!silent) this.publish({ k: keys })
+    const l2 = this.l2
+    if (!l2 || (writes.length === 0 && deletes.length === 0)) return
+    const work = (async () => {
+      if (writes.length === 1)
+        await l2.run('set', (s) => s.set(writes[0]!.key, writes[0]!.value, writes[0]!.ttl))
+      else if (writes.length > 1) await l2.run('setMany', (s) => s.setMany(writes))
+      if (deletes.length > 0) await l2.run('delete', (s) => s.delete(deletes))
+    })()
+    if (background) work.catch(noop)
+    else await work
+  }
+
+  // ---- tags -----------------------------------------------------------------------------------
+
+  /** Current versions of `tags`, fetching unknown ones from L2; undefined when L2 cannot tell. */
+  async tagVersions(tags: string[]): Promise<number[] | undefined> {
+    const unknown = this.tags.unknown(tags)
+    if (unknown.length > 0) {
+      if (this.l2) {
+        try {
+          const versions = await this.l2.run('getTagVersions', (s) => s.getTagVersions(unknown))
+          for (let i = 0; i < unknown.length; i++) this.tags.observe(unknown[i]!, versions[i] ?? 0)
+        } catch {
+          return undefined
+        }
+      } else for (const tag of unknown) this.tags.set(tag, 0)
+    }
+    const out: number[] = []
+    for (const tag of tags) {
+      const version = this.tags.get(tag)
+      if (version === undefined) return undefined
+      out.push(version)
+    }
+    return out
+  }
+
+  /** Whether an entry read from L2 still matches its tags' versions. */
+  async tagsValid(entry: Entry): Promise<boolean> {
+    if (entry.tags === undefined) return true
+    if (this.tags.unknown(entry.tags).length > 0 && (await this.tagVersions(entry.tags)) === undefined)
+      return false
+    return this.tags.valid(entry)
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  /** Reads one entry from L2 (never throws); returns it fresh or within grace, or undefined. */
+  async readL2(full: string, policy: ResolvedPolicy): Promise<Entry | undefined> {
+    const l2 = this.l2!
+    let data: StoredValue | null | undefined
+    try {
+      data = await l2.run('get', (s) => s.get(this.storeKey(full)))
+    } catch {
+      return undefined
+    }
+    return this.#accept(data, policy)
+  }
+
+  /** Reads entries from L2 in one call (never throws). */
+  async readManyL2(fulls: string[], policy: ResolvedPolicy): Promise<(Entry | undefined)[]> {
+    const l2 = this.l2!
+    let data: (StoredValue | null | undefined)[]
+    try {
+      const keys = fulls.map((full) => this.storeKey(full))
+      data = await l2.run('getMany', (s) => s.getMany(keys))
+    } catch {
+      return fulls.map(() => undefined)
+    }
+    return Promise.all(data.map((item) => this.#accept(item, policy)))
+  }
+
+  async #accept(data: StoredValue | null | undefined, policy: ResolvedPolicy): Promise<Entry | undefined> {
+    const l2 = this.l2!
+    if (data === null || data === undefined) {
+      l2.counters.misses++
+      return undefined
+    }
+    const entry = this.decode(data, policy)
+    if (entry === undefined || entry.staleUntil <= getClock().now() || !(await this.tagsValid(entry))) {
+      l2.counters.misses++
+      return undefined
+    }
+    return entry
+  }
+
+  /** L1 miss path of `get`: L2 when there is one. */
+  async getSlow(full: string, policy: ResolvedPolicy): Promise<unknown> {
+    this.assertOpen()
+    const l1 = this.l1
+    if (l1) l1.counters.misses++
+    if (this.l2) {
+      const pending = this.acquire(full)
+      try {
+        const entry = await this.readL2(full, policy)
+        if (entry !== undefined && entry.expiresAt > getClock().now()) {
+          this.l2.counters.hits++
+          if (!pending.invalidated) this.putL1(full, entry, undefined)
+          return entry.value
+        }
+      } finally {
+        this.release(full, pending)
+      }
+    }
+    this.counters.misses++
+    missChannel.publish({ cache: this.name, key: full })
+    return undefined
+  }
+
+  // ---- loads ----------------------------------------------------------------------------------
+
+  /** The whole miss path of `getOrSet`, run once per key at a time (single-flight). */
+  resolve<T>(
+    full: string,
+    key: string,
+    loader: Loader<T>,
+    policy: ResolvedPolicy,
+    tags: string[] | undefined,
+  ): Promise<unknown> {
+    this.assertOpen()
+    const run = this.flights.do(full, () => this.#resolve(full, key, loader, policy, tags))
+    return abortable(run, this.#closer.signal)
+  }
+
+  async #resolve<T>(
+    full: string,
+    key: string,
+    loader: Loader<T>,
+    policy: ResolvedPolicy,
+    tags: string[] | undefined,
+  ): Promise<unknown> {
+    const now = getClock().now()
+    let stale: Entry | undefined
+    const cached = this.l1?.lru.peek(full)
+    if (cached !== undefined) {
+      if (this.fresh(cached, now)) return cached.value
+      if (cached.staleUntil > now && (cached.tags === undefined || this.tags.valid(cached))) stale = cached
+    }
+    this.l1 && this.l1.counters.misses++
+    if (this.l2) {
+      const pending = this.acquire(full)
+      try {
+        const entry = await this.readL2(full, policy)
+        if (entry !== undefined) {
+          if (entry.expiresAt > getClock().now()) {
+            this.l2.counters.hits++
+            if (!pending.invalidated) this.putL1(full, entry, undefined)
+            return entry.value
+          }
+          if (stale === undefined || entry.setAt > stale.setAt) stale = entry
+        }
+      } finally {
+        this.release(full, pending)
+      }
+    }
+    this.counters.misses++
+    missChannel.publish({ cache: this.name, key: full })
+    if (stale !== undefined && stale.retryAt > getClock().now())
+      return this.#serveStale(full, stale, 'throttled')
+    const load = this.startLoad(full, key, loader, policy, tags, stale)
+    if (stale !== undefined) {
+      if (policy.soft === 0) return this.#serveStale(full, stale, 'revalidating')
+      try {
+        const first = await raceTimeout(load, policy.soft)
+        if (first !== TIMED_OUT) return first
+      } catch {
+        return this.#serveStale(full, stale, 'error')
+      }
+      return this.#serveStale(full, stale, 'soft-timeout')
+    }
+    const result = await raceTimeout(load, policy.hard)
+    if (result === TIMED_OUT) {
+      this.counters.loaderTimeouts++
+      throw new CacheLoaderTimeoutError(key, policy.hard)
+    }
+    return result
+  }
+
+  #serveStale(full: string, stale: Entry, reason: string): unknown {
+    this.counters.staleServed++
+    staleChannel.publish({ cache: this.name, key: full, reason })
+    return stale.value
+  }
+
+  /** Starts the loader for a key unless one already runs; stores its value when it settles. */
+  startLoad<T>(
+    full: string,
+    key: string,
+    loader: Loader<T>,
+    policy: ResolvedPolicy,
+    tags: string[] | undefined,
+    stale: Entry | undefined,
+  ): Promise<unknown> {
+    const running = this.#loads.get(full)
+    if (running !== undefined) return running
+    const pending = this.acquire(full)
+    const promise = this.#load(full, key, loader, policy, tags, stale, pending).finally(() => {
+      if (this.#loads.get(full) === promise) this.#loads.delete(full)
+      this.release(full, pending)
+    })
+    promise.catch(noop)
+    this.#loads.set(full, promise)
+    return promise
+  }
+
+  async #load<T>(
+    full: string,
+    key: string,
+    loader: Loader<T>,
+    policy: ResolvedPolicy,
+    tags: string[] | undefined,
+    stale: Entry | undefined,
+    pending: Pending,
+  ): Promise<unknown> {
+    // Versions are read before loading: an invalidation during the load then outdates the value.
+    const versions = tags === undefined ? undefined : await this.tagVersions(tags)
+    const ctx = new LoaderContext<T>(key, stale?.value as T | undefined, this.#closer.signal, policy.ttl)
+    this.counters.loads++
+    let value: T
+    try {
+      value = await loadTracer.trace(
+        async () => loader(ctx),
+        () => ({ cache: this.name, key: full }),
+      )
+    } catch (error) {
+      this.counters.loadErrors++
+      if (stale !== undefined && !pending.invalidated) {
+        stale.retryAt = getClock().now() + policy.retry
+        if (this.l1 && this.l1.lru.peek(full) !== stale) this.putL1(full, stale, undefined)
+      }
+      throw error
+    }
+    if (ctx.skipped || pending.invalidated || this.closed) return value
+    if (tags !== undefined && versions === undefined) return value
+    try {
+      const entry = this.makeEntry(value, ctx.ttl, policy, tags, versions)
+      await this.write([{ full, entry }], policy.l2Background)
+    } catch (error) {
+      if (error instanceof CacheCodecError) this.counters.codecErrors++
+      // The value is returned even when storing it failed; L2 errors are counted by the tier.
+    }
+    return value
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.#closer.abort(new CacheClosedError())
+    await this.busStarted
+    await this.bus?.close()
+    await this.l2?.store.close?.()
+  }
+}

@@ -1,0 +1,150 @@
+import {
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptionsObject,
+  type Duration,
+  invalidOption,
+  parseDuration,
+} from '@hotpath/core'
+
+/** Loader timeouts. */
+export interface LoaderTimeouts {
+  /**
+   * When a stale value is at hand, serve it once the loader has run this long and let the loader
+   * finish in the background. `0` is stale-while-revalidate: serve stale at once.
+   * @default 0
+   */
+  soft?: Duration
+  /**
+   * Give up waiting for the loader after this long: serve stale if there is some, otherwise reject
+   * with `CacheLoaderTimeoutError`. The loader still finishes in the background and its value is
+   * stored. `Infinity` waits as long as the loader takes.
+   * @default Infinity
+   */
+  hard?: Duration | typeof Number.POSITIVE_INFINITY
+}
+
+/** Per-kind caching policy: cache-wide, per namespace, or per call. */
+export interface CachePolicy {
+  /**
+   * How long a value is fresh. `0` does not store it.
+   * @default '5m'
+   */
+  ttl?: Duration
+  /**
+   * How long after expiry a value may still be served: while it reloads (stale-while-revalidate,
+   * see `timeouts.soft`) and when its loader fails or times out (fail-safe). `0` disables it.
+   * @default 0
+   */
+  grace?: Duration
+  /**
+   * Random reduction of each ttl, as a fraction (0.1 → between 90% and 100% of `ttl`), so keys
+   * written together do not expire together.
+   * @default 0
+   */
+  jitter?: number
+  /**
+   * Fraction of the ttl after which a hit through `getOrSet` starts a background reload (0.8 → at
+   * 80% of the ttl). `0` disables it.
+   * @default 0
+   */
+  eagerRefresh?: number
+  /**
+   * Ttl of a `null` or `undefined` loader result (negative caching). `0` does not store them.
+   * @default the `ttl`
+   */
+  negativeTtl?: Duration
+  /** Loader timeouts. @default { soft: 0, hard: Infinity } */
+  timeouts?: LoaderTimeouts
+  /**
+   * After a failed reload that served a stale value, no new load is tried for this long.
+   * @default '10s'
+   */
+  failSafeRetry?: Duration
+  /**
+   * Whether a write waits for L2 (`'await'`) or returns once L1 holds it (`'background'`; L2
+   * errors are then only counted).
+   * @default 'await'
+   */
+  l2Write?: 'await' | 'background'
+}
+
+/** A policy with every field resolved to milliseconds. */
+export interface ResolvedPolicy {
+  readonly ttl: number
+  readonly grace: number
+  readonly jitter: number
+  readonly eager: number
+  readonly negativeTtl: number
+  readonly soft: number
+  readonly hard: number
+  readonly retry: number
+  readonly l2Background: boolean
+}
+
+export const DEFAULT_POLICY: ResolvedPolicy = Object.freeze({
+  ttl: 300_000,
+  grace: 0,
+  jitter: 0,
+  eager: 0,
+  negativeTtl: 300_000,
+  soft: 0,
+  hard: Number.POSITIVE_INFINITY,
+  retry: 10_000,
+  l2Background: false,
+})
+
+/** Merges a user policy over a resolved one, validating every field. */
+export function resolvePolicy(
+  base: ResolvedPolicy,
+  policy: CachePolicy | undefined,
+  name = 'options',
+): ResolvedPolicy {
+  if (policy === undefined) return base
+  const raw = checkOptionsObject(name, policy)
+  const ttl = raw.ttl === undefined ? base.ttl : parseDuration(raw.ttl, 'ttl')
+  const timeouts = checkOptionsObject('timeouts', raw.timeouts)
+  const eager =
+    raw.eagerRefresh === undefined
+      ? base.eager
+      : checkNumber('eagerRefresh', raw.eagerRefresh, { min: 0, max: 1 })
+  const resolved: ResolvedPolicy = {
+    ttl,
+    grace: raw.grace === undefined ? base.grace : parseDuration(raw.grace, 'grace'),
+    jitter: raw.jitter === undefined ? base.jitter : checkNumber('jitter', raw.jitter, { min: 0, max: 1 }),
+    eager: eager === 1 ? 0 : eager,
+    negativeTtl:
+      raw.negativeTtl !== undefined
+        ? parseDuration(raw.negativeTtl, 'negativeTtl')
+        : raw.ttl !== undefined && base.negativeTtl === base.ttl
+          ? ttl
+          : base.negativeTtl,
+    soft: timeouts.soft === undefined ? base.soft : parseDuration(timeouts.soft, 'timeouts.soft'),
+    hard:
+      timeouts.hard === undefined
+        ? base.hard
+        : parseDuration(timeouts.hard, 'timeouts.hard', { allowInfinity: true }),
+    retry: raw.failSafeRetry === undefined ? base.retry : parseDuration(raw.failSafeRetry, 'failSafeRetry'),
+    l2Background:
+      raw.l2Write === undefined
+        ? base.l2Background
+        : checkOneOf('l2Write', raw.l2Write, ['await', 'background'] as const) === 'background',
+  }
+  return Object.freeze(resolved)
+}
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
+
+/** Parses `1048576`, `'512kb'`, `'64mb'`, `'1gb'` into bytes. */
+export function parseBytes(value: unknown, name: string): number {
+  if (typeof value === 'number') return checkInteger(name, value, { min: 1 })
+  if (typeof value === 'string') {
+    const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)$/i.exec(value.trim())
+    if (match) {
+      const bytes = Math.floor(Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!)
+      if (bytes >= 1) return bytes
+    }
+  }
+  throw invalidOption(name, "a byte size (an integer >= 1, or a string like '512kb', '64mb')", value)
+}

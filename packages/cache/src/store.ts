@@ -1,0 +1,102 @@
+/** What an L2 store keeps per key: the codec's output. */
+export type StoredValue = string | Uint8Array
+
+/** One write handed to {@link CacheStore.setMany}. */
+export interface StoreWrite {
+  /** The key (without the store's own prefix). */
+  key: string
+  /** The encoded entry. */
+  value: StoredValue
+  /** Milliseconds the store keeps the entry (the entry's ttl plus its grace). */
+  ttl: number
+}
+
+/**
+ * The L2 contract. The cache bounds every call with `l2Timeout`, counts failures and opens its
+ * circuit breaker; a store only has to talk to its backend and never wait on a disconnected one
+ * (throw at once instead). `redisStore` and `kyselyStore` implement it.
+ *
+ * @example
+ * const store: CacheStore = redisStore({ client })
+ */
+export interface CacheStore {
+  /** A short name shown in stats and errors ('redis', 'kysely', ...). */
+  readonly kind: string
+  /** Reads one key; `undefined` or `null` for a miss. */
+  get(key: string): Promise<StoredValue | null | undefined>
+  /** Reads keys in order, in as few round trips as the backend allows. */
+  getMany(keys: readonly string[]): Promise<(StoredValue | null | undefined)[]>
+  /** Writes one key with a time to live in milliseconds. */
+  set(key: string, value: StoredValue, ttl: number): Promise<void>
+  /** Writes several keys. */
+  setMany(writes: readonly StoreWrite[]): Promise<void>
+  /** Deletes keys. */
+  delete(keys: readonly string[]): Promise<void>
+  /** Deletes every key starting with `prefix`. */
+  clear(prefix: string): Promise<void>
+  /** Current version counters of tags (0 for a tag never invalidated). */
+  getTagVersions(tags: readonly string[]): Promise<number[]>
+  /** Increments tag version counters atomically and returns the new versions. */
+  bumpTagVersions(tags: readonly string[]): Promise<number[]>
+  /** False while the backend is known to be unreachable: the cache then skips the call. */
+  ready?(): boolean
+  /** Releases what the store itself opened (never a client the user passed in). */
+  close?(): Promise<void>
+}
+
+/** An invalidation sent between cache instances. Values never travel on the bus. */
+export interface BusMessage {
+  /** Sender instance id (receivers ignore their own messages). */
+  i: string
+  /** The cache name (`createCache({ namespace })`); receivers ignore other caches. */
+  n: string
+  /** Full keys to drop from L1. */
+  k?: string[]
+  /** Tags with their new versions. */
+  t?: [string, number][]
+  /** A key prefix to clear ('' clears everything). */
+  c?: string
+  /** Wall-clock send time, for the bus lag figure in stats. */
+  s: number
+}
+
+/** Handlers a cache gives its bus. */
+export interface BusHandlers {
+  /** Called for every message from another instance. */
+  message(message: BusMessage): void
+  /** Called after the bus subscribed again following a disconnection. */
+  resubscribed(): void
+}
+
+/** Counters of a bus. */
+export interface BusStats {
+  /** Messages handed to the backend. */
+  published: number
+  /** Messages received from other instances. */
+  received: number
+  /** Messages waiting for the backend to come back. */
+  queued: number
+  /** Messages dropped because the queue was full. */
+  dropped: number
+  /** Times the subscription was re-established after a disconnection. */
+  resubscribes: number
+  /** Whether the subscription is live. */
+  connected: boolean
+}
+
+/**
+ * Cross-instance invalidation. `redisBus` implements it.
+ *
+ * @example
+ * const cache = createCache({ l2: redisStore({ client }), bus: redisBus({ client }) })
+ */
+export interface CacheBus {
+  /** Starts listening; called once by the cache. */
+  start(handlers: BusHandlers): Promise<void>
+  /** Sends a message, or queues it (bounded) while the backend is away. Never throws. */
+  publish(message: BusMessage): void
+  /** Counters. */
+  stats(): BusStats
+  /** Stops listening and releases what the bus opened. */
+  close(): Promise<void>
+}
