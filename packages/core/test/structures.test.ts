@@ -11,9 +11,13 @@ describe('Deque', () => {
           const deque = new Deque<number>(2)
           const model: number[] = []
           for (const [op, value] of ops) {
-            if (op === 'push') deque.push(value), model.push(value)
-            else if (op === 'unshift') deque.unshift(value), model.unshift(value)
-            else if (op === 'shift') expect(deque.shift()).toBe(model.shift())
+            if (op === 'push') {
+              deque.push(value)
+              model.push(value)
+            } else if (op === 'unshift') {
+              deque.unshift(value)
+              model.unshift(value)
+            } else if (op === 'shift') expect(deque.shift()).toBe(model.shift())
             else expect(deque.pop()).toBe(model.pop())
             expect(deque.size).toBe(model.length)
             expect(deque.peek()).toBe(model[0])
