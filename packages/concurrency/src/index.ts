@@ -1,4 +1,17 @@
 export {
+  type BatchExecuteOptions,
+  batchExecute,
+  type SettledItem,
+  type TaskContext,
+} from './batch-execute'
+export { Batcher, type BatcherOptions, type BatcherStats, type BatchFunction } from './batcher'
+export {
+  BoundedQueue,
+  type BoundedQueueOptions,
+  type BoundedQueueStats,
+  type QueueWaitOptions,
+} from './bounded-queue'
+export {
   ClosedError,
   errors,
   LockNotHeldError,
@@ -8,6 +21,17 @@ export {
   SemaphoreClearedError,
   SemaphoreTimeoutError,
 } from './errors'
+export { type MapConcurrentOptions, mapConcurrent } from './map-concurrent'
+export {
+  type LockAcquireOptions,
+  type LockHandle,
+  type LockWaitEvent,
+  lockWaitChannel,
+  Mutex,
+  type MutexOptions,
+  type MutexStats,
+} from './mutex'
+export { RWLock, type RWLockOptions, type RWLockStats } from './rw-lock'
 export {
   type AcquireEvent,
   type AcquireOptions,
