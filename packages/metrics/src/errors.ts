@@ -97,22 +97,6 @@ export class ProfilerBusyError extends MetricsError {
 }
 
 /**
- * The OpenTelemetry bridge was used without `@opentelemetry/api` installed (`E_METRICS_OTEL_MISSING`).
- *
- * @example
- * // npm install @opentelemetry/api
- */
-export class OtelMissingError extends MetricsError {
-  constructor(cause: unknown) {
-    super(
-      'E_METRICS_OTEL_MISSING',
-      'The OpenTelemetry bridge needs `@opentelemetry/api`; install it next to @hotpath/metrics.',
-      { cause },
-    )
-  }
-}
-
-/**
  * `@hotpath/metrics` error classes by name.
  *
  * @example
@@ -125,5 +109,4 @@ export const errors = {
   HistogramDecodeError,
   LowMemoryError,
   ProfilerBusyError,
-  OtelMissingError,
 } as const

@@ -6,7 +6,6 @@ export {
   LowMemoryError,
   MetricConflictError,
   MetricsError,
-  OtelMissingError,
   ProfilerBusyError,
 } from './errors'
 export { Gauge, GaugeSeries } from './gauge'

@@ -134,7 +134,8 @@ export function prometheusHandler(
     if ('raw' in res && typeof (res as ReplyLike).send === 'function') {
       const reply = res as ReplyLike
       reply.type(PROMETHEUS_CONTENT_TYPE)
-      return reply.send(body)
+      reply.send(body)
+      return undefined
     }
     const response = res as ResponseLike
     response.statusCode = 200
