@@ -31,6 +31,16 @@ export {
   type MutexOptions,
   type MutexStats,
 } from './mutex'
+export {
+  type RateLimitAlgorithm,
+  type RateLimitedEvent,
+  RateLimiter,
+  type RateLimiterLike,
+  type RateLimiterOptions,
+  type RateLimiterStats,
+  type RateLimitResult,
+  rateLimitedChannel,
+} from './rate-limiter'
 export { RWLock, type RWLockOptions, type RWLockStats } from './rw-lock'
 export {
   type AcquireEvent,

@@ -1,0 +1,332 @@
+import {
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptionsObject,
+  checkString,
+  type Duration,
+  eventChannel,
+  getClock,
+  parseDuration,
+} from '@hotpath/core'
+
+/** Outcome of one `consume`. */
+export interface RateLimitResult {
+  /** Whether the call is admitted (its weight was taken). */
+  allowed: boolean
+  /** Units still available right now (after this call when allowed). */
+  remaining: number
+  /** When denied: milliseconds until the same weight would be admitted (0 when allowed). */
+  retryAfterMs: number
+  /** Milliseconds until the key is back to its full allowance. */
+  resetMs: number
+}
+
+/** The interface shared by the in-memory and the Redis rate limiters. */
+export interface RateLimiterLike {
+  /** Takes `weight` units for `key` if the limit allows. */
+  consume(key: string, weight?: number): RateLimitResult | Promise<RateLimitResult>
+}
+
+/** Rate-limiting algorithms. */
+export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket' | 'gcra'
+
+/** Message on `hotpath:concurrency:rate-limited`. */
+export interface RateLimitedEvent {
+  name: string
+  key: string
+  weight: number
+  retryAfterMs: number
+}
+
+/** `hotpath:concurrency:rate-limited`: a consume was denied. */
+export const rateLimitedChannel = eventChannel<RateLimitedEvent>('hotpath:concurrency:rate-limited')
+
+/** Options of {@link RateLimiter}. */
+export interface RateLimiterOptions {
+  /** Units admitted per `window` (required). */
+  limit: number
+  /** The window (required), a number of ms or a string like `'1m'`. */
+  window: Duration
+  /**
+   * `'sliding-window'`: never more than `limit` in ANY window of that length (counted in
+   * `segments` sub-windows, conservatively). `'token-bucket'`: a bucket of `burst` tokens refilled
+   * at `limit / window`. `'gcra'`: the same policy as the token bucket stored as one timestamp
+   * per key (the leaky-bucket "generic cell rate algorithm").
+   * @default 'sliding-window'
+   */
+  algorithm?: RateLimitAlgorithm
+  /**
+   * Token-bucket capacity / GCRA burst: units that may be taken at once after a quiet period.
+   * @default limit
+   */
+  burst?: number
+  /**
+   * Sub-windows of the sliding window (more = closer to an exact sliding log; each key keeps
+   * `segments + 1` counters). A call can be refused up to `window / segments` earlier than an
+   * exact log would, never admitted later.
+   * @default 10
+   */
+  segments?: number
+  /**
+   * Most keys tracked; beyond it the least recently used key is forgotten (counted in
+   * `stats().evicted`). Keys back at their full allowance are dropped on their own.
+   * @default 100_000
+   */
+  maxKeys?: number
+  /**
+   * Name shown in channel messages.
+   * @default 'rate-limiter'
+   */
+  name?: string
+}
+
+/** Snapshot returned by {@link RateLimiter.stats}. */
+export interface RateLimiterStats {
+  name: string
+  algorithm: RateLimitAlgorithm
+  keys: number
+  allowed: number
+  denied: number
+  /** Live keys forgotten because `maxKeys` was reached. */
+  evicted: number
+}
+
+interface KeyState {
+  /** monotonic time at which the key is back to a fresh state and can be forgotten */
+  expiresAt: number
+  /** token bucket: tokens; sliding: total in the ring; gcra: theoretical arrival time */
+  value: number
+  /** token bucket: last refill time; sliding: newest segment index */
+  at: number
+  /** sliding: newest segment that holds units */
+  last: number
+  counts: Float64Array | undefined
+}
+
+const SWEEP_EVERY = 64
+const SWEEP_MAX = 256
+
+/**
+ * An in-memory rate limiter keyed by client (IP, user, API key): sliding window, token bucket or
+ * GCRA. `consume` is synchronous, O(1), allocation-free for a known key, and keeps no timer:
+ * keys expire by timestamp, checked as calls go by, and `maxKeys` bounds the memory.
+ *
+ * @example
+ * const perIp = new RateLimiter({ limit: 10, window: '1m' })
+ * const { allowed, retryAfterMs } = perIp.consume(request.ip)
+ * if (!allowed) reply.header('Retry-After', Math.ceil(retryAfterMs / 1000)).code(429)
+ */
+export class RateLimiter implements RateLimiterLike {
+  readonly #limit: number
+  readonly #window: number
+  readonly #algorithm: RateLimitAlgorithm
+  readonly #burst: number
+  readonly #segments: number
+  readonly #segmentMs: number
+  readonly #maxKeys: number
+  readonly #name: string
+  readonly #keys = new Map<string, KeyState>()
+  #calls = 0
+  #allowed = 0
+  #denied = 0
+  #evicted = 0
+
+  constructor(options: RateLimiterOptions) {
+    const raw = checkOptionsObject('options', options)
+    this.#limit = checkInteger('limit', raw.limit, { min: 1 })
+    this.#window = parseDuration(raw.window, 'window')
+    if (this.#window <= 0)
+      throw new TypeError(`Expected \`window\` to be a duration > 0, got \`${raw.window}\``)
+    this.#algorithm = checkOneOf('algorithm', raw.algorithm ?? 'sliding-window', [
+      'sliding-window',
+      'token-bucket',
+      'gcra',
+    ] as const)
+    this.#burst = checkInteger('burst', raw.burst ?? this.#limit, { min: 1 })
+    this.#segments = checkInteger('segments', raw.segments ?? 10, { min: 1, max: 1_000 })
+    this.#segmentMs = this.#window / this.#segments
+    this.#maxKeys = checkInteger('maxKeys', raw.maxKeys ?? 100_000, { min: 1 })
+    this.#name = checkString('name', raw.name ?? 'rate-limiter')
+  }
+
+  /** The configured limit per window. */
+  get limit(): number {
+    return this.#limit
+  }
+
+  /** Keys tracked right now. */
+  get size(): number {
+    return this.#keys.size
+  }
+
+  /**
+   * Takes `weight` units for `key` if the limit allows.
+   *
+   * @example
+   * if (!limiter.consume(userId, cost).allowed) throw new RateLimitedError(...)
+   */
+  consume(key: string, weight = 1): RateLimitResult {
+    const capacity = this.#algorithm === 'sliding-window' ? this.#limit : this.#burst
+    if (!(weight >= 0 && weight <= capacity)) checkNumber('weight', weight, { min: 0, max: capacity })
+    const now = getClock().monotonic()
+    if (++this.#calls % SWEEP_EVERY === 0) this.#sweep(now)
+    const keys = this.#keys
+    let state = keys.get(key)
+    if (state === undefined) {
+      if (keys.size >= this.#maxKeys) this.#makeRoom(now)
+      state = { expiresAt: 0, value: 0, at: 0, last: 0, counts: undefined }
+      this.#init(state, now)
+    } else keys.delete(key) // re-inserted below: the map stays in least-recently-used order
+    keys.set(key, state)
+    let result: RateLimitResult
+    if (this.#algorithm === 'sliding-window') result = this.#sliding(state, now, weight)
+    else if (this.#algorithm === 'token-bucket') result = this.#bucket(state, now, weight)
+    else result = this.#gcra(state, now, weight)
+    if (result.allowed) this.#allowed++
+    else {
+      this.#denied++
+      if (rateLimitedChannel.active) {
+        rateLimitedChannel.publish({ name: this.#name, key, weight, retryAfterMs: result.retryAfterMs })
+      }
+    }
+    return result
+  }
+
+  /**
+   * Forgets `key` (its full allowance is back).
+   *
+   * @example
+   * limiter.reset(userId) // after a successful login
+   */
+  reset(key: string): boolean {
+    return this.#keys.delete(key)
+  }
+
+  /**
+   * A plain snapshot of the counters.
+   *
+   * @example
+   * const { allowed, denied, keys } = limiter.stats()
+   */
+  stats(): RateLimiterStats {
+    return {
+      name: this.#name,
+      algorithm: this.#algorithm,
+      keys: this.#keys.size,
+      allowed: this.#allowed,
+      denied: this.#denied,
+      evicted: this.#evicted,
+    }
+  }
+
+  #init(state: KeyState, now: number): void {
+    if (this.#algorithm === 'sliding-window') {
+      state.counts = new Float64Array(this.#segments + 1)
+      state.at = Math.floor(now / this.#segmentMs)
+      state.last = state.at
+    } else if (this.#algorithm === 'token-bucket') {
+      state.value = this.#burst
+      state.at = now
+    } else state.value = now
+  }
+
+  #sliding(state: KeyState, now: number, weight: number): RateLimitResult {
+    const counts = state.counts!
+    const ring = counts.length
+    const segmentMs = this.#segmentMs
+    const segment = Math.floor(now / segmentMs)
+    if (segment - state.at >= ring) {
+      counts.fill(0)
+      state.value = 0
+    } else {
+      for (let s = state.at + 1; s <= segment; s++) {
+        const slot = s % ring
+        state.value -= counts[slot]!
+        counts[slot] = 0
+      }
+    }
+    if (segment > state.at) state.at = segment
+    const allowed = state.value + weight <= this.#limit
+    if (allowed && weight > 0) {
+      counts[segment % ring]! += weight
+      state.value += weight
+      state.last = segment
+    }
+    if (state.value < 1e-9) state.value = 0
+    // A segment's units leave the window `ring` segments after it began.
+    state.expiresAt = (state.last + ring) * segmentMs
+    let retryAfterMs = 0
+    if (!allowed) {
+      const need = state.value + weight - this.#limit
+      let freed = 0
+      for (let s = segment - ring + 1; s <= segment; s++) {
+        freed += counts[((s % ring) + ring) % ring]!
+        if (freed >= need) {
+          retryAfterMs = (s + ring) * segmentMs - now
+          break
+        }
+      }
+    }
+    return {
+      allowed,
+      remaining: this.#limit - state.value,
+      retryAfterMs,
+      resetMs: state.value === 0 ? 0 : state.expiresAt - now,
+    }
+  }
+
+  #bucket(state: KeyState, now: number, weight: number): RateLimitResult {
+    const rate = this.#limit / this.#window
+    const capacity = this.#burst
+    state.value = Math.min(capacity, state.value + (now - state.at) * rate)
+    state.at = now
+    const allowed = state.value >= weight
+    if (allowed) state.value -= weight
+    const resetMs = (capacity - state.value) / rate
+    state.expiresAt = now + resetMs
+    return {
+      allowed,
+      remaining: Math.floor(state.value),
+      retryAfterMs: allowed ? 0 : (weight - state.value) / rate,
+      resetMs,
+    }
+  }
+
+  #gcra(state: KeyState, now: number, weight: number): RateLimitResult {
+    const interval = this.#window / this.#limit
+    const tolerance = this.#burst * interval
+    const tat = Math.max(state.value, now)
+    const next = tat + weight * interval
+    const allowAt = next - tolerance
+    const allowed = now >= allowAt - 1e-9
+    if (allowed) state.value = next
+    state.expiresAt = Math.max(state.value, now)
+    return {
+      allowed,
+      remaining: Math.max(0, Math.floor((tolerance - (state.expiresAt - now)) / interval + 1e-9)),
+      retryAfterMs: allowed ? 0 : allowAt - now,
+      resetMs: state.expiresAt - now,
+    }
+  }
+
+  /** Drops keys at the least-recently-used end that are back to a fresh state. */
+  #sweep(now: number): void {
+    let checked = 0
+    for (const [key, state] of this.#keys) {
+      if (state.expiresAt > now || ++checked > SWEEP_MAX) return
+      this.#keys.delete(key)
+    }
+  }
+
+  #makeRoom(now: number): void {
+    this.#sweep(now)
+    if (this.#keys.size < this.#maxKeys) return
+    const oldest = this.#keys.keys().next()
+    if (!oldest.done) {
+      const state = this.#keys.get(oldest.value)!
+      this.#keys.delete(oldest.value)
+      if (state.expiresAt > now) this.#evicted++
+    }
+  }
+}
