@@ -12,6 +12,7 @@ export { Gauge, GaugeSeries } from './gauge'
 export { Histogram, HistogramSeries, type HistogramStats, SNAPSHOT_PERCENTILES, type View } from './histogram'
 export type { LabelValues } from './labels'
 export { type CardinalityWarning, type MetricType, OVERFLOW_LABEL_VALUE } from './metric'
+export { type TimingMiddleware, type TimingOptions, timingMiddleware, UNMATCHED_ROUTE } from './middleware'
 export {
   exportedName,
   PROMETHEUS_CONTENT_TYPE,
@@ -31,3 +32,4 @@ export {
   type RegistrySnapshot,
   type SeriesSnapshot,
 } from './registry'
+export { type SlowCall, type SlowLogger, type SlowLogOptions, slowLog } from './slow-log'
