@@ -225,24 +225,32 @@ class EveryJob implements Job {
     if (this.#timeout !== Number.POSITIVE_INFINITY) scheduler.add(this.#timeoutEntry, this.#timeout)
     const run = this.#runs + 1
     const started = scheduler.now()
-    const running = (async (): Promise<RunOutcome> => {
-      let outcome: RunOutcome
-      try {
-        await this.#task({ signal: controller.signal, run })
-        outcome = this.#timedOut
-          ? { ok: false, error: new TimeoutError(this.#timeout, `Job '${this.name}' run ${run} timed out.`) }
-          : { ok: true, error: undefined }
-      } catch (error) {
-        outcome = { ok: false, error }
-      }
-      this.#settle(run, started, outcome)
-      return outcome
-    })()
+    let result: unknown
+    try {
+      result = this.#task({ signal: controller.signal, run })
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    // Settles on a later microtask even for a synchronous task, after `#running` is set.
+    const running = Promise.resolve(result).then(
+      (): RunOutcome =>
+        this.#settle(
+          run,
+          started,
+          this.#timedOut
+            ? {
+                ok: false,
+                error: new TimeoutError(this.#timeout, `Job '${this.name}' run ${run} timed out.`),
+              }
+            : { ok: true, error: undefined },
+        ),
+      (error: unknown): RunOutcome => this.#settle(run, started, { ok: false, error }),
+    )
     this.#running = running
     return running
   }
 
-  #settle(run: number, started: number, outcome: RunOutcome): void {
+  #settle(run: number, started: number, outcome: RunOutcome): RunOutcome {
     const scheduler = getScheduler()
     scheduler.remove(this.#timeoutEntry)
     const durationMs = scheduler.now() - started
@@ -269,6 +277,7 @@ class EveryJob implements Job {
       }
     }
     if (!this.#stopped) scheduler.add(this.#entry, this.#nextDelay())
+    return outcome
   }
 
   #nextDelay(): number {

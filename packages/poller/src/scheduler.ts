@@ -66,8 +66,9 @@ const SLACK_MS = 1
  * (O(1) insert and remove); buckets sit in core's `IndexedHeap`. One timer is armed for the
  * earliest bucket, so 10,000 pollers due at the same tick cost one timer callback.
  *
- * While a wake-up runs, and until the event loop reaches its check phase, `now()` returns the
- * time read at the start of the wake-up (as libuv caches the loop time for Node's own timers).
+ * While a wake-up that fires several entries runs, and until the event loop reaches its check
+ * phase (one `setImmediate`), `now()` returns the time read at the start of the wake-up, as
+ * libuv caches the loop time for Node's own timers.
  * Checks that settle within that turn therefore compute the same next due time and stay in
  * one bucket instead of drifting apart by the time it took to run them.
  */
@@ -79,8 +80,12 @@ export class Scheduler {
   #timer: TimerHandle | undefined
   #timerAt = Number.POSITIVE_INFINITY
   #timerRef = true
+  /** `globalThis.setTimeout` when the timer was armed: if it changed (fake timers installed or
+   * removed), the old timer will never fire and is replaced. */
+  #armedWith: unknown
   #tick: number | undefined
   #untickQueued = false
+  #untickWith: unknown
   #wakeups = 0
   #fired = 0
   #largestBatch = 0
@@ -93,7 +98,15 @@ export class Scheduler {
 
   /** The scheduler clock: monotonic milliseconds, frozen for the duration of a wake-up's turn. */
   now(): number {
-    return this.#tick ?? getClock().monotonic()
+    const tick = this.#tick
+    if (tick === undefined) return getClock().monotonic()
+    // The immediate that ends the turn was queued on another setImmediate (fake timers were
+    // installed or removed since): it may never run, so the frozen time is dropped here.
+    if (globalThis.setImmediate !== this.#untickWith) {
+      this.#untick()
+      return getClock().monotonic()
+    }
+    return tick
   }
 
   /** Schedules (or reschedules) `entry` to fire after `delay` ms. */
@@ -166,8 +179,9 @@ export class Scheduler {
       }
       return
     }
-    if (this.#timer === undefined || top.at < this.#timerAt) {
+    if (this.#timer === undefined || top.at < this.#timerAt || this.#armedWith !== globalThis.setTimeout) {
       this.#timer?.cancel()
+      this.#armedWith = globalThis.setTimeout
       this.#timerAt = top.at
       this.#timer = schedule(this.#onTimer, Math.max(0, top.at - getClock().monotonic()))
       this.#timerRef = true
@@ -180,19 +194,24 @@ export class Scheduler {
     }
   }
 
+  #freeze(now: number): void {
+    this.#tick = now
+    if (!this.#untickQueued || this.#untickWith !== globalThis.setImmediate) {
+      this.#untickQueued = true
+      this.#untickWith = globalThis.setImmediate
+      globalThis.setImmediate(this.#untick)
+    }
+  }
+
   #wake(): void {
     this.#timer = undefined
     this.#timerAt = Number.POSITIVE_INFINITY
     this.#wakeups++
     const now = getClock().monotonic()
-    this.#tick = now
-    if (!this.#untickQueued) {
-      this.#untickQueued = true
-      globalThis.setImmediate(this.#untick)
-    }
     // Collect first, then fire: an entry re-added while firing waits for the next wake-up,
     // so a zero-delay reschedule can never spin inside one callback.
     const due: Bucket[] = []
+    let dueEntries = 0
     for (
       let top = this.#heap.peek();
       top !== undefined && top.at <= now + SLACK_MS;
@@ -202,7 +221,11 @@ export class Scheduler {
       this.#buckets.delete(top.at)
       top.popped = true
       due.push(top)
+      dueEntries += top.entries.length
     }
+    // Freezing the clock only matters when several entries could drift apart; a lone entry
+    // leaves no pending immediate behind (which fake-timer tests would count).
+    if (dueEntries > 1) this.#freeze(now)
     let batch = 0
     for (const bucket of due) {
       const entries = bucket.entries

@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { every, poll, pollerStats } from '../src/index'
+import { ScheduledEntry, Scheduler } from '../src/scheduler'
+import { settleOf, useFakeTime } from './helpers'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('scheduler', () => {
+  it('drives 10,000 pollers due at the same tick from one timer callback per round', async () => {
+    useFakeTime()
+    const before = pollerStats().scheduler
+    const results = Array.from({ length: 10_000 }, () =>
+      settleOf(poll(({ attempt }) => attempt === 5, { interval: 50 })),
+    )
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(results.every((r) => r.value === true)).toBe(true)
+    const after = pollerStats().scheduler
+    expect(after.wakeups - before.wakeups).toBe(5)
+    expect(after.fired - before.fired).toBe(50_000)
+    expect(after.largestBatch).toBeGreaterThanOrEqual(10_000)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('keeps pollers that finish their checks at different times in one bucket per due millisecond', () => {
+    useFakeTime()
+    const scheduler = new Scheduler()
+    const fired: number[] = []
+    const entries = [5, 5, 5, 9, 5].map((delay, i) => {
+      const entry = new ScheduledEntry({ fire: () => void fired.push(i) })
+      scheduler.add(entry, delay)
+      return entry
+    })
+    expect(scheduler.stats()).toMatchObject({ pending: 5, dueTimes: 2, timerArmed: true })
+    scheduler.remove(entries[1]!)
+    vi.advanceTimersByTime(5)
+    expect(fired).toEqual([0, 4, 2])
+    vi.advanceTimersByTime(4)
+    expect(fired).toEqual([0, 4, 2, 3])
+    expect(scheduler.stats()).toMatchObject({ pending: 0, timerArmed: false })
+  })
+
+  it('re-arms for an earlier entry and cancels the timer when nothing is left', async () => {
+    useFakeTime()
+    const scheduler = new Scheduler()
+    const fired: string[] = []
+    const late = new ScheduledEntry({ fire: () => void fired.push('late') })
+    const early = new ScheduledEntry({ fire: () => void fired.push('early') })
+    scheduler.add(late, 1_000)
+    scheduler.add(early, 10)
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(10)
+    expect(fired).toEqual(['early'])
+    scheduler.remove(late)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('an entry removed by an earlier callback of the same batch does not fire', () => {
+    useFakeTime()
+    const scheduler = new Scheduler()
+    const fired: string[] = []
+    const b = new ScheduledEntry({ fire: () => void fired.push('b') })
+    const a = new ScheduledEntry({
+      fire: () => {
+        fired.push('a')
+        scheduler.remove(b)
+      },
+    })
+    scheduler.add(a, 5)
+    scheduler.add(b, 5)
+    vi.advanceTimersByTime(100)
+    expect(fired).toEqual(['a'])
+    expect(scheduler.stats().pending).toBe(0)
+  })
+
+  it('a zero-delay re-add waits for the next wake-up instead of spinning', () => {
+    useFakeTime()
+    const scheduler = new Scheduler()
+    let count = 0
+    const entry: ScheduledEntry = new ScheduledEntry({
+      fire: () => {
+        count++
+        if (count < 1_000) scheduler.add(entry, 0)
+      },
+    })
+    scheduler.add(entry, 0)
+    vi.advanceTimersByTime(0)
+    expect(count).toBe(1)
+    vi.advanceTimersByTime(10)
+    expect(count).toBeGreaterThan(1)
+    scheduler.remove(entry)
+  })
+
+  it('unrefs its timer when only unref’d entries wait, and refs it again for a poll', async () => {
+    useFakeTime()
+    const job = every('1m', () => {}, { unref: true })
+    expect(pollerStats().scheduler).toMatchObject({ timerArmed: true, timerReferenced: false })
+    const pending = settleOf(poll(({ attempt }) => attempt === 2, { interval: '10s' }))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(pollerStats().scheduler).toMatchObject({ timerArmed: true, timerReferenced: true })
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(pending.value).toBe(true)
+    expect(pollerStats().scheduler).toMatchObject({ timerArmed: true, timerReferenced: false })
+    await job.stop()
+    expect(pollerStats().scheduler.timerArmed).toBe(false)
+  })
+
+  it('recovers when fake timers are swapped while it holds a frozen tick and a pending timer', async () => {
+    useFakeTime()
+    const controller = new AbortController()
+    const leftover = settleOf(poll(() => false, { interval: 100, signal: controller.signal }))
+    await vi.advanceTimersByTimeAsync(1_000) // ends right after a wake-up
+    vi.useRealTimers()
+    useFakeTime()
+    const fresh = settleOf(poll(({ attempt }) => attempt === 3, { interval: 100 }))
+    await vi.advanceTimersByTimeAsync(200)
+    expect(fresh.value).toBe(true)
+    expect(leftover.settled).toBe(false)
+    controller.abort()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(leftover.settled).toBe(true)
+    expect(pollerStats().active).toBe(0)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
