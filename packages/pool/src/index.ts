@@ -1,1 +1,37 @@
-export {}
+export type { PoolAdvice } from './advise'
+export type {
+  AcquireMessage,
+  AcquireTimeoutMessage,
+  CreateErrorMessage,
+  CreateMessage,
+  DestroyMessage,
+  DestroyReason,
+  SlowQueryMessage,
+} from './channels'
+export {
+  AcquireTimeoutError,
+  CreateTimeoutError,
+  DoubleReleaseError,
+  errors,
+  PoolClosedError,
+  PoolInitializeError,
+  PoolQueueFullError,
+  QueryAbortedError,
+} from './errors'
+export { Lease } from './lease'
+export type {
+  CreateContext,
+  CreateRetryOptions,
+  LeakReport,
+  PoolLogger,
+  PoolOptions,
+} from './options'
+export {
+  type AcquireOptions,
+  createPool,
+  type DrainOptions,
+  type DrainResult,
+  type InitializeOptions,
+  Pool,
+  type PoolStats,
+} from './pool'

@@ -1,0 +1,69 @@
+import { eventChannel } from '@hotpath/core'
+import type { LeakReport } from './options'
+
+/** Message of `hotpath:pool:acquire`. */
+export interface AcquireMessage {
+  pool: string
+  /** Time spent waiting (0 when an idle resource was ready). */
+  waitMs: number
+}
+
+/** Message of `hotpath:pool:create`. */
+export interface CreateMessage {
+  pool: string
+  durationMs: number
+  size: number
+}
+
+/** Message of `hotpath:pool:create-error`. */
+export interface CreateErrorMessage {
+  pool: string
+  error: unknown
+  /** Consecutive failures so far. */
+  failures: number
+  /** Delay before the next attempt. */
+  retryInMs: number
+}
+
+/** Message of `hotpath:pool:destroy`. */
+export interface DestroyMessage {
+  pool: string
+  reason: DestroyReason
+}
+
+/** Why a resource was destroyed. */
+export type DestroyReason =
+  | 'error'
+  | 'destroyed'
+  | 'idle'
+  | 'lifetime'
+  | 'uses'
+  | 'invalid'
+  | 'resize'
+  | 'close'
+
+/** Message of `hotpath:pool:acquire-timeout`. */
+export interface AcquireTimeoutMessage {
+  pool: string
+  waitedMs: number
+  cause: unknown
+}
+
+/** Message of `hotpath:pool:slow-query` (the SQL text and the parameter count, never the values). */
+export interface SlowQueryMessage {
+  pool: string
+  sql: string
+  parameters: number
+  durationMs: number
+}
+
+/** @internal The package's channels. */
+export const channels = {
+  acquire: eventChannel<AcquireMessage>('hotpath:pool:acquire'),
+  create: eventChannel<CreateMessage>('hotpath:pool:create'),
+  createError: eventChannel<CreateErrorMessage>('hotpath:pool:create-error'),
+  destroy: eventChannel<DestroyMessage>('hotpath:pool:destroy'),
+  acquireTimeout: eventChannel<AcquireTimeoutMessage>('hotpath:pool:acquire-timeout'),
+  leak: eventChannel<LeakReport>('hotpath:pool:leak'),
+  slowQuery: eventChannel<SlowQueryMessage>('hotpath:pool:slow-query'),
+}

@@ -1,0 +1,561 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  AcquireTimeoutError,
+  createPool,
+  DoubleReleaseError,
+  PoolClosedError,
+  PoolInitializeError,
+  PoolQueueFullError,
+} from '../src/index'
+import { type FakeResource, fakeFactory, flush, listeners, useFakeTime } from './helpers'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('acquire and release', () => {
+  it('lends, reuses and counts', async () => {
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 2 })
+    const a = await pool.acquire()
+    expect(a.resource.id).toBe(0)
+    expect(pool.stats()).toMatchObject({ size: 1, borrowed: 1, idle: 0, created: 1 })
+    a.release()
+    const b = await pool.acquire()
+    expect(b.resource).toBe(a.resource)
+    b.release()
+    expect(pool.stats()).toMatchObject({ acquired: 2, reused: 1, borrowed: 0, idle: 1 })
+    await pool.close()
+    expect(factory.calls.destroy).toBe(1)
+  })
+
+  it('throws on a double release and tolerates dispose after release', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const lease = await pool.acquire()
+    lease.release()
+    expect(() => lease.release()).toThrow(DoubleReleaseError)
+    expect(() => lease.destroy()).toThrow(DoubleReleaseError)
+    await expect(lease[Symbol.asyncDispose]()).resolves.toBeUndefined()
+    expect(pool.stats().idle).toBe(1)
+    await pool.close()
+  })
+
+  it('releases through await using and use()', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    {
+      await using lease = await pool.acquire()
+      expect(pool.stats().borrowed).toBe(1)
+      expect(lease.resource.id).toBe(0)
+    }
+    expect(pool.stats().borrowed).toBe(0)
+    await expect(pool.use((r) => r.id + 1)).resolves.toBe(1)
+    await expect(
+      pool.use(() => {
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    // every error is fatal by default: the resource was destroyed
+    expect(pool.stats()).toMatchObject({ borrowed: 0, size: 0, destroyed: 1 })
+    await pool.close()
+  })
+
+  it('keeps a resource on a non-fatal error and destroys it on a fatal one', async () => {
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1, isFatal: (e) => (e as Error).message === 'fatal' })
+    const a = await pool.acquire()
+    a.release(new Error('syntax'))
+    expect(pool.stats()).toMatchObject({ idle: 1, destroyed: 0 })
+    const b = await pool.acquire()
+    b.release(new Error('fatal'))
+    expect(pool.stats()).toMatchObject({ idle: 0, size: 0, destroyed: 1 })
+    await flush()
+    expect(factory.destroyed).toEqual([a.resource])
+    await pool.close()
+  })
+
+  it('destroy() retires the resource', async () => {
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1 })
+    const lease = await pool.acquire()
+    lease.destroy()
+    expect(pool.stats()).toMatchObject({ size: 0, destroyed: 1 })
+    await pool.close()
+  })
+
+  it('validates options with the standard message', () => {
+    expect(() => createPool({ ...fakeFactory(), max: 0 })).toThrow(
+      'Expected `max` to be an integer >= 1, got `0` (number)',
+    )
+    expect(() => createPool({ ...fakeFactory(), max: Number.POSITIVE_INFINITY })).toThrow(TypeError)
+    expect(() => createPool({ ...fakeFactory(), min: 5, max: 2 })).toThrow(
+      'Expected `min` to be an integer between 0 and 2, got `5` (number)',
+    )
+    expect(() => createPool({ ...fakeFactory(), acquireTimeout: '5 mins' as never })).toThrow(
+      /Expected `acquireTimeout` to be a duration/,
+    )
+    expect(() => createPool({ ...fakeFactory(), maxWaiting: Number.POSITIVE_INFINITY })).toThrow(TypeError)
+  })
+})
+
+describe('waiting', () => {
+  it('one deadline covers the queue wait and the create', async () => {
+    useFakeTime()
+    const factory = fakeFactory({ createMs: 2_000 })
+    const pool = createPool({ ...factory, max: 1, acquireTimeout: 1_000, createTimeout: 5_000 })
+    const started = performance.now()
+    const pending = pool.acquire()
+    const settled = expect(pending).rejects.toBeInstanceOf(AcquireTimeoutError)
+    await vi.advanceTimersByTimeAsync(1_000)
+    await settled
+    expect(performance.now() - started).toBe(1_000)
+    // the create was not tied to the waiter: it lands in the idle list
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(pool.stats()).toMatchObject({ idle: 1, timeouts: 1, pending: 0 })
+    await pool.close()
+  })
+
+  it('the deadline covers validation too', async () => {
+    useFakeTime()
+    const pool = createPool({
+      ...fakeFactory(),
+      max: 1,
+      acquireTimeout: 500,
+      validateAfter: 0,
+      validate: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 2_000)),
+    })
+    const lease = await pool.acquire()
+    lease.release()
+    await vi.advanceTimersByTimeAsync(1)
+    const next = expect(pool.acquire()).rejects.toBeInstanceOf(AcquireTimeoutError)
+    await vi.advanceTimersByTimeAsync(500)
+    await next
+    await vi.advanceTimersByTimeAsync(2_000)
+    // the validated resource went back to idle
+    expect(pool.stats()).toMatchObject({ idle: 1, borrowed: 0, pending: 0 })
+    await pool.close()
+  })
+
+  it('a waiter takes whichever resource frees first, and creates only while waiters outnumber creates', async () => {
+    useFakeTime()
+    const factory = fakeFactory({ createMs: 100 })
+    const pool = createPool({ ...factory, max: 5 })
+    const first = pool.acquire()
+    await vi.advanceTimersByTimeAsync(100)
+    const held = await first
+    const waiter = pool.acquire()
+    expect(pool.stats()).toMatchObject({ creating: 1, pending: 1 })
+    await vi.advanceTimersByTimeAsync(10)
+    held.release()
+    const got = await waiter
+    expect(got.resource).toBe(held.resource)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(pool.stats()).toMatchObject({ size: 2, idle: 1, borrowed: 1, created: 2 })
+    // three waiters with two creates in flight start exactly one more
+    const more = [pool.acquire(), pool.acquire(), pool.acquire()]
+    expect(pool.stats()).toMatchObject({ pending: 2, creating: 2 })
+    await vi.advanceTimersByTimeAsync(100)
+    for (const lease of await Promise.all(more)) lease.release()
+    got.release()
+    expect(factory.calls.create).toBe(4)
+    await pool.close()
+  })
+
+  it('serves higher priority first', async () => {
+    useFakeTime()
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const held = await pool.acquire()
+    const order: string[] = []
+    const low = pool.acquire({ priority: 0 }).then((l) => {
+      order.push('low')
+      l.release()
+    })
+    const high = pool.acquire({ priority: 5 }).then((l) => {
+      order.push('high')
+      l.release()
+    })
+    held.release()
+    await Promise.all([low, high])
+    expect(order).toEqual(['high', 'low'])
+    await pool.close()
+  })
+
+  it('lends the most recent idle resource by default and the oldest with fifo', async () => {
+    for (const fifo of [false, true]) {
+      const pool = createPool({ ...fakeFactory(), max: 2, fifo })
+      const [a, b] = await Promise.all([pool.acquire(), pool.acquire()])
+      a!.release()
+      b!.release()
+      const next = await pool.acquire()
+      expect(next.resource).toBe(fifo ? a!.resource : b!.resource)
+      next.release()
+      await pool.close()
+    }
+  })
+
+  it('bounds the queue', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1, maxWaiting: 1 })
+    const held = await pool.acquire()
+    const waiting = pool.acquire()
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolQueueFullError)
+    expect(pool.stats().rejected).toBe(1)
+    held.release()
+    ;(await waiting).release()
+    await pool.close()
+  })
+
+  it('an abort removes the waiter at once and leaves no listener', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const held = await pool.acquire()
+    const controller = new AbortController()
+    const waiting = pool.acquire({ signal: controller.signal })
+    expect(listeners(controller.signal)).toBe(1)
+    expect(pool.stats().pending).toBe(1)
+    controller.abort(new Error('client went away'))
+    expect(pool.stats().pending).toBe(0)
+    expect(listeners(controller.signal)).toBe(0)
+    await expect(waiting).rejects.toThrow('client went away')
+    held.release()
+    expect(pool.stats()).toMatchObject({ idle: 1, aborted: 1 })
+    await expect(pool.acquire({ signal: controller.signal })).rejects.toThrow('client went away')
+    await pool.close()
+  })
+
+  it('10,000 aborted acquires leave no listener and no waiter', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1, maxWaiting: 10_000 })
+    const held = await pool.acquire()
+    const shared = new AbortController()
+    const rejections: Promise<unknown>[] = []
+    for (let i = 0; i < 10_000; i++) {
+      const own = new AbortController()
+      const signal = i % 2 === 0 ? own.signal : AbortSignal.any([shared.signal])
+      rejections.push(pool.acquire({ signal }).catch((e) => e))
+      if (i % 2 === 0) own.abort()
+    }
+    shared.abort()
+    const errors = await Promise.all(rejections)
+    expect(errors.every((e) => e instanceof Error)).toBe(true)
+    expect(listeners(shared.signal)).toBe(0)
+    expect(pool.stats()).toMatchObject({ pending: 0, aborted: 10_000 })
+    // a signal that served a lease keeps no listener either
+    const signal = new AbortController().signal
+    held.release()
+    const lease = await pool.acquire({ signal })
+    expect(listeners(signal)).toBe(0)
+    lease.release()
+    await pool.close()
+  })
+
+  it('runs on one timer however many waiters there are', async () => {
+    useFakeTime()
+    const pool = createPool({ ...fakeFactory(), max: 2, acquireTimeout: 5_000 })
+    const held = await Promise.all([pool.acquire(), pool.acquire()])
+    const waiting = Array.from({ length: 100 }, () => pool.acquire().catch((e) => e))
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect((await Promise.all(waiting)).every((e) => e instanceof AcquireTimeoutError)).toBe(true)
+    for (const lease of held) lease.release()
+    await pool.close()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('create failures', () => {
+  it('retries with backoff, hands the last error as cause and recovers', async () => {
+    useFakeTime()
+    let failing = true
+    let attempt = 0
+    const factory = fakeFactory({
+      fail: () => (failing ? new Error(`ECONNREFUSED #${++attempt}`) : undefined),
+    })
+    const pool = createPool({
+      ...factory,
+      max: 10,
+      acquireTimeout: 2_000,
+      createRetry: { base: '50ms', max: '5s' },
+    })
+    const waiters = Array.from({ length: 5 }, () => pool.acquire().catch((e: unknown) => e))
+    await vi.advanceTimersByTimeAsync(2_000)
+    const errors = (await Promise.all(waiters)) as AcquireTimeoutError[]
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(AcquireTimeoutError)
+      expect(error.code).toBe('E_POOL_ACQUIRE_TIMEOUT')
+      expect((error.cause as Error).message).toMatch(/ECONNREFUSED/)
+    }
+    expect(errors[0]!.message).toMatch(/creates failing: ECONNREFUSED/)
+    // 50, 100, 200, 400, 800 ms ceilings with jitter: a handful of attempts, not a spin
+    expect(factory.calls.create).toBeGreaterThanOrEqual(4)
+    expect(factory.calls.create).toBeLessThanOrEqual(12)
+    expect(pool.stats().createErrors).toBe(factory.calls.create)
+    // nobody waits: no more attempts
+    const attempts = factory.calls.create
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(factory.calls.create).toBeLessThanOrEqual(attempts + 1)
+    failing = false
+    const lease = pool.acquire()
+    await vi.advanceTimersByTimeAsync(5_000)
+    ;(await lease).release()
+    expect(pool.stats().size).toBe(1)
+    await pool.close()
+  })
+
+  it('initialize waits for min, or fails fast with the cause', async () => {
+    useFakeTime()
+    const pool = createPool({ ...fakeFactory({ createMs: 10 }), min: 3, max: 5 })
+    const ready = pool.initialize()
+    await vi.advanceTimersByTimeAsync(10)
+    await ready
+    expect(pool.stats()).toMatchObject({ size: 3, idle: 3 })
+    await pool.close()
+
+    const broken = createPool({ ...fakeFactory({ fail: () => new Error('bad password') }), min: 2 })
+    const failed = broken.initialize({ failFast: true }).catch((e: unknown) => e)
+    await flush()
+    const error = (await failed) as PoolInitializeError
+    expect(error).toBeInstanceOf(PoolInitializeError)
+    expect((error.cause as Error).message).toBe('bad password')
+    await expect(broken.acquire()).rejects.toBeInstanceOf(PoolClosedError)
+
+    const slow = createPool({ ...fakeFactory({ fail: () => new Error('down') }), min: 1 })
+    const timedOut = slow.initialize({ timeout: 1_000 }).catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(((await timedOut) as Error).cause).toBeInstanceOf(Error)
+    await slow.close()
+  })
+
+  it('gives up on a hanging create after createTimeout', async () => {
+    useFakeTime()
+    let calls = 0
+    const pool = createPool<object>({
+      create: ({ signal }) =>
+        new Promise((_, reject) => {
+          calls++
+          signal.addEventListener('abort', () => reject(signal.reason))
+        }),
+      max: 1,
+      acquireTimeout: 3_000,
+      createTimeout: 500,
+    })
+    const waiting = pool.acquire().catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(3_000)
+    const error = (await waiting) as AcquireTimeoutError
+    expect((error.cause as { code: string }).code).toBe('E_POOL_CREATE_TIMEOUT')
+    expect(calls).toBeGreaterThanOrEqual(2)
+    await pool.close()
+  })
+})
+
+describe('lifecycle', () => {
+  it('keeps min warm and evicts idle resources above min', async () => {
+    useFakeTime()
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, min: 2, max: 6, idleTimeout: '1m', maxLifetime: Infinity })
+    await flush()
+    expect(pool.stats()).toMatchObject({ size: 2, idle: 2 })
+    const leases = await Promise.all(Array.from({ length: 5 }, () => pool.acquire()))
+    for (const lease of leases) lease.release()
+    expect(pool.stats().size).toBe(5)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(pool.stats()).toMatchObject({ size: 2, idle: 2, destroyed: 3 })
+    await vi.advanceTimersByTimeAsync(600_000)
+    expect(pool.stats().size).toBe(2)
+    await pool.close()
+  })
+
+  it('retires resources after maxLifetime with ±2.5% jitter and replaces min', async () => {
+    useFakeTime()
+    const factory = fakeFactory()
+    const destroyedAt: number[] = []
+    const pool = createPool({
+      ...factory,
+      destroy: () => {
+        destroyedAt.push(performance.now())
+      },
+      min: 20,
+      max: 20,
+      maxLifetime: 100_000,
+      idleTimeout: Infinity,
+    })
+    await flush()
+    await vi.advanceTimersByTimeAsync(97_400)
+    expect(destroyedAt).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(5_200)
+    expect(destroyedAt).toHaveLength(20)
+    expect(Math.max(...destroyedAt) - Math.min(...destroyedAt)).toBeGreaterThan(100)
+    expect(pool.stats().size).toBe(20)
+    await pool.close()
+  })
+
+  it('retires a borrowed resource past its lifetime when it comes back', async () => {
+    useFakeTime()
+    const pool = createPool({ ...fakeFactory(), max: 1, maxLifetime: 1_000 })
+    const lease = await pool.acquire()
+    await vi.advanceTimersByTimeAsync(2_000)
+    lease.release()
+    expect(pool.stats()).toMatchObject({ size: 0, destroyed: 1 })
+    await pool.close()
+  })
+
+  it('retires after maxUses', async () => {
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1, maxUses: 3 })
+    for (let i = 0; i < 3; i++) (await pool.acquire()).release()
+    expect(pool.stats()).toMatchObject({ size: 0, destroyed: 1 })
+    expect((await pool.acquire()).resource.id).toBe(1)
+    await pool.close()
+  })
+
+  it('skips validation within validateAfter and validates afterwards', async () => {
+    useFakeTime()
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1, validateAfter: 500 })
+    const lease = await pool.acquire()
+    lease.release()
+    ;(await pool.acquire()).release()
+    expect(factory.calls.validate).toBe(0)
+    await vi.advanceTimersByTimeAsync(501)
+    const later = await pool.acquire()
+    expect(factory.calls.validate).toBe(1)
+    ;(later.resource as FakeResource).broken = true
+    later.release()
+    await vi.advanceTimersByTimeAsync(501)
+    const fresh = await pool.acquire()
+    expect(fresh.resource.id).toBe(1)
+    expect(pool.stats().validationFailures).toBe(1)
+    fresh.release()
+    await pool.close()
+  })
+
+  it('keepalive validates idle resources and replaces broken ones', async () => {
+    useFakeTime()
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, min: 2, max: 2, keepalive: '30s', maxLifetime: Infinity })
+    await flush()
+    const [a] = await Promise.all([pool.acquire(), pool.acquire()]).then((leases) => {
+      for (const lease of leases) lease.release()
+      return leases
+    })
+    ;(a!.resource as FakeResource).broken = true
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(factory.calls.validate).toBe(2)
+    expect(pool.stats()).toMatchObject({ size: 2, idle: 2, validationFailures: 1, created: 3 })
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(factory.calls.validate).toBe(4)
+    await pool.close()
+  })
+
+  it('reports a leak once with the acquiring stack', async () => {
+    useFakeTime()
+    const reports: { heldMs: number; stack: string }[] = []
+    const warn = vi.fn()
+    const pool = createPool({
+      ...fakeFactory(),
+      max: 1,
+      leakDetection: '1s',
+      onLeak: (r) => reports.push(r),
+      logger: { warn },
+    })
+    const lease = await pool.acquire()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(reports).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(reports).toHaveLength(1)
+    expect(reports[0]!.heldMs).toBe(1_000)
+    expect(reports[0]!.stack).toMatch(/pool\.test\.ts/)
+    expect(warn).toHaveBeenCalledOnce()
+    expect(pool.stats().leaks).toBe(1)
+    lease.release()
+    await pool.close()
+  })
+})
+
+describe('resize, stats, advise', () => {
+  it('resizes live', async () => {
+    useFakeTime()
+    const pool = createPool({ ...fakeFactory(), max: 4, idleTimeout: Infinity })
+    const leases = await Promise.all(Array.from({ length: 4 }, () => pool.acquire()))
+    leases[0]!.release()
+    leases[1]!.release()
+    pool.resize({ max: 2 })
+    expect(pool.stats()).toMatchObject({ size: 2, idle: 0, borrowed: 2, max: 2 })
+    const waiting = pool.acquire()
+    pool.resize({ max: 3 })
+    ;(await waiting).release()
+    pool.resize({ min: 4, max: 5 })
+    await flush()
+    expect(pool.stats()).toMatchObject({ size: 4, min: 4, borrowed: 2 })
+    expect(() => pool.resize({ min: 6 })).toThrow(TypeError)
+    await pool.close()
+  })
+
+  it('advises a max from throughput × hold time', async () => {
+    useFakeTime()
+    const pool = createPool({ ...fakeFactory(), max: 4, acquireTimeout: '1m' })
+    // 100 acquires per second, each held 50 ms → 5 busy on average
+    for (let i = 0; i < 100; i++) {
+      void pool.use(() => new Promise((resolve) => setTimeout(resolve, 50)))
+      await vi.advanceTimersByTimeAsync(10)
+    }
+    await vi.advanceTimersByTimeAsync(1_000)
+    const advice = pool.advise({ reset: true })
+    expect(advice.arrivalRate).toBeCloseTo(100 / 2, 0)
+    expect(advice.meanHoldMs).toBeCloseTo(50, 0)
+    expect(advice.suggestedMax).toBe(Math.ceil(advice.meanBusy * advice.headroom))
+    expect(pool.advise().arrivalRate).toBe(0)
+    await pool.close()
+  })
+
+  it('stats are a plain snapshot with summaries', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    ;(await pool.acquire()).release()
+    const stats = pool.stats()
+    expect(Object.getPrototypeOf(stats)).toBe(Object.prototype)
+    expect(stats.acquireWait.count).toBe(1)
+    expect(stats.holdTime.count).toBe(1)
+    expect(stats.createTime.count).toBe(1)
+    await pool.close()
+  })
+})
+
+describe('drain and close', () => {
+  it('drain waits for leases and waiters, then closes', async () => {
+    useFakeTime()
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1 })
+    const lease = await pool.acquire()
+    const waiting = pool.acquire()
+    const drained = pool.drain({ timeout: '10s' })
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolClosedError)
+    lease.release()
+    const second = await waiting
+    await vi.advanceTimersByTimeAsync(100)
+    second.release()
+    await expect(drained).resolves.toEqual({ drained: true, outstanding: 0 })
+    expect(factory.calls.destroy).toBe(1)
+  })
+
+  it('drain times out, closes, rejects waiters and destroys late releases', async () => {
+    useFakeTime()
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1 })
+    const lease = await pool.acquire()
+    const waiting = pool.acquire().catch((e: unknown) => e)
+    const drained = pool.drain({ timeout: 1_000 })
+    await vi.advanceTimersByTimeAsync(1_000)
+    await expect(drained).resolves.toEqual({ drained: false, outstanding: 1 })
+    expect(await waiting).toBeInstanceOf(PoolClosedError)
+    lease.release()
+    expect(factory.calls.destroy).toBe(1)
+    const started = performance.now()
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolClosedError)
+    expect(performance.now() - started).toBe(0)
+  })
+
+  it('asyncDispose closes the pool', async () => {
+    const factory = fakeFactory()
+    {
+      await using pool = createPool({ ...factory, min: 1, max: 1 })
+      await pool.initialize()
+    }
+    expect(factory.calls.destroy).toBe(1)
+  })
+})
