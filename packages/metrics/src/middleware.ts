@@ -40,7 +40,8 @@ export interface TimingOptions {
 /** Route label of requests Express or Fastify did not match. */
 export const UNMATCHED_ROUTE = '<unmatched>'
 
-interface FastifyLike {
+/** The part of a Fastify instance the plugin uses. */
+export interface FastifyLike {
   addHook(name: string, hook: (...args: never[]) => unknown): unknown
 }
 
@@ -62,6 +63,8 @@ interface FastifyReplyLike {
  */
 export interface TimingMiddleware {
   (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void
+  /** Fastify plugin form: `await fastify.register(timing)`. */
+  (instance: FastifyLike, opts: unknown, done: (err?: Error) => void): void
   /** The histogram the middleware records into. */
   readonly histogram: Histogram<'method' | 'route' | 'status'>
 }

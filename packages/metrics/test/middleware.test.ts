@@ -21,9 +21,19 @@ async function get(port: number, path: string) {
   return res
 }
 
-function seriesOf(timing: ReturnType<typeof timingMiddleware>) {
+interface Row {
+  method: string
+  route: string
+  status: string
+  count: number
+  max: number
+}
+
+function seriesOf(timing: ReturnType<typeof timingMiddleware>): Row[] {
   return [...timing.histogram.series()].map((s) => ({
-    ...s.labels,
+    method: String(s.labels.method),
+    route: String(s.labels.route),
+    status: String(s.labels.status),
     count: s.stats().count,
     max: s.stats().max,
   }))
