@@ -1,4 +1,13 @@
 export {
+  type AdaptiveAlgorithm,
+  AdaptiveLimiter,
+  type AdaptiveLimiterOptions,
+  type AdaptiveLimiterStats,
+  type AdaptiveToken,
+  type LimitChangeEvent,
+  limitChannel,
+} from './adaptive-limiter'
+export {
   type BatchExecuteOptions,
   batchExecute,
   type SettledItem,

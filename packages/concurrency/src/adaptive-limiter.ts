@@ -1,0 +1,375 @@
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptionsObject,
+  checkString,
+  type Duration,
+  eventChannel,
+  getClock,
+  parseDuration,
+} from '@hotpath/core'
+import { type AcquireOptions, Semaphore } from './semaphore'
+
+/** Limit algorithms, after Netflix concurrency-limits. */
+export type AdaptiveAlgorithm = 'aimd' | 'vegas' | 'gradient2'
+
+/** Message on `hotpath:concurrency:limit`: the adaptive limit changed. */
+export interface LimitChangeEvent {
+  name: string
+  algorithm: AdaptiveAlgorithm
+  limit: number
+  previous: number
+}
+
+/** `hotpath:concurrency:limit`: an adaptive limit changed (rounded value). */
+export const limitChannel = eventChannel<LimitChangeEvent>('hotpath:concurrency:limit')
+
+/** Options of {@link AdaptiveLimiter}. */
+export interface AdaptiveLimiterOptions {
+  /**
+   * `'aimd'`: +1 while busy, × `backoffRatio` on a drop or an RTT above `timeout`. `'vegas'`:
+   * estimates the queue from the no-load RTT and keeps it between 3 and 6 × log10(limit).
+   * `'gradient2'`: follows the ratio of a long-term RTT average to the current RTT, plus a small
+   * queue allowance.
+   * @default 'gradient2'
+   */
+  algorithm?: AdaptiveAlgorithm
+  /**
+   * Starting limit.
+   * @default 20
+   */
+  initialLimit?: number
+  /**
+   * Lowest limit.
+   * @default 1
+   */
+  min?: number
+  /**
+   * Highest limit (required to be finite).
+   * @default 1_000
+   */
+  max?: number
+  /**
+   * Callers that may wait for a slot; one more rejects with `E_QUEUE_FULL`.
+   * @default 1_000
+   */
+  maxQueue?: number
+  /**
+   * Default wait timeout of `acquire()`/`run()`.
+   * @default Infinity
+   */
+  timeout?: Duration
+  /**
+   * `'aimd'`: factor applied to the limit on a drop.
+   * @default 0.9
+   */
+  backoffRatio?: number
+  /**
+   * `'aimd'`: an RTT above this counts as a drop.
+   * @default '5s'
+   */
+  rttTimeout?: Duration
+  /**
+   * `'gradient2'`: RTT growth tolerated before the limit shrinks.
+   * @default 1.5
+   */
+  tolerance?: number
+  /**
+   * `'gradient2'`/`'vegas'`: weight of a new estimate (1 = jump to it).
+   * @default 0.2 for gradient2, 1 for vegas
+   */
+  smoothing?: number
+  /**
+   * `'gradient2'`: samples in the long-term RTT average.
+   * @default 600
+   */
+  longWindow?: number
+  /**
+   * `'gradient2'`: queue allowance added to the limit each sample.
+   * @default 4
+   */
+  queueSize?: number
+  /**
+   * Fewest samples per update window (a window also lasts at least its average RTT).
+   * @default 10
+   */
+  windowSize?: number
+  /**
+   * `'gradient2'`: the long-term RTT average is held at most this multiple of the smallest RTT
+   * seen. Without it Gradient2 drifts upward under sustained saturation (the average catches up
+   * with the inflated RTT and the gradient returns to 1).
+   * @default 1.1
+   */
+  maxDrift?: number
+  /**
+   * Classifies a `run()` error: true = dropped (overload: timeout, 503), false = ignored.
+   * @default () => false
+   */
+  isDropped?: (error: unknown) => boolean
+  /**
+   * Name shown in stats and channels.
+   * @default 'adaptive'
+   */
+  name?: string
+}
+
+/** A slot taken from an {@link AdaptiveLimiter}; report exactly one outcome. */
+export interface AdaptiveToken {
+  /** The call succeeded; its RTT feeds the algorithm. */
+  success(): void
+  /** The call failed for a reason unrelated to load (its RTT is not used). */
+  ignore(): void
+  /** The call was dropped/timed out by overload: the limit backs off. */
+  dropped(): void
+}
+
+/** Snapshot returned by {@link AdaptiveLimiter.stats}. */
+export interface AdaptiveLimiterStats {
+  name: string
+  algorithm: AdaptiveAlgorithm
+  /** The current limit (fractional estimate). */
+  limit: number
+  inFlight: number
+  waiting: number
+  succeeded: number
+  ignored: number
+  dropped: number
+  /** Smallest RTT seen (ms), the no-load estimate. */
+  minRtt: number
+}
+
+/**
+ * A concurrency limit that finds itself: it measures each call's round-trip time and adjusts the
+ * number of calls allowed in flight (Netflix concurrency-limits' AIMD, Vegas and Gradient2).
+ * Callers beyond the limit wait in a bounded queue.
+ *
+ * @example
+ * const upstream = new AdaptiveLimiter({ algorithm: 'gradient2', min: 4, max: 256 })
+ * const reply = await upstream.run(() => fetch(url), { timeout: '2s' })
+ * upstream.stats().limit
+ */
+export class AdaptiveLimiter {
+  readonly #algorithm: AdaptiveAlgorithm
+  readonly #min: number
+  readonly #max: number
+  readonly #backoffRatio: number
+  readonly #rttTimeout: number
+  readonly #tolerance: number
+  readonly #smoothing: number
+  readonly #longWindow: number
+  readonly #queueSize: number
+  readonly #maxDrift: number
+  readonly #isDropped: (error: unknown) => boolean
+  readonly #name: string
+  readonly #semaphore: Semaphore
+  #limit: number
+  #inFlight = 0
+  // Samples are aggregated per window (about one RTT, at least `windowSize` samples) and the
+  // algorithm updates once per window, like the reference's WindowedLimit: a burst of samples
+  // measured under an old limit cannot move the limit many times before feedback arrives.
+  #windowStart = -1
+  #windowCount = 0
+  #windowRttSum = 0
+  #windowMaxInFlight = 0
+  #windowDropped = false
+  readonly #windowSize: number
+  #minRtt = 0
+  #longRtt = 0
+  #samples = 0
+  #succeeded = 0
+  #ignored = 0
+  #dropped = 0
+
+  constructor(options?: AdaptiveLimiterOptions) {
+    const raw = checkOptionsObject('options', options)
+    this.#algorithm = checkOneOf('algorithm', raw.algorithm ?? 'gradient2', [
+      'aimd',
+      'vegas',
+      'gradient2',
+    ] as const)
+    this.#min = checkInteger('min', raw.min ?? 1, { min: 1 })
+    this.#max = checkInteger('max', raw.max ?? 1_000, { min: this.#min })
+    this.#limit = checkInteger('initialLimit', raw.initialLimit ?? Math.min(20, this.#max), {
+      min: this.#min,
+      max: this.#max,
+    })
+    this.#backoffRatio = checkNumber('backoffRatio', raw.backoffRatio ?? 0.9, { min: 0.1, max: 0.99 })
+    this.#rttTimeout = parseDuration(raw.rttTimeout ?? '5s', 'rttTimeout')
+    this.#tolerance = checkNumber('tolerance', raw.tolerance ?? 1.5, { min: 1 })
+    this.#smoothing = checkNumber('smoothing', raw.smoothing ?? (this.#algorithm === 'vegas' ? 1 : 0.2), {
+      min: 0.01,
+      max: 1,
+    })
+    this.#longWindow = checkInteger('longWindow', raw.longWindow ?? 600, { min: 1 })
+    this.#queueSize = checkNumber('queueSize', raw.queueSize ?? 4, { min: 0 })
+    this.#windowSize = checkInteger('windowSize', raw.windowSize ?? 10, { min: 1 })
+    this.#maxDrift = checkNumber('maxDrift', raw.maxDrift ?? 1.1, { min: 1 })
+    this.#isDropped = raw.isDropped === undefined ? () => false : checkFunction('isDropped', raw.isDropped)
+    this.#name = checkString('name', raw.name ?? 'adaptive')
+    this.#semaphore = new Semaphore({
+      permits: this.#limit,
+      name: this.#name,
+      maxQueue: raw.maxQueue ?? 1_000,
+      ...(raw.timeout === undefined ? {} : { timeout: raw.timeout }),
+    })
+  }
+
+  /** The current limit (rounded: the number of calls allowed in flight). */
+  get limit(): number {
+    return this.#semaphore.permits
+  }
+
+  /**
+   * Waits for a slot; report the outcome on the returned token.
+   *
+   * @example
+   * const token = await limiter.acquire({ signal })
+   * try { await call(); token.success() } catch (err) { isOverload(err) ? token.dropped() : token.ignore() }
+   */
+  async acquire(options?: Omit<AcquireOptions, 'weight'>): Promise<AdaptiveToken> {
+    const permit = await this.#semaphore.acquire(options)
+    const inFlight = ++this.#inFlight
+    const started = getClock().monotonic()
+    let done = false
+    const finish = (outcome: 0 | 1 | 2) => {
+      if (done) return
+      done = true
+      this.#inFlight--
+      const rtt = getClock().monotonic() - started
+      if (outcome === 0) {
+        this.#succeeded++
+        this.#sample(rtt, inFlight, false)
+      } else if (outcome === 2) {
+        this.#dropped++
+        this.#sample(rtt, inFlight, true)
+      } else this.#ignored++
+      permit.release()
+    }
+    return { success: () => finish(0), ignore: () => finish(1), dropped: () => finish(2) }
+  }
+
+  /**
+   * Runs `fn` in a slot: a result is a success; an error is a drop when `isDropped(error)`, else
+   * ignored.
+   *
+   * @example
+   * const body = await limiter.run(() => upstream.get(path))
+   */
+  async run<R>(fn: () => R | PromiseLike<R>, options?: Omit<AcquireOptions, 'weight'>): Promise<Awaited<R>> {
+    const token = await this.acquire(options)
+    let result: Awaited<R>
+    try {
+      result = await fn()
+    } catch (error) {
+      if (this.#isDropped(error)) token.dropped()
+      else token.ignore()
+      throw error
+    }
+    token.success()
+    return result
+  }
+
+  /**
+   * A plain snapshot.
+   *
+   * @example
+   * metrics.gauge('upstream_limit', limiter.stats().limit)
+   */
+  stats(): AdaptiveLimiterStats {
+    return {
+      name: this.#name,
+      algorithm: this.#algorithm,
+      limit: this.#limit,
+      inFlight: this.#inFlight,
+      waiting: this.#semaphore.waiting,
+      succeeded: this.#succeeded,
+      ignored: this.#ignored,
+      dropped: this.#dropped,
+      minRtt: this.#minRtt,
+    }
+  }
+
+  /**
+   * Rejects every waiting caller (`E_SEMAPHORE_CLEARED`).
+   *
+   * @example
+   * limiter.clear()
+   */
+  clear(): number {
+    return this.#semaphore.clear()
+  }
+
+  #sample(rtt: number, inFlight: number, dropped: boolean): void {
+    if (this.#minRtt === 0 || rtt < this.#minRtt) this.#minRtt = rtt
+    const now = getClock().monotonic()
+    if (this.#windowStart < 0) this.#windowStart = now
+    this.#windowCount++
+    this.#windowRttSum += rtt
+    if (inFlight > this.#windowMaxInFlight) this.#windowMaxInFlight = inFlight
+    if (dropped) this.#windowDropped = true
+    const averageRtt = this.#windowRttSum / this.#windowCount
+    if (
+      !this.#windowDropped &&
+      (this.#windowCount < this.#windowSize || now - this.#windowStart < averageRtt)
+    ) {
+      return
+    }
+    const maxInFlight = this.#windowMaxInFlight
+    const didDrop = this.#windowDropped
+    this.#windowStart = now
+    this.#windowCount = 0
+    this.#windowRttSum = 0
+    this.#windowMaxInFlight = 0
+    this.#windowDropped = false
+    this.#samples++
+    const limit = this.#limit
+    let next = limit
+    if (this.#algorithm === 'aimd') next = this.#aimd(limit, averageRtt, maxInFlight, didDrop)
+    else if (this.#algorithm === 'vegas') next = this.#vegas(limit, averageRtt, maxInFlight, didDrop)
+    else next = this.#gradient2(limit, averageRtt, maxInFlight, didDrop)
+    next = Math.min(this.#max, Math.max(this.#min, next))
+    this.#limit = next
+    const rounded = Math.max(this.#min, Math.round(next))
+    const previous = this.#semaphore.permits
+    if (rounded !== previous) {
+      this.#semaphore.permits = rounded
+      if (limitChannel.active) {
+        limitChannel.publish({ name: this.#name, algorithm: this.#algorithm, limit: rounded, previous })
+      }
+    }
+  }
+
+  #aimd(limit: number, rtt: number, inFlight: number, dropped: boolean): number {
+    if (dropped || rtt > this.#rttTimeout) return limit * this.#backoffRatio
+    if (inFlight * 2 >= limit) return limit + 1
+    return limit
+  }
+
+  #vegas(limit: number, rtt: number, inFlight: number, dropped: boolean): number {
+    const log = Math.max(1, Math.log10(limit))
+    let next = limit
+    if (dropped) next = limit - log
+    else {
+      if (inFlight * 2 < limit) return limit
+      const queue = Math.ceil(limit * (1 - this.#minRtt / rtt))
+      if (queue <= log) next = limit + 6 * log
+      else if (queue < 3 * log) next = limit + log
+      else if (queue > 6 * log) next = limit - log
+    }
+    return limit * (1 - this.#smoothing) + next * this.#smoothing
+  }
+
+  #gradient2(limit: number, rtt: number, inFlight: number, dropped: boolean): number {
+    const window = Math.min(this.#samples, this.#longWindow)
+    this.#longRtt = this.#longRtt === 0 ? rtt : this.#longRtt + (rtt - this.#longRtt) / window
+    // A long average far above the current RTT (load went away): let it come down faster.
+    if (this.#longRtt / rtt > 2) this.#longRtt *= 0.95
+    this.#longRtt = Math.min(this.#longRtt, this.#minRtt * this.#maxDrift)
+    if (!dropped && inFlight < limit / 2) return limit
+    const gradient = dropped ? 0.5 : Math.max(0.5, Math.min(1, (this.#tolerance * this.#longRtt) / rtt))
+    const next = limit * gradient + this.#queueSize
+    return limit * (1 - this.#smoothing) + next * this.#smoothing
+  }
+}
