@@ -32,4 +32,10 @@ export {
   type RegistrySnapshot,
   type SeriesSnapshot,
 } from './registry'
+export {
+  type RuntimeMetrics,
+  type RuntimeMetricsOptions,
+  type RuntimeSample,
+  runtimeMetrics,
+} from './runtime'
 export { type SlowCall, type SlowLogger, type SlowLogOptions, slowLog } from './slow-log'
