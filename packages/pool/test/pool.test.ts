@@ -227,10 +227,12 @@ describe('waiting', () => {
     const rejections: Promise<unknown>[] = []
     for (let i = 0; i < 10_000; i++) {
       const own = new AbortController()
-      const signal = i % 2 === 0 ? own.signal : AbortSignal.any([shared.signal])
+      const signal = i % 2 === 0 ? own.signal : shared.signal
       rejections.push(pool.acquire({ signal }).catch((e) => e))
       if (i % 2 === 0) own.abort()
     }
+    expect(listeners(shared.signal)).toBe(5_000)
+    expect(pool.stats().pending).toBe(5_000)
     shared.abort()
     const errors = await Promise.all(rejections)
     expect(errors.every((e) => e instanceof Error)).toBe(true)
