@@ -466,7 +466,8 @@ export class Cache<T = unknown> {
     if (tags === undefined) return undefined
     if (!Array.isArray(tags)) throw invalidOption('tags', 'an array of strings', tags)
     if (tags.length === 0) return undefined
-    return tags.map((tag) => this.#prefix + checkString('tags[]', tag))
+    const scope = `${this.#core.name}:${this.#prefix}`
+    return tags.map((tag) => scope + checkString('tags[]', tag))
   }
 }
 

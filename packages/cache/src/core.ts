@@ -276,8 +276,10 @@ export class CacheCore {
       else if (writes.length > 1) await l2.run('setMany', (s) => s.setMany(writes))
       if (deletes.length > 0) await l2.run('delete', (s) => s.delete(deletes))
     })()
+    // A failed L2 write is counted by the tier and leaves the value in L1: callers are not failed
+    // because Redis is away.
     if (background) work.catch(noop)
-    else await work
+    else await work.catch(noop)
   }
 
   // ---- tags -----------------------------------------------------------------------------------

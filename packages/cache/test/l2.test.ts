@@ -118,7 +118,7 @@ describe('L2 tier', () => {
     await a.set('k', 1, { tags: ['user:1'] })
     expect(await b.get('k')).toBe(1)
     await a.invalidateTags(['user:1'])
-    expect(store.tagVersions.get('user:1')).toBe(1)
+    expect(store.tagVersions.get('cache:user:1')).toBe(1)
     expect(await a.get('k')).toBeUndefined()
     const c = createCache({ l2: store })
     expect(await c.get('k')).toBeUndefined()

@@ -1,0 +1,165 @@
+import { checkInteger, checkOptionsObject, checkString, Deque, invalidOption } from '@hotpath/core'
+import type { RedisBusClientLike, RedisSubscriberLike } from './redis-client'
+import type { BusHandlers, BusMessage, BusStats, CacheBus } from './store'
+
+/** Options of {@link redisBus}. */
+export interface RedisBusOptions {
+  /**
+   * The client to publish with; the bus opens its own `client.duplicate()` for SUBSCRIBE and
+   * closes that one on `close()`.
+   */
+  client: RedisBusClientLike
+  /**
+   * The pub/sub channel.
+   * @default 'hotpath:cache:bus'
+   */
+  channel?: string
+  /**
+   * Messages kept while Redis is away; past it the oldest are dropped (and counted). Instances that
+   * miss messages still drop their L1 after they resubscribe.
+   * @default 1_000
+   */
+  maxQueue?: number
+}
+
+function isMessage(value: unknown): value is BusMessage {
+  if (value === null || typeof value !== 'object') return false
+  const m = value as Record<string, unknown>
+  return (
+    typeof m.i === 'string' &&
+    typeof m.n === 'string' &&
+    typeof m.s === 'number' &&
+    (m.k === undefined || (Array.isArray(m.k) && m.k.every((k) => typeof k === 'string'))) &&
+    (m.t === undefined ||
+      (Array.isArray(m.t) &&
+        m.t.every((t) => Array.isArray(t) && typeof t[0] === 'string' && typeof t[1] === 'number'))) &&
+    (m.c === undefined || typeof m.c === 'string')
+  )
+}
+
+/**
+ * Cross-instance invalidation over Redis pub/sub. Only invalidations travel (keys, tags, clears,
+ * scoped by cache name), never values. Publishes made while Redis is away are queued (bounded)
+ * and sent when it is back; after the subscriber reconnects, the cache stops trusting L1 entries
+ * written before, since they could have missed a message.
+ *
+ * @example
+ * const client = new Redis({ enableOfflineQueue: false })
+ * const cache = createCache({ l2: redisStore({ client }), bus: redisBus({ client }) })
+ */
+export function redisBus(options: RedisBusOptions): CacheBus {
+  const raw = checkOptionsObject('options', options)
+  const client = raw.client
+  if (!client || typeof client.duplicate !== 'function' || typeof client.publish !== 'function') {
+    throw invalidOption('client', 'an ioredis Redis or Cluster client', client)
+  }
+  const channel = checkString('channel', raw.channel ?? 'hotpath:cache:bus')
+  const maxQueue = checkInteger('maxQueue', raw.maxQueue ?? 1_000, { min: 1 })
+  const queue = new Deque<string>()
+  const stats: BusStats = {
+    published: 0,
+    received: 0,
+    queued: 0,
+    dropped: 0,
+    resubscribes: 0,
+    connected: false,
+  }
+  let subscriber: RedisSubscriberLike | undefined
+  let handlers: BusHandlers | undefined
+  let lostConnection = false
+  let closed = false
+
+  const enqueue = (payload: string) => {
+    if (queue.size >= maxQueue) {
+      queue.shift()
+      stats.dropped++
+    }
+    queue.push(payload)
+    stats.queued = queue.size
+  }
+
+  const send = (payload: string) => {
+    stats.published++
+    client.publish(channel, payload).catch(() => {
+      stats.published--
+      if (!closed) enqueue(payload)
+    })
+  }
+
+  const flush = () => {
+    while (queue.size > 0 && client.status === 'ready') send(queue.shift()!)
+    stats.queued = queue.size
+  }
+
+  const onMessage = (from: string, payload: string) => {
+    if (from !== channel || !handlers) return
+    let message: unknown
+    try {
+      message = JSON.parse(payload)
+    } catch {
+      return
+    }
+    if (!isMessage(message)) return
+    stats.received++
+    handlers.message(message)
+  }
+  // SUBSCRIBE is sent on every 'ready' (first connection and each reconnection), so it never sits
+  // in an offline queue; the cache hears about a resubscription only once it is confirmed.
+  const onReady = () => {
+    const sub = subscriber
+    if (!sub || closed) return
+    sub.subscribe(channel).then(
+      () => {
+        if (closed) return
+        stats.connected = true
+        if (lostConnection) {
+          lostConnection = false
+          stats.resubscribes++
+          handlers?.resubscribed()
+        }
+      },
+      () => {},
+    )
+  }
+  const onClose = () => {
+    if (stats.connected) lostConnection = true
+    stats.connected = false
+  }
+
+  return {
+    async start(h) {
+      handlers = h
+      client.on('ready', flush)
+      const sub = client.duplicate()
+      subscriber = sub
+      sub.on('message', onMessage)
+      sub.on('ready', onReady)
+      sub.on('close', onClose)
+      sub.on('error', () => {}) // errors surface through 'close' and reconnection
+      if (sub.status === 'ready') onReady()
+    },
+    publish(message) {
+      if (closed) return
+      const payload = JSON.stringify(message)
+      if (client.status === 'ready' && queue.size === 0) send(payload)
+      else {
+        enqueue(payload)
+        if (client.status === 'ready') flush()
+      }
+    },
+    stats: () => ({ ...stats }),
+    async close() {
+      if (closed) return
+      closed = true
+      client.off('ready', flush)
+      const sub = subscriber
+      if (!sub) return
+      sub.off('message', onMessage)
+      sub.off('ready', onReady)
+      sub.off('close', onClose)
+      // A subscriber has nothing to flush, and QUIT could wait forever on a hung server.
+      sub.disconnect()
+      stats.connected = false
+    },
+  }
+}

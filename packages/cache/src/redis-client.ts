@@ -1,0 +1,45 @@
+// biome-ignore lint/suspicious/noExplicitAny: event listeners of EventEmitter-based clients take any arguments
+type Listener = (...args: any[]) => void
+
+/**
+ * The part of an ioredis `Redis` or `Cluster` client the store and the bus use. Declared here so
+ * the package never imports ioredis types; any client with these methods works.
+ */
+export interface RedisClientLike {
+  /** ioredis connection status; commands are sent only when it is `'ready'`. */
+  readonly status: string
+  getBuffer(key: string): Promise<Buffer | null>
+  mgetBuffer(keys: string[]): Promise<(Buffer | null)[]>
+  set(key: string, value: string | Buffer, mode: 'PX', ttl: number): Promise<unknown>
+  mget(keys: string[]): Promise<(string | null)[]>
+  incr(key: string): Promise<number>
+  unlink(...keys: string[]): Promise<number>
+  scan(
+    cursor: string,
+    matchToken: 'MATCH',
+    pattern: string,
+    countToken: 'COUNT',
+    count: number,
+  ): Promise<[cursor: string, elements: string[]]>
+  publish(channel: string, message: string): Promise<number>
+  /** Cluster only: the node clients. */
+  nodes?(role?: 'master' | 'slave' | 'all'): RedisClientLike[]
+  on(event: string, listener: Listener): unknown
+  off(event: string, listener: Listener): unknown
+}
+
+/** What the bus needs of its dedicated subscriber connection (`client.duplicate()`). */
+export interface RedisSubscriberLike {
+  readonly status: string
+  subscribe(channel: string): Promise<unknown>
+  unsubscribe(channel: string): Promise<unknown>
+  on(event: string, listener: Listener): unknown
+  off(event: string, listener: Listener): unknown
+  quit(): Promise<unknown>
+  disconnect(): void
+}
+
+/** A client the bus can publish with and duplicate for SUBSCRIBE. */
+export interface RedisBusClientLike extends Pick<RedisClientLike, 'status' | 'publish' | 'on' | 'off'> {
+  duplicate(): RedisSubscriberLike
+}

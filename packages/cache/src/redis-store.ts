@@ -1,0 +1,123 @@
+import { checkOptionsObject, checkString, invalidOption } from '@hotpath/core'
+import { keySlot } from './key-slot'
+import type { RedisClientLike } from './redis-client'
+import type { CacheStore, StoredValue, StoreWrite } from './store'
+
+/** Options of {@link redisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * An ioredis `Redis` or `Cluster` client. It stays yours: the store never closes it. Create it
+   * with `enableOfflineQueue: false` (or rely on the status check) so no command waits for a
+   * reconnection.
+   */
+  client: RedisClientLike
+  /**
+   * Prefix of every key the store writes.
+   * @default 'hotpath:'
+   */
+  prefix?: string
+  /**
+   * Keys per SCAN step and per UNLINK call in `clear()`.
+   * @default 500
+   */
+  scanCount?: number
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
+}
+
+/**
+ * L2 on Redis through ioredis (standalone or Cluster). Values travel as binary (`getBuffer`,
+ * `mgetBuffer`); `getMany` is one MGET (one per hash slot on a cluster); nothing is sent while the
+ * client is not `ready`, so no call waits on ioredis's offline queue.
+ *
+ * @example
+ * import Redis from 'ioredis'
+ * import { redisStore } from '@hotpath/cache/redis'
+ * const client = new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+ * const cache = createCache({ l2: redisStore({ client, prefix: 'router:' }) })
+ */
+export function redisStore(options: RedisStoreOptions): CacheStore {
+  const raw = checkOptionsObject('options', options)
+  if (!raw.client || typeof raw.client.getBuffer !== 'function') {
+    throw invalidOption('client', 'an ioredis Redis or Cluster client', raw.client)
+  }
+  const client: RedisClientLike = raw.client
+  const prefix = checkString('prefix', raw.prefix ?? 'hotpath:', { allowEmpty: true })
+  const scanCount = raw.scanCount ?? 500
+  const cluster = typeof client.nodes === 'function'
+  const tagKey = (tag: string) => `${prefix}~tag:${tag}`
+  const bytes = (value: StoredValue) =>
+    typeof value === 'string' || Buffer.isBuffer(value)
+      ? value
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+
+  /** MGET in one call, or one per hash slot on a cluster, results in key order. */
+  async function mget<R>(keys: string[], call: (keys: string[]) => Promise<R[]>): Promise<R[]> {
+    if (!cluster) return call(keys)
+    const groups = new Map<number, number[]>()
+    keys.forEach((key, i) => {
+      const slot = keySlot(key)
+      const group = groups.get(slot)
+      if (group) group.push(i)
+      else groups.set(slot, [i])
+    })
+    const out: R[] = new Array(keys.length)
+    await Promise.all(
+      [...groups.values()].map(async (indices) => {
+        const values = await call(indices.map((i) => keys[i]!))
+        indices.forEach((index, j) => {
+          out[index] = values[j]!
+        })
+      }),
+    )
+    return out
+  }
+
+  async function clearNode(node: RedisClientLike, pattern: string): Promise<void> {
+    let cursor = '0'
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', scanCount)
+      cursor = next
+      if (keys.length === 0) continue
+      if (cluster) await Promise.all(keys.map((key) => client.unlink(key)))
+      else await client.unlink(...keys)
+    } while (cursor !== '0')
+  }
+
+  return Object.freeze({
+    kind: 'redis',
+    ready: () => client.status === 'ready',
+    get: (key: string) => client.getBuffer(prefix + key),
+    getMany: (keys: readonly string[]) =>
+      mget(
+        keys.map((key) => prefix + key),
+        (group) => client.mgetBuffer(group),
+      ),
+    async set(key: string, value: StoredValue, ttl: number) {
+      await client.set(prefix + key, bytes(value), 'PX', Math.max(1, Math.ceil(ttl)))
+    },
+    async setMany(writes: readonly StoreWrite[]) {
+      // Sent in the same tick, these go out back to back on the connection(s).
+      await Promise.all(
+        writes.map((w) => client.set(prefix + w.key, bytes(w.value), 'PX', Math.max(1, Math.ceil(w.ttl)))),
+      )
+    },
+    async delete(keys: readonly string[]) {
+      if (keys.length === 0) return
+      if (cluster) await Promise.all(keys.map((key) => client.unlink(prefix + key)))
+      else await client.unlink(...keys.map((key) => prefix + key))
+    },
+    async clear(keyPrefix: string) {
+      const pattern = `${escapeGlob(prefix + keyPrefix)}*`
+      const nodes = cluster ? client.nodes!('master') : [client]
+      await Promise.all(nodes.map((node) => clearNode(node, pattern)))
+    },
+    async getTagVersions(tags: readonly string[]) {
+      const values = await mget(tags.map(tagKey), (group) => client.mget(group))
+      return values.map((value) => (value === null ? 0 : Number(value)))
+    },
+    bumpTagVersions: (tags: readonly string[]) => Promise.all(tags.map((tag) => client.incr(tagKey(tag)))),
+  } satisfies CacheStore)
+}

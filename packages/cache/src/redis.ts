@@ -1,0 +1,4 @@
+export { keySlot } from './key-slot'
+export { type RedisBusOptions, redisBus } from './redis-bus'
+export type { RedisBusClientLike, RedisClientLike, RedisSubscriberLike } from './redis-client'
+export { type RedisStoreOptions, redisStore } from './redis-store'

@@ -1,0 +1,52 @@
+import { Redis, type RedisOptions } from 'ioredis'
+import { type Cache, type CacheOptions, createCache } from '../src/index'
+import { redisBus, redisStore } from '../src/redis'
+
+/** Polls `check` every 2 ms until it returns true; returns the elapsed ms or throws after `timeout`. */
+export async function until(check: () => boolean | Promise<boolean>, timeout = 2_000): Promise<number> {
+  const started = performance.now()
+  while (!(await check())) {
+    if (performance.now() - started > timeout) throw new Error(`condition not met within ${timeout} ms`)
+    await new Promise((r) => setTimeout(r, 2))
+  }
+  return performance.now() - started
+}
+
+export const clientOptions: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => 50,
+  connectTimeout: 500,
+}
+
+export async function connect(url: string, options: RedisOptions = {}): Promise<Redis> {
+  const client = new Redis(url, { ...clientOptions, ...options })
+  client.on('error', () => {})
+  await until(() => client.status === 'ready', 5_000)
+  return client
+}
+
+export interface Instance {
+  client: Redis
+  cache: Cache
+}
+
+/** One "app instance": its own connection, store, bus and cache. */
+export async function instance(url: string, prefix: string, options: CacheOptions = {}): Promise<Instance> {
+  const client = await connect(url)
+  const cache = createCache({
+    l2: redisStore({ client, prefix }),
+    bus: redisBus({ client, channel: `${prefix}bus` }),
+    l2Timeout: '500ms',
+    ...options,
+  })
+  await until(() => cache.stats().bus?.connected === true, 5_000)
+  return { client, cache }
+}
+
+export async function shutdown(...instances: Instance[]): Promise<void> {
+  for (const { cache, client } of instances) {
+    await cache.close()
+    client.disconnect()
+  }
+}
