@@ -1,0 +1,72 @@
+import { needService, type RedisCluster, startRedisCluster } from '@hotpath/test-utils'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { type Cache, createCache } from '../src/index'
+import { keySlot, redisBus, redisStore } from '../src/redis'
+import { until } from './helpers'
+
+describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
+  let cluster: RedisCluster
+  const clients: Cluster[] = []
+  const caches: Cache[] = []
+
+  async function node() {
+    const client = new Cluster(cluster.startupNodes, {
+      enableOfflineQueue: false,
+      redisOptions: { enableOfflineQueue: false, maxRetriesPerRequest: 0 },
+    })
+    client.on('error', () => {})
+    clients.push(client)
+    await until(() => client.status === 'ready', 10_000)
+    const cache = createCache({
+      l2: redisStore({ client, prefix: 'c:' }),
+      bus: redisBus({ client }),
+      l2Timeout: '1s',
+    })
+    caches.push(cache)
+    await until(() => cache.stats().bus?.connected === true, 10_000)
+    return { client, cache }
+  }
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3 })
+  }, 60_000)
+  afterAll(async () => {
+    for (const cache of caches) await cache.close()
+    for (const client of clients) client.disconnect()
+    await cluster?.stop()
+  })
+
+  it('get/set/getMany/tags/bus/clear work across slots', async () => {
+    const a = await node()
+    const b = await node()
+    const keys = Array.from({ length: 40 }, (_, i) => `key:${i}`)
+    const slots = new Set(keys.map((key) => keySlot(`c:cache:j1:${key}`)))
+    expect(slots.size).toBeGreaterThan(10)
+    await a.cache.setMany(keys.map((key) => ({ key, value: { key, at: new Date(1) } })))
+    const reader = createCache({ l2: redisStore({ client: b.client, prefix: 'c:' }) })
+    const mget = vi.spyOn(b.client, 'mgetBuffer')
+    const values = await reader.getMany(keys)
+    expect(values).toEqual(keys.map((key) => ({ key, at: new Date(1) })))
+    expect(mget.mock.calls.length).toBe(slots.size) // one MGET per hash slot
+    mget.mockRestore()
+    expect(await reader.get('key:3')).toEqual({ key: 'key:3', at: new Date(1) })
+
+    // tags across slots, seen by the other instance through the bus
+    await a.cache.set('t1', 1, { tags: ['group', 'other'] })
+    await a.cache.set('t2', 2, { tags: ['group'] })
+    expect(await b.cache.getMany(['t1', 't2'])).toEqual([1, 2])
+    await a.cache.invalidateTags(['group'])
+    await until(async () => (await b.cache.getMany(['t1', 't2'])).every((v) => v === undefined), 500)
+
+    // key invalidation over the bus
+    await a.cache.set('k', 'one')
+    expect(await b.cache.get('k')).toBe('one')
+    await a.cache.set('k', 'two')
+    await until(async () => (await b.cache.get('k')) === 'two', 500)
+
+    await a.cache.clear()
+    const direct = createCache({ l1: false, l2: redisStore({ client: b.client, prefix: 'c:' }) })
+    expect(await direct.getMany(keys)).toEqual(keys.map(() => undefined))
+  })
+})
