@@ -13,7 +13,7 @@ describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
   async function node() {
     const client = new Cluster(cluster.startupNodes, {
       enableOfflineQueue: false,
-      redisOptions: { enableOfflineQueue: false, maxRetriesPerRequest: 0 },
+      redisOptions: { maxRetriesPerRequest: 0 },
     })
     client.on('error', () => {})
     clients.push(client)
