@@ -159,8 +159,8 @@ class EveryJob implements Job {
         ? undefined
         : checkFunction<NonNullable<EveryOptions['onError']>>('onError', o.onError)
     const ref = !checkBoolean('unref', o.unref ?? false)
-    this.#entry = new ScheduledEntry({ fire: () => void this.#run() }, ref)
-    this.#timeoutEntry = new ScheduledEntry({ fire: () => this.#onTimeout() }, ref)
+    this.#entry = new ScheduledEntry(() => void this.#run(), ref)
+    this.#timeoutEntry = new ScheduledEntry(() => this.#onTimeout(), ref)
     if (this.#signal?.aborted) {
       this.#stopped = true
       return

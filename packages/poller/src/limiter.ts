@@ -71,7 +71,7 @@ export class PollLimiter {
   #queued = 0
   #granted = 0
   #delayed = 0
-  readonly #wake = new ScheduledEntry({ fire: () => this.#pump() })
+  readonly #wake = new ScheduledEntry(() => this.#pump())
 
   constructor(options: PollLimiterOptions = {}) {
     const raw = checkOptionsObject('options', options)

@@ -9,7 +9,7 @@ import {
 } from './errors'
 import type { LimiterWaiter } from './limiter'
 import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
-import { getScheduler, ScheduledEntry, type Timed } from './scheduler'
+import { getScheduler, ScheduledEntry } from './scheduler'
 import { counters } from './stats'
 
 /** One update of a poll: the state a check returned, with its progress. */
@@ -73,11 +73,16 @@ class CheckContext<T> implements PollContext {
  * and its deadline are entries of the shared scheduler, and a check's outcome is handled by two
  * callbacks bound once, so a round costs no closure and no promise beyond the check's own.
  */
-export class PollRun<T> implements Timed, LimiterWaiter {
+export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
   readonly #check: Check<T>
   readonly #o: ResolvedPollOptions<T>
   readonly #sink: PollSink<T>
-  readonly #entry: ScheduledEntry
+  // Copies of what every round reads, so a round touches this object and little else.
+  readonly #limiter: ResolvedPollOptions<T>['limiter']
+  readonly #onAttempt: ResolvedPollOptions<T>['onAttempt']
+  readonly #isDone: (state: T) => boolean
+  /** The delay after a check when nothing can change it (no phases, stalls, jitter, hooks); else -1. */
+  readonly #fixedDelay: number
   #deadlineEntry: ScheduledEntry | undefined
   #controller: AbortController | undefined
   #ctx: CheckContext<T> | undefined
@@ -103,10 +108,25 @@ export class PollRun<T> implements Timed, LimiterWaiter {
   }
 
   constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T>) {
+    super()
     this.#check = check
     this.#o = options
     this.#sink = sink
-    this.#entry = new ScheduledEntry(this)
+    this.#limiter = options.limiter
+    this.#onAttempt = options.onAttempt
+    this.#isDone = options.isDone
+    const o = options
+    const simple =
+      sink.update === undefined &&
+      o.isFailed === undefined &&
+      o.onProgress === undefined &&
+      o.onStall === undefined &&
+      o.stallAfter === Number.POSITIVE_INFINITY &&
+      o.stallFailAfter === Number.POSITIVE_INFINITY &&
+      o.phases === undefined &&
+      o.intervalFn === undefined &&
+      o.jitter === 0
+    this.#fixedDelay = simple ? Math.min(Math.max(o.intervalMs, o.minInterval), o.maxInterval) : -1
   }
 
   /** Starts polling: the first check runs after `initialDelay` (0: at the next scheduler tick). */
@@ -122,10 +142,10 @@ export class PollRun<T> implements Timed, LimiterWaiter {
     }
     o.signal?.addEventListener('abort', this.#onAbort, { once: true })
     if (o.deadline !== Number.POSITIVE_INFINITY) {
-      this.#deadlineEntry = new ScheduledEntry({ fire: () => this.#onDeadline() })
+      this.#deadlineEntry = new ScheduledEntry(() => this.#onDeadline())
       scheduler.add(this.#deadlineEntry, o.deadline)
     }
-    scheduler.add(this.#entry, o.initialDelay)
+    scheduler.add(this, o.initialDelay)
   }
 
   /** Ends polling without a result (the `watch()` loop was left). No check starts after this. */
@@ -139,7 +159,7 @@ export class PollRun<T> implements Timed, LimiterWaiter {
     if (this.#phase !== PAUSED) return
     this.#phase = WAITING
     const scheduler = getScheduler()
-    scheduler.add(this.#entry, this.#nextAt - scheduler.now())
+    scheduler.add(this, this.#nextAt - scheduler.now())
   }
 
   /** The signal handed to checks, created on first use. */
@@ -149,9 +169,9 @@ export class PollRun<T> implements Timed, LimiterWaiter {
   }
 
   /** Scheduler callback: the next check is due. */
-  fire(): void {
+  override fire(): void {
     if (this.#phase !== WAITING) return
-    const limiter = this.#o.limiter
+    const limiter = this.#limiter
     if (limiter !== undefined) {
       this.#phase = QUEUED
       if (!limiter.acquire(this)) return
@@ -162,20 +182,20 @@ export class PollRun<T> implements Timed, LimiterWaiter {
   /** Limiter callback: a slot is ours. */
   grant(): void {
     if (this.#phase === QUEUED) this.#startCheck()
-    else this.#o.limiter?.release()
+    else this.#limiter?.release()
   }
 
   #startCheck(): void {
-    const o = this.#o
     this.#phase = HANDLING
     const attempt = ++this.attempt
     this.hint = 0
-    if (o.onAttempt !== undefined || checkChannel.active) {
+    const onAttempt = this.#onAttempt
+    if (onAttempt !== undefined || checkChannel.active) {
       const elapsed = getScheduler().now() - this.startedAt
-      checkChannel.publish({ name: o.name, attempt, elapsed })
-      if (o.onAttempt !== undefined) this.#callHook(o.onAttempt, { attempt, elapsed })
+      checkChannel.publish({ name: this.#o.name, attempt, elapsed })
+      if (onAttempt !== undefined) this.#callHook(onAttempt, { attempt, elapsed })
       if (this.#phase === FINISHED) {
-        o.limiter?.release()
+        this.#limiter?.release()
         return
       }
     }
@@ -208,20 +228,40 @@ export class PollRun<T> implements Timed, LimiterWaiter {
     if (this.#phase !== FINISHED) {
       this.#phase = HANDLING
       counters.checking--
-      this.#o.limiter?.release()
+      this.#limiter?.release()
       return true
     }
     if (this.#abandoned) {
       this.#abandoned = false
-      this.#o.limiter?.release()
+      this.#limiter?.release()
     }
     return false
   }
 
   #checked(state: T): void {
     if (!this.#endCheck()) return
-    const o = this.#o
     this.#failures = 0
+    const fixed = this.#fixedDelay
+    if (fixed >= 0) {
+      // The common case (a plain poll with a fixed interval) in a few field reads.
+      this.state = state
+      this.#hasState = true
+      try {
+        if (this.#isDone(state)) {
+          const progress = this.#o.progress
+          this.#progress = progress === undefined ? state : progress(state)
+          this.#finish('done', undefined, undefined, { ...this.#info(state), done: true })
+          return
+        }
+      } catch (error) {
+        this.#finish('error', toError(error))
+        return
+      }
+      this.#phase = WAITING
+      getScheduler().add(this, this.hint > 0 ? this.#bound(fixed) : fixed)
+      return
+    }
+    const o = this.#o
     let info: PollInfo<T> | undefined
     try {
       const hadState = this.#hasState
@@ -271,7 +311,7 @@ export class PollRun<T> implements Timed, LimiterWaiter {
     }
     if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
     this.#phase = WAITING
-    getScheduler().add(this.#entry, this.#nextAt - getScheduler().now())
+    getScheduler().add(this, this.#nextAt - getScheduler().now())
   }
 
   #checkFailed(error: unknown): void {
@@ -294,7 +334,7 @@ export class PollRun<T> implements Timed, LimiterWaiter {
     }
     const delay = this.#bound(o.retryDelay * o.retryFactor ** (failures - 1))
     this.#phase = WAITING
-    getScheduler().add(this.#entry, delay)
+    getScheduler().add(this, delay)
   }
 
   #info(state: T): PollInfo<T> {
@@ -348,7 +388,7 @@ export class PollRun<T> implements Timed, LimiterWaiter {
     this.#phase = FINISHED
     const o = this.#o
     const scheduler = getScheduler()
-    scheduler.remove(this.#entry)
+    scheduler.remove(this)
     if (this.#deadlineEntry !== undefined) scheduler.remove(this.#deadlineEntry)
     o.signal?.removeEventListener('abort', this.#onAbort)
     if (phase === QUEUED) o.limiter?.cancel(this)

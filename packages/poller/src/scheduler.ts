@@ -1,13 +1,9 @@
 import { getClock, IndexedHeap, schedule, type TimerHandle } from '@hotpath/core'
 
-/** Something the scheduler calls back when its entry is due. */
-export interface Timed {
-  fire(): void
-}
-
 /**
- * One pending callback of the shared scheduler. Owners create one entry per recurring purpose
- * (a poller's next check, its deadline) and re-add it each time, so scheduling allocates nothing.
+ * One pending callback of the shared scheduler. Owners keep one entry per recurring purpose (a
+ * poller's next check, its deadline) and re-add it each time, so scheduling allocates nothing.
+ * Subclasses override `fire()` (a poller is its own entry: one object less to touch per check).
  */
 export class ScheduledEntry {
   /** Due time on the scheduler clock (whole milliseconds). */
@@ -16,18 +12,23 @@ export class ScheduledEntry {
   bucket: Bucket | undefined = undefined
   /** Position inside the bucket. */
   index = -1
-  readonly target: Timed
   /** Whether this entry keeps the process alive while pending. */
   readonly ref: boolean
+  readonly #callback: (() => void) | undefined
 
-  constructor(target: Timed, ref = true) {
-    this.target = target
+  constructor(callback?: () => void, ref = true) {
+    this.#callback = callback
     this.ref = ref
   }
 
   /** True while the entry waits to fire. */
   get scheduled(): boolean {
     return this.bucket !== undefined
+  }
+
+  /** Called by the scheduler when due. */
+  fire(): void {
+    this.#callback?.()
   }
 }
 
@@ -36,8 +37,8 @@ interface Bucket {
   heapIndex: number
   at: number
   entries: ScheduledEntry[]
-  /** Set once the bucket left the heap to fire: removals then only unlink, never reorder. */
-  popped: boolean
+  /** Set once the bucket left the heap (to fire, or emptied): removals then only unlink. */
+  closed: boolean
 }
 
 /** A plain snapshot of the shared scheduler. */
@@ -84,6 +85,8 @@ export class Scheduler {
    * removed), the old timer will never fire and is replaced. */
   #armedWith: unknown
   #tick: number | undefined
+  /** The bucket joined last: consecutive adds for the same due time skip the map lookup. */
+  #last: Bucket | undefined
   #untickQueued = false
   #untickWith: unknown
   #wakeups = 0
@@ -113,12 +116,16 @@ export class Scheduler {
   add(entry: ScheduledEntry, delay: number): void {
     if (entry.bucket !== undefined) this.#unlink(entry)
     // Rounded up to whole milliseconds (the timer resolution); the epsilon keeps 200 × 1.1 at 220.
-    const at = Math.ceil(this.now() + Math.max(delay, 0) - 1e-7)
-    let bucket = this.#buckets.get(at)
-    if (bucket === undefined) {
-      bucket = { heapIndex: -1, at, entries: [], popped: false }
-      this.#buckets.set(at, bucket)
-      this.#heap.push(bucket)
+    const at = Math.ceil(this.now() + (delay > 0 ? delay : 0) - 1e-7)
+    let bucket = this.#last
+    if (bucket === undefined || bucket.at !== at || bucket.closed) {
+      bucket = this.#buckets.get(at)
+      if (bucket === undefined) {
+        bucket = { heapIndex: -1, at, entries: [], closed: false }
+        this.#buckets.set(at, bucket)
+        this.#heap.push(bucket)
+      }
+      this.#last = bucket
     }
     entry.at = at
     entry.bucket = bucket
@@ -126,7 +133,15 @@ export class Scheduler {
     bucket.entries.push(entry)
     this.#pending++
     if (entry.ref) this.#referenced++
-    this.#arm()
+    // Joining a bucket that already exists changes nothing for the timer, unless this entry is
+    // the first referenced one or fake timers were swapped since the timer was armed.
+    if (
+      bucket.entries.length === 1 ||
+      (entry.ref && this.#referenced === 1) ||
+      this.#armedWith !== globalThis.setTimeout
+    ) {
+      this.#arm()
+    }
   }
 
   /** Removes `entry` if scheduled; returns whether it was. */
@@ -155,7 +170,7 @@ export class Scheduler {
     entry.bucket = undefined
     this.#pending--
     if (entry.ref) this.#referenced--
-    if (bucket.popped) return
+    if (bucket.closed) return
     const entries = bucket.entries
     const last = entries.pop()!
     if (last !== entry) {
@@ -164,6 +179,7 @@ export class Scheduler {
     }
     entry.index = -1
     if (entries.length === 0) {
+      bucket.closed = true
       this.#heap.remove(bucket)
       this.#buckets.delete(bucket.at)
     }
@@ -219,7 +235,7 @@ export class Scheduler {
     ) {
       this.#heap.pop()
       this.#buckets.delete(top.at)
-      top.popped = true
+      top.closed = true
       due.push(top)
       dueEntries += top.entries.length
     }
@@ -238,7 +254,7 @@ export class Scheduler {
         if (entry.ref) this.#referenced--
         batch++
         try {
-          entry.target.fire()
+          entry.fire()
         } catch (error) {
           queueMicrotask(() => {
             throw error

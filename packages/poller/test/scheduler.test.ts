@@ -29,7 +29,7 @@ describe('scheduler', () => {
     const scheduler = new Scheduler()
     const fired: number[] = []
     const entries = [5, 5, 5, 9, 5].map((delay, i) => {
-      const entry = new ScheduledEntry({ fire: () => void fired.push(i) })
+      const entry = new ScheduledEntry(() => void fired.push(i))
       scheduler.add(entry, delay)
       return entry
     })
@@ -46,8 +46,8 @@ describe('scheduler', () => {
     useFakeTime()
     const scheduler = new Scheduler()
     const fired: string[] = []
-    const late = new ScheduledEntry({ fire: () => void fired.push('late') })
-    const early = new ScheduledEntry({ fire: () => void fired.push('early') })
+    const late = new ScheduledEntry(() => void fired.push('late'))
+    const early = new ScheduledEntry(() => void fired.push('early'))
     scheduler.add(late, 1_000)
     scheduler.add(early, 10)
     expect(vi.getTimerCount()).toBe(1)
@@ -61,12 +61,10 @@ describe('scheduler', () => {
     useFakeTime()
     const scheduler = new Scheduler()
     const fired: string[] = []
-    const b = new ScheduledEntry({ fire: () => void fired.push('b') })
-    const a = new ScheduledEntry({
-      fire: () => {
-        fired.push('a')
-        scheduler.remove(b)
-      },
+    const b = new ScheduledEntry(() => void fired.push('b'))
+    const a = new ScheduledEntry(() => {
+      fired.push('a')
+      scheduler.remove(b)
     })
     scheduler.add(a, 5)
     scheduler.add(b, 5)
@@ -79,11 +77,9 @@ describe('scheduler', () => {
     useFakeTime()
     const scheduler = new Scheduler()
     let count = 0
-    const entry: ScheduledEntry = new ScheduledEntry({
-      fire: () => {
-        count++
-        if (count < 1_000) scheduler.add(entry, 0)
-      },
+    const entry: ScheduledEntry = new ScheduledEntry(() => {
+      count++
+      if (count < 1_000) scheduler.add(entry, 0)
     })
     scheduler.add(entry, 0)
     vi.advanceTimersByTime(0)
