@@ -1,0 +1,13 @@
+export type {
+  DialectPoolOptions,
+  QueryReportingOptions,
+  SqlConnection,
+} from './kysely/driver'
+export {
+  type PgClientLike,
+  type PgModuleLike,
+  type PooledDialect,
+  type PostgresDialectOptions,
+  postgresDialect,
+} from './kysely/postgres'
+export { withQuerySignal } from './kysely/query-signal'

@@ -1,0 +1,265 @@
+import { abortReason, getClock, parseOptionalDuration } from '@hotpath/core'
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely'
+import { channels } from '../channels'
+import { QueryAbortedError } from '../errors'
+import type { Lease } from '../lease'
+import type { PoolOptions } from '../options'
+import { createPool, type Pool, type PoolStats } from '../pool'
+import { currentQuerySignal } from './query-signal'
+
+/** A connection as the pooled drivers see it: one client, wrapped. */
+export interface SqlConnection {
+  /** Runs one statement. */
+  execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>>
+  /** Asks the server to stop the running statement (best effort) and makes the connection unusable. */
+  abort(): void
+  /** True once the connection failed or was aborted; it is destroyed when released. */
+  readonly broken: boolean
+  /** Whether an error from `execute` means the connection is broken. */
+  isFatal(error: unknown): boolean
+  /** Cheap liveness check for validation. */
+  ping(): Promise<boolean>
+  /** Closes the connection. */
+  close(): Promise<void>
+}
+
+/** Slow-query and timeout options shared by every dialect. */
+export interface QueryReportingOptions {
+  /**
+   * Queries slower than this are reported on `hotpath:pool:slow-query` and to `logger`, with the
+   * SQL text and the number of parameters (never their values). `Infinity` disables.
+   * @default Infinity
+   */
+  slowQuery?: import('@hotpath/core').Duration
+  /**
+   * Every query is aborted after this long (as if its signal aborted).
+   * @default no timeout
+   */
+  queryTimeout?: import('@hotpath/core').Duration
+  /**
+   * Receives slow-query warnings; `console` fits.
+   * @default none
+   */
+  logger?: { warn(message: string, details?: object): void }
+}
+
+/** Pool settings a dialect accepts (everything but the factory functions). */
+export type DialectPoolOptions = Omit<
+  PoolOptions<SqlConnection>,
+  'create' | 'destroy' | 'validate' | 'isFatal'
+>
+
+/** @internal */
+export interface Reporting {
+  slowQueryMs: number
+  queryTimeoutMs: number | undefined
+  logger: { warn(message: string, details?: object): void } | undefined
+  name: string
+}
+
+/** @internal */
+export function resolveReporting(options: QueryReportingOptions, name: string): Reporting {
+  return {
+    slowQueryMs: parseOptionalDuration(options.slowQuery, 'slowQuery') ?? Number.POSITIVE_INFINITY,
+    queryTimeoutMs: parseOptionalDuration(options.queryTimeout, 'queryTimeout'),
+    logger: options.logger,
+    name,
+  }
+}
+
+/** @internal Builds the pool of SQL connections used by a dialect. */
+export function createConnectionPool(
+  connect: () => Promise<SqlConnection>,
+  options: DialectPoolOptions | undefined,
+  name: string,
+): Pool<SqlConnection> {
+  return createPool<SqlConnection>({
+    name,
+    ...options,
+    create: connect,
+    destroy: (connection) => connection.close(),
+    validate: async (connection) => !connection.broken && (await connection.ping()),
+    isFatal: () => true,
+  })
+}
+
+/**
+ * Runs one statement on a connection under the surrounding query signal and `queryTimeout`,
+ * reporting slow queries. An abort rejects at once with `E_POOL_QUERY_ABORTED` and breaks the
+ * connection.
+ * @internal
+ */
+export async function runStatement(
+  connection: SqlConnection,
+  compiled: { sql: string; parameters: readonly unknown[] },
+  reporting: Reporting,
+): Promise<QueryResult<unknown>> {
+  const signal = currentQuerySignal()
+  if (signal?.aborted)
+    throw new QueryAbortedError('The query was aborted before it started.', { cause: abortReason(signal) })
+  const started = getClock().monotonic()
+  const running = connection.execute(compiled.sql, compiled.parameters)
+  let result: QueryResult<unknown>
+  if (signal === undefined && reporting.queryTimeoutMs === undefined) result = await running
+  else result = await raceAbort(connection, running, signal, reporting.queryTimeoutMs)
+  const duration = getClock().monotonic() - started
+  if (duration >= reporting.slowQueryMs) reportSlow(reporting, compiled, duration)
+  return result
+}
+
+function reportSlow(
+  reporting: Reporting,
+  compiled: { sql: string; parameters: readonly unknown[] },
+  durationMs: number,
+) {
+  const message = {
+    pool: reporting.name,
+    sql: compiled.sql,
+    parameters: compiled.parameters.length,
+    durationMs,
+  }
+  channels.slowQuery.publish(message)
+  reporting.logger?.warn(
+    `Slow query on '${reporting.name}' (${Math.round(durationMs)} ms): ${compiled.sql}`,
+    message,
+  )
+}
+
+function raceAbort<R>(
+  connection: SqlConnection,
+  running: Promise<R>,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const stop = (error: Error) => {
+      cleanup()
+      running.catch(() => {})
+      connection.abort()
+      reject(error)
+    }
+    const onAbort = () =>
+      stop(
+        new QueryAbortedError('The query was aborted; its connection is destroyed.', {
+          cause: abortReason(signal!),
+        }),
+      )
+    const cleanup = () => {
+      signal?.removeEventListener('abort', onAbort)
+      if (timer !== undefined) clearTimeout(timer)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(
+        () =>
+          stop(
+            new QueryAbortedError(
+              `The query exceeded queryTimeout (${timeoutMs} ms); its connection is destroyed.`,
+            ),
+          ),
+        timeoutMs,
+      )
+    }
+    running.then(
+      (value) => {
+        cleanup()
+        resolve(value)
+      },
+      (error: unknown) => {
+        cleanup()
+        reject(error)
+      },
+    )
+  })
+}
+
+/** @internal A Kysely connection over one lease. */
+export class LeasedConnection implements DatabaseConnection {
+  readonly lease: Lease<SqlConnection>
+  readonly #reporting: Reporting
+  fatal: unknown
+
+  constructor(lease: Lease<SqlConnection>, reporting: Reporting) {
+    this.lease = lease
+    this.#reporting = reporting
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const connection = this.lease.resource
+    try {
+      return (await runStatement(connection, compiled, this.#reporting)) as QueryResult<R>
+    } catch (error) {
+      if (connection.broken || connection.isFatal(error)) this.fatal = error
+      throw error
+    }
+  }
+
+  async *streamQuery<R>(compiled: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
+    const { rows } = await this.executeQuery<R>(compiled)
+    for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) }
+  }
+}
+
+/**
+ * A Kysely `Driver` on top of a hotpath pool: connection waits honour the surrounding query signal,
+ * and a connection that failed or whose query was aborted is destroyed on release.
+ * @internal
+ */
+export class PooledDriver implements Driver {
+  readonly pool: Pool<SqlConnection>
+  readonly #reporting: Reporting
+
+  constructor(pool: Pool<SqlConnection>, reporting: Reporting) {
+    this.pool = pool
+    this.#reporting = reporting
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const signal = currentQuerySignal()
+    const lease = await this.pool.acquire(signal ? { signal } : undefined)
+    return new LeasedConnection(lease, this.#reporting)
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    let sql = 'begin'
+    if (settings.isolationLevel || settings.accessMode) {
+      sql = 'start transaction'
+      if (settings.isolationLevel) sql += ` isolation level ${settings.isolationLevel}`
+      if (settings.accessMode) sql += `${settings.isolationLevel ? ',' : ''} ${settings.accessMode}`
+    }
+    await connection.executeQuery(CompiledQuery.raw(sql))
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'))
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'))
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const leased = connection as LeasedConnection
+    const broken = leased.lease.resource.broken
+    if (leased.fatal !== undefined || broken)
+      leased.lease.release(leased.fatal ?? new Error('broken connection'))
+    else leased.lease.release()
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool.drain({ timeout: '10s' })
+  }
+
+  stats(): PoolStats {
+    return this.pool.stats()
+  }
+}

@@ -1,0 +1,186 @@
+import type { QueryResult } from 'kysely'
+import {
+  type Dialect,
+  type Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+} from 'kysely'
+import type { PoolStats } from '../pool'
+import {
+  createConnectionPool,
+  type DialectPoolOptions,
+  PooledDriver,
+  type QueryReportingOptions,
+  resolveReporting,
+  type SqlConnection,
+} from './driver'
+import { loadModule } from './load'
+
+/** The part of a `pg.Client` the dialect uses. */
+export interface PgClientLike {
+  connect(): Promise<unknown>
+  query(config: { text: string; values: unknown[] }): Promise<{
+    rows: unknown[]
+    rowCount: number | null
+    command: string
+  }>
+  end(): Promise<unknown>
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown
+  readonly processID?: number | null
+}
+
+/** The part of the `pg` module the dialect uses. */
+export interface PgModuleLike {
+  Client: new (config: object) => PgClientLike
+}
+
+/** Options of {@link postgresDialect}. */
+export interface PostgresDialectOptions extends QueryReportingOptions {
+  /**
+   * `postgres://user:pass@host:5432/db`; merged into `connection`.
+   * @default none (pg reads the PG* environment variables)
+   */
+  connectionString?: string
+  /**
+   * Any other `pg.Client` config (ssl, statement_timeout, ...).
+   * @default {}
+   */
+  connection?: Record<string, unknown>
+  /**
+   * Pool settings (`max`, `min`, `acquireTimeout`, `maxLifetime`, ...).
+   * @default { max: 10 } and the pool defaults
+   */
+  pool?: DialectPoolOptions
+  /**
+   * The `pg` module to use.
+   * @default `pg`, loaded on first connect
+   */
+  pg?: PgModuleLike
+}
+
+/** A Kysely dialect that also exposes its pool's stats. */
+export interface PooledDialect extends Dialect {
+  /** The pool's stats. */
+  stats(): PoolStats
+}
+
+/** @internal SQLSTATE classes that mean the session is gone. */
+export function isPgFatal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
+    return code.startsWith('08') || code.startsWith('57P')
+  return true
+}
+
+class PgConnection implements SqlConnection {
+  readonly #client: PgClientLike
+  readonly #cancel: (pid: number) => Promise<void>
+  broken = false
+
+  constructor(client: PgClientLike, cancel: (pid: number) => Promise<void>) {
+    this.#client = client
+    this.#cancel = cancel
+    client.on('error', () => {
+      this.broken = true
+    })
+    client.on('end', () => {
+      this.broken = true
+    })
+  }
+
+  async execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
+    try {
+      const result = await this.#client.query({ text: sql, values: parameters as unknown[] })
+      const command = result.command
+      if (
+        (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE') &&
+        result.rowCount !== null
+      ) {
+        return { numAffectedRows: BigInt(result.rowCount), rows: result.rows ?? [] }
+      }
+      return { rows: result.rows ?? [] }
+    } catch (error) {
+      if (isPgFatal(error)) this.broken = true
+      throw error
+    }
+  }
+
+  abort(): void {
+    if (this.broken) return
+    this.broken = true
+    const pid = this.#client.processID
+    if (typeof pid === 'number') void this.#cancel(pid).catch(() => {})
+  }
+
+  isFatal(error: unknown): boolean {
+    return isPgFatal(error)
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.#client.query({ text: 'select 1', values: [] })
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async close(): Promise<void> {
+    this.broken = true
+    await this.#client.end().catch(() => {})
+  }
+}
+
+/**
+ * A Kysely dialect for PostgreSQL (`pg`) on a hotpath pool: one deadline per connection wait,
+ * create retries with backoff, max lifetime, keepalive, broken connections destroyed, queries
+ * abortable with {@link withQuerySignal}, slow queries reported.
+ *
+ * @example
+ * const db = new Kysely<DB>({
+ *   dialect: postgresDialect({ connectionString: process.env.DATABASE_URL, pool: { max: 20 }, slowQuery: '1s' }),
+ * })
+ */
+export function postgresDialect(options: PostgresDialectOptions = {}): PooledDialect {
+  const config: Record<string, unknown> = { ...options.connection }
+  if (options.connectionString !== undefined) config.connectionString = options.connectionString
+  let pgModule: PgModuleLike | undefined = options.pg
+  const getPg = async () => {
+    pgModule ??= await loadModule<PgModuleLike>('pg')
+    return pgModule
+  }
+  const cancel = async (pid: number) => {
+    const pg = await getPg()
+    const client = new pg.Client(config)
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      await client.query({ text: 'select pg_cancel_backend($1)', values: [pid] })
+    } finally {
+      await client.end().catch(() => {})
+    }
+  }
+  const connect = async () => {
+    const pg = await getPg()
+    const client = new pg.Client(config)
+    const connection = new PgConnection(client, cancel)
+    try {
+      await client.connect()
+    } catch (error) {
+      await client.end().catch(() => {})
+      throw error
+    }
+    return connection
+  }
+  const name = options.pool?.name ?? 'postgres'
+  const pool = createConnectionPool(connect, options.pool, name)
+  const driver = new PooledDriver(pool, resolveReporting(options, name))
+  return {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => driver,
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+    createIntrospector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
+    stats: () => pool.stats(),
+  }
+}

@@ -1,0 +1,205 @@
+import { databaseUrl, faultProxy, needService, tempPgSchema } from '@hotpath/test-utils'
+import { type Generated, Kysely, sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AcquireTimeoutError, QueryAbortedError } from '../src/index'
+import { postgresDialect, withQuerySignal } from '../src/kysely'
+
+interface DB {
+  items: { id: Generated<number>; name: string; qty: number }
+}
+
+describe.runIf(await needService('postgres'))('postgresDialect (real PostgreSQL)', () => {
+  let schema: Awaited<ReturnType<typeof tempPgSchema>>
+  let db: Kysely<DB>
+  let dialect: ReturnType<typeof postgresDialect>
+  const slow: { sql: string; parameters: number }[] = []
+
+  beforeAll(async () => {
+    schema = await tempPgSchema()
+    dialect = postgresDialect({
+      connectionString: schema.url,
+      pool: { max: 5, acquireTimeout: '5s' },
+      slowQuery: '150ms',
+      logger: { warn: (_message, details) => slow.push(details as { sql: string; parameters: number }) },
+    })
+    db = new Kysely<DB>({ dialect })
+    await db.schema
+      .createTable('items')
+      .addColumn('id', 'serial', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('qty', 'integer', (c) => c.notNull())
+      .execute()
+  })
+
+  afterAll(async () => {
+    await db?.destroy()
+    await schema?.drop()
+  })
+
+  it('runs queries and reports affected rows', async () => {
+    const inserted = await db
+      .insertInto('items')
+      .values([
+        { name: 'a', qty: 1 },
+        { name: 'b', qty: 2 },
+      ])
+      .returning('id')
+      .execute()
+    expect(inserted).toHaveLength(2)
+    const updated = await db.updateTable('items').set({ qty: 5 }).where('name', '=', 'a').executeTakeFirst()
+    expect(updated.numUpdatedRows).toBe(1n)
+    const rows = await db.selectFrom('items').selectAll().orderBy('id').execute()
+    expect(rows.map((r) => [r.name, r.qty])).toEqual([
+      ['a', 5],
+      ['b', 2],
+    ])
+    expect(dialect.stats().borrowed).toBe(0)
+  })
+
+  it('commits and rolls back transactions', async () => {
+    await db.transaction().execute(async (tx) => {
+      await tx.insertInto('items').values({ name: 'tx-commit', qty: 1 }).execute()
+    })
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-rollback', qty: 1 }).execute()
+        throw new Error('undo')
+      }),
+    ).rejects.toThrow('undo')
+    const names = (await db.selectFrom('items').select('name').execute()).map((r) => r.name)
+    expect(names).toContain('tx-commit')
+    expect(names).not.toContain('tx-rollback')
+    expect(dialect.stats().borrowed).toBe(0)
+  })
+
+  it('keeps the connection after a SQL error', async () => {
+    const before = dialect.stats().destroyed
+    await expect(sql`select * from no_such_table`.execute(db)).rejects.toThrow(/no_such_table/)
+    expect(dialect.stats().destroyed).toBe(before)
+  })
+
+  it('aborts a running query, cancels it server-side and destroys its connection', async () => {
+    const controller = new AbortController()
+    const started = performance.now()
+    const running = withQuerySignal(controller.signal, () => sql`select pg_sleep(10)`.execute(db))
+    setTimeout(() => controller.abort(), 200)
+    await expect(running).rejects.toBeInstanceOf(QueryAbortedError)
+    expect(performance.now() - started).toBeLessThan(2_000)
+    // the server stopped the sleep (pg_cancel_backend)
+    const admin = new pg.Client({ connectionString: databaseUrl() })
+    await admin.connect()
+    let sleeping = 1
+    for (let i = 0; i < 20 && sleeping > 0; i++) {
+      const { rows } = await admin.query(
+        "select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(10)%' and state = 'active'",
+      )
+      sleeping = rows[0].n
+      if (sleeping > 0) await new Promise((r) => setTimeout(r, 100))
+    }
+    await admin.end()
+    expect(sleeping).toBe(0)
+    expect(dialect.stats().borrowed).toBe(0)
+    const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db)
+    expect(rows[0]!.one).toBe(1)
+  })
+
+  it('reports slow queries with the SQL and the parameter count, never values', async () => {
+    slow.length = 0
+    await sql`select pg_sleep(${0.2}), ${'secret-value'}::text as v`.execute(db)
+    expect(slow).toHaveLength(1)
+    expect(slow[0]!.sql).toMatch(/pg_sleep/)
+    expect(slow[0]!.parameters).toBe(2)
+    expect(JSON.stringify(slow[0])).not.toContain('secret-value')
+  })
+
+  it('replaces connections killed server-side mid-load; every caller gets a result or a typed error', async () => {
+    const local = postgresDialect({
+      connectionString: schema.url,
+      pool: { max: 4, acquireTimeout: '5s', name: 'pg-kill' },
+    })
+    const kdb = new Kysely<DB>({ dialect: local })
+    const admin = new pg.Client({ connectionString: databaseUrl() })
+    await admin.connect()
+    try {
+      const outcomes: ('ok' | 'error')[] = []
+      const unexpected: unknown[] = []
+      const tasks = Array.from({ length: 60 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, i * 5))
+        try {
+          await sql`select pg_sleep(0.02), ${i}::int as i`.execute(kdb)
+          outcomes.push('ok')
+        } catch (error) {
+          outcomes.push('error')
+          const code = (error as { code?: string }).code
+          if (!(error instanceof Error) || code === undefined) unexpected.push(error)
+        }
+      })
+      const killer = (async () => {
+        for (let round = 0; round < 3; round++) {
+          await new Promise((r) => setTimeout(r, 60))
+          await admin.query(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like '%pg_sleep(0.02)%'",
+          )
+        }
+      })()
+      await Promise.all([...tasks, killer])
+      expect(outcomes).toHaveLength(60)
+      expect(unexpected).toEqual([])
+      expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThan(30)
+      const stats = local.stats()
+      expect(stats.borrowed).toBe(0)
+      expect(stats.destroyed).toBeGreaterThan(0)
+      // every remaining connection works
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => sql<{ one: number }>`select 1 as one`.execute(kdb)),
+      )
+      expect(results.every((r) => r.rows[0]!.one === 1)).toBe(true)
+    } finally {
+      await admin.end()
+      await kdb.destroy()
+    }
+  })
+
+  it('create failing for 2 s through a cut proxy: waiters time out with cause, no busy loop, recovery', async () => {
+    const target = new URL(databaseUrl())
+    const proxy = await faultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const url = new URL(schema.url)
+    url.hostname = proxy.host
+    url.port = String(proxy.port)
+    let attempts = 0
+    const local = postgresDialect({
+      connectionString: url.toString(),
+      pool: { max: 4, acquireTimeout: '800ms', createRetry: { base: '50ms', max: '500ms' }, name: 'pg-cut' },
+    })
+    const counting = local.createDriver() as unknown as {
+      pool: { stats(): { createErrors: number; created: number } }
+    }
+    const kdb = new Kysely<DB>({ dialect: local })
+    try {
+      proxy.cut()
+      const started = performance.now()
+      const failures: unknown[] = []
+      while (performance.now() - started < 2_000) {
+        const batch = await Promise.allSettled(Array.from({ length: 4 }, () => sql`select 1`.execute(kdb)))
+        for (const r of batch) if (r.status === 'rejected') failures.push(r.reason)
+      }
+      attempts = counting.pool.stats().createErrors
+      expect(failures.length).toBeGreaterThan(0)
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(AcquireTimeoutError)
+        expect((failure as Error).cause).toBeInstanceOf(Error)
+      }
+      // one probe at a time with backoff: a handful of attempts in 2 s, not thousands
+      expect(attempts).toBeGreaterThan(0)
+      expect(attempts).toBeLessThan(20)
+      proxy.pass()
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(kdb)
+      expect(rows[0]!.one).toBe(1)
+      expect(local.stats().borrowed).toBe(0)
+    } finally {
+      await kdb.destroy()
+      await proxy.close()
+    }
+  })
+})
