@@ -9,6 +9,7 @@ import {
   schedule,
   type TimerHandle,
 } from '@hotpath/core'
+import { type Collector, collect, type StatsSource } from './collect'
 import { Counter } from './counter'
 import { MetricConflictError } from './errors'
 import { Gauge } from './gauge'
@@ -142,6 +143,7 @@ export class Registry {
   readonly #metrics = new Map<string, AnyMetric>()
   readonly #listeners = new Set<Listener>()
   readonly #collectors = new Set<() => void>()
+  readonly #owned = new Set<{ stop(): void }>()
   #timer: TimerHandle | undefined
   #intervalStarted: number
   #lastIntervalMs: number | null = null
@@ -303,6 +305,19 @@ export class Registry {
     }
   }
 
+  /**
+   * Collects hotpath primitives into this registry: subscribes to the `hotpath:*` channels and
+   * polls each source's `stats()` before every snapshot or scrape (see {@link collect}).
+   *
+   * @example
+   * const collector = registry.collect(cache, pool, semaphore)
+   */
+  collect(...sources: StatsSource[]): Collector {
+    const collector = collect(this, ...sources)
+    this.#owned.add(collector)
+    return collector
+  }
+
   /** Runs the `beforeRead` collectors (a failing collector does not stop the others). */
   refresh(): void {
     for (const collector of this.#collectors) {
@@ -390,8 +405,7 @@ export class Registry {
   }
 
   /**
-   * Stops the interval timer and every `beforeRead` collector registered through `collect()` or
-   * `runtimeMetrics()`.
+   * Stops the interval timer and every collector started with `registry.collect()`.
    *
    * @example
    * await registry.close()
@@ -400,6 +414,8 @@ export class Registry {
     this.#closed = true
     this.#timer?.cancel()
     this.#timer = undefined
+    for (const owned of this.#owned) owned.stop()
+    this.#owned.clear()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
