@@ -4,6 +4,12 @@ export type {
   SqlConnection,
 } from './kysely/driver'
 export {
+  type MysqlConnectionLike,
+  type MysqlDialectOptions,
+  type MysqlModuleLike,
+  mysqlDialect,
+} from './kysely/mysql'
+export {
   type PgClientLike,
   type PgModuleLike,
   type PooledDialect,

@@ -180,6 +180,15 @@ function raceAbort<R>(
   })
 }
 
+/** @internal PostgreSQL-style `start transaction isolation level ..., read only`. */
+export function standardBegin(settings: TransactionSettings): string[] {
+  if (!settings.isolationLevel && !settings.accessMode) return ['begin']
+  let sql = 'start transaction'
+  if (settings.isolationLevel) sql += ` isolation level ${settings.isolationLevel}`
+  if (settings.accessMode) sql += `${settings.isolationLevel ? ',' : ''} ${settings.accessMode}`
+  return [sql]
+}
+
 /** @internal A Kysely connection over one lease. */
 export class LeasedConnection implements DatabaseConnection {
   readonly lease: Lease<SqlConnection>
@@ -215,10 +224,16 @@ export class LeasedConnection implements DatabaseConnection {
 export class PooledDriver implements Driver {
   readonly pool: Pool<SqlConnection>
   readonly #reporting: Reporting
+  readonly #begin: (settings: TransactionSettings) => string[]
 
-  constructor(pool: Pool<SqlConnection>, reporting: Reporting) {
+  constructor(
+    pool: Pool<SqlConnection>,
+    reporting: Reporting,
+    begin: (settings: TransactionSettings) => string[] = standardBegin,
+  ) {
     this.pool = pool
     this.#reporting = reporting
+    this.#begin = begin
   }
 
   async init(): Promise<void> {}
@@ -230,13 +245,7 @@ export class PooledDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    let sql = 'begin'
-    if (settings.isolationLevel || settings.accessMode) {
-      sql = 'start transaction'
-      if (settings.isolationLevel) sql += ` isolation level ${settings.isolationLevel}`
-      if (settings.accessMode) sql += `${settings.isolationLevel ? ',' : ''} ${settings.accessMode}`
-    }
-    await connection.executeQuery(CompiledQuery.raw(sql))
+    for (const sql of this.#begin(settings)) await connection.executeQuery(CompiledQuery.raw(sql))
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {

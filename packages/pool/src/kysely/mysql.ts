@@ -1,0 +1,192 @@
+import { type Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type QueryResult } from 'kysely'
+import {
+  createConnectionPool,
+  type DialectPoolOptions,
+  PooledDriver,
+  type QueryReportingOptions,
+  resolveReporting,
+  type SqlConnection,
+} from './driver'
+import { loadModule } from './load'
+import type { PooledDialect } from './postgres'
+
+/** The part of a mysql2 (callback API) connection the dialect uses. */
+export interface MysqlConnectionLike {
+  connect(callback: (error: Error | null) => void): void
+  query(sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void): void
+  end(callback?: (error?: Error | null) => void): void
+  destroy(): void
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown
+  readonly threadId: number | null
+}
+
+/** The part of the `mysql2` module the dialect uses. */
+export interface MysqlModuleLike {
+  createConnection(config: object | string): MysqlConnectionLike
+}
+
+/** Options of {@link mysqlDialect}. */
+export interface MysqlDialectOptions extends QueryReportingOptions {
+  /**
+   * `mysql://user:pass@host:3306/db`.
+   * @default none
+   */
+  uri?: string
+  /**
+   * Any other mysql2 connection config (host, user, database, ssl, ...).
+   * @default {}
+   */
+  connection?: Record<string, unknown>
+  /**
+   * Pool settings (`max`, `min`, `acquireTimeout`, `maxLifetime`, ...).
+   * @default { max: 10 } and the pool defaults
+   */
+  pool?: DialectPoolOptions
+  /**
+   * The `mysql2` module to use.
+   * @default `mysql2`, loaded on first connect
+   */
+  mysql?: MysqlModuleLike
+}
+
+interface OkPacket {
+  affectedRows: number
+  changedRows?: number
+  insertId: number | bigint
+}
+
+function isOkPacket(result: unknown): result is OkPacket {
+  return typeof result === 'object' && result !== null && !Array.isArray(result) && 'affectedRows' in result
+}
+
+/** @internal mysql2 marks errors that end the connection with `fatal: true`. */
+export function isMysqlFatal(error: unknown): boolean {
+  const e = error as { fatal?: unknown; errno?: unknown } | null
+  if (e?.fatal === true) return true
+  return typeof e?.errno !== 'number'
+}
+
+class MysqlConnection implements SqlConnection {
+  readonly #connection: MysqlConnectionLike
+  readonly #kill: (threadId: number) => Promise<void>
+  broken = false
+
+  constructor(connection: MysqlConnectionLike, kill: (threadId: number) => Promise<void>) {
+    this.#connection = connection
+    this.#kill = kill
+    connection.on('error', () => {
+      this.broken = true
+    })
+    connection.on('end', () => {
+      this.broken = true
+    })
+  }
+
+  execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
+    return new Promise((resolve, reject) => {
+      this.#connection.query(sql, parameters as unknown[], (error, result) => {
+        if (error) {
+          if (isMysqlFatal(error)) this.broken = true
+          reject(error)
+        } else if (isOkPacket(result)) {
+          resolve({
+            insertId: result.insertId === undefined ? undefined : BigInt(result.insertId),
+            numAffectedRows: BigInt(result.affectedRows),
+            numChangedRows: result.changedRows === undefined ? undefined : BigInt(result.changedRows),
+            rows: [],
+          })
+        } else resolve({ rows: Array.isArray(result) ? result : [] })
+      })
+    })
+  }
+
+  abort(): void {
+    if (this.broken) return
+    this.broken = true
+    const id = this.#connection.threadId
+    if (typeof id === 'number') void this.#kill(id).catch(() => {})
+  }
+
+  isFatal(error: unknown): boolean {
+    return isMysqlFatal(error)
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.execute('select 1', [])
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  close(): Promise<void> {
+    this.broken = true
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#connection.destroy()
+        resolve()
+      }, 1_000)
+      this.#connection.end(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+}
+
+function connectWith(mysql: MysqlModuleLike, config: object | string): Promise<MysqlConnectionLike> {
+  const connection = mysql.createConnection(config)
+  connection.on('error', () => {})
+  return new Promise((resolve, reject) => {
+    connection.connect((error) => {
+      if (error) {
+        connection.destroy()
+        reject(error)
+      } else resolve(connection)
+    })
+  })
+}
+
+/**
+ * A Kysely dialect for MySQL/MariaDB (`mysql2`) on a hotpath pool: one deadline per connection
+ * wait, create retries with backoff, max lifetime, keepalive, broken connections destroyed,
+ * queries abortable with {@link withQuerySignal} (`KILL QUERY`), slow queries reported.
+ *
+ * @example
+ * const db = new Kysely<DB>({ dialect: mysqlDialect({ uri: process.env.MYSQL_URL, pool: { max: 20 } }) })
+ */
+export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
+  const config: Record<string, unknown> = { ...options.connection }
+  if (options.uri !== undefined) config.uri = options.uri
+  let mysqlModule: MysqlModuleLike | undefined = options.mysql
+  const getMysql = async () => {
+    mysqlModule ??= await loadModule<MysqlModuleLike>('mysql2')
+    return mysqlModule
+  }
+  const kill = async (threadId: number) => {
+    const side = await connectWith(await getMysql(), config)
+    side.on('error', () => {})
+    await new Promise<void>((resolve) => side.query(`kill query ${Number(threadId)}`, [], () => resolve()))
+    side.end()
+  }
+  const connect = async (): Promise<SqlConnection> => {
+    const connection = await connectWith(await getMysql(), config)
+    return new MysqlConnection(connection, kill)
+  }
+  const name = options.pool?.name ?? 'mysql'
+  const pool = createConnectionPool(connect, options.pool, name)
+  const driver = new PooledDriver(pool, resolveReporting(options, name), (settings) => {
+    const statements: string[] = []
+    if (settings.isolationLevel) statements.push(`set transaction isolation level ${settings.isolationLevel}`)
+    statements.push(settings.accessMode ? `start transaction ${settings.accessMode}` : 'begin')
+    return statements
+  })
+  return {
+    createAdapter: () => new MysqlAdapter(),
+    createDriver: () => driver,
+    createQueryCompiler: () => new MysqlQueryCompiler(),
+    createIntrospector: (db: Kysely<unknown>) => new MysqlIntrospector(db),
+    stats: () => pool.stats(),
+  }
+}

@@ -1,0 +1,108 @@
+import { mysqlUrl, needService, tempMysqlDatabase } from '@hotpath/test-utils'
+import { type Generated, Kysely, sql } from 'kysely'
+import mysql from 'mysql2/promise'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { QueryAbortedError } from '../src/index'
+import { mysqlDialect, withQuerySignal } from '../src/kysely'
+
+interface DB {
+  items: { id: Generated<number>; name: string; qty: number }
+}
+
+describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => {
+  let database: Awaited<ReturnType<typeof tempMysqlDatabase>>
+  let db: Kysely<DB>
+  let dialect: ReturnType<typeof mysqlDialect>
+
+  beforeAll(async () => {
+    database = await tempMysqlDatabase()
+    dialect = mysqlDialect({ uri: database.url, pool: { max: 4, acquireTimeout: '5s' } })
+    db = new Kysely<DB>({ dialect })
+    await db.schema
+      .createTable('items')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('name', 'varchar(64)', (c) => c.notNull())
+      .addColumn('qty', 'integer', (c) => c.notNull())
+      .execute()
+  })
+
+  afterAll(async () => {
+    await db?.destroy()
+    await database?.drop()
+  })
+
+  it('runs queries with insert ids and affected rows', async () => {
+    const result = await db.insertInto('items').values({ name: 'a', qty: 1 }).executeTakeFirstOrThrow()
+    expect(result.insertId).toBe(1n)
+    await db.insertInto('items').values({ name: 'b', qty: 2 }).execute()
+    const updated = await db.updateTable('items').set({ qty: 9 }).where('name', '=', 'b').executeTakeFirst()
+    expect(updated.numUpdatedRows).toBe(1n)
+    const rows = await db.selectFrom('items').select(['name', 'qty']).orderBy('id').execute()
+    expect(rows).toEqual([
+      { name: 'a', qty: 1 },
+      { name: 'b', qty: 9 },
+    ])
+  })
+
+  it('commits and rolls back transactions, with an isolation level', async () => {
+    await db
+      .transaction()
+      .setIsolationLevel('serializable')
+      .execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-commit', qty: 1 }).execute()
+      })
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-rollback', qty: 1 }).execute()
+        throw new Error('undo')
+      }),
+    ).rejects.toThrow('undo')
+    const names = (await db.selectFrom('items').select('name').execute()).map((r) => r.name)
+    expect(names).toContain('tx-commit')
+    expect(names).not.toContain('tx-rollback')
+    expect(dialect.stats().borrowed).toBe(0)
+  })
+
+  it('keeps the connection after a SQL error', async () => {
+    const before = dialect.stats().destroyed
+    await expect(sql`select * from no_such_table`.execute(db)).rejects.toThrow(/no_such_table/)
+    expect(dialect.stats().destroyed).toBe(before)
+  })
+
+  it('aborts a running query (KILL QUERY) and destroys its connection', async () => {
+    const before = dialect.stats().destroyed
+    const controller = new AbortController()
+    const started = performance.now()
+    const running = withQuerySignal(controller.signal, () => sql`select sleep(10)`.execute(db))
+    setTimeout(() => controller.abort(), 200)
+    await expect(running).rejects.toBeInstanceOf(QueryAbortedError)
+    expect(performance.now() - started).toBeLessThan(2_000)
+    const admin = await mysql.createConnection({ uri: mysqlUrl() })
+    let sleeping = 1
+    for (let i = 0; i < 20 && sleeping > 0; i++) {
+      const [rows] = await admin.query(
+        "select count(*) as n from information_schema.processlist where info like 'select sleep(10)%'",
+      )
+      sleeping = Number((rows as { n: number }[])[0]!.n)
+      if (sleeping > 0) await new Promise((r) => setTimeout(r, 100))
+    }
+    await admin.end()
+    expect(sleeping).toBe(0)
+    expect(dialect.stats().destroyed).toBe(before + 1)
+    expect(dialect.stats().borrowed).toBe(0)
+    const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db)
+    expect(rows[0]!.one).toBe(1)
+  })
+
+  it('a queryTimeout aborts a slow query', async () => {
+    const local = mysqlDialect({ uri: database.url, pool: { max: 1 }, queryTimeout: '150ms' })
+    const kdb = new Kysely<DB>({ dialect: local })
+    try {
+      await expect(sql`select sleep(5)`.execute(kdb)).rejects.toBeInstanceOf(QueryAbortedError)
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(kdb)
+      expect(rows[0]!.one).toBe(1)
+    } finally {
+      await kdb.destroy()
+    }
+  })
+})
