@@ -154,7 +154,7 @@ function optionalFunction<F extends (...args: never[]) => unknown>(
 /** Validates and freezes `poll()`/`watch()` options. */
 export function resolvePollOptions<T>(options: PollOptions<T> | undefined): ResolvedPollOptions<T> {
   const o = checkOptionsObject('options', options)
-  const interval = o.interval ?? '1s'
+  const interval = o.interval ?? 1_000
   let intervalMs = 0
   let schedule: PhaseSchedule | undefined
   let intervalFn: ((info: PollInfo<T>) => Duration) | undefined
@@ -163,7 +163,7 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
   else intervalMs = parseDuration(interval, 'interval')
 
   const minInterval = parseDuration(o.minInterval ?? 0, 'minInterval')
-  const maxInterval = parseDuration(o.maxInterval ?? '2m', 'maxInterval')
+  const maxInterval = parseDuration(o.maxInterval ?? 120_000, 'maxInterval')
   if (maxInterval < minInterval) {
     throw invalidOption('maxInterval', `a duration >= minInterval (${minInterval} ms)`, o.maxInterval)
   }
@@ -192,7 +192,7 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
   else if (o.retry !== undefined && o.retry !== false) {
     const retry = checkOptionsObject('retry', o.retry)
     retries = checkInteger('retry.retries', retry.retries ?? 3, { min: 0, allowInfinity: true })
-    retryDelay = parseDuration(retry.delay ?? '1s', 'retry.delay')
+    retryDelay = parseDuration(retry.delay ?? 1_000, 'retry.delay')
     retryFactor = checkNumber('retry.factor', retry.factor ?? 2, { min: 1 })
     shouldRetry = optionalFunction<(error: unknown, failures: number) => boolean>(
       'retry.shouldRetry',
@@ -200,7 +200,8 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
     )
   }
 
-  return Object.freeze({
+  // Internal and never handed out; the PollRun copies what it reads per round.
+  return {
     name: checkString('name', o.name ?? 'poll'),
     isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
     isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
@@ -228,7 +229,7 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
       o.onAttempt,
     ),
     onProgress: optionalFunction<(info: PollInfo<T>) => void>('onProgress', o.onProgress),
-  })
+  }
 }
 
 function combine<A>(a: ((arg: A) => void) | undefined, b: ((arg: A) => void) | undefined) {

@@ -1,6 +1,6 @@
 import { checkFunction } from '@hotpath/core'
 import { type PollContext, type PollOptions, resolvePollOptions } from './options'
-import { PollRun } from './run'
+import { PollRun, type PollSink, type PollUpdate } from './run'
 
 /**
  * Calls `check` until `isDone(state)` and resolves with that final state. Every poller in the
@@ -29,12 +29,23 @@ export function poll<T>(
 ): Promise<T> {
   checkFunction('check', check)
   const resolved = resolvePollOptions(options)
-  return new Promise<T>((resolve, reject) => {
-    new PollRun<T>(check, resolved, {
-      settle(error, final) {
-        if (error !== undefined) reject(error)
-        else resolve(final!.state)
-      },
-    }).start()
+  let sink!: PromiseSink<T>
+  const promise = new Promise<T>((resolve, reject) => {
+    sink = new PromiseSink(resolve, reject)
   })
+  new PollRun<T>(check, resolved, sink).start()
+  return promise
+}
+
+class PromiseSink<T> implements PollSink<T> {
+  readonly resolve: (value: T) => void
+  readonly reject: (error: Error) => void
+  constructor(resolve: (value: T) => void, reject: (error: Error) => void) {
+    this.resolve = resolve
+    this.reject = reject
+  }
+  settle(error: Error | undefined, final: PollUpdate<T> | undefined): void {
+    if (error !== undefined) this.reject(error)
+    else this.resolve(final!.state)
+  }
 }

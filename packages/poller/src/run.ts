@@ -100,12 +100,10 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
   limiterPrev: LimiterWaiter | undefined
   limiterNext: LimiterWaiter | undefined
 
-  readonly #onValue = (value: T) => this.#checked(value)
-  readonly #onError = (error: unknown) => this.#checkFailed(error)
-  readonly #onAbort = () => {
-    const signal = this.#o.signal!
-    this.#finish('aborted', new PollAbortedError(signal.reason, this.state), signal.reason)
-  }
+  // Created on first use: a poller whose check is synchronous, or that has no signal, needs none.
+  #onValue: ((value: T) => void) | undefined
+  #onError: ((error: unknown) => void) | undefined
+  #onAbort: (() => void) | undefined
 
   constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T>) {
     super()
@@ -140,7 +138,12 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
       this.#finish('aborted', new PollAbortedError(o.signal.reason, undefined), o.signal.reason)
       return
     }
-    o.signal?.addEventListener('abort', this.#onAbort, { once: true })
+    const signal = o.signal
+    if (signal !== undefined) {
+      this.#onAbort = () =>
+        this.#finish('aborted', new PollAbortedError(signal.reason, this.state), signal.reason)
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
     if (o.deadline !== Number.POSITIVE_INFINITY) {
       this.#deadlineEntry = new ScheduledEntry(() => this.#onDeadline())
       scheduler.add(this.#deadlineEntry, o.deadline)
@@ -211,6 +214,8 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
       return
     }
     if (result !== null && typeof (result as PromiseLike<T> | undefined)?.then === 'function') {
+      this.#onValue ??= (value: T) => this.#checked(value)
+      this.#onError ??= (error: unknown) => this.#checkFailed(error)
       ;(result as PromiseLike<T>).then(this.#onValue, this.#onError)
     } else this.#checked(result as T)
   }
@@ -250,7 +255,7 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
         if (this.#isDone(state)) {
           const progress = this.#o.progress
           this.#progress = progress === undefined ? state : progress(state)
-          this.#finish('done', undefined, undefined, { ...this.#info(state), done: true })
+          this.#finish('done', undefined, undefined, this.#info(state, true))
           return
         }
       } catch (error) {
@@ -284,7 +289,7 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
         progressChannel.publishLazy(() => ({ name: o.name, attempt: this.attempt, progress, previous }))
       } else this.#stalled++
       if (done) {
-        this.#finish('done', undefined, undefined, { ...(info ?? this.#info(state)), done: true })
+        this.#finish('done', undefined, undefined, info ? { ...info, done: true } : this.#info(state, true))
         return
       }
       const stalled = this.#stalled
@@ -337,14 +342,18 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
     getScheduler().add(this, delay)
   }
 
-  #info(state: T): PollInfo<T> {
-    return {
+  #info(state: T): PollInfo<T>
+  #info(state: T, done: boolean): PollUpdate<T>
+  #info(state: T, done?: boolean): PollInfo<T> | PollUpdate<T> {
+    const info: PollInfo<T> = {
       state,
       progress: this.#progress,
       attempt: this.attempt,
       stalled: this.#stalled,
       elapsed: getScheduler().now() - this.startedAt,
     }
+    if (done !== undefined) (info as PollUpdate<T>).done = done
+    return info
   }
 
   #delay(state: T, info: PollInfo<T> | undefined): number {
@@ -390,7 +399,7 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
     const scheduler = getScheduler()
     scheduler.remove(this)
     if (this.#deadlineEntry !== undefined) scheduler.remove(this.#deadlineEntry)
-    o.signal?.removeEventListener('abort', this.#onAbort)
+    if (this.#onAbort !== undefined) o.signal!.removeEventListener('abort', this.#onAbort)
     if (phase === QUEUED) o.limiter?.cancel(this)
     else if (phase === CHECKING) {
       counters.checking--
