@@ -1,1 +1,1 @@
-export {}
+export { type KyselyStoreDialect, type KyselyStoreOptions, kyselyStore } from './kysely-store'
