@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto'
+import { HotpathError } from '@hotpath/core'
+import { RedisUnavailableError } from './errors'
+import type { DeadlineEntry, Deadlines } from './internal/deadlines'
+
+/**
+ * The part of a Redis client the concurrency package uses: an ioredis `Redis` or `Cluster`
+ * satisfies it (ioredis stays an optional peer; nothing imports its types).
+ */
+export interface RedisScriptClient {
+  /** Runs a cached script by SHA1 (`EVALSHA`). */
+  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
+  /** Runs (and caches) a script (`EVAL`). */
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
+  /** ioredis connection status; anything but `'ready'` means a command would sit in its offline queue. */
+  readonly status?: string
+}
+
+/** A Lua script with its SHA1. @internal */
+export interface Script {
+  readonly source: string
+  readonly sha: string
+}
+
+/** @internal */
+export function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') }
+}
+
+class CallDeadline implements DeadlineEntry {
+  heapIndex = -1
+  readonly at: number
+  readonly reject: (error: Error) => void
+  readonly timeout: number
+
+  constructor(at: number, timeout: number, reject: (error: Error) => void) {
+    this.at = at
+    this.timeout = timeout
+    this.reject = reject
+  }
+
+  fire(): void {
+    this.reject(new RedisUnavailableError(`Redis did not answer within ${this.timeout} ms.`))
+  }
+}
+
+/**
+ * Runs a script with EVALSHA (falling back to EVAL on NOSCRIPT), bounded by `timeout` on a shared
+ * deadline timer. Refuses at once when the client is not ready, so a call never waits in ioredis's
+ * offline queue. @internal
+ */
+export function runScript(
+  client: RedisScriptClient,
+  code: Script,
+  keys: string[],
+  args: (string | number)[],
+  timeout: number,
+  deadlines: Deadlines,
+  now: number,
+): Promise<unknown> {
+  if (client.status !== undefined && client.status !== 'ready') {
+    return Promise.reject(new RedisUnavailableError(`The Redis client is ${client.status}, not ready.`))
+  }
+  return new Promise<unknown>((resolve, reject) => {
+    let settled = false
+    const entry = new CallDeadline(now + timeout, timeout, (error) => {
+      if (settled) return
+      settled = true
+      reject(error)
+    })
+    deadlines.add(entry)
+    const done = (error: unknown, value?: unknown) => {
+      if (settled) return
+      settled = true
+      deadlines.remove(entry)
+      if (error === undefined) resolve(value)
+      else
+        reject(error instanceof HotpathError ? error : new RedisUnavailableError(undefined, { cause: error }))
+    }
+    client.evalsha(code.sha, keys.length, ...keys, ...args).then(
+      (value) => done(undefined, value),
+      (error: unknown) => {
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+          client.eval(code.source, keys.length, ...keys, ...args).then(
+            (value) => done(undefined, value),
+            (retryError: unknown) => done(retryError ?? new Error('EVAL failed')),
+          )
+        } else done(error ?? new Error('EVALSHA failed'))
+      },
+    )
+  })
+}

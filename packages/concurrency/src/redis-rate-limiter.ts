@@ -1,0 +1,242 @@
+import {
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptionsObject,
+  checkString,
+  type Duration,
+  eventChannel,
+  getClock,
+  parseDuration,
+} from '@hotpath/core'
+import { Deadlines } from './internal/deadlines'
+import {
+  type RateLimitAlgorithm,
+  RateLimiter,
+  type RateLimiterLike,
+  type RateLimitResult,
+  rateLimitedChannel,
+} from './rate-limiter'
+import { type RedisScriptClient, runScript, type Script } from './redis-client'
+import { gcraScript, slidingWindowScript, tokenBucketScript } from './redis-scripts'
+
+/** What a Redis rate limiter does while Redis is unreachable or slower than `timeout`. */
+export type RedisFallback = 'memory' | 'allow' | 'deny'
+
+/** Message on `hotpath:concurrency:redis-fallback`. */
+export interface RedisFallbackEvent {
+  name: string
+  /** `'open'` when the limiter leaves Redis, `'close'` when it is back. */
+  state: 'open' | 'close'
+  error?: unknown
+}
+
+/** `hotpath:concurrency:redis-fallback`: a Redis limiter switched to or from its fallback. */
+export const redisFallbackChannel = eventChannel<RedisFallbackEvent>('hotpath:concurrency:redis-fallback')
+
+/** Options of {@link redisRateLimiter}. */
+export interface RedisRateLimiterOptions {
+  /** An ioredis `Redis` or `Cluster` (or anything with `evalsha`/`eval`/`status`). */
+  client: RedisScriptClient
+  /** Units admitted per `window` (required). */
+  limit: number
+  /** The window (required). */
+  window: Duration
+  /**
+   * Same algorithms as the in-memory {@link RateLimiter}.
+   * @default 'sliding-window'
+   */
+  algorithm?: RateLimitAlgorithm
+  /**
+   * Token-bucket capacity / GCRA burst.
+   * @default limit
+   */
+  burst?: number
+  /**
+   * Sliding-window sub-windows.
+   * @default 10
+   */
+  segments?: number
+  /**
+   * Key prefix; each limited key is stored as `<prefix>{<key>}` (a hash tag, so a cluster keeps
+   * a key's data on one slot).
+   * @default 'hp:rl:'
+   */
+  prefix?: string
+  /**
+   * Longest wait for Redis per consume; beyond it the fallback answers.
+   * @default '50ms'
+   */
+  timeout?: Duration
+  /**
+   * `'memory'`: an in-memory limiter with the same settings (counts this process only) answers
+   * while Redis is away; `'allow'` admits everything; `'deny'` refuses everything.
+   * @default 'memory'
+   */
+  fallback?: RedisFallback
+  /**
+   * After a failure, how long to stay on the fallback before trying Redis again.
+   * @default '1s'
+   */
+  retryInterval?: Duration
+  /**
+   * Most keys of the in-memory fallback.
+   * @default 100_000
+   */
+  maxKeys?: number
+  /**
+   * Name shown in stats and channels.
+   * @default 'redis-rate-limiter'
+   */
+  name?: string
+}
+
+/** A rate limit result that says who answered. */
+export interface RedisRateLimitResult extends RateLimitResult {
+  /** `'redis'`, or `'fallback'` when Redis was unavailable or too slow. */
+  source: 'redis' | 'fallback'
+}
+
+/** Snapshot returned by {@link RedisRateLimiter.stats}. */
+export interface RedisRateLimiterStats {
+  name: string
+  algorithm: RateLimitAlgorithm
+  allowed: number
+  denied: number
+  /** Consumes answered by the fallback. */
+  fallbacks: number
+  /** Redis errors and timeouts. */
+  errors: number
+  /** True while the limiter stays on its fallback. */
+  degraded: boolean
+}
+
+/** A distributed rate limiter; see {@link redisRateLimiter}. */
+export interface RedisRateLimiter extends RateLimiterLike {
+  /** Takes `weight` units for `key`: one atomic script call, bounded by `timeout`. */
+  consume(key: string, weight?: number): Promise<RedisRateLimitResult>
+  /** A plain snapshot of the counters. */
+  stats(): RedisRateLimiterStats
+}
+
+/**
+ * A rate limiter shared by every instance through Redis: each `consume` is ONE atomic Lua call
+ * (EVALSHA, falling back to EVAL after a script flush), working on standalone Redis and Redis
+ * Cluster. When Redis is down, not ready, or slower than `timeout`, the fallback answers at once
+ * (a caller never waits longer than `timeout`, never in ioredis's offline queue), and the limiter
+ * returns to Redis once it answers again.
+ *
+ * @example
+ * import { redisRateLimiter } from '@hotpath/concurrency/redis'
+ * const perUser = redisRateLimiter({ client: redis, limit: 100, window: '1m', algorithm: 'gcra' })
+ * const { allowed, retryAfterMs } = await perUser.consume(userId)
+ */
+export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLimiter {
+  const raw = checkOptionsObject('options', options)
+  const client = raw.client
+  if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
+    throw new TypeError('Expected `client` to be an ioredis Redis or Cluster client')
+  }
+  const limit = checkInteger('limit', raw.limit, { min: 1 })
+  const window = parseDuration(raw.window, 'window')
+  const algorithm = checkOneOf('algorithm', raw.algorithm ?? 'sliding-window', [
+    'sliding-window',
+    'token-bucket',
+    'gcra',
+  ] as const)
+  const burst = checkInteger('burst', raw.burst ?? limit, { min: 1 })
+  const segments = checkInteger('segments', raw.segments ?? 10, { min: 1, max: 1_000 })
+  const prefix = checkString('prefix', raw.prefix ?? 'hp:rl:', { allowEmpty: true })
+  const timeout = parseDuration(raw.timeout ?? '50ms', 'timeout')
+  const fallbackMode = checkOneOf('fallback', raw.fallback ?? 'memory', ['memory', 'allow', 'deny'] as const)
+  const retryInterval = parseDuration(raw.retryInterval ?? '1s', 'retryInterval')
+  const name = checkString('name', raw.name ?? 'redis-rate-limiter')
+  const memory =
+    fallbackMode === 'memory'
+      ? new RateLimiter({
+          limit,
+          window,
+          algorithm,
+          burst,
+          segments,
+          maxKeys: raw.maxKeys ?? 100_000,
+          name: `${name}:fallback`,
+        })
+      : undefined
+  const code: Script =
+    algorithm === 'sliding-window'
+      ? slidingWindowScript
+      : algorithm === 'token-bucket'
+        ? tokenBucketScript
+        : gcraScript
+  const third = algorithm === 'sliding-window' ? segments : burst
+  const capacity = algorithm === 'sliding-window' ? limit : burst
+  const deadlines = new Deadlines()
+  let openUntil = 0
+  let degraded = false
+  let allowed = 0
+  let denied = 0
+  let fallbacks = 0
+  let errors = 0
+
+  const fallback = (key: string, weight: number): RedisRateLimitResult => {
+    fallbacks++
+    if (memory !== undefined) return { ...memory.consume(key, weight), source: 'fallback' }
+    if (fallbackMode === 'allow')
+      return { allowed: true, remaining: capacity, retryAfterMs: 0, resetMs: 0, source: 'fallback' }
+    return {
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: retryInterval,
+      resetMs: retryInterval,
+      source: 'fallback',
+    }
+  }
+
+  const count = (key: string, weight: number, result: RedisRateLimitResult): RedisRateLimitResult => {
+    if (result.allowed) allowed++
+    else {
+      denied++
+      if (rateLimitedChannel.active) {
+        rateLimitedChannel.publish({ name, key, weight, retryAfterMs: result.retryAfterMs })
+      }
+    }
+    return result
+  }
+
+  return {
+    async consume(key: string, weight = 1): Promise<RedisRateLimitResult> {
+      if (typeof key !== 'string') throw new TypeError(`Expected \`key\` to be a string, got ${typeof key}`)
+      if (!(weight >= 0 && weight <= capacity)) checkNumber('weight', weight, { min: 0, max: capacity })
+      const now = getClock().monotonic()
+      if (degraded && now < openUntil) return count(key, weight, fallback(key, weight))
+      let reply: unknown
+      try {
+        reply = await runScript(
+          client,
+          code,
+          [`${prefix}{${key}}`],
+          [limit, window, third, weight],
+          timeout,
+          deadlines,
+          now,
+        )
+      } catch (error) {
+        errors++
+        openUntil = getClock().monotonic() + retryInterval
+        if (!degraded) {
+          degraded = true
+          redisFallbackChannel.publish({ name, state: 'open', error })
+        }
+        return count(key, weight, fallback(key, weight))
+      }
+      if (degraded) {
+        degraded = false
+        redisFallbackChannel.publish({ name, state: 'close' })
+      }
+      const [ok, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number]
+      return count(key, weight, { allowed: ok === 1, remaining, retryAfterMs, resetMs, source: 'redis' })
+    },
+    stats: () => ({ name, algorithm, allowed, denied, fallbacks, errors, degraded }),
+  }
+}

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto'
+import {
+  abortReason,
+  checkBoolean,
+  checkInteger,
+  checkOptionsObject,
+  checkSignal,
+  checkString,
+  type Duration,
+  getClock,
+  parseDuration,
+  schedule,
+  sleep,
+  type TimerHandle,
+} from '@hotpath/core'
+import { RedisUnavailableError, SemaphoreTimeoutError } from './errors'
+import { Deadlines } from './internal/deadlines'
+import { type RedisScriptClient, runScript, type Script } from './redis-client'
+import {
+  semaphoreAcquireScript,
+  semaphoreCountScript,
+  semaphoreExtendScript,
+  semaphoreReleaseScript,
+} from './redis-scripts'
+
+/** Options of {@link redisSemaphore}. */
+export interface RedisSemaphoreOptions {
+  /** An ioredis `Redis` or `Cluster`. */
+  client: RedisScriptClient
+  /** Name of the semaphore; stored as `<prefix>{<key>}`. */
+  key: string
+  /** Permits shared by every instance. */
+  permits: number
+  /**
+   * Lease duration: a holder that dies (or stops extending) loses its permit after this long.
+   * @default '30s'
+   */
+  lease?: Duration
+  /**
+   * Extend held leases automatically every `lease / 3` while the process lives.
+   * @default true
+   */
+  autoExtend?: boolean
+  /**
+   * Default wait for a permit.
+   * @default '30s'
+   */
+  timeout?: Duration
+  /**
+   * Pause between attempts while all permits are taken (with ±50% jitter).
+   * @default '50ms'
+   */
+  retryInterval?: Duration
+  /**
+   * Longest wait for one Redis command.
+   * @default '1s'
+   */
+  commandTimeout?: Duration
+  /**
+   * Key prefix.
+   * @default 'hp:sem:'
+   */
+  prefix?: string
+}
+
+/** A permit held in Redis. */
+export interface RedisLease extends AsyncDisposable {
+  /** Unique id of this holder. */
+  readonly token: string
+  /** Aborts when the lease is lost (expired, or an extension found it gone). */
+  readonly signal: AbortSignal
+  /** Pushes the expiry `lease` into the future; false when the lease was already lost. */
+  extend(): Promise<boolean>
+  /** Gives the permit back (idempotent). */
+  release(): Promise<void>
+}
+
+/** Options of {@link RedisSemaphore.acquire}. */
+export interface RedisAcquireOptions {
+  /**
+   * Aborts the wait.
+   * @default undefined
+   */
+  signal?: AbortSignal
+  /**
+   * Longest wait; rejects with `E_SEMAPHORE_TIMEOUT`.
+   * @default the semaphore's `timeout`
+   */
+  timeout?: Duration
+}
+
+/** A distributed semaphore; see {@link redisSemaphore}. */
+export interface RedisSemaphore {
+  /** Takes a permit if one is free right now. */
+  tryAcquire(): Promise<RedisLease | undefined>
+  /** Waits (polling with jitter) for a permit. */
+  acquire(options?: RedisAcquireOptions): Promise<RedisLease>
+  /** Runs `fn` holding a permit; `fn` gets the lease's signal (aborted if the lease is lost). */
+  run<R>(fn: (signal: AbortSignal) => R | PromiseLike<R>, options?: RedisAcquireOptions): Promise<Awaited<R>>
+  /** Live holders (expired leases are dropped first). */
+  count(): Promise<number>
+}
+
+/**
+ * A semaphore shared through Redis: at most `permits` holders across every process. Each permit
+ * is a lease in a sorted set that expires unless extended, so a holder that crashes frees its
+ * permit after `lease`. Acquire/extend/release are single atomic scripts using Redis time.
+ *
+ * @example
+ * import { redisSemaphore } from '@hotpath/concurrency/redis'
+ * const renders = redisSemaphore({ client: redis, key: 'video-render', permits: 4, lease: '1m' })
+ * await renders.run(async (signal) => render(job, { signal }), { timeout: '5m' })
+ */
+export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
+  const raw = checkOptionsObject('options', options)
+  const client = raw.client
+  if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
+    throw new TypeError('Expected `client` to be an ioredis Redis or Cluster client')
+  }
+  const key = `${checkString('prefix', raw.prefix ?? 'hp:sem:', { allowEmpty: true })}{${checkString('key', raw.key)}}`
+  const permits = checkInteger('permits', raw.permits, { min: 1 })
+  const lease = parseDuration(raw.lease ?? '30s', 'lease')
+  if (lease < 10) throw new TypeError(`Expected \`lease\` to be at least 10 ms, got \`${lease}\``)
+  const autoExtend = checkBoolean('autoExtend', raw.autoExtend ?? true)
+  const defaultTimeout = parseDuration(raw.timeout ?? '30s', 'timeout', { allowInfinity: true })
+  const retryInterval = parseDuration(raw.retryInterval ?? '50ms', 'retryInterval')
+  const commandTimeout = parseDuration(raw.commandTimeout ?? '1s', 'commandTimeout')
+  const deadlines = new Deadlines()
+  const call = (code: Script, args: (string | number)[]) =>
+    runScript(client, code, [key], args, commandTimeout, deadlines, getClock().monotonic())
+
+  const makeLease = (token: string): RedisLease => {
+    const controller = new AbortController()
+    let released = false
+    let timer: TimerHandle | undefined
+    const lost = () => {
+      timer?.cancel()
+      if (!controller.signal.aborted)
+        controller.abort(new RedisUnavailableError('The Redis semaphore lease was lost.'))
+    }
+    const extend = async () => {
+      if (released || controller.signal.aborted) return false
+      const ok = (await call(semaphoreExtendScript, [lease, token])) === 1
+      if (!ok) lost()
+      return ok
+    }
+    const arm = () => {
+      if (!autoExtend || released) return
+      timer = schedule(() => {
+        extend().then(
+          (ok) => ok && arm(),
+          // A failed extension is retried on the next tick of the schedule until the lease runs out.
+          () => arm(),
+        )
+      }, lease / 3).unref()
+    }
+    arm()
+    return {
+      token,
+      signal: controller.signal,
+      extend,
+      async release() {
+        if (released) return
+        released = true
+        timer?.cancel()
+        await call(semaphoreReleaseScript, [token])
+      },
+      async [Symbol.asyncDispose]() {
+        await this.release()
+      },
+    }
+  }
+
+  const tryAcquire = async (): Promise<RedisLease | undefined> => {
+    const token = randomUUID()
+    const ok = (await call(semaphoreAcquireScript, [permits, lease, token])) === 1
+    return ok ? makeLease(token) : undefined
+  }
+
+  const acquire = async (opts?: RedisAcquireOptions): Promise<RedisLease> => {
+    const signal = checkSignal('signal', opts?.signal)
+    const timeout =
+      opts?.timeout === undefined
+        ? defaultTimeout
+        : parseDuration(opts.timeout, 'timeout', { allowInfinity: true })
+    const started = getClock().monotonic()
+    let lastError: unknown
+    for (;;) {
+      if (signal?.aborted) throw abortReason(signal)
+      try {
+        const held = await tryAcquire()
+        if (held) return held
+      } catch (error) {
+        lastError = error
+      }
+      const left = started + timeout - getClock().monotonic()
+      if (left <= 0) {
+        throw new SemaphoreTimeoutError(
+          timeout,
+          `a permit of '${key}'`,
+          lastError === undefined ? {} : { cause: lastError },
+        )
+      }
+      await sleep(Math.min(left, retryInterval * (0.5 + Math.random())), { signal })
+    }
+  }
+
+  return {
+    tryAcquire,
+    acquire,
+    async run<R>(
+      fn: (signal: AbortSignal) => R | PromiseLike<R>,
+      opts?: RedisAcquireOptions,
+    ): Promise<Awaited<R>> {
+      const held = await acquire(opts)
+      try {
+        return await fn(held.signal)
+      } finally {
+        await held.release().catch(() => {})
+      }
+    },
+    async count() {
+      return Number(await call(semaphoreCountScript, []))
+    },
+  }
+}
