@@ -1,0 +1,159 @@
+import { type Cache, createCache } from '@hotpath/cache'
+import { Batcher, RateLimiter } from '@hotpath/concurrency'
+import { createRegistry, prometheusHandler, type Registry, timingMiddleware } from '@hotpath/metrics'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { ModelEntry, ProviderEntry } from './catalog'
+import type { RouterConfig } from './config'
+import { insertMetrics, loadModels, loadProviders, type RequestMetric, type RouterDatabase } from './db'
+import { ProviderScores } from './provider-scores'
+import { openRedisTier, type RedisTier } from './redis-tier'
+import { AllProvidersFailedError, type ChatRequest, Upstream } from './upstream'
+
+/** The running router: the Fastify app and the pieces `/stats` and the load report read. */
+export interface Router {
+  readonly app: FastifyInstance
+  readonly registry: Registry
+  readonly cache: Cache
+  readonly scores: ProviderScores
+  readonly upstream: Upstream
+  readonly writer: Batcher<RequestMetric, void>
+  /** Everything `/stats` returns. */
+  stats(): Record<string, unknown>
+  /** Flushes pending metric writes and closes every resource (the database is the caller's). */
+  close(): Promise<void>
+}
+
+/**
+ * Builds the router on an open database.
+ *
+ * @example
+ * const router = await buildRouter(config, db)
+ * await router.app.listen({ port: 8080 })
+ */
+export async function buildRouter(config: RouterConfig, db: Kysely<RouterDatabase>): Promise<Router> {
+  const registry = createRegistry()
+  const redis: RedisTier | undefined = config.redisUrl ? openRedisTier(config.redisUrl) : undefined
+  const cache = createCache({
+    namespace: 'router',
+    l1: { maxEntries: 10_000 },
+    ttl: '5m',
+    grace: '1h',
+    ...(redis ? { l2: redis.store, bus: redis.bus } : {}),
+  })
+  // The seed's per-kind TTLs: models 5 min, providers 10 min, health 1 min.
+  const models = cache.namespace('models', { ttl: '5m' })
+  const providers = cache.namespace('providers', { ttl: '10m' })
+  const scores = new ProviderScores((await loadProviders(db)).map((p) => p.name))
+  const upstream = new Upstream(scores, {
+    concurrency: config.providerConcurrency,
+    timeoutMs: config.upstreamTimeoutMs,
+  })
+  const writer = new Batcher<RequestMetric, void>((batch) => insertMetrics(db, batch), {
+    maxBatchSize: 500,
+    maxDelay: '200ms',
+    dedupe: false,
+  })
+  // Per-client limit, as the gateway seed's per-IP limits: keyed by API key, else by address.
+  const limiter = new RateLimiter({
+    limit: config.rateLimitPerMinute,
+    window: '1m',
+    algorithm: 'sliding-window',
+  })
+  const completions = registry.counter('router_completions', {
+    help: 'Chat completions by model, provider and outcome',
+    labels: ['model', 'provider', 'status'],
+  })
+
+  const listModels = () => models.getOrSet('all', () => loadModels(db)) as Promise<ModelEntry[]>
+  const listProviders = () => providers.getOrSet('all', () => loadProviders(db)) as Promise<ProviderEntry[]>
+
+  const app = Fastify({ logger: false })
+  await app.register(timingMiddleware({ registry }))
+
+  app.get('/v1/models', async () => {
+    const list = await listModels()
+    return {
+      object: 'list',
+      data: list.map((m) => ({ id: m.id, object: 'model', owned_by: m.ownedBy, providers: m.providers })),
+    }
+  })
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const client = request.headers.authorization ?? request.ip
+    const admitted = limiter.consume(client)
+    if (!admitted.allowed) {
+      reply.header('retry-after', Math.ceil(admitted.retryAfterMs / 1000))
+      return reply.code(429).send({
+        error: {
+          message: `Rate limit of ${config.rateLimitPerMinute} requests per minute reached; retry in ${Math.ceil(admitted.retryAfterMs)} ms.`,
+        },
+      })
+    }
+    const body = request.body as Partial<ChatRequest> | undefined
+    if (
+      !body ||
+      typeof body.model !== 'string' ||
+      !Array.isArray(body.messages) ||
+      body.messages.length === 0
+    ) {
+      return reply
+        .code(400)
+        .send({ error: { message: 'Expected a JSON body with `model` and a non-empty `messages` array.' } })
+    }
+    const model = (await listModels()).find((m) => m.id === body.model)
+    if (!model)
+      return reply
+        .code(404)
+        .send({ error: { message: `Unknown model '${body.model}'. See GET /v1/models.` } })
+    const candidates = (await listProviders()).filter((p) => model.providers.includes(p.name))
+    try {
+      const routed = await upstream.complete(body as ChatRequest, candidates)
+      completions.with({ model: model.id, provider: routed.provider, status: '200' }).inc()
+      void writer
+        .add({
+          model: model.id,
+          provider: routed.provider,
+          status: 200,
+          latencyMs: routed.latencyMs,
+          at: Date.now(),
+        })
+        .catch(() => {})
+      reply.header('x-provider', routed.provider)
+      return routed.body
+    } catch (error) {
+      const status = error instanceof AllProvidersFailedError ? 502 : 500
+      completions.with({ model: model.id, provider: 'none', status: String(status) }).inc()
+      void writer
+        .add({ model: model.id, provider: 'none', status, latencyMs: 0, at: Date.now() })
+        .catch(() => {})
+      return reply.code(status).send({ error: { message: (error as Error).message } })
+    }
+  })
+
+  const stats = () => ({
+    cache: cache.stats(),
+    providers: scores.snapshot(),
+    upstream: Object.fromEntries([...upstream.limits].map(([name, sem]) => [name, sem.stats()])),
+    writer: writer.stats(),
+    limiter: limiter.stats(),
+  })
+  app.get('/stats', async () => stats())
+  app.get('/metrics', prometheusHandler(registry))
+
+  return {
+    app,
+    registry,
+    cache,
+    scores,
+    upstream,
+    writer,
+    stats,
+    async close() {
+      await app.close()
+      await writer.close()
+      await cache.close()
+      await redis?.close()
+    },
+  }
+}

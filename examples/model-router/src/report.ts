@@ -1,0 +1,84 @@
+import type { LoadResult } from './load'
+
+type Stats = Record<string, unknown>
+
+const ms = (value: number) => `${value.toFixed(1)} ms`
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`
+
+function table(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length))
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')
+}
+
+/**
+ * Formats a load run and the router's `/stats` as a readable report.
+ *
+ * @example
+ * console.log(formatReport(result, await (await fetch(`${url}/stats`)).json(), advice))
+ */
+export function formatReport(result: LoadResult, stats: Stats, advice: string[] = []): string {
+  const cache = stats.cache as
+    | { hitRate?: number; l1?: { hits?: number; misses?: number }; loads?: number }
+    | undefined
+  const upstream = (stats.upstream ?? {}) as Record<
+    string,
+    { inUse?: number; waiting?: number; acquired?: number; wait?: { p99?: number } }
+  >
+  const writer = stats.writer as { batches?: number; keys?: number; pending?: number } | undefined
+  const providers = (stats.providers ?? []) as {
+    name: string
+    latencyMs: number
+    successRate: number
+    calls: number
+  }[]
+  const sections = [
+    'Load',
+    table([
+      ['requests', String(result.requests)],
+      ['duration', `${(result.durationMs / 1000).toFixed(1)} s`],
+      ['throughput', `${result.throughput.toFixed(0)} req/s`],
+      [
+        'statuses',
+        Object.entries(result.statuses)
+          .map(([s, n]) => `${s}: ${n}`)
+          .join(', '),
+      ],
+    ]),
+    'Latency (client side, HDR histogram)',
+    table([
+      ['p50', ms(result.latency.p50)],
+      ['p95', ms(result.latency.p95)],
+      ['p99', ms(result.latency.p99)],
+      ['max', ms(result.latency.max)],
+    ]),
+    'Cache',
+    table([
+      ['hit rate', cache?.hitRate === undefined ? 'n/a' : pct(cache.hitRate)],
+      ['L1 hits', String(cache?.l1?.hits ?? 0)],
+      ['L1 misses', String(cache?.l1?.misses ?? 0)],
+      ['loads', String(cache?.loads ?? 0)],
+    ]),
+    'Providers (live score)',
+    table(
+      providers.map((p) => [
+        p.name,
+        `${p.calls} calls, ewma latency ${ms(p.latencyMs)}, success ${pct(p.successRate)}, served ${result.byProvider[p.name] ?? 0}`,
+      ]),
+    ),
+    'Upstream limits (semaphore per provider)',
+    table(
+      Object.entries(upstream).map(([name, s]) => [
+        name,
+        `acquired ${s.acquired ?? 0}, in use ${s.inUse ?? 0}, waiting ${s.waiting ?? 0}, wait p99 ${ms(s.wait?.p99 ?? 0)}`,
+      ]),
+    ),
+    'Batched metric writes',
+    table([
+      ['batches', String(writer?.batches ?? 0)],
+      ['rows', String(writer?.keys ?? 0)],
+      ['pending', String(writer?.pending ?? 0)],
+    ]),
+  ]
+  if (advice.length > 0) sections.push('Advice', advice.map((a) => `  - ${a}`).join('\n'))
+  return sections.join('\n')
+}

@@ -1,0 +1,52 @@
+import { buildRouter, type Router } from './app'
+import { SEED_MODELS, SEED_PROVIDERS } from './catalog'
+import type { RouterConfig } from './config'
+import { migrate, openDatabase } from './db'
+import { type FakeProvider, startFakeProvider } from './fake-provider'
+
+/** The router with its fake upstream providers and database, as `start` and `demo` run it. */
+export interface RunningRouter {
+  readonly router: Router
+  readonly providers: Map<string, FakeProvider>
+  readonly url: string
+  /** Stops the app, flushes batched writes, closes the database and the fake providers. */
+  stop(): Promise<void>
+  /** The database, for checks after a run. */
+  readonly db: ReturnType<typeof openDatabase>
+}
+
+/**
+ * Starts fake providers, opens and seeds the database, and listens on `config.port`.
+ *
+ * @example
+ * const running = await startRouter(readConfig())
+ * console.log(running.url)
+ */
+export async function startRouter(config: RouterConfig): Promise<RunningRouter> {
+  const providers = new Map<string, FakeProvider>()
+  for (const seed of SEED_PROVIDERS) {
+    providers.set(
+      seed.name,
+      await startFakeProvider(seed.name, { latencyMs: seed.latencyMs, errorRate: seed.errorRate }),
+    )
+  }
+  const db = openDatabase(config)
+  await migrate(
+    db,
+    SEED_MODELS,
+    [...providers.values()].map((p) => ({ name: p.name, url: p.url })),
+  )
+  const router = await buildRouter(config, db)
+  const address = await router.app.listen({ port: config.port, host: '127.0.0.1' })
+  return {
+    router,
+    providers,
+    db,
+    url: address,
+    async stop() {
+      await router.close()
+      await db.destroy()
+      await Promise.all([...providers.values()].map((p) => p.close()))
+    },
+  }
+}

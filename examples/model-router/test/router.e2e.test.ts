@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, it } from 'vitest'
+import { readConfig } from '../src/config'
+import { countMetrics, openDatabase } from '../src/db'
+import { type RunningRouter, startRouter } from '../src/server'
+
+const started: RunningRouter[] = []
+afterEach(async () => {
+  for (const running of started.splice(0)) await running.stop().catch(() => {})
+})
+
+let fileCounter = 0
+function testConfig(env: Record<string, string> = {}) {
+  const file = join(tmpdir(), `hotpath-router-test-${process.pid}-${++fileCounter}.db`)
+  return readConfig({ PORT: '0', SQLITE_FILE: file, UPSTREAM_TIMEOUT_MS: '1000', ...env })
+}
+
+async function start(env: Record<string, string> = {}) {
+  const config = testConfig(env)
+  const running = await startRouter(config)
+  started.push(running)
+  return { running, config }
+}
+
+function complete(url: string, model: string, headers: Record<string, string> = {}) {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+  })
+}
+
+describe('model router over HTTP', () => {
+  it('lists models and answers completions through a provider', async () => {
+    const { running } = await start()
+    for (const p of running.providers.values()) p.behaviour.errorRate = 0
+    const models = (await (await fetch(`${running.url}/v1/models`)).json()) as { data: { id: string }[] }
+    expect(models.data.map((m) => m.id)).toContain('gpt-4o-mini')
+
+    const response = await complete(running.url, 'gpt-4o-mini')
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as { choices: { message: { content: string } }[]; provider: string }
+    expect(body.choices[0]!.message.content).toContain('echo: hello')
+    expect(['alpha', 'beta', 'gamma']).toContain(response.headers.get('x-provider'))
+    expect(response.headers.get('server-timing')).toMatch(/total;dur=/)
+  })
+
+  it('rejects bad bodies and unknown models with clear errors', async () => {
+    const { running } = await start()
+    const bad = await fetch(`${running.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o' }),
+    })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/messages/)
+    const unknown = await complete(running.url, 'no-such-model')
+    expect(unknown.status).toBe(404)
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain(
+      "'no-such-model'",
+    )
+  })
+
+  it('fails over when a provider goes down', async () => {
+    const { running } = await start()
+    for (const p of running.providers.values()) p.behaviour.errorRate = 0
+    running.providers.get('alpha')!.behaviour.down = true
+    const served = new Set<string>()
+    for (let i = 0; i < 20; i++) {
+      const response = await complete(running.url, 'llama-3-70b') // served by alpha and gamma
+      expect(response.status).toBe(200)
+      served.add(response.headers.get('x-provider')!)
+      await response.arrayBuffer()
+    }
+    expect(served).toEqual(new Set(['gamma']))
+    // alpha is tried until it has failed 3 times in a row, then ranked last while it cools down
+    const alpha = running.router.scores.snapshot().find((s) => s.name === 'alpha')!
+    expect(alpha.consecutiveFailures).toBe(3)
+    expect(alpha.calls).toBe(3)
+
+    running.providers.get('gamma')!.behaviour.down = true
+    const none = await complete(running.url, 'llama-3-70b')
+    expect(none.status).toBe(502)
+  })
+
+  it('answers 429 with Retry-After once a client exceeds its limit', async () => {
+    const { running } = await start({ RATE_LIMIT_PER_MINUTE: '3' })
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const response = await complete(running.url, 'gpt-4o', { authorization: 'Bearer client-a' })
+      statuses.push(response.status)
+      if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
+      await response.arrayBuffer()
+    }
+    expect(statuses.filter((s) => s === 429)).toHaveLength(2)
+    const other = await complete(running.url, 'gpt-4o', { authorization: 'Bearer client-b' })
+    expect(other.status).not.toBe(429)
+  })
+
+  it('caches the catalogs: repeated requests hit L1 and load each list once', async () => {
+    const { running } = await start()
+    for (let i = 0; i < 10; i++) await (await fetch(`${running.url}/v1/models`)).arrayBuffer()
+    const stats = (await (await fetch(`${running.url}/stats`)).json()) as {
+      cache: { loads: number; hitRate: number }
+    }
+    expect(stats.cache.loads).toBe(1)
+    expect(stats.cache.hitRate).toBeGreaterThan(0.8)
+    const metrics = await (await fetch(`${running.url}/metrics`)).text()
+    expect(metrics).toMatch(/http_request_duration/)
+  })
+
+  it('writes every request metric in batches; nothing is lost at shutdown', async () => {
+    const { running, config } = await start()
+    for (const p of running.providers.values()) p.behaviour.errorRate = 0
+    const total = 120
+    const responses = await Promise.all(
+      Array.from({ length: total }, () => complete(running.url, 'gpt-4o-mini')),
+    )
+    expect(responses.every((r) => r.status === 200)).toBe(true)
+    const { batches, keys, pending } = running.router.writer.stats()
+    expect(keys + pending).toBe(total)
+    expect(batches).toBeLessThan(total / 2)
+    started.splice(started.indexOf(running), 1)
+    await running.stop()
+    const db = openDatabase(config)
+    expect(await countMetrics(db)).toBe(total)
+    await db.destroy()
+  })
+})
+
+describe('pnpm demo', () => {
+  it('exits 0 and reports cache hits and latency percentiles', async () => {
+    const run = promisify(execFile)
+    const { stdout } = await run('node', ['--conditions=@hotpath/source', '--import', 'tsx', 'src/demo.ts'], {
+      cwd: join(import.meta.dirname, '..'),
+      env: { ...process.env, DEMO_SECONDS: '3' },
+      timeout: 60_000,
+    })
+    expect(stdout).toMatch(/p50\s+\d+\.\d ms/)
+    expect(stdout).toMatch(/p99\s+\d+\.\d ms/)
+    const hits = Number(/L1 hits\s+(\d+)/.exec(stdout)?.[1])
+    expect(hits).toBeGreaterThan(0)
+  }, 90_000)
+})
