@@ -12,8 +12,18 @@ export {
 export { Gauge, GaugeSeries } from './gauge'
 export { Histogram, HistogramSeries, type HistogramStats, SNAPSHOT_PERCENTILES, type View } from './histogram'
 export type { LabelValues } from './labels'
+export { type LeakReport, type LeakWatch, type LeakWatchOptions, leakWatch, linearFit } from './leak-watch'
 export { type CardinalityWarning, type MetricType, OVERFLOW_LABEL_VALUE } from './metric'
 export { type TimingMiddleware, type TimingOptions, timingMiddleware, UNMATCHED_ROUTE } from './middleware'
+export {
+  type CpuProfile,
+  type CpuProfileOptions,
+  cpuProfile,
+  type HeapProfile,
+  type HeapProfileOptions,
+  heapProfile,
+  heapSnapshot,
+} from './profiler'
 export {
   exportedName,
   PROMETHEUS_CONTENT_TYPE,

@@ -1,0 +1,175 @@
+import { writeFile } from 'node:fs/promises'
+import type { Session } from 'node:inspector'
+import os from 'node:os'
+import {
+  checkInteger,
+  checkOptionsObject,
+  checkSignal,
+  checkString,
+  type Duration,
+  parseDuration,
+  sleep,
+} from '@hotpath/core'
+import { LowMemoryError, ProfilerBusyError } from './errors'
+
+/** A V8 CPU profile in the `.cpuprofile` format Chrome DevTools opens. */
+export interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: Record<string, unknown>; hitCount?: number; children?: number[] }>
+  startTime: number
+  endTime: number
+  samples: number[]
+  timeDeltas: number[]
+}
+
+/** A V8 sampling heap profile in the `.heapprofile` format Chrome DevTools opens. */
+export interface HeapProfile {
+  head: { callFrame: Record<string, unknown>; selfSize: number; id: number; children: unknown[] }
+  samples: Array<{ size: number; nodeId: number; ordinal: number }>
+}
+
+/** Options of {@link cpuProfile}. */
+export interface CpuProfileOptions {
+  /** How long to profile. @default '10s' */
+  duration?: Duration
+  /** Writes the profile there as JSON (use a `.cpuprofile` extension). @default undefined (not written) */
+  path?: string
+  /** Sampling interval in microseconds. @default 1000 */
+  samplingInterval?: number
+  /** Stops early; the profile gathered so far is returned. @default undefined */
+  signal?: AbortSignal
+}
+
+/** Options of {@link heapProfile}. */
+export interface HeapProfileOptions {
+  /** How long to sample allocations. @default '10s' */
+  duration?: Duration
+  /** Writes the profile there as JSON (use a `.heapprofile` extension). @default undefined */
+  path?: string
+  /** Average bytes between samples. @default 32768 */
+  samplingInterval?: number
+  /** Stops early; the profile gathered so far is returned. @default undefined */
+  signal?: AbortSignal
+}
+
+const busy = new Set<string>()
+
+async function openSession(): Promise<Session> {
+  const inspector = await import('node:inspector')
+  const session = new inspector.Session()
+  session.connect()
+  return session
+}
+
+function post<T = unknown>(session: Session, method: string, params?: object): Promise<T> {
+  return new Promise((resolve, reject) => {
+    session.post(method, params ?? {}, (err: Error | null, result: unknown) => {
+      if (err) reject(err)
+      else resolve(result as T)
+    })
+  })
+}
+
+async function run<T>(kind: string, work: (session: Session) => Promise<T>): Promise<T> {
+  if (busy.has(kind)) throw new ProfilerBusyError(kind)
+  busy.add(kind)
+  const session = await openSession()
+  try {
+    return await work(session)
+  } finally {
+    session.disconnect()
+    busy.delete(kind)
+  }
+}
+
+async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, { signal })
+  } catch (error) {
+    if (!signal?.aborted) throw error
+  }
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  return value === undefined ? fallback : checkInteger(name, value, { min: 1 })
+}
+
+/**
+ * Records a CPU profile of this process through `node:inspector` for `duration` (the seeds'
+ * cProfile wrapper). Opens in Chrome DevTools (Performance tab) or speedscope when written to a
+ * `.cpuprofile` file. One CPU profile at a time per process.
+ *
+ * @example
+ * const { profile } = await cpuProfile({ duration: '10s', path: './api.cpuprofile' })
+ */
+export async function cpuProfile(
+  options: CpuProfileOptions = {},
+): Promise<{ profile: CpuProfile; path?: string }> {
+  const raw = checkOptionsObject('options', options)
+  const duration = parseDuration(raw.duration ?? '10s', 'duration')
+  const path = raw.path === undefined ? undefined : checkString('path', raw.path)
+  const interval = positiveInteger('samplingInterval', raw.samplingInterval, 1000)
+  const signal = checkSignal('signal', raw.signal)
+  const profile = await run('CPU profile', async (session) => {
+    await post(session, 'Profiler.enable')
+    await post(session, 'Profiler.setSamplingInterval', { interval })
+    await post(session, 'Profiler.start')
+    // If the wait throws, disconnecting the session (in run) stops the profiler.
+    await wait(duration, signal)
+    const result = await post<{ profile: CpuProfile }>(session, 'Profiler.stop')
+    await post(session, 'Profiler.disable')
+    return result.profile
+  })
+  if (path !== undefined) await writeFile(path, JSON.stringify(profile))
+  return path === undefined ? { profile } : { profile, path }
+}
+
+/**
+ * Samples heap allocations through `node:inspector` for `duration`: which functions allocate how
+ * much, at a cost low enough for production (unlike a heap snapshot).
+ *
+ * @example
+ * const { profile } = await heapProfile({ duration: '30s', path: './api.heapprofile' })
+ */
+export async function heapProfile(
+  options: HeapProfileOptions = {},
+): Promise<{ profile: HeapProfile; path?: string }> {
+  const raw = checkOptionsObject('options', options)
+  const duration = parseDuration(raw.duration ?? '10s', 'duration')
+  const path = raw.path === undefined ? undefined : checkString('path', raw.path)
+  const samplingInterval = positiveInteger('samplingInterval', raw.samplingInterval, 32768)
+  const signal = checkSignal('signal', raw.signal)
+  const profile = await run('heap profile', async (session) => {
+    await post(session, 'HeapProfiler.enable')
+    await post(session, 'HeapProfiler.startSampling', { samplingInterval })
+    await wait(duration, signal)
+    const result = await post<{ profile: HeapProfile }>(session, 'HeapProfiler.stopSampling')
+    await post(session, 'HeapProfiler.disable')
+    return result.profile
+  })
+  if (path !== undefined) await writeFile(path, JSON.stringify(profile))
+  return path === undefined ? { profile } : { profile, path }
+}
+
+/**
+ * Writes a full heap snapshot (`.heapsnapshot`) — only on request, and refused with
+ * {@link LowMemoryError} when free system memory is below twice the heap in use (V8 needs about
+ * as much memory again to serialise it, and the process pauses meanwhile).
+ *
+ * @example
+ * const file = await heapSnapshot({ path: `/tmp/api-${Date.now()}.heapsnapshot` })
+ */
+export async function heapSnapshot(options: { path?: string } = {}): Promise<string> {
+  const raw = checkOptionsObject('options', options)
+  const path = raw.path === undefined ? undefined : checkString('path', raw.path)
+  const free = os.freemem()
+  const heapUsed = process.memoryUsage().heapUsed
+  if (free < 2 * heapUsed) throw new LowMemoryError(free, heapUsed)
+  if (busy.has('heap snapshot')) throw new ProfilerBusyError('heap snapshot')
+  busy.add('heap snapshot')
+  try {
+    const v8 = await import('node:v8')
+    return v8.writeHeapSnapshot(path)
+  } finally {
+    busy.delete('heap snapshot')
+  }
+}
