@@ -1,6 +1,6 @@
+import { ProgressBar } from '@hotpath/example-kit'
 import { createRegistry } from '@hotpath/metrics'
 import { SEED_MODELS } from './catalog'
-import { ProgressBar } from './progress-bar'
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {

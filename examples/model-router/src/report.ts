@@ -1,14 +1,7 @@
+import { formatMs, formatPercent, reportTable } from '@hotpath/example-kit'
 import type { LoadResult } from './load'
 
 type Stats = Record<string, unknown>
-
-const ms = (value: number) => `${value.toFixed(1)} ms`
-const pct = (value: number) => `${(value * 100).toFixed(1)}%`
-
-function table(rows: [string, string][]): string {
-  const width = Math.max(...rows.map(([k]) => k.length))
-  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')
-}
 
 /**
  * Formats a load run and the router's `/stats` as a readable report.
@@ -33,7 +26,7 @@ export function formatReport(result: LoadResult, stats: Stats, advice: string[] 
   }[]
   const sections = [
     'Load',
-    table([
+    reportTable([
       ['requests', String(result.requests)],
       ['duration', `${(result.durationMs / 1000).toFixed(1)} s`],
       ['throughput', `${result.throughput.toFixed(0)} req/s`],
@@ -45,35 +38,35 @@ export function formatReport(result: LoadResult, stats: Stats, advice: string[] 
       ],
     ]),
     'Latency (client side, HDR histogram)',
-    table([
-      ['p50', ms(result.latency.p50)],
-      ['p95', ms(result.latency.p95)],
-      ['p99', ms(result.latency.p99)],
-      ['max', ms(result.latency.max)],
+    reportTable([
+      ['p50', formatMs(result.latency.p50)],
+      ['p95', formatMs(result.latency.p95)],
+      ['p99', formatMs(result.latency.p99)],
+      ['max', formatMs(result.latency.max)],
     ]),
     'Cache',
-    table([
-      ['hit rate', cache?.hitRate === undefined ? 'n/a' : pct(cache.hitRate)],
+    reportTable([
+      ['hit rate', cache?.hitRate === undefined ? 'n/a' : formatPercent(cache.hitRate)],
       ['L1 hits', String(cache?.l1?.hits ?? 0)],
       ['L1 misses', String(cache?.l1?.misses ?? 0)],
       ['loads', String(cache?.loads ?? 0)],
     ]),
     'Providers (live score)',
-    table(
+    reportTable(
       providers.map((p) => [
         p.name,
-        `${p.calls} calls, ewma latency ${ms(p.latencyMs)}, success ${pct(p.successRate)}, served ${result.byProvider[p.name] ?? 0}`,
+        `${p.calls} calls, ewma latency ${formatMs(p.latencyMs)}, success ${formatPercent(p.successRate)}, served ${result.byProvider[p.name] ?? 0}`,
       ]),
     ),
     'Upstream limits (semaphore per provider)',
-    table(
+    reportTable(
       Object.entries(upstream).map(([name, s]) => [
         name,
-        `acquired ${s.acquired ?? 0}, in use ${s.inUse ?? 0}, waiting ${s.waiting ?? 0}, wait p99 ${ms(s.wait?.p99 ?? 0)}`,
+        `acquired ${s.acquired ?? 0}, in use ${s.inUse ?? 0}, waiting ${s.waiting ?? 0}, wait p99 ${formatMs(s.wait?.p99 ?? 0)}`,
       ]),
     ),
     'Batched metric writes',
-    table([
+    reportTable([
       ['batches', String(writer?.batches ?? 0)],
       ['rows', String(writer?.keys ?? 0)],
       ['pending', String(writer?.pending ?? 0)],

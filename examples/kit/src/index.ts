@@ -1,0 +1,2 @@
+export { ProgressBar } from './progress-bar'
+export { formatMs, formatPercent, reportSections, reportTable } from './report-table'
