@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { poll } from '@hotpath/poller'
 import pWaitFor from 'p-wait-for'
 import { defineScenario } from '../lib/scenario'
@@ -78,7 +78,8 @@ export default defineScenario({
     const rows: { name: string; cpuMs: number; elu: number; checks: number; usPerCheck: number }[] = []
     // Warm every contender up first (JIT, module state), so the order of the rows does not matter.
     for (const contender of Object.values(contenders)) await measureOne(contender, 500)
-    for (const [name, contender] of Object.entries(contenders)) rows.push({ name, ...(await measureOne(contender)) })
+    for (const [name, contender] of Object.entries(contenders))
+      rows.push({ name, ...(await measureOne(contender)) })
     const hotpath = rows[0]!
     return rows.map((row) => ({
       name: row.name,

@@ -74,28 +74,29 @@ class CheckContext<T> implements PollContext {
  * callbacks bound once, so a round costs no closure and no promise beyond the check's own.
  */
 export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
+  // Declaration order is memory layout: what every round reads comes first, so a round
+  // touches one or two cache lines of this object and nothing else.
+  #phase = WAITING
   readonly #check: Check<T>
-  readonly #o: ResolvedPollOptions<T>
-  readonly #sink: PollSink<T>
-  // Copies of what every round reads, so a round touches this object and little else.
-  readonly #limiter: ResolvedPollOptions<T>['limiter']
-  readonly #onAttempt: ResolvedPollOptions<T>['onAttempt']
-  readonly #isDone: (state: T) => boolean
   /** The delay after a check when nothing can change it (no phases, stalls, jitter, hooks); else -1. */
   readonly #fixedDelay: number
+  readonly #isDone: (state: T) => boolean
+  readonly #limiter: ResolvedPollOptions<T>['limiter']
+  readonly #onAttempt: ResolvedPollOptions<T>['onAttempt']
+  #ctx: CheckContext<T> | undefined
+  attempt = 0
+  hint = 0
+  state: T | undefined
+  #failures = 0
+  #hasState = false
+  readonly #o: ResolvedPollOptions<T>
+  readonly #sink: PollSink<T>
   #deadlineEntry: ScheduledEntry | undefined
   #controller: AbortController | undefined
-  #ctx: CheckContext<T> | undefined
-  #phase = WAITING
   #abandoned = false
-  #failures = 0
   #stalled = 0
   #progress: unknown
-  #hasState = false
   #nextAt = 0
-  attempt = 0
-  state: T | undefined
-  hint = 0
   startedAt = 0
   limiterPrev: LimiterWaiter | undefined
   limiterNext: LimiterWaiter | undefined
@@ -245,12 +246,12 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
 
   #checked(state: T): void {
     if (!this.#endCheck()) return
-    this.#failures = 0
+    if (this.#failures !== 0) this.#failures = 0
     const fixed = this.#fixedDelay
     if (fixed >= 0) {
       // The common case (a plain poll with a fixed interval) in a few field reads.
       this.state = state
-      this.#hasState = true
+      if (!this.#hasState) this.#hasState = true
       try {
         if (this.#isDone(state)) {
           const progress = this.#o.progress

@@ -116,7 +116,7 @@ export class Scheduler {
   add(entry: ScheduledEntry, delay: number): void {
     if (entry.bucket !== undefined) this.#unlink(entry)
     // Rounded up to whole milliseconds (the timer resolution); the epsilon keeps 200 × 1.1 at 220.
-    const at = Math.ceil(this.now() + (delay > 0 ? delay : 0) - 1e-7)
+    const at = Math.ceil(this.now() + Math.max(delay, 0) - 1e-7)
     let bucket = this.#last
     if (bucket === undefined || bucket.at !== at || bucket.closed) {
       bucket = this.#buckets.get(at)

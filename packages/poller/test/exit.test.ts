@@ -13,7 +13,7 @@ function run(mode: string): Promise<{ code: number | null; lines: string[]; wall
       ['--conditions=@hotpath/source', '--import', 'tsx', fixture, mode],
       { cwd, timeout: 20_000 },
       (error, stdout) => {
-        if (error && error.killed) reject(new Error(`the child did not exit by itself: ${stdout}`))
+        if (error?.killed) reject(new Error(`the child did not exit by itself: ${stdout}`))
         else
           resolve({
             code: child.exitCode,
