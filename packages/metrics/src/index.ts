@@ -1,3 +1,4 @@
+export { type Advice, type AdviseOptions, advise, report } from './advise'
 export { type Collector, collect, type SourceKind, type StatsSource, sourceKind } from './collect'
 export { Counter, CounterSeries } from './counter'
 export {

@@ -338,6 +338,7 @@ export class Registry {
    * registry.snapshot({ view: 'interval' })
    */
   rollover(): void {
+    this.refresh()
     const now = getClock().monotonic()
     this.#lastIntervalMs = now - this.#intervalStarted
     this.#intervalStarted = now

@@ -1,0 +1,319 @@
+import { checkNumber, checkOptionsObject } from '@hotpath/core'
+import { linearFit } from './leak-watch'
+import type { RegistrySnapshot, SeriesSnapshot } from './registry'
+
+/** One recommendation, with the figure that triggered it. */
+export interface Advice {
+  /** Stable rule id (`cache-hit-rate`, `pool-wait`, ...). */
+  rule: string
+  severity: 'info' | 'warning' | 'critical'
+  /** The metric that triggered it, and the series' labels. */
+  metric: string
+  labels: Record<string, string>
+  /** The observed value and the threshold it crossed (same unit as the metric). */
+  value: number
+  threshold: number
+  /** What happened and what to do. */
+  message: string
+  /** A computed target when the rule has one (e.g. a Little's-law pool size). */
+  suggestion?: number
+}
+
+/** Thresholds of {@link advise}. */
+export interface AdviseOptions {
+  /** Cache hit ratio below which a cache is flagged (the seeds' 70%). @default 0.7 */
+  cacheHitRatio?: number
+  /** Reads a cache needs before its hit ratio is judged. @default 100 */
+  minCacheReads?: number
+  /** Pool acquire-wait p95 (ms) above which the pool is flagged. @default 20 */
+  poolWaitP95?: number
+  /** Headroom multiplied into the Little's-law pool size. @default 1.25 */
+  poolHeadroom?: number
+  /** Event-loop delay p99 (ms) above which the loop is flagged. @default 100 */
+  eventLoopDelayP99?: number
+  /** Event-loop utilization (0..1) above which the process is flagged as saturated. @default 0.9 */
+  eventLoopUtilization?: number
+  /** Heap growth (bytes/min) above which a confident trend is flagged. @default 1_048_576 */
+  heapGrowth?: number
+  /** R² needed for a heap or queue trend. @default 0.8 */
+  trendConfidence?: number
+  /** HTTP p95 target (ms) per route (the seeds' "P95 < 100 ms"). @default 100 */
+  httpP95?: number
+}
+
+const DEFAULTS: Required<AdviseOptions> = {
+  cacheHitRatio: 0.7,
+  minCacheReads: 100,
+  poolWaitP95: 20,
+  poolHeadroom: 1.25,
+  eventLoopDelayP99: 100,
+  eventLoopUtilization: 0.9,
+  heapGrowth: 1_048_576,
+  trendConfidence: 0.8,
+  httpP95: 100,
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`
+const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2))
+const mib = (v: number) => `${(v / 1048576).toFixed(1)} MiB`
+
+function seriesOf(snapshot: RegistrySnapshot, name: string): SeriesSnapshot[] {
+  return snapshot.metrics.find((m) => m.name === name)?.series ?? []
+}
+
+function valueOf(
+  snapshot: RegistrySnapshot,
+  name: string,
+  labels: Record<string, string>,
+): number | undefined {
+  const s = seriesOf(snapshot, name).find((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+  return s?.value ?? undefined
+}
+
+/**
+ * Turns a registry snapshot into the seeds' recommendations, computed from real figures: cache hit
+ * ratio per cache/namespace, pool wait p95 with a Little's-law size, semaphore backlog (growing,
+ * when given several snapshots), event-loop delay p99 and utilization, heap growth, HTTP p95 per
+ * route, and series limits reached. Pass several snapshots (oldest first) to judge trends; use an
+ * interval snapshot (`registry.snapshot({ view: 'interval' })`) for rates.
+ *
+ * @example
+ * const advice = advise(registry.snapshot({ view: 'interval' }))
+ * console.log(report(advice))
+ */
+export function advise(
+  input: RegistrySnapshot | readonly RegistrySnapshot[],
+  options: AdviseOptions = {},
+): Advice[] {
+  const raw = checkOptionsObject('options', options)
+  const o = { ...DEFAULTS }
+  for (const key of Object.keys(DEFAULTS) as Array<keyof AdviseOptions>) {
+    if (raw[key] !== undefined) o[key] = checkNumber(key, raw[key], { min: 0 })
+  }
+  const history = Array.isArray(input) ? (input as readonly RegistrySnapshot[]) : [input as RegistrySnapshot]
+  const snapshot = history[history.length - 1]
+  if (!snapshot) return []
+  const out: Advice[] = []
+
+  // Caches: hit ratio per cache or namespace.
+  for (const s of seriesOf(snapshot, 'hotpath_cache_hit_ratio')) {
+    const ratio = s.value ?? 0
+    const labels = s.labels
+    const reads =
+      (valueOf(snapshot, 'hotpath_cache_l1_hits', labels) ?? 0) +
+      (valueOf(snapshot, 'hotpath_cache_l2_hits', labels) ?? 0) +
+      (valueOf(snapshot, 'hotpath_cache_misses', labels) ?? 0)
+    if (ratio < o.cacheHitRatio && reads >= o.minCacheReads) {
+      out.push({
+        rule: 'cache-hit-rate',
+        severity: ratio < o.cacheHitRatio / 2 ? 'critical' : 'warning',
+        metric: 'hotpath_cache_hit_ratio',
+        labels,
+        value: ratio,
+        threshold: o.cacheHitRatio,
+        message:
+          `Cache \`${labels.name}\` hit rate is ${pct(ratio)} over ${reads} reads (below ${pct(o.cacheHitRatio)}): ` +
+          'review the cache strategy — TTL per kind of data, warming hot keys, key granularity, L1 size (evictions).',
+      })
+    }
+  }
+
+  // Pools: acquire wait p95, with a Little's-law size when the rate is known.
+  for (const s of seriesOf(snapshot, 'hotpath_pool_acquire_wait')) {
+    const p95 = s.p95 ?? 0
+    if (p95 <= o.poolWaitP95) continue
+    const labels = s.labels
+    const max = valueOf(snapshot, 'hotpath_pool_max', labels)
+    const holdMs = valueOf(snapshot, 'hotpath_pool_hold_time_mean', labels)
+    const acquired = valueOf(snapshot, 'hotpath_pool_acquired', labels) ?? s.count ?? 0
+    let suggestion: number | undefined
+    let sizing = ''
+    if (snapshot.intervalMs && holdMs !== undefined && holdMs > 0) {
+      const perSecond = acquired / (snapshot.intervalMs / 1000)
+      const busy = perSecond * (holdMs / 1000)
+      suggestion = Math.max(1, Math.ceil(busy * o.poolHeadroom))
+      sizing =
+        ` Little's law: ${fmt(perSecond)} acquires/s × ${fmt(holdMs)} ms held = ${fmt(busy)} busy on average;` +
+        ` size it to about ${suggestion}${max !== undefined ? ` (max is ${max})` : ''}.`
+    }
+    const tooSmall = suggestion !== undefined && max !== undefined && suggestion > max
+    out.push({
+      rule: 'pool-wait',
+      severity: tooSmall ? 'critical' : 'warning',
+      metric: 'hotpath_pool_acquire_wait',
+      labels,
+      value: p95,
+      threshold: o.poolWaitP95,
+      message:
+        `Pool \`${labels.name}\` acquire wait p95 is ${fmt(p95)} ms (above ${o.poolWaitP95} ms).` +
+        (sizing ||
+          " Take an interval snapshot to get a Little's-law size; meanwhile check slow queries and long-held connections."),
+      ...(suggestion === undefined ? {} : { suggestion }),
+    })
+  }
+
+  // Semaphores: a backlog, growing across snapshots.
+  for (const s of seriesOf(snapshot, 'hotpath_semaphore_waiting')) {
+    const labels = s.labels
+    const waiting = s.value ?? 0
+    const points = history
+      .map((h, i) => [i, valueOf(h, 'hotpath_semaphore_waiting', labels)] as const)
+      .filter((p): p is readonly [number, number] => p[1] !== undefined)
+    const permits = valueOf(snapshot, 'hotpath_semaphore_permits', labels) ?? 0
+    if (points.length >= 3) {
+      const { slope, r2 } = linearFit(
+        points.map((p) => p[0]),
+        points.map((p) => p[1]),
+      )
+      if (slope > 0 && r2 >= o.trendConfidence && waiting > 0) {
+        out.push({
+          rule: 'semaphore-queue-growing',
+          severity: 'warning',
+          metric: 'hotpath_semaphore_waiting',
+          labels,
+          value: waiting,
+          threshold: 0,
+          message:
+            `Semaphore \`${labels.name}\` queue is growing (${points.map((p) => p[1]).join(' → ')}, +${fmt(slope)} per ` +
+            `snapshot, R² ${fmt(r2)}): work arrives faster than ${permits} permits drain it — raise permits if the ` +
+            'downstream allows, shed load, or batch.',
+        })
+        continue
+      }
+    }
+    if (permits > 0 && waiting > permits * 10) {
+      out.push({
+        rule: 'semaphore-backlog',
+        severity: 'info',
+        metric: 'hotpath_semaphore_waiting',
+        labels,
+        value: waiting,
+        threshold: permits * 10,
+        message: `Semaphore \`${labels.name}\` has ${waiting} callers queued for ${permits} permits.`,
+      })
+    }
+  }
+
+  // Event loop.
+  const p99 = valueOf(snapshot, 'runtime_event_loop_delay', { stat: 'p99' })
+  if (p99 !== undefined && p99 > o.eventLoopDelayP99) {
+    out.push({
+      rule: 'event-loop-delay',
+      severity: p99 > o.eventLoopDelayP99 * 5 ? 'critical' : 'warning',
+      metric: 'runtime_event_loop_delay',
+      labels: { stat: 'p99' },
+      value: p99,
+      threshold: o.eventLoopDelayP99,
+      message:
+        `Event-loop delay p99 is ${fmt(p99)} ms (above ${o.eventLoopDelayP99} ms): something blocks the loop — ` +
+        'take a cpuProfile() and move CPU-heavy work (JSON on big payloads, crypto, sync I/O) off the main thread.',
+    })
+  }
+  const elu = valueOf(snapshot, 'runtime_event_loop_utilization', {})
+  if (elu !== undefined && elu > o.eventLoopUtilization) {
+    out.push({
+      rule: 'event-loop-utilization',
+      severity: 'warning',
+      metric: 'runtime_event_loop_utilization',
+      labels: {},
+      value: elu,
+      threshold: o.eventLoopUtilization,
+      message: `Event-loop utilization is ${pct(elu)}: the process is CPU-bound; scale out or optimise hot paths.`,
+    })
+  }
+
+  // Heap growth: leakWatch's fit, or a fit over several snapshots of runtime_heap_used.
+  const rate = valueOf(snapshot, 'runtime_heap_growth_rate', {})
+  const confidence = valueOf(snapshot, 'runtime_heap_growth_confidence', {})
+  let heap: { rate: number; r2: number; metric: string } | undefined
+  if (rate !== undefined && confidence !== undefined)
+    heap = { rate, r2: confidence, metric: 'runtime_heap_growth_rate' }
+  else if (history.length >= 3) {
+    const pts = history
+      .map((h) => [h.timestamp, valueOf(h, 'runtime_heap_used', {})] as const)
+      .filter((p): p is readonly [number, number] => p[1] !== undefined)
+    if (pts.length >= 3) {
+      const { slope, r2 } = linearFit(
+        pts.map((p) => p[0]),
+        pts.map((p) => p[1]),
+      )
+      heap = { rate: slope * 60_000, r2, metric: 'runtime_heap_used' }
+    }
+  }
+  if (heap && heap.rate > o.heapGrowth && heap.r2 >= o.trendConfidence) {
+    out.push({
+      rule: 'heap-growing',
+      severity: 'warning',
+      metric: heap.metric,
+      labels: {},
+      value: heap.rate,
+      threshold: o.heapGrowth,
+      message:
+        `Heap is growing ${mib(heap.rate)}/min with confidence R² ${fmt(heap.r2)}: a likely leak — compare two ` +
+        'heapSnapshot()s or run heapProfile() to find what keeps growing (unbounded maps, listeners, caches without a bound).',
+    })
+  }
+
+  // HTTP routes over their p95 target.
+  for (const s of seriesOf(snapshot, 'http_request_duration')) {
+    const p95 = s.p95 ?? 0
+    if (p95 > o.httpP95 && (s.count ?? 0) > 0) {
+      out.push({
+        rule: 'http-p95',
+        severity: p95 > o.httpP95 * 5 ? 'critical' : 'warning',
+        metric: 'http_request_duration',
+        labels: s.labels,
+        value: p95,
+        threshold: o.httpP95,
+        message: `${s.labels.method ?? ''} ${s.labels.route ?? ''} p95 is ${fmt(p95)} ms (target ${o.httpP95} ms) over ${s.count} requests.`,
+      })
+    }
+  }
+
+  // Series limits reached.
+  for (const metric of snapshot.metrics) {
+    const overflow = metric.series.find((s) => Object.values(s.labels).some((v) => v === '__overflow__'))
+    if (overflow) {
+      out.push({
+        rule: 'cardinality',
+        severity: 'warning',
+        metric: metric.name,
+        labels: overflow.labels,
+        value: metric.series.length - 1,
+        threshold: metric.series.length - 1,
+        message:
+          `Metric \`${metric.name}\` reached its series limit; new label combinations are folded into the ` +
+          'overflow series. Use bounded label values (route patterns, not URLs; no user ids).',
+      })
+    }
+  }
+
+  const order = { critical: 0, warning: 1, info: 2 }
+  return out.sort((a, b) => order[a.severity] - order[b.severity])
+}
+
+/**
+ * Renders advice as a readable text table (severity, metric, value, threshold, advice).
+ *
+ * @example
+ * console.log(report(advise(registry.snapshot({ view: 'interval' }))))
+ */
+export function report(advice: readonly Advice[]): string {
+  if (advice.length === 0) return 'No recommendations: every checked figure is within its threshold.\n'
+  const rows = advice.map((a) => {
+    const labels = Object.entries(a.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')
+    return [
+      a.severity,
+      labels ? `${a.metric}{${labels}}` : a.metric,
+      fmt(a.value),
+      fmt(a.threshold),
+      a.message,
+    ]
+  })
+  const header = ['severity', 'metric', 'value', 'threshold', 'advice']
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i < 4 ? r[i]!.length : 0))))
+  const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ')
+  return `${[line(header), line(widths.map((w, i) => (i < 4 ? '-'.repeat(w) : '------'))), ...rows.map(line)].join('\n')}\n`
+}
