@@ -49,7 +49,17 @@ const contenders: Record<string, Contender> = {
   },
 }
 
-async function measureOne(contender: Contender, windowMs = WINDOW) {
+const STEADY_FROM = 500
+const ROUNDS = 3
+
+interface Sample {
+  cpuMs: number
+  elu: number
+  checks: number
+  steadyUs: number
+}
+
+async function measureOne(contender: Contender, windowMs = WINDOW): Promise<Sample> {
   gc()
   await sleep(100)
   let stopped = false
@@ -61,33 +71,55 @@ async function measureOne(contender: Contender, windowMs = WINDOW) {
   const cpu = process.cpuUsage()
   const elu = performance.eventLoopUtilization()
   const done = contender.start(isStopped)
-  await sleep(windowMs)
+  // CPU from STEADY_FROM to the end: per-check cost once every loop is running
+  await sleep(STEADY_FROM)
+  const steadyCpu = process.cpuUsage()
+  const steadyChecks = checks
+  await sleep(windowMs - STEADY_FROM)
   const usage = process.cpuUsage(cpu)
+  const steady = process.cpuUsage(steadyCpu)
   const loop = performance.eventLoopUtilization(elu)
   const counted = checks
   stopped = true
   await done
-  const cpuMs = (usage.user + usage.system) / 1_000
-  return { cpuMs, elu: loop.utilization, checks: counted, usPerCheck: (cpuMs * 1_000) / counted }
+  return {
+    cpuMs: (usage.user + usage.system) / 1_000,
+    elu: loop.utilization,
+    checks: counted,
+    steadyUs: (steady.user + steady.system) / (counted - steadyChecks),
+  }
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
 
 export default defineScenario({
   name: 'poller/10k-pollers',
-  description: `${POLLERS.toLocaleString('en')} concurrent pollers, ${INTERVAL} ms interval, trivial check, ${WINDOW / 1_000} s: CPU time and event-loop utilization`,
+  description: `${POLLERS.toLocaleString('en')} concurrent pollers, ${INTERVAL} ms interval, trivial check, ${WINDOW / 1_000} s: CPU time and event-loop utilization (median of ${ROUNDS} interleaved rounds)`,
   measure: async () => {
-    const rows: { name: string; cpuMs: number; elu: number; checks: number; usPerCheck: number }[] = []
-    // Warm every contender up first (JIT, module state), so the order of the rows does not matter.
-    for (const contender of Object.values(contenders)) await measureOne(contender, 500)
-    for (const [name, contender] of Object.entries(contenders))
-      rows.push({ name, ...(await measureOne(contender)) })
+    // Warm every contender up first (JIT, module state), then interleave the rounds so a noisy
+    // neighbour on the machine hurts every row alike.
+    for (const contender of Object.values(contenders)) await measureOne(contender, 1_000)
+    const samples = new Map<string, Sample[]>(Object.keys(contenders).map((name) => [name, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, contender] of Object.entries(contenders))
+        samples.get(name)!.push(await measureOne(contender))
+    }
+    const rows = [...samples].map(([name, list]) => ({
+      name,
+      cpuMs: median(list.map((s) => s.cpuMs)),
+      elu: median(list.map((s) => s.elu)),
+      checks: median(list.map((s) => s.checks)),
+      steadyUs: median(list.map((s) => s.steadyUs)),
+    }))
     const hotpath = rows[0]!
     return rows.map((row) => ({
       name: row.name,
       'CPU ms': Math.round(row.cpuMs),
-      ELU: Number(row.elu.toFixed(3)),
-      checks: row.checks,
-      'µs CPU/check': Number(row.usPerCheck.toFixed(2)),
       'CPU × hotpath': Number((row.cpuMs / hotpath.cpuMs).toFixed(2)),
+      ELU: Number(row.elu.toFixed(3)),
+      'ELU × hotpath': Number((row.elu / hotpath.elu).toFixed(2)),
+      checks: row.checks,
+      'steady µs CPU/check': Number(row.steadyUs.toFixed(3)),
     }))
   },
 })
