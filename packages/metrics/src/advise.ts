@@ -61,7 +61,7 @@ function seriesOf(snapshot: RegistrySnapshot, name: string): SeriesSnapshot[] {
   return snapshot.metrics.find((m) => m.name === name)?.series ?? []
 }
 
-function valueOf(
+function valueAt(
   snapshot: RegistrySnapshot,
   name: string,
   labels: Record<string, string>,
@@ -100,9 +100,9 @@ export function advise(
     const ratio = s.value ?? 0
     const labels = s.labels
     const reads =
-      (valueOf(snapshot, 'hotpath_cache_l1_hits', labels) ?? 0) +
-      (valueOf(snapshot, 'hotpath_cache_l2_hits', labels) ?? 0) +
-      (valueOf(snapshot, 'hotpath_cache_misses', labels) ?? 0)
+      (valueAt(snapshot, 'hotpath_cache_l1_hits', labels) ?? 0) +
+      (valueAt(snapshot, 'hotpath_cache_l2_hits', labels) ?? 0) +
+      (valueAt(snapshot, 'hotpath_cache_misses', labels) ?? 0)
     if (ratio < o.cacheHitRatio && reads >= o.minCacheReads) {
       out.push({
         rule: 'cache-hit-rate',
@@ -123,9 +123,9 @@ export function advise(
     const p95 = s.p95 ?? 0
     if (p95 <= o.poolWaitP95) continue
     const labels = s.labels
-    const max = valueOf(snapshot, 'hotpath_pool_max', labels)
-    const holdMs = valueOf(snapshot, 'hotpath_pool_hold_time_mean', labels)
-    const acquired = valueOf(snapshot, 'hotpath_pool_acquired', labels) ?? s.count ?? 0
+    const max = valueAt(snapshot, 'hotpath_pool_max', labels)
+    const holdMs = valueAt(snapshot, 'hotpath_pool_hold_time_mean', labels)
+    const acquired = valueAt(snapshot, 'hotpath_pool_acquired', labels) ?? s.count ?? 0
     let suggestion: number | undefined
     let sizing = ''
     if (snapshot.intervalMs && holdMs !== undefined && holdMs > 0) {
@@ -157,9 +157,9 @@ export function advise(
     const labels = s.labels
     const waiting = s.value ?? 0
     const points = history
-      .map((h, i) => [i, valueOf(h, 'hotpath_semaphore_waiting', labels)] as const)
+      .map((h, i) => [i, valueAt(h, 'hotpath_semaphore_waiting', labels)] as const)
       .filter((p): p is readonly [number, number] => p[1] !== undefined)
-    const permits = valueOf(snapshot, 'hotpath_semaphore_permits', labels) ?? 0
+    const permits = valueAt(snapshot, 'hotpath_semaphore_permits', labels) ?? 0
     if (points.length >= 3) {
       const { slope, r2 } = linearFit(
         points.map((p) => p[0]),
@@ -195,7 +195,7 @@ export function advise(
   }
 
   // Event loop.
-  const p99 = valueOf(snapshot, 'runtime_event_loop_delay', { stat: 'p99' })
+  const p99 = valueAt(snapshot, 'runtime_event_loop_delay', { stat: 'p99' })
   if (p99 !== undefined && p99 > o.eventLoopDelayP99) {
     out.push({
       rule: 'event-loop-delay',
@@ -209,7 +209,7 @@ export function advise(
         'take a cpuProfile() and move CPU-heavy work (JSON on big payloads, crypto, sync I/O) off the main thread.',
     })
   }
-  const elu = valueOf(snapshot, 'runtime_event_loop_utilization', {})
+  const elu = valueAt(snapshot, 'runtime_event_loop_utilization', {})
   if (elu !== undefined && elu > o.eventLoopUtilization) {
     out.push({
       rule: 'event-loop-utilization',
@@ -223,14 +223,14 @@ export function advise(
   }
 
   // Heap growth: leakWatch's fit, or a fit over several snapshots of runtime_heap_used.
-  const rate = valueOf(snapshot, 'runtime_heap_growth_rate', {})
-  const confidence = valueOf(snapshot, 'runtime_heap_growth_confidence', {})
+  const rate = valueAt(snapshot, 'runtime_heap_growth_rate', {})
+  const confidence = valueAt(snapshot, 'runtime_heap_growth_confidence', {})
   let heap: { rate: number; r2: number; metric: string } | undefined
   if (rate !== undefined && confidence !== undefined)
     heap = { rate, r2: confidence, metric: 'runtime_heap_growth_rate' }
   else if (history.length >= 3) {
     const pts = history
-      .map((h) => [h.timestamp, valueOf(h, 'runtime_heap_used', {})] as const)
+      .map((h) => [h.timestamp, valueAt(h, 'runtime_heap_used', {})] as const)
       .filter((p): p is readonly [number, number] => p[1] !== undefined)
     if (pts.length >= 3) {
       const { slope, r2 } = linearFit(
