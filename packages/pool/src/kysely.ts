@@ -1,3 +1,4 @@
+export { type InsertManyOptions, insertMany, type UpdateManyOptions, updateMany } from './kysely/batch'
 export type {
   DialectPoolOptions,
   QueryReportingOptions,
@@ -17,3 +18,9 @@ export {
   postgresDialect,
 } from './kysely/postgres'
 export { withQuerySignal } from './kysely/query-signal'
+export {
+  type SqliteDialect,
+  type SqliteDialectOptions,
+  sqliteDialect,
+} from './kysely/sqlite'
+export { SqliteError } from './kysely/sqlite-worker'
