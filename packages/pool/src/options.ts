@@ -143,6 +143,14 @@ export interface PoolOptions<T> {
    */
   maxWaiting?: number
   /**
+   * Creates in flight at once. Like HikariCP's single connection adder, a small number keeps a
+   * burst from opening one connection per waiter: resources released within the connect time
+   * serve the queue, and a create still pending when nobody waits any more is not followed by
+   * another. Raise it when connects are slow and holds are long.
+   * @default 2
+   */
+  maxCreating?: number
+  /**
    * Backoff of failed creates.
    * @default { base: '50ms', max: '5s' }
    */
@@ -175,6 +183,7 @@ export interface ResolvedOptions<T> {
   onLeak: ((report: LeakReport) => void) | undefined
   logger: PoolLogger | undefined
   maxWaiting: number
+  maxCreating: number
   retryBase: number
   retryMax: number
   fifo: boolean
@@ -234,6 +243,7 @@ export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptio
       raw.onLeak === undefined ? undefined : checkFunction<(r: LeakReport) => void>('onLeak', raw.onLeak),
     logger: raw.logger,
     maxWaiting: checkInteger('maxWaiting', raw.maxWaiting ?? 1_000, { min: 0 }),
+    maxCreating: checkInteger('maxCreating', raw.maxCreating ?? 2, { min: 1 }),
     retryBase,
     retryMax,
     fifo: checkBoolean('fifo', raw.fifo ?? false),

@@ -608,7 +608,11 @@ export class Pool<T> implements LeaseOwner<T> {
     let wanted = Math.max(this.#waiters.size - this.#creating, this.#min - this.#slots.size - this.#creating)
     // While creates fail, probe with one create at a time instead of one per waiter.
     if (this.#failures > 0) wanted = Math.min(wanted, 1 - this.#creating)
-    while (wanted > 0 && this.#slots.size + this.#creating < this.#max) {
+    while (
+      wanted > 0 &&
+      this.#creating < this.#o.maxCreating &&
+      this.#slots.size + this.#creating < this.#max
+    ) {
       this.#startCreate(now)
       wanted--
     }

@@ -138,7 +138,7 @@ describe('waiting', () => {
   it('a waiter takes whichever resource frees first, and creates only while waiters outnumber creates', async () => {
     useFakeTime()
     const factory = fakeFactory({ createMs: 100 })
-    const pool = createPool({ ...factory, max: 5 })
+    const pool = createPool({ ...factory, max: 5, maxCreating: 5 })
     const first = pool.acquire()
     await vi.advanceTimersByTimeAsync(100)
     const held = await first
@@ -157,6 +157,23 @@ describe('waiting', () => {
     for (const lease of await Promise.all(more)) lease.release()
     got.release()
     expect(factory.calls.create).toBe(4)
+    await pool.close()
+  })
+
+  it('a burst is served by released resources instead of one create per waiter (maxCreating)', async () => {
+    useFakeTime()
+    const factory = fakeFactory({ createMs: 150 })
+    const pool = createPool({ ...factory, min: 5, max: 50 })
+    await vi.advanceTimersByTimeAsync(450)
+    expect(pool.stats().idle).toBe(5)
+    const requests = Array.from({ length: 50 }, () =>
+      pool.use(() => new Promise((resolve) => setTimeout(resolve, 2))),
+    )
+    expect(pool.stats().creating).toBe(2)
+    await vi.advanceTimersByTimeAsync(200)
+    await Promise.all(requests)
+    // 5 + the 2 creates in flight when the burst arrived, not 50
+    expect(pool.stats().size).toBe(7)
     await pool.close()
   })
 
@@ -304,7 +321,8 @@ describe('create failures', () => {
     useFakeTime()
     const pool = createPool({ ...fakeFactory({ createMs: 10 }), min: 3, max: 5 })
     const ready = pool.initialize()
-    await vi.advanceTimersByTimeAsync(10)
+    // two creates at a time (maxCreating), 10 ms each
+    await vi.advanceTimersByTimeAsync(20)
     await ready
     expect(pool.stats()).toMatchObject({ size: 3, idle: 3 })
     await pool.close()

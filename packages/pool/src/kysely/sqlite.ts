@@ -31,8 +31,8 @@ export interface SqliteDialectOptions extends QueryReportingOptions {
   /** Path of the database file (`':memory:'` forces `readers: 0`). */
   filename: string
   /**
-   * Read-only connections on worker threads serving SELECTs concurrently; 0 sends every
-   * statement to the writer.
+   * Read-only connections on worker threads serving SELECTs concurrently, kept open once the
+   * dialect is initialised; 0 sends every statement to the writer.
    * @default 2
    */
   readers?: number
@@ -137,6 +137,11 @@ export class SqliteRouterDriver implements Driver {
   async init(): Promise<void> {
     // The writer opens first: it creates the file and switches it to WAL before any reader opens.
     await this.writer.initialize({ failFast: true })
+    if (this.readers !== undefined) {
+      // Readers are kept warm from now on (they could not open before the file was in WAL mode).
+      const { max } = this.readers.stats()
+      this.readers.resize({ min: max, max })
+    }
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
