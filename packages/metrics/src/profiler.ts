@@ -1,6 +1,4 @@
-import { writeFile } from 'node:fs/promises'
 import type { Session } from 'node:inspector'
-import os from 'node:os'
 import {
   checkInteger,
   checkOptionsObject,
@@ -53,8 +51,12 @@ export interface HeapProfileOptions {
 
 const busy = new Set<string>()
 
+// Builtins loaded on first use, so that importing the package stays cheap.
+const builtin = <ID extends 'node:fs/promises' | 'node:os' | 'node:v8' | 'node:inspector'>(id: ID) =>
+  process.getBuiltinModule(id)
+
 async function openSession(): Promise<Session> {
-  const inspector = await import('node:inspector')
+  const inspector = builtin('node:inspector')
   const session = new inspector.Session()
   session.connect()
   return session
@@ -119,7 +121,7 @@ export async function cpuProfile(
     await post(session, 'Profiler.disable')
     return result.profile
   })
-  if (path !== undefined) await writeFile(path, JSON.stringify(profile))
+  if (path !== undefined) await builtin('node:fs/promises').writeFile(path, JSON.stringify(profile))
   return path === undefined ? { profile } : { profile, path }
 }
 
@@ -146,7 +148,7 @@ export async function heapProfile(
     await post(session, 'HeapProfiler.disable')
     return result.profile
   })
-  if (path !== undefined) await writeFile(path, JSON.stringify(profile))
+  if (path !== undefined) await builtin('node:fs/promises').writeFile(path, JSON.stringify(profile))
   return path === undefined ? { profile } : { profile, path }
 }
 
@@ -161,14 +163,13 @@ export async function heapProfile(
 export async function heapSnapshot(options: { path?: string } = {}): Promise<string> {
   const raw = checkOptionsObject('options', options)
   const path = raw.path === undefined ? undefined : checkString('path', raw.path)
-  const free = os.freemem()
+  const free = builtin('node:os').freemem()
   const heapUsed = process.memoryUsage().heapUsed
   if (free < 2 * heapUsed) throw new LowMemoryError(free, heapUsed)
   if (busy.has('heap snapshot')) throw new ProfilerBusyError('heap snapshot')
   busy.add('heap snapshot')
   try {
-    const v8 = await import('node:v8')
-    return v8.writeHeapSnapshot(path)
+    return builtin('node:v8').writeHeapSnapshot(path)
   } finally {
     busy.delete('heap snapshot')
   }

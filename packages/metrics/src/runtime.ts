@@ -1,9 +1,4 @@
-import {
-  type IntervalHistogram,
-  monitorEventLoopDelay,
-  PerformanceObserver,
-  performance,
-} from 'node:perf_hooks'
+import type { IntervalHistogram, PerformanceObserver } from 'node:perf_hooks'
 import {
   checkBoolean,
   checkInteger,
@@ -118,6 +113,12 @@ export function runtimeMetrics(registry: Registry, options: RuntimeMetricsOption
   })
   const active = registry.gauge('runtime_active_resources', { help: 'Active libuv handles and requests.' })
 
+  // Loaded on first use, so that importing the package stays cheap.
+  const {
+    monitorEventLoopDelay,
+    PerformanceObserver: Observer,
+    performance,
+  } = process.getBuiltinModule('node:perf_hooks')
   let monitor: IntervalHistogram | undefined = monitorEventLoopDelay({ resolution })
   monitor.enable()
   let elu = performance.eventLoopUtilization()
@@ -125,7 +126,7 @@ export function runtimeMetrics(registry: Registry, options: RuntimeMetricsOption
   let observer: PerformanceObserver | undefined
   if (observeGc) {
     const kinds = new Map<string, ReturnType<typeof gcDuration.with>>()
-    observer = new PerformanceObserver((list) => {
+    observer = new Observer((list) => {
       for (const entry of list.getEntries()) {
         const kindCode = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0
         const kind = NODE_GC_KINDS[kindCode] ?? 'other'
