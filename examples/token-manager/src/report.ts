@@ -1,0 +1,84 @@
+import { formatMs, formatPercent, reportSections, reportTable } from '@hotpath/example-kit'
+import type { LoadResult } from './load'
+
+interface PoolFigures {
+  size?: number
+  borrowed?: number
+  pending?: number
+  acquired?: number
+  wait?: { p99?: number }
+}
+
+/**
+ * Formats a load run and the manager's `/stats` as a readable report.
+ *
+ * @example
+ * console.log(formatReport(result, stats))
+ */
+export function formatReport(result: LoadResult, stats: Record<string, unknown>): string {
+  const cache = stats.cache as { hitRate?: number; loads?: number } | undefined
+  const database = (stats.database ?? {}) as { writer?: PoolFigures; readers?: PoolFigures }
+  const lock = stats.tokenLock as { acquired?: number; wait?: { p99?: number } } | undefined
+  const videos = stats.videos as { active: number; completed: number; failed: number }
+  const pollers = stats.pollers as { checks?: number; active?: number } | undefined
+  const usage = stats.usageWrites as { batches?: number; keys?: number } | undefined
+  const pool = (name: string, p: PoolFigures | undefined): [string, string] => [
+    name,
+    p
+      ? `size ${p.size ?? 0}, borrowed ${p.borrowed ?? 0}, waiting ${p.pending ?? 0}, acquired ${p.acquired ?? 0}`
+      : 'n/a',
+  ]
+  return reportSections([
+    [
+      'Load',
+      reportTable([
+        ['requests', String(result.requests)],
+        ['throughput', `${result.throughput.toFixed(0)} req/s`],
+        ['jobs submitted', String(result.jobsSubmitted)],
+        [
+          'statuses',
+          Object.entries(result.statuses)
+            .map(([s, n]) => `${s}: ${n}`)
+            .join(', '),
+        ],
+      ]),
+    ],
+    [
+      'Latency (client side, HDR histogram)',
+      reportTable([
+        ['p50', formatMs(result.latency.p50)],
+        ['p95', formatMs(result.latency.p95)],
+        ['p99', formatMs(result.latency.p99)],
+        ['max', formatMs(result.latency.max)],
+      ]),
+    ],
+    [
+      'Token cache (30 s, updated on writes)',
+      reportTable([
+        ['hit rate', cache?.hitRate === undefined ? 'n/a' : formatPercent(cache.hitRate)],
+        ['loads', String(cache?.loads ?? 0)],
+      ]),
+    ],
+    [
+      'SQLite read/write split',
+      reportTable([pool('writer', database.writer), pool('readers', database.readers)]),
+    ],
+    [
+      'Video jobs (adaptive polling)',
+      reportTable([
+        ['completed', String(videos.completed)],
+        ['still polling', String(videos.active)],
+        ['failed', String(videos.failed)],
+        ['status checks', String(pollers?.checks ?? 'n/a')],
+      ]),
+    ],
+    [
+      'Writes and locks',
+      reportTable([
+        ['usage rows (batched)', `${usage?.keys ?? 0} in ${usage?.batches ?? 0} batches`],
+        ['token_lock', `${lock?.acquired ?? 0} acquisitions, wait p99 ${formatMs(lock?.wait?.p99 ?? 0)}`],
+        ['batch token test', JSON.stringify(result.testReport ?? null)],
+      ]),
+    ],
+  ])
+}
