@@ -34,7 +34,7 @@ export default defineScenario(async () => {
     },
     teardown: async () => {
       void sink
-      await cache.clear()
+      await cache.clear().catch(() => {})
       await cache.close()
       client.disconnect()
     },

@@ -1,4 +1,4 @@
-import { abortable, getClock } from '@hotpath/core'
+import { getClock } from '@hotpath/core'
 import type { CacheCore } from './core'
 import type { Entry } from './entry'
 import { CacheLoaderTimeoutError } from './errors'
@@ -78,7 +78,7 @@ export async function loadMany<T>(
       )
     }
   }
-  await abortable(Promise.all(waits), core.signal)
+  await core.track(Promise.all(waits))
   return out
 }
 

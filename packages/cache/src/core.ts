@@ -1,6 +1,5 @@
-import { setMaxListeners } from 'node:events'
 import { type SingleFlight, singleFlight } from '@hotpath/concurrency'
-import { abortable, asyncTracer, eventChannel, getClock } from '@hotpath/core'
+import { asyncTracer, eventChannel, getClock } from '@hotpath/core'
 import type { Codec } from './codec'
 import { Entry, fromEnvelope, toEnvelope } from './entry'
 import { CacheClosedError, CacheCodecError, CacheLoaderTimeoutError } from './errors'
@@ -65,6 +64,7 @@ export class CacheCore {
   readonly #loads = new Map<string, Promise<unknown>>()
   readonly #pending = new Map<string, Pending>()
   readonly #closer = new AbortController()
+  readonly #waiters = new Set<(error: Error) => void>()
   readonly #storePrefix: string
   epoch = 0
   closed = false
@@ -85,7 +85,6 @@ export class CacheCore {
     this.bus = bus
     this.tags = new TagVersions(maxTags)
     this.#storePrefix = `${name}:${codec.id}:`
-    setMaxListeners(0, this.#closer.signal)
     if (bus) {
       this.busStarted = bus
         .start({ message: (message) => this.#onBus(message), resubscribed: () => this.#onResubscribe() })
@@ -389,8 +388,27 @@ export class CacheCore {
     tags: string[] | undefined,
   ): Promise<unknown> {
     this.assertOpen()
-    const run = this.flights.do(full, () => this.#resolve(full, key, loader, policy, tags))
-    return abortable(run, this.#closer.signal)
+    return this.flights.do(full, () => this.track(this.#resolve(full, key, loader, policy, tags)))
+  }
+
+  /**
+   * Settles like `work`, or rejects with CacheClosedError when the cache closes first. One
+   * registration per flight (not per caller), so a 1,000-caller stampede costs one.
+   */
+  track<R>(work: Promise<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#waiters.add(reject)
+      work.then(
+        (value) => {
+          this.#waiters.delete(reject)
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.#waiters.delete(reject)
+          reject(error)
+        },
+      )
+    })
   }
 
   async #resolve<T>(
@@ -489,10 +507,12 @@ export class CacheCore {
     this.counters.loads++
     let value: T
     try {
-      value = await loadTracer.trace(
-        async () => loader(ctx),
-        () => ({ cache: this.name, key: full }),
-      )
+      value = loadTracer.active
+        ? await loadTracer.trace(
+            async () => loader(ctx),
+            () => ({ cache: this.name, key: full }),
+          )
+        : await loader(ctx)
     } catch (error) {
       this.counters.loadErrors++
       if (stale !== undefined && !pending.invalidated) {
@@ -505,7 +525,9 @@ export class CacheCore {
     if (tags !== undefined && versions === undefined) return value
     try {
       const entry = this.makeEntry(value, ctx.ttl, policy, tags, versions)
-      await this.write([{ full, entry }], policy.l2Background)
+      if (entry !== undefined && this.l2 === undefined && this.bus === undefined)
+        this.putL1(full, entry, undefined)
+      else await this.write([{ full, entry }], policy.l2Background)
     } catch (error) {
       if (error instanceof CacheCodecError) this.counters.codecErrors++
       // The value is returned even when storing it failed; L2 errors are counted by the tier.
@@ -517,6 +539,9 @@ export class CacheCore {
     if (this.closed) return
     this.closed = true
     this.#closer.abort(new CacheClosedError())
+    const waiters = [...this.#waiters]
+    this.#waiters.clear()
+    for (const reject of waiters) reject(new CacheClosedError())
     await this.busStarted
     await this.bus?.close()
     await this.l2?.store.close?.()
