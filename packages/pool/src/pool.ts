@@ -152,7 +152,7 @@ export class Pool<T> implements LeaseOwner<T> {
   #retryAt = 0
   #timer: TimerHandle | undefined
   #timerAt = Number.POSITIVE_INFINITY
-  readonly #closing = new AbortController()
+  readonly #createControllers = new Set<AbortController>()
   readonly #pendingDestroys = new Set<Promise<void>>()
   #settled: ((drained: boolean) => void) | undefined
   readonly #initWaiters = new Set<{ resolve: () => void; reject: (e: unknown) => void; failFast: boolean }>()
@@ -621,7 +621,8 @@ export class Pool<T> implements LeaseOwner<T> {
   #startCreate(started: number): void {
     this.#creating++
     const controller = new AbortController()
-    const offClose = onAbortOnce(this.#closing.signal, () => controller.abort(this.#closing.signal.reason))
+    this.#createControllers.add(controller)
+    const offClose = () => this.#createControllers.delete(controller)
     let timedOut = false
     const timer = schedule(() => {
       timedOut = true
@@ -892,7 +893,9 @@ export class Pool<T> implements LeaseOwner<T> {
       this.#timer?.cancel()
       this.#timer = undefined
       this.#timerAt = Number.POSITIVE_INFINITY
-      this.#closing.abort(new PoolClosedError(this.#o.name))
+      const closed = new PoolClosedError(this.#o.name)
+      for (const controller of this.#createControllers) controller.abort(closed)
+      this.#createControllers.clear()
       this.#settled?.(false)
       for (const waiter of this.#waiters.drain()) {
         this.#cleanupWaiter(waiter)
@@ -909,12 +912,6 @@ export class Pool<T> implements LeaseOwner<T> {
     }
     while (this.#pendingDestroys.size > 0) await Promise.all(this.#pendingDestroys)
   }
-}
-
-function onAbortOnce(signal: AbortSignal, listener: () => void): () => void {
-  if (signal.aborted) return noop
-  signal.addEventListener('abort', listener, { once: true })
-  return () => signal.removeEventListener('abort', listener)
 }
 
 function captureStack(): string {
