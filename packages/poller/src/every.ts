@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import {
   checkBoolean,
   checkFunction,
@@ -159,7 +160,11 @@ class EveryJob implements Job {
         ? undefined
         : checkFunction<NonNullable<EveryOptions['onError']>>('onError', o.onError)
     const ref = !checkBoolean('unref', o.unref ?? false)
-    this.#entry = new ScheduledEntry(() => void this.#run(), ref)
+    // Runs started by the timer keep the async context of the every() call.
+    this.#entry = new ScheduledEntry(
+      AsyncResource.bind(() => void this.#run()),
+      ref,
+    )
     this.#timeoutEntry = new ScheduledEntry(() => this.#onTimeout(), ref)
     if (this.#signal?.aborted) {
       this.#stopped = true

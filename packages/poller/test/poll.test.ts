@@ -367,3 +367,43 @@ describe('poll', () => {
     expect(() => phases([])).toThrow(/Expected `phases`/)
   })
 })
+
+describe('async context', () => {
+  it('runs each poller’s check and hooks in the context of its poll() call, and every() tasks in theirs', async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks')
+    const { every } = await import('../src/index')
+    useFakeTime()
+    const als = new AsyncLocalStorage<string>()
+    const seen: string[] = []
+    const start = (id: string) =>
+      als.run(id, () =>
+        settleOf(
+          poll(
+            ({ attempt }) => {
+              seen.push(`check ${id}=${als.getStore()}`)
+              return attempt
+            },
+            {
+              interval: 100,
+              isDone: (n) => {
+                seen.push(`isDone ${id}=${als.getStore()}`)
+                return n === 2
+              },
+            },
+          ),
+        ),
+      )
+    const a = start('a')
+    const b = start('b')
+    const job = als.run('job', () => every('50ms', () => void seen.push(`job=${als.getStore()}`)))
+    await vi.advanceTimersByTimeAsync(200)
+    await job.stop()
+    expect(a.value).toBe(2)
+    expect(b.value).toBe(2)
+    for (const line of seen) {
+      const [left, right] = line.split('=')
+      expect(right).toBe(left!.split(' ').at(-1))
+    }
+    expect(seen.filter((l) => l.startsWith('job')).length).toBeGreaterThan(1)
+  })
+})
