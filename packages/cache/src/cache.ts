@@ -184,6 +184,9 @@ export class Cache<T = unknown> {
         }
       }
     }
+    // Joining a load already in flight (a stampede) costs one map lookup and shares its promise.
+    if (options?.signal === undefined && core.flights.has(full))
+      return core.flights.do(full, noop) as Promise<T>
     return this.#getOrSetSlow(key, full, loader, options)
   }
 
@@ -470,6 +473,8 @@ export class Cache<T = unknown> {
     return tags.map((tag) => scope + checkString('tags[]', tag))
   }
 }
+
+const noop = () => {}
 
 function checkKey(key: unknown): string {
   if (typeof key !== 'string') throw invalidOption('key', 'a string', key)

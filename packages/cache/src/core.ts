@@ -373,7 +373,7 @@ export class CacheCore {
       }
     }
     this.counters.misses++
-    missChannel.publish({ cache: this.name, key: full })
+    if (missChannel.active) missChannel.publish({ cache: this.name, key: full })
     return undefined
   }
 
@@ -443,7 +443,7 @@ export class CacheCore {
       }
     }
     this.counters.misses++
-    missChannel.publish({ cache: this.name, key: full })
+    if (missChannel.active) missChannel.publish({ cache: this.name, key: full })
     if (stale !== undefined && stale.retryAt > getClock().now())
       return this.#serveStale(full, stale, 'throttled')
     const load = this.startLoad(full, key, loader, policy, tags, stale)
@@ -457,6 +457,7 @@ export class CacheCore {
       }
       return this.#serveStale(full, stale, 'soft-timeout')
     }
+    if (policy.hard === Number.POSITIVE_INFINITY) return load
     const result = await raceTimeout(load, policy.hard)
     if (result === TIMED_OUT) {
       this.counters.loaderTimeouts++
@@ -467,7 +468,7 @@ export class CacheCore {
 
   #serveStale(full: string, stale: Entry, reason: string): unknown {
     this.counters.staleServed++
-    staleChannel.publish({ cache: this.name, key: full, reason })
+    if (staleChannel.active) staleChannel.publish({ cache: this.name, key: full, reason })
     return stale.value
   }
 
