@@ -1,6 +1,15 @@
 import { type Cache, createCache } from '@hotpath/cache'
 import { Batcher, RateLimiter } from '@hotpath/concurrency'
-import { createRegistry, prometheusHandler, type Registry, timingMiddleware } from '@hotpath/metrics'
+import {
+  type Advice,
+  advise,
+  collect,
+  createRegistry,
+  prometheusHandler,
+  type Registry,
+  runtimeMetrics,
+  timingMiddleware,
+} from '@hotpath/metrics'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { ModelEntry, ProviderEntry } from './catalog'
@@ -20,6 +29,8 @@ export interface Router {
   readonly writer: Batcher<RequestMetric, void>
   /** Everything `/stats` returns. */
   stats(): Record<string, unknown>
+  /** Recommendations from `@hotpath/metrics` on the figures collected so far. */
+  advice(): Advice[]
   /** Flushes pending metric writes and closes every resource (the database is the caller's). */
   close(): Promise<void>
 }
@@ -44,8 +55,9 @@ export async function buildRouter(config: RouterConfig, db: Kysely<RouterDatabas
   // The seed's per-kind TTLs: models 5 min, providers 10 min, health 1 min.
   const models = cache.namespace('models', { ttl: '5m' })
   const providers = cache.namespace('providers', { ttl: '10m' })
-  const scores = new ProviderScores((await loadProviders(db)).map((p) => p.name))
-  const upstream = new Upstream(scores, {
+  const providerNames = (await loadProviders(db)).map((p) => p.name)
+  const scores = new ProviderScores(providerNames)
+  const upstream = new Upstream(scores, providerNames, {
     concurrency: config.providerConcurrency,
     timeoutMs: config.upstreamTimeoutMs,
   })
@@ -67,6 +79,10 @@ export async function buildRouter(config: RouterConfig, db: Kysely<RouterDatabas
 
   const listModels = () => models.getOrSet('all', () => loadModels(db)) as Promise<ModelEntry[]>
   const listProviders = () => providers.getOrSet('all', () => loadProviders(db)) as Promise<ProviderEntry[]>
+
+  // Cache, semaphores, limiter and batch writer become metrics; the runtime adds event-loop and heap.
+  const collector = collect(registry, cache, limiter, writer, ...upstream.limits.values())
+  const runtime = runtimeMetrics(registry, { interval: '5s', unref: true })
 
   const app = Fastify({ logger: false })
   await app.register(timingMiddleware({ registry }))
@@ -139,6 +155,7 @@ export async function buildRouter(config: RouterConfig, db: Kysely<RouterDatabas
     limiter: limiter.stats(),
   })
   app.get('/stats', async () => stats())
+  app.get('/advice', async () => advise(registry.snapshot()))
   app.get('/metrics', prometheusHandler(registry))
 
   return {
@@ -149,7 +166,10 @@ export async function buildRouter(config: RouterConfig, db: Kysely<RouterDatabas
     upstream,
     writer,
     stats,
+    advice: () => advise(registry.snapshot()),
     async close() {
+      runtime.stop()
+      collector.stop()
       await app.close()
       await writer.close()
       await cache.close()

@@ -40,6 +40,7 @@ const result = await runLoad({
   progress: true,
 })
 const stats = running.router.stats()
+const advice = running.router.advice()
 await running.stop()
 const { openDatabase } = await import('./db')
 const db = openDatabase(config)
@@ -47,7 +48,7 @@ const stored = await countMetrics(db)
 await db.destroy()
 
 console.log()
-console.log(formatReport(result, stats))
+console.log(formatReport(result, stats, advice))
 console.log(
   `\nrequest metrics stored: ${stored} rows (all ${result.requests - (result.statuses['404'] ?? 0) - countLists(result)} completions written in batches)`,
 )

@@ -1,3 +1,4 @@
+import type { Advice } from '@hotpath/metrics'
 import { runLoad } from './load'
 import { formatReport } from './report'
 
@@ -8,5 +9,6 @@ const concurrency = Number(process.env.LOAD_CONCURRENCY ?? 32)
 console.log(`driving ${url} for ${seconds} s with ${concurrency} clients...`)
 const result = await runLoad({ url, durationMs: seconds * 1000, concurrency, progress: true })
 const stats = (await (await fetch(`${url}/stats`)).json()) as Record<string, unknown>
+const advice = (await (await fetch(`${url}/advice`)).json()) as Advice[]
 console.log()
-console.log(formatReport(result, stats))
+console.log(formatReport(result, stats, advice))

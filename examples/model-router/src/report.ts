@@ -1,4 +1,5 @@
 import { formatMs, formatPercent, reportTable } from '@hotpath/example-kit'
+import { type Advice, report } from '@hotpath/metrics'
 import type { LoadResult } from './load'
 
 type Stats = Record<string, unknown>
@@ -9,7 +10,7 @@ type Stats = Record<string, unknown>
  * @example
  * console.log(formatReport(result, await (await fetch(`${url}/stats`)).json(), advice))
  */
-export function formatReport(result: LoadResult, stats: Stats, advice: string[] = []): string {
+export function formatReport(result: LoadResult, stats: Stats, advice: readonly Advice[] = []): string {
   const cache = stats.cache as
     | { hitRate?: number; l1?: { hits?: number; misses?: number }; loads?: number }
     | undefined
@@ -72,6 +73,6 @@ export function formatReport(result: LoadResult, stats: Stats, advice: string[] 
       ['pending', String(writer?.pending ?? 0)],
     ]),
   ]
-  if (advice.length > 0) sections.push('Advice', advice.map((a) => `  - ${a}`).join('\n'))
+  sections.push('Advice (@hotpath/metrics)', report(advice).trimEnd())
   return sections.join('\n')
 }

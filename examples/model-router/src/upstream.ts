@@ -30,7 +30,7 @@ export class AllProvidersFailedError extends HotpathError {
  * timeout. Each provider has its own semaphore so a slow provider cannot take every socket.
  *
  * @example
- * const upstream = new Upstream(scores, { concurrency: 32, timeoutMs: 2_000 })
+ * const upstream = new Upstream(scores, ['alpha', 'beta'], { concurrency: 32, timeoutMs: 2_000 })
  * const routed = await upstream.complete(request, providers)
  */
 export class Upstream {
@@ -39,10 +39,15 @@ export class Upstream {
   readonly #concurrency: number
   readonly #timeoutMs: number
 
-  constructor(scores: ProviderScores, options: { concurrency: number; timeoutMs: number }) {
+  constructor(
+    scores: ProviderScores,
+    providers: readonly string[],
+    options: { concurrency: number; timeoutMs: number },
+  ) {
     this.#scores = scores
     this.#concurrency = options.concurrency
     this.#timeoutMs = options.timeoutMs
+    for (const name of providers) this.#limit(name)
   }
 
   /** The per-provider semaphores, for `/stats` and metrics. */
