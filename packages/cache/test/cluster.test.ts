@@ -21,7 +21,7 @@ describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
     const cache = createCache({
       l2: redisStore({ client, prefix: 'c:' }),
       bus: redisBus({ client }),
-      l2Timeout: '1s',
+      l2Timeout: '2s',
     })
     caches.push(cache)
     await until(() => cache.stats().bus?.connected === true, 10_000)
@@ -44,7 +44,7 @@ describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
     const slots = new Set(keys.map((key) => keySlot(`c:cache:j1:${key}`)))
     expect(slots.size).toBeGreaterThan(10)
     await a.cache.setMany(keys.map((key) => ({ key, value: { key, at: new Date(1) } })))
-    const reader = createCache({ l2: redisStore({ client: b.client, prefix: 'c:' }) })
+    const reader = createCache({ l2Timeout: '2s', l2: redisStore({ client: b.client, prefix: 'c:' }) })
     const mget = vi.spyOn(b.client, 'mgetBuffer')
     const values = await reader.getMany(keys)
     expect(values).toEqual(keys.map((key) => ({ key, at: new Date(1) })))
@@ -66,7 +66,11 @@ describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
     await until(async () => (await b.cache.get('k')) === 'two', 500)
 
     await a.cache.clear()
-    const direct = createCache({ l1: false, l2: redisStore({ client: b.client, prefix: 'c:' }) })
+    const direct = createCache({
+      l2Timeout: '2s',
+      l1: false,
+      l2: redisStore({ client: b.client, prefix: 'c:' }),
+    })
     expect(await direct.getMany(keys)).toEqual(keys.map(() => undefined))
   })
 })

@@ -37,7 +37,7 @@ export async function instance(url: string, prefix: string, options: CacheOption
   const cache = createCache({
     l2: redisStore({ client, prefix }),
     bus: redisBus({ client, channel: `${prefix}bus` }),
-    l2Timeout: '500ms',
+    l2Timeout: '2s',
     ...options,
   })
   await until(() => cache.stats().bus?.connected === true, 5_000)

@@ -58,7 +58,7 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on a real Redi
     const value = sample()
     await a.cache.set('types', value)
     expect(await a.cache.get('types')).toBe(value) // L1 keeps the instance
-    const fresh = createCache({ l2: redisStore({ client: b.client, prefix }) })
+    const fresh = createCache({ l2Timeout: '2s', l2: redisStore({ client: b.client, prefix }) })
     expect(await fresh.get('types')).toEqual(value)
     expect(fresh.stats().l2.hits).toBe(1)
 
@@ -70,16 +70,21 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on a real Redi
       set: new Set([1]),
       gone: undefined,
     }
-    await createCache({ codec, l2: redisStore({ client: a.client, prefix }) }).set('bin', binary)
-    const reader = createCache({ codec, l2: redisStore({ client: b.client, prefix }) })
+    await createCache({ l2Timeout: '2s', codec, l2: redisStore({ client: a.client, prefix }) }).set(
+      'bin',
+      binary,
+    )
+    const reader = createCache({ l2Timeout: '2s', codec, l2: redisStore({ client: b.client, prefix }) })
     expect(await reader.get('bin')).toEqual(binary)
     // A JSON cache does not see msgpack entries: the codec id is part of the key.
-    expect(await createCache({ l2: redisStore({ client: b.client, prefix }) }).get('bin')).toBeUndefined()
+    expect(
+      await createCache({ l2Timeout: '2s', l2: redisStore({ client: b.client, prefix }) }).get('bin'),
+    ).toBeUndefined()
   })
 
   it('refuses a polluting JSON payload written into Redis by hand', async () => {
     await a.client.set(`${prefix}cache:j1:evil`, '[{"__proto__":{"admin":true}},1,9e15,9e15,0,0]')
-    const cache = createCache({ l2: redisStore({ client: a.client, prefix }) })
+    const cache = createCache({ l2Timeout: '2s', l2: redisStore({ client: a.client, prefix }) })
     expect(await cache.get('evil')).toBeUndefined()
     expect(cache.stats().codecErrors).toBe(1)
     expect(({} as Record<string, unknown>).admin).toBeUndefined()
@@ -88,7 +93,7 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on a real Redi
   it('getMany from L2 is one MGET; getOrSetMany loads only the missing keys', async () => {
     const keys = Array.from({ length: 100 }, (_, i) => `many:${i}`)
     await a.cache.setMany(keys.slice(0, 60).map((key) => ({ key, value: key })))
-    const cache = createCache({ l2: redisStore({ client: b.client, prefix }) })
+    const cache = createCache({ l2Timeout: '2s', l2: redisStore({ client: b.client, prefix }) })
     const mget = vi.spyOn(b.client, 'mgetBuffer')
     const get = vi.spyOn(b.client, 'getBuffer')
     const values = await cache.getMany(keys)
@@ -96,7 +101,10 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on a real Redi
     expect(mget).toHaveBeenCalledTimes(1)
     expect(get).not.toHaveBeenCalled()
     const loader = vi.fn(async (missing: string[]) => missing.map((key) => `loaded ${key}`))
-    const all = await createCache({ l2: redisStore({ client: b.client, prefix }) }).getOrSetMany(keys, loader)
+    const all = await createCache({
+      l2Timeout: '2s',
+      l2: redisStore({ client: b.client, prefix }),
+    }).getOrSetMany(keys, loader)
     expect(loader).toHaveBeenCalledTimes(1)
     expect(loader.mock.calls[0]![0]).toEqual(keys.slice(60))
     expect(all[0]).toBe('many:0')
