@@ -62,19 +62,16 @@ export class HdrLayout {
 
   /** Lowest internal value that lands at `index`. */
   lowestAt(index: number): number {
-    let bucket = Math.floor(index / this.subBucketHalfCount) - 1
-    let sub = (index % this.subBucketHalfCount) + this.subBucketHalfCount
-    if (bucket < 0) {
-      sub -= this.subBucketHalfCount
-      bucket = 0
-    }
-    return sub * 2 ** bucket
+    const half = this.subBucketHalfCountMagnitude
+    const bucket = (index >> half) - 1
+    const sub = (index & (this.subBucketHalfCount - 1)) + this.subBucketHalfCount
+    return bucket < 0 ? sub - this.subBucketHalfCount : sub * POW2[bucket]!
   }
 
   /** Highest internal value that lands at `index`. */
   highestAt(index: number): number {
-    const bucket = Math.max(Math.floor(index / this.subBucketHalfCount) - 1, 0)
-    return this.lowestAt(index) + 2 ** bucket - 1
+    const bucket = (index >> this.subBucketHalfCountMagnitude) - 1
+    return this.lowestAt(index) + (bucket <= 0 ? 1 : POW2[bucket]!) - 1
   }
 
   /** True when `other` has the same geometry (counts can be added index by index). */
@@ -88,6 +85,7 @@ export class HdrLayout {
 }
 
 const EMPTY = new Float64Array(0)
+const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i)
 
 /**
  * One set of counts plus exact count, sum, min and max. `record` allocates nothing unless the
@@ -179,7 +177,7 @@ export class HdrCounts {
    * exact min and max. One pass over the occupied index range.
    */
   percentiles(percentiles: readonly number[], out: number[] = []): number[] {
-    out.length = percentiles.length
+    if (out.length !== percentiles.length) out.length = percentiles.length
     if (this.count === 0) {
       out.fill(0)
       return out
@@ -203,23 +201,24 @@ export class HdrCounts {
     return out
   }
 
-  /** Number of recorded values <= each bound in `bounds` (ascending, value units). */
+  /**
+   * Number of recorded values <= each bound in `bounds` (ascending, value units), to the
+   * histogram's precision: a bucket counts when its lowest equivalent value is <= the bound.
+   */
   cumulativeAt(bounds: readonly number[], out: number[] = []): number[] {
-    out.length = bounds.length
-    out.fill(0)
-    if (this.count === 0) return out
+    if (out.length !== bounds.length) out.length = bounds.length
+    if (this.count === 0) return out.fill(0)
     const [lo, hi] = this.range()
     const counts = this.counts
     const layout = this.layout
     let seen = 0
-    let b = 0
-    for (let i = lo; i <= hi; i++) {
-      const value = layout.lowestAt(i) * layout.lowest
-      while (b < bounds.length && value > bounds[b]!) out[b++] = seen
-      if (b === bounds.length) return out
-      seen += counts[i]!
+    let i = lo
+    for (let b = 0; b < bounds.length; b++) {
+      const x = bounds[b]! * layout.scale
+      const last = x < 0 ? -1 : Math.min(hi, layout.index(Math.min(x, layout.highestInternal * 2)))
+      for (; i <= last; i++) seen += counts[i]!
+      out[b] = seen
     }
-    for (; b < bounds.length; b++) out[b] = seen
     return out
   }
 }

@@ -115,14 +115,20 @@ export class HistogramSeries implements SeriesBase {
     this.previous = closed
   }
 
-  /** Writes the counts of `view` into `target` (cumulative = completed intervals + the open one). */
+  /**
+   * The counts of `view` (cumulative = completed intervals + the open one). Returns a buffer of the
+   * series itself when no combining is needed, else fills and returns `target`; read it, never
+   * write it.
+   */
   read(view: View, target: HdrCounts): HdrCounts {
-    target.reset()
     if (view === 'interval') {
-      if (this.previous) target.add(this.previous)
+      if (this.previous) return this.previous
+      target.reset()
       return target
     }
-    if (this.completed) target.add(this.completed)
+    if (!this.completed) return this.active
+    target.reset()
+    target.add(this.completed)
     target.add(this.active)
     return target
   }

@@ -60,7 +60,8 @@ export function renderPrometheus(registry: Registry, options: PrometheusOptions)
   const quantileLabels = quantiles.map((q) => `quantile="${num(q)}"`)
   const quantileView = options.quantileView ?? (registry.interval > 0 ? 'interval' : 'cumulative')
   const scratch = new Map<HdrLayout, HdrCounts>()
-  const values: number[] = []
+  const cumulative: number[] = []
+  const quantileValues: number[] = []
   let out = ''
   for (const metric of registry.metrics()) {
     const name = exportedName(metric, registry.prefix)
@@ -77,19 +78,18 @@ export function renderPrometheus(registry: Registry, options: PrometheusOptions)
     let summary = ''
     for (const s of metric.series()) {
       const c = s.read('cumulative', counts)
-      c.cumulativeAt(bounds, values)
-      for (let i = 0; i < bounds.length; i++) {
-        out += `${name}_bucket${braces(s.rendered, leLabels[i]!)} ${values[i]}\n`
-      }
+      c.cumulativeAt(bounds, cumulative)
+      const open = s.rendered ? `${name}_bucket{${s.rendered},` : `${name}_bucket{`
+      for (let i = 0; i < bounds.length; i++) out += `${open}${leLabels[i]!}} ${cumulative[i]}\n`
       out += `${name}_bucket${braces(s.rendered, 'le="+Inf"')} ${c.count}\n`
       out += `${name}_sum${braces(s.rendered, '')} ${num(c.sum)}\n`
       out += `${name}_count${braces(s.rendered, '')} ${c.count}\n`
       if (withQuantiles) {
         const q = quantileView === 'cumulative' ? c : s.read('interval', counts)
-        q.percentiles(percentiles, values)
-        for (let i = 0; i < quantiles.length; i++) {
-          summary += `${name}_summary${braces(s.rendered, quantileLabels[i]!)} ${num(values[i]!)}\n`
-        }
+        q.percentiles(percentiles, quantileValues)
+        const qopen = s.rendered ? `${name}_summary{${s.rendered},` : `${name}_summary{`
+        for (let i = 0; i < quantiles.length; i++)
+          summary += `${qopen}${quantileLabels[i]!}} ${num(quantileValues[i]!)}\n`
         summary += `${name}_summary_sum${braces(s.rendered, '')} ${num(q.sum)}\n`
         summary += `${name}_summary_count${braces(s.rendered, '')} ${q.count}\n`
       }
