@@ -280,7 +280,7 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
         return Promise.reject(new QueueFullError(this.#maxWaiting, 'waiting list of the bounded queue'))
       }
       if (timeout === 0) return Promise.reject(new SemaphoreTimeoutError(0, 'the queue'))
-      return queue.enqueue(1, 0, signal, timeout, payload).promise
+      return queue.enqueue(1, 0, signal, timeout, payload)
     } catch (error) {
       return Promise.reject(error)
     }

@@ -308,18 +308,15 @@ export class Semaphore implements AsyncDisposable {
     }
   }
 
-  async #runQueued<R>(
+  #runQueued<R>(
     fn: () => R | PromiseLike<R>,
     weight: number,
     granted: Promise<Permit | undefined> | undefined,
   ): Promise<Awaited<R>> {
-    // Awaiting here (not in the releasing task) keeps the caller's async context for fn.
-    if (granted !== undefined) await granted
-    try {
-      return await fn()
-    } finally {
-      this.release(weight)
-    }
+    if (granted === undefined) return this.#execute(fn, weight)
+    // The continuation runs in the caller's async context (promise reactions keep it), so
+    // AsyncLocalStorage reaches fn without binding anything per task.
+    return granted.then(() => this.#execute(fn, weight))
   }
 
   /**
@@ -448,10 +445,10 @@ export class Semaphore implements AsyncDisposable {
       this.#queue.timedOut++
       return Promise.reject(new SemaphoreTimeoutError(0, `permits of '${this.#name}'`))
     }
-    const waiter = this.#queue.enqueue(weight, priority, signal, timeout, kind)
+    const promise = this.#queue.enqueue(weight, priority, signal, timeout, kind)
     // A higher-priority or lighter newcomer may fit while the previous head did not.
     if (priority !== 0 && this.#inUse < this.#permits) this.#drain()
-    return waiter.promise
+    return promise
   }
 
   #refuse(reason: RejectEvent['reason'], error: Error): Promise<never> {

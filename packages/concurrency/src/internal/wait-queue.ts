@@ -31,27 +31,39 @@ class TimeoutEntry implements DeadlineEntry {
 /** A pending wait. It is its own abort listener (`handleEvent`): no closure per waiter. */
 export class Waiter<T = void> implements HeapItem {
   heapIndex = -1
-  seq = 0
-  priority = 0
-  weight = 1
+  readonly seq: number
+  readonly priority: number
+  readonly weight: number
   /** monotonic time of enqueue */
-  startedAt = 0
+  readonly startedAt: number
   /** ms, 0 when the wait has no timeout */
   timeout = 0
   deadline: TimeoutEntry | undefined = undefined
   state = QUEUED
-  payload: unknown = undefined
+  readonly payload: unknown
   signal: AbortSignal | undefined = undefined
-  readonly promise: Promise<T>
   readonly resolve: (value: T) => void
   readonly reject: (reason: unknown) => void
   readonly queue: WaitQueue<T>
 
-  constructor(queue: WaitQueue<T>) {
+  constructor(
+    queue: WaitQueue<T>,
+    resolve: (value: T) => void,
+    reject: (reason: unknown) => void,
+    weight: number,
+    priority: number,
+    seq: number,
+    startedAt: number,
+    payload: unknown,
+  ) {
     this.queue = queue
-    this.promise = new Promise<T>(capture as (resolve: (value: T) => void) => void)
-    this.resolve = capturedResolve as (value: T) => void
-    this.reject = capturedReject
+    this.resolve = resolve
+    this.reject = reject
+    this.weight = weight
+    this.priority = priority
+    this.seq = seq
+    this.startedAt = startedAt
+    this.payload = payload
   }
 
   /** abort listener */
@@ -117,13 +129,18 @@ export class WaitQueue<T = void> {
     signal: AbortSignal | undefined,
     timeout: number,
     payload?: unknown,
-  ): Waiter<T> {
-    const waiter = new Waiter<T>(this)
-    waiter.weight = weight
-    waiter.priority = priority
-    waiter.seq = this.#seq++
-    waiter.payload = payload
-    waiter.startedAt = getClock().monotonic()
+  ): Promise<T> {
+    const promise = new Promise<T>(capture as (resolve: (value: T) => void) => void)
+    const waiter = new Waiter<T>(
+      this,
+      capturedResolve as (value: T) => void,
+      capturedReject,
+      weight,
+      priority,
+      this.#seq++,
+      getClock().monotonic(),
+      payload,
+    )
     if (priority !== 0 && !this.#usingHeap) this.#switchToHeap()
     if (this.#usingHeap) this.#heap!.push(waiter)
     else this.#fifo.push(waiter)
@@ -137,7 +154,7 @@ export class WaitQueue<T = void> {
       waiter.deadline = new TimeoutEntry(waiter as unknown as Waiter<unknown>, waiter.startedAt + timeout)
       this.#deadlines.add(waiter.deadline)
     }
-    return waiter
+    return promise
   }
 
   /** The first live waiter, without removing it. */
