@@ -160,7 +160,11 @@ export class PollLimiter {
   #pump(): void {
     const scheduler = getScheduler()
     const now = scheduler.now()
-    for (let waiter = this.#head; waiter !== undefined; waiter = this.#head) {
+    if (this.#head === undefined) {
+      scheduler.remove(this.#wake)
+      return
+    }
+    for (let waiter: LimiterWaiter | undefined = this.#head; waiter !== undefined; waiter = this.#head) {
       const wait = this.#waitFor(now)
       if (wait === Number.POSITIVE_INFINITY) return
       if (wait > 0) {
@@ -176,6 +180,8 @@ export class PollLimiter {
       this.#take(now)
       waiter.grant()
     }
+    // Nobody waits any more: a wake-up still scheduled would only hold the timer.
+    scheduler.remove(this.#wake)
   }
 }
 

@@ -407,3 +407,39 @@ describe('async context', () => {
     expect(seen.filter((l) => l.startsWith('job')).length).toBeGreaterThan(1)
   })
 })
+
+describe('poll context and start', () => {
+  it('waits initialDelay before the first check and hands previous, attempt and elapsed to the check', async () => {
+    useFakeTime()
+    const seen: unknown[] = []
+    const result = settleOf(
+      poll(
+        ({ attempt, previous, elapsed }) => {
+          seen.push({ attempt, previous, elapsed })
+          return attempt * 10
+        },
+        { isDone: (n) => n === 30, interval: '1s', initialDelay: '3s' },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(2_999)
+    expect(seen).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(result.value).toBe(30)
+    expect(seen).toEqual([
+      { attempt: 1, previous: undefined, elapsed: 3_000 },
+      { attempt: 2, previous: 10, elapsed: 4_000 },
+      { attempt: 3, previous: 20, elapsed: 5_000 },
+    ])
+  })
+
+  it('never calls the check inside poll() itself', () => {
+    useFakeTime()
+    const check = vi.fn(() => true)
+    const pending = poll(check)
+    expect(check).not.toHaveBeenCalled()
+    return vi.advanceTimersByTimeAsync(0).then(async () => {
+      expect(await pending).toBe(true)
+      expect(check).toHaveBeenCalledTimes(1)
+    })
+  })
+})
