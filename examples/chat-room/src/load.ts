@@ -157,7 +157,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const started = performance.now()
   const deadline = started + durationMs
   const bar = options.progress ? new ProgressBar(durationMs) : undefined
-  for (const client of clients) client.nextAt = started + Math.random() * 1_000
+  // Well-behaved clients start spread over the first second; spammers start at once.
+  for (const client of clients) client.nextAt = started + (client.spammer ? 0 : Math.random() * 1_000)
   if (ratePerClient === 0) for (const client of clients) if (!client.spammer) send(client)
 
   // One ticker paces every open-loop client (no timer per client).

@@ -243,7 +243,7 @@ describe('chat room over WebSocket', () => {
 
 describe('load driver', () => {
   it('drives clients and spammers, and the report shows percentiles, limits and batched writes', async () => {
-    const server = await startServer({ RATE_LIMIT_PER_MINUTE: '15', WRITE_DELAY_MS: '50' })
+    const server = await startServer({ RATE_LIMIT_PER_MINUTE: '10', WRITE_DELAY_MS: '50' })
     const result = await runLoad({
       wsUrl: server.wsUrl,
       durationMs: 1_500,
