@@ -11,10 +11,9 @@ import {
   timingMiddleware,
 } from '@hotpath/metrics'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Kysely } from 'kysely'
 import type { ModelEntry, ProviderEntry } from './catalog'
 import type { RouterConfig } from './config'
-import { insertMetrics, loadModels, loadProviders, type RequestMetric, type RouterDatabase } from './db'
+import { insertMetrics, loadModels, loadProviders, type RequestMetric, type RouterDb } from './db'
 import { ProviderScores } from './provider-scores'
 import { openRedisTier, type RedisTier } from './redis-tier'
 import { AllProvidersFailedError, type ChatRequest, Upstream } from './upstream'
@@ -39,10 +38,11 @@ export interface Router {
  * Builds the router on an open database.
  *
  * @example
- * const router = await buildRouter(config, db)
+ * const router = await buildRouter(config, openDatabase(config))
  * await router.app.listen({ port: 8080 })
  */
-export async function buildRouter(config: RouterConfig, db: Kysely<RouterDatabase>): Promise<Router> {
+export async function buildRouter(config: RouterConfig, database: RouterDb): Promise<Router> {
+  const { db } = database
   const registry = createRegistry()
   const redis: RedisTier | undefined = config.redisUrl ? openRedisTier(config.redisUrl) : undefined
   const cache = createCache({
@@ -153,6 +153,7 @@ export async function buildRouter(config: RouterConfig, db: Kysely<RouterDatabas
     upstream: Object.fromEntries([...upstream.limits].map(([name, sem]) => [name, sem.stats()])),
     writer: writer.stats(),
     limiter: limiter.stats(),
+    database: database.poolStats(),
   })
   app.get('/stats', async () => stats())
   app.get('/advice', async () => advise(registry.snapshot()))

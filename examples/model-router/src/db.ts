@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3'
-import { type Generated, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
+import { postgresDialect, sqliteDialect } from '@hotpath/pool/kysely'
+import { type Generated, Kysely, sql } from 'kysely'
 import type { ModelEntry, ProviderEntry } from './catalog'
 
 /** Tables of the router's database. */
@@ -26,25 +25,31 @@ export interface RequestMetric {
   at: number
 }
 
+/** The database and the stats of its connection pool(s). */
+export interface RouterDb {
+  db: Kysely<RouterDatabase>
+  /** Pool stats of the dialect (one pool for PostgreSQL, writer + readers for SQLite). */
+  poolStats(): unknown
+}
+
 /**
- * Opens the database: PostgreSQL when `databaseUrl` is set, SQLite otherwise.
+ * Opens the database through the pool package's dialects: PostgreSQL when `databaseUrl` is set,
+ * SQLite (WAL, one writer, one reader thread) otherwise. Queries slower than 1 s are reported.
  *
  * @example
- * const db = openDatabase({ databaseUrl: undefined, sqliteFile: ':memory:' })
+ * const { db } = openDatabase({ databaseUrl: undefined, sqliteFile: 'router.db' })
  */
-export function openDatabase(options: {
-  databaseUrl: string | undefined
-  sqliteFile: string
-}): Kysely<RouterDatabase> {
+export function openDatabase(options: { databaseUrl: string | undefined; sqliteFile: string }): RouterDb {
   if (options.databaseUrl) {
-    return new Kysely({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }),
+    const dialect = postgresDialect({
+      connectionString: options.databaseUrl,
+      pool: { max: 10 },
+      slowQuery: '1s',
     })
+    return { db: new Kysely({ dialect }), poolStats: () => dialect.stats() }
   }
-  const sqlite = new Database(options.sqliteFile)
-  sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('synchronous = NORMAL')
-  return new Kysely({ dialect: new SqliteDialect({ database: sqlite }) })
+  const dialect = sqliteDialect({ filename: options.sqliteFile, readers: 1, slowQuery: '1s' })
+  return { db: new Kysely({ dialect }), poolStats: () => dialect.stats() }
 }
 
 /**

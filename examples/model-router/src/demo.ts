@@ -43,7 +43,7 @@ const stats = running.router.stats()
 const advice = running.router.advice()
 await running.stop()
 const { openDatabase } = await import('./db')
-const db = openDatabase(config)
+const { db } = openDatabase(config)
 const stored = await countMetrics(db)
 await db.destroy()
 

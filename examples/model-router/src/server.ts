@@ -1,7 +1,7 @@
 import { buildRouter, type Router } from './app'
 import { SEED_MODELS, SEED_PROVIDERS } from './catalog'
 import type { RouterConfig } from './config'
-import { migrate, openDatabase } from './db'
+import { migrate, openDatabase, type RouterDb } from './db'
 import { type FakeProvider, startFakeProvider } from './fake-provider'
 
 /** The router with its fake upstream providers and database, as `start` and `demo` run it. */
@@ -12,7 +12,7 @@ export interface RunningRouter {
   /** Stops the app, flushes batched writes, closes the database and the fake providers. */
   stop(): Promise<void>
   /** The database, for checks after a run. */
-  readonly db: ReturnType<typeof openDatabase>
+  readonly database: RouterDb
 }
 
 /**
@@ -30,22 +30,22 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
       await startFakeProvider(seed.name, { latencyMs: seed.latencyMs, errorRate: seed.errorRate }),
     )
   }
-  const db = openDatabase(config)
+  const database = openDatabase(config)
   await migrate(
-    db,
+    database.db,
     SEED_MODELS,
     [...providers.values()].map((p) => ({ name: p.name, url: p.url })),
   )
-  const router = await buildRouter(config, db)
+  const router = await buildRouter(config, database)
   const address = await router.app.listen({ port: config.port, host: '127.0.0.1' })
   return {
     router,
     providers,
-    db,
+    database,
     url: address,
     async stop() {
       await router.close()
-      await db.destroy()
+      await database.db.destroy()
       await Promise.all([...providers.values()].map((p) => p.close()))
     },
   }

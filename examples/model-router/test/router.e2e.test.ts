@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { needService, tempPgSchema } from '@hotpath/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { countMetrics, openDatabase } from '../src/db'
@@ -125,9 +126,30 @@ describe('model router over HTTP', () => {
     expect(batches).toBeLessThan(total / 2)
     started.splice(started.indexOf(running), 1)
     await running.stop()
-    const db = openDatabase(config)
+    const { db } = openDatabase(config)
     expect(await countMetrics(db)).toBe(total)
     await db.destroy()
+  })
+})
+
+describe.runIf(await needService('postgres'))('model router on PostgreSQL', () => {
+  it('stores batched metrics in PostgreSQL when DATABASE_URL is set', async () => {
+    const schema = await tempPgSchema()
+    try {
+      const { running } = await start({ DATABASE_URL: schema.url })
+      for (const p of running.providers.values()) p.behaviour.errorRate = 0
+      const responses = await Promise.all(Array.from({ length: 30 }, () => complete(running.url, 'gpt-4o')))
+      expect(responses.every((r) => r.status === 200)).toBe(true)
+      const stats = running.router.stats() as { database: { acquired: number } }
+      expect(stats.database.acquired).toBeGreaterThan(0)
+      started.splice(started.indexOf(running), 1)
+      await running.stop()
+      const { db } = openDatabase({ databaseUrl: schema.url, sqliteFile: '' })
+      expect(await countMetrics(db)).toBe(30)
+      await db.destroy()
+    } finally {
+      await schema.drop()
+    }
   })
 })
 
