@@ -18,7 +18,12 @@ import { JobStoppedError } from './errors'
 import { getScheduler, ScheduledEntry } from './scheduler'
 import { counters } from './stats'
 
-/** What a job's task receives. */
+/**
+ * What a job's task receives.
+ *
+ * @example
+ * every('1m', ({ signal, run }) => sync({ signal, full: run % 60 === 0 }))
+ */
 export interface JobContext {
   /** Aborts when the run exceeds `timeout` or the job's `signal` aborts. */
   readonly signal: AbortSignal
@@ -36,7 +41,12 @@ export interface JobBackoffOptions {
   max?: Duration
 }
 
-/** Options of {@link every}. */
+/**
+ * Options of {@link every}.
+ *
+ * @example
+ * const options: EveryOptions = { runOnStart: true, jitter: 0.1, timeout: '30s', unref: true }
+ */
 export interface EveryOptions {
   /** Label for stats and the `hotpath:poller:job` channel. @default the task's name, or 'job' */
   name?: string
@@ -82,7 +92,15 @@ export interface JobStats {
   durations: SummarySnapshot
 }
 
-/** A background job created by {@link every}. */
+/**
+ * A background job created by {@link every}.
+ *
+ * @example
+ * const job = every('5m', refresh)
+ * await job.trigger()
+ * console.log(job.stats().durations.p99)
+ * await job.stop()
+ */
 export interface Job extends AsyncDisposable {
   /** The job's name. */
   readonly name: string

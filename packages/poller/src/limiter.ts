@@ -9,7 +9,12 @@ import {
 } from '@hotpath/core'
 import { getScheduler, ScheduledEntry } from './scheduler'
 
-/** Options of {@link PollLimiter}. */
+/**
+ * Options of {@link PollLimiter}.
+ *
+ * @example
+ * new PollLimiter({ maxConcurrent: 10, rate: 60, per: '1m' })
+ */
 export interface PollLimiterOptions {
   /** Name shown in stats. @default 'default' */
   name?: string

@@ -12,7 +12,16 @@ import {
 import { type PollLimiter, resolveLimiter } from './limiter'
 import { PhaseSchedule } from './phases'
 
-/** What a check receives. */
+/**
+ * What a check receives.
+ *
+ * @example
+ * poll(async (ctx) => {
+ *   const res = await fetch(url, { signal: ctx.signal })
+ *   if (res.status === 429) ctx.retryAfter(Number(res.headers.get('retry-after')) * 1_000)
+ *   return res.json()
+ * }, { isDone: (s) => s.done })
+ */
 export interface PollContext {
   /**
    * Aborts when the poll ends early: its `signal` aborted (reason: the signal's reason), its
@@ -73,7 +82,12 @@ export interface RetryOptions {
   shouldRetry?: (error: unknown, failures: number) => boolean
 }
 
-/** Options of `poll()` and `watch()`. */
+/**
+ * Options of `poll()` and `watch()`.
+ *
+ * @example
+ * const options: PollOptions<Job> = { isDone: (j) => j.done, interval: '2s', deadline: '5m' }
+ */
 export interface PollOptions<T> {
   /** Label for stats and channel messages. @default 'poll' */
   name?: string

@@ -10,6 +10,11 @@ export interface Phase {
 
 /**
  * An interval schedule by progress, built with {@link phases}.
+ *
+ * @example
+ * const schedule = phases([{ until: 50, every: '2s' }, { every: '500ms' }])
+ * schedule.intervalFor(20) // 2000
+ * schedule.intervalFor(80) // 500
  */
 export class PhaseSchedule {
   readonly #until: Float64Array

@@ -13,7 +13,12 @@ import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
 import { getScheduler, ScheduledEntry } from './scheduler'
 import { counters } from './stats'
 
-/** One update of a poll: the state a check returned, with its progress. */
+/**
+ * One update of a poll: the state a check returned, with its progress.
+ *
+ * @example
+ * for await (const { state, progress, done } of watch(check, options)) render(progress, done)
+ */
 export interface PollUpdate<T> {
   /** The state the check returned. */
   state: T

@@ -2,7 +2,13 @@ import { checkFunction } from '@hotpath/core'
 import { type PollContext, type PollOptions, resolvePollOptions } from './options'
 import { PollRun, type PollSink, type PollUpdate } from './run'
 
-/** The iterator returned by {@link watch}. */
+/**
+ * The iterator returned by {@link watch}.
+ *
+ * @example
+ * await using updates = watch(check, { isDone })
+ * const first = await updates.next()
+ */
 export interface PollWatch<T> extends AsyncIterableIterator<PollUpdate<T>>, AsyncDisposable {
   /** Leaves the stream: polling stops and no further check starts. */
   return(): Promise<IteratorResult<PollUpdate<T>, undefined>>
