@@ -5,6 +5,9 @@ import { type Instance, instance, shutdown, until } from './helpers'
 
 const HARD = 150
 const L2_TIMEOUT = 50
+// The hard timeout plus an L2 read and an L2 write, with room for a loaded 2-core machine running
+// 500 operations at once; the slow loaders take 5 s, so waiting on them would break this bound.
+const MISS_BOUND = HARD + 2 * L2_TIMEOUT + 750
 const options: CacheOptions = {
   ttl: '1m',
   grace: '1h',
@@ -31,7 +34,7 @@ async function mixedReads(a: Instance, fault: () => Promise<void> | void) {
     throw new Error('database down too')
   }
   const slowOrFast = (i: number) => () =>
-    i % 2 === 0 ? i : new Promise<number>((resolve) => setTimeout(() => resolve(i), 1_000))
+    i % 2 === 0 ? i : new Promise<number>((resolve) => setTimeout(() => resolve(i), 5_000))
   const op = async (i: number) => {
     const kind = i % 3
     const started = performance.now()
@@ -71,7 +74,7 @@ describe.runIf(await needService('redis'))('Redis faults', () => {
       expect(result.missErrors + result.missLoaded).toBe(3_333)
       expect(result.missErrors).toBeGreaterThan(0)
       // the loader's hard timeout plus at most an L2 read and an L2 write bound
-      expect(result.missMaxMs).toBeLessThan(HARD + 2 * L2_TIMEOUT + 250)
+      expect(result.missMaxMs).toBeLessThan(MISS_BOUND)
 
       await server.restart()
       await until(async () => {
@@ -107,7 +110,7 @@ describe.runIf(await needService('redis'))('Redis faults', () => {
     try {
       const result = await mixedReads(a, () => proxy.blackHole())
       expect(result.failures).toEqual([])
-      expect(result.missMaxMs).toBeLessThan(HARD + 2 * L2_TIMEOUT + 250)
+      expect(result.missMaxMs).toBeLessThan(MISS_BOUND)
       const stats = a.cache.stats()
       expect(stats.l2.timeouts).toBeGreaterThan(0)
       expect(stats.l2.breakerOpens).toBeGreaterThan(0)
