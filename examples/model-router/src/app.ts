@@ -44,7 +44,9 @@ export interface Router {
 export async function buildRouter(config: RouterConfig, database: RouterDb): Promise<Router> {
   const { db } = database
   const registry = createRegistry()
-  const redis: RedisTier | undefined = config.redisUrl ? openRedisTier(config.redisUrl) : undefined
+  const redis: RedisTier | undefined = config.redisUrl
+    ? openRedisTier(config.redisUrl, config.redisPrefix)
+    : undefined
   const cache = createCache({
     namespace: 'router',
     l1: { maxEntries: 10_000 },

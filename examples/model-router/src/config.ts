@@ -8,6 +8,8 @@ export interface RouterConfig {
   sqliteFile: string
   /** Redis URL; when set, Redis is the cache's L2 and invalidation bus. */
   redisUrl: string | undefined
+  /** Key prefix of the cache in Redis. */
+  redisPrefix: string
   /** Most concurrent upstream calls per provider. */
   providerConcurrency: number
   /** Upstream call timeout, ms. */
@@ -28,6 +30,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     sqliteFile: env.SQLITE_FILE ?? 'model-router.db',
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.REDIS_PREFIX ?? 'model-router:',
     providerConcurrency: Number(env.PROVIDER_CONCURRENCY ?? 32),
     upstreamTimeoutMs: Number(env.UPSTREAM_TIMEOUT_MS ?? 2_000),
     rateLimitPerMinute: Number(env.RATE_LIMIT_PER_MINUTE ?? 60_000),

@@ -14,12 +14,12 @@ export interface RedisTier {
  * SUBSCRIBE).
  *
  * @example
- * const tier = openRedisTier(process.env.REDIS_URL!)
+ * const tier = openRedisTier(process.env.REDIS_URL!, 'model-router:')
  */
-export function openRedisTier(url: string): RedisTier {
+export function openRedisTier(url: string, prefix: string): RedisTier {
   const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   return {
-    store: redisStore({ client, prefix: 'model-router:' }),
+    store: redisStore({ client, prefix }),
     bus: redisBus({ client }),
     async close() {
       client.disconnect()

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { needService, tempPgSchema } from '@hotpath/test-utils'
+import { dropRedisPrefix, needService, redisUrl, tempPgSchema, uniquePrefix } from '@hotpath/test-utils'
+import Redis from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { countMetrics, openDatabase } from '../src/db'
@@ -149,6 +150,36 @@ describe.runIf(await needService('postgres'))('model router on PostgreSQL', () =
       await db.destroy()
     } finally {
       await schema.drop()
+    }
+  })
+})
+
+describe.runIf(await needService('redis'))('model router with Redis', () => {
+  it('uses Redis as L2: a second instance reads the catalog from Redis instead of the database', async () => {
+    const prefix = uniquePrefix('router')
+    const env = { REDIS_URL: redisUrl(), REDIS_PREFIX: prefix }
+    const client = new Redis(redisUrl())
+    try {
+      const { running: first } = await start(env)
+      await (await fetch(`${first.url}/v1/models`)).arrayBuffer()
+      expect(first.router.cache.stats().loads).toBe(1)
+      // L2 writes may complete in the background: wait (bounded) until the entry is in Redis
+      let keys: string[] = []
+      for (let i = 0; i < 50 && keys.length === 0; i++) {
+        keys = await client.keys(`${prefix}*`)
+        if (keys.length === 0) await new Promise((r) => setTimeout(r, 20))
+      }
+      expect(keys.length).toBeGreaterThan(0)
+
+      const { running: second } = await start(env)
+      const models = (await (await fetch(`${second.url}/v1/models`)).json()) as { data: unknown[] }
+      expect(models.data.length).toBeGreaterThan(0)
+      const stats = second.router.cache.stats()
+      expect(stats.loads).toBe(0)
+      expect(stats.l2.hits).toBeGreaterThan(0)
+    } finally {
+      await dropRedisPrefix(client, prefix)
+      client.disconnect()
     }
   })
 })
