@@ -26,12 +26,5 @@ export type {
   PoolLogger,
   PoolOptions,
 } from './options'
-export {
-  type AcquireOptions,
-  createPool,
-  type DrainOptions,
-  type DrainResult,
-  type InitializeOptions,
-  Pool,
-  type PoolStats,
-} from './pool'
+export { createPool, Pool } from './pool'
+export type { AcquireOptions, DrainOptions, DrainResult, InitializeOptions, PoolStats } from './pool-types'

@@ -5,17 +5,14 @@ import {
   checkOptionsObject,
   checkSignal,
   Deque,
-  type Duration,
   getClock,
-  IndexedHeap,
   parseDuration,
-  Summary,
-  type SummarySnapshot,
   schedule,
   type TimerHandle,
 } from '@hotpath/core'
 import { computeAdvice, type PoolAdvice } from './advise'
 import { channels, type DestroyReason } from './channels'
+import { PoolCounters } from './counters'
 import {
   AcquireTimeoutError,
   CreateTimeoutError,
@@ -26,98 +23,9 @@ import {
 } from './errors'
 import { Lease, type LeaseOwner } from './lease'
 import { checkMinMax, type PoolOptions, type ResolvedOptions, resolveOptions } from './options'
-import {
-  BORROWED,
-  CHECKING,
-  type DeadlineEntry,
-  deadlineBefore,
-  GONE,
-  IDLE,
-  type Slot,
-  type Waiter,
-  waiterBefore,
-} from './slot'
-
-/** Options of `pool.acquire()`. */
-export interface AcquireOptions {
-  /** Aborting removes the waiter at once. */
-  signal?: AbortSignal
-  /**
-   * Higher is served first among waiters.
-   * @default 0
-   */
-  priority?: number
-  /**
-   * Overrides the pool's `acquireTimeout` for this call.
-   * @default the pool's `acquireTimeout`
-   */
-  timeout?: Duration
-}
-
-/** Options of `pool.initialize()`. */
-export interface InitializeOptions {
-  /**
-   * Reject (and close the pool) on the first create error instead of retrying.
-   * @default false
-   */
-  failFast?: boolean
-  /**
-   * How long to wait for `min` resources.
-   * @default the pool's `acquireTimeout`
-   */
-  timeout?: Duration
-}
-
-/** Options of `pool.drain()`. */
-export interface DrainOptions {
-  /**
-   * How long to wait for leases to come back and waiters to be served before closing anyway.
-   * @default '30s'
-   */
-  timeout?: Duration
-}
-
-/** Result of `pool.drain()`. */
-export interface DrainResult {
-  /** True when every lease came back and every waiter was served before the timeout. */
-  drained: boolean
-  /** Leases still out when the pool closed (they are destroyed when released). */
-  outstanding: number
-}
-
-/** A plain snapshot of a pool. */
-export interface PoolStats {
-  name: string
-  /** Resources that exist: idle + borrowed + being validated. */
-  size: number
-  idle: number
-  borrowed: number
-  /** Acquires waiting in the queue. */
-  pending: number
-  /** Creates in flight. */
-  creating: number
-  min: number
-  max: number
-  created: number
-  destroyed: number
-  /** Leases granted. */
-  acquired: number
-  /** Leases granted on a resource that had been lent before. */
-  reused: number
-  timeouts: number
-  aborted: number
-  /** Acquires refused because the queue was full. */
-  rejected: number
-  createErrors: number
-  validationFailures: number
-  leaks: number
-  /** Time acquires waited for a lease (ms). */
-  acquireWait: SummarySnapshot
-  /** Time leases were held (ms). */
-  holdTime: SummarySnapshot
-  /** Time creates took (ms). */
-  createTime: SummarySnapshot
-}
+import type { AcquireOptions, DrainOptions, DrainResult, InitializeOptions, PoolStats } from './pool-types'
+import { BORROWED, CHECKING, GONE, IDLE, type Slot } from './slot'
+import { type Waiter, WaiterQueue } from './waiters'
 
 const OPEN = 0
 const DRAINING = 1
@@ -135,16 +43,14 @@ function noop(): void {}
  * const pool = createPool({ create: () => connect(), destroy: (c) => c.end(), max: 10 })
  * await pool.use((conn) => conn.query('select 1'))
  */
-export class Pool<T> implements LeaseOwner<T> {
+export class Pool<T> {
   readonly #o: Readonly<ResolvedOptions<T>>
   #min: number
   #max: number
   #state = OPEN
   readonly #idle = new Deque<Slot<T>>()
   readonly #slots = new Set<Slot<T>>()
-  readonly #waiters = new IndexedHeap<Waiter<T>>(waiterBefore)
-  readonly #deadlines = new IndexedHeap<DeadlineEntry<T>>(deadlineBefore)
-  #seq = 0
+  readonly #waiters = new WaiterQueue<T>()
   #borrowed = 0
   #creating = 0
   #failures = 0
@@ -156,33 +62,15 @@ export class Pool<T> implements LeaseOwner<T> {
   readonly #pendingDestroys = new Set<Promise<void>>()
   #settled: ((drained: boolean) => void) | undefined
   readonly #initWaiters = new Set<{ resolve: () => void; reject: (e: unknown) => void; failFast: boolean }>()
-  // counters
-  #created = 0
-  #destroyed = 0
-  #acquired = 0
-  #reused = 0
-  #timeouts = 0
-  #aborted = 0
-  #rejected = 0
-  #createErrors = 0
-  #validationFailures = 0
-  #leaks = 0
-  readonly #wait = new Summary()
-  readonly #hold = new Summary()
-  readonly #createTime = new Summary()
-  #windowStart: number
-  #windowRequested = 0
-  #windowTimeouts = 0
-  #windowHoldSum = 0
-  #windowHoldCount = 0
-  #windowWaitSum = 0
-  #windowWaitCount = 0
+  readonly #c = new PoolCounters()
+  readonly #owner: LeaseOwner<T> = {
+    giveBack: (slot, lease, error, destroy) => this.#giveBack(slot as Slot<T>, lease, error, destroy),
+  }
 
   constructor(options: PoolOptions<T>) {
     this.#o = resolveOptions(options)
     this.#min = this.#o.min
     this.#max = this.#o.max
-    this.#windowStart = getClock().monotonic()
     this.#fill()
   }
 
@@ -211,47 +99,29 @@ export class Pool<T> implements LeaseOwner<T> {
       if (options.timeout !== undefined) timeout = parseDuration(options.timeout, 'timeout')
       if (signal?.aborted) return Promise.reject(abortReason(signal))
     }
-    this.#windowRequested++
+    this.#c.windowRequested++
     const now = getClock().monotonic()
     if (this.#waiters.size === 0) {
       const slot = this.#takeIdle(now)
       if (slot !== undefined) {
         if (this.#needsCheck(slot, now)) this.#idle.push(slot)
         else {
-          this.#wait.record(0)
-          this.#windowWaitCount++
+          this.#c.wait.record(0)
+          this.#c.windowWaitCount++
           return Promise.resolve(this.#lend(slot, now, undefined))
         }
       }
     }
     if (this.#waiters.size >= this.#o.maxWaiting) {
-      this.#rejected++
+      this.#c.rejected++
       return Promise.reject(new PoolQueueFullError(this.#o.name, this.#o.maxWaiting))
     }
     return new Promise<Lease<T>>((resolve, reject) => {
-      const waiter = {
-        heapIndex: -1,
-        priority,
-        seq: this.#seq++,
-        deadline: now + timeout,
-        timeout,
-        enqueuedAt: now,
-        pending: true,
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-        stack: this.#o.leakDetection === Number.POSITIVE_INFINITY ? undefined : captureStack(),
-        timer: undefined,
-      } as unknown as Waiter<T>
-      waiter.timer = { heapIndex: -1, at: waiter.deadline, waiter }
-      this.#waiters.push(waiter)
-      this.#deadlines.push(waiter.timer)
+      const stack = this.#o.leakDetection === Number.POSITIVE_INFINITY ? undefined : captureStack()
+      const waiter = this.#waiters.add({ priority, timeout, now, resolve, reject, signal, stack }, (w) =>
+        this.#abortWaiter(w),
+      )
       this.#arm(waiter.deadline)
-      if (signal !== undefined) {
-        waiter.onAbort = () => this.#abortWaiter(waiter)
-        signal.addEventListener('abort', waiter.onAbort, { once: true })
-      }
       this.#dispatch()
       this.#fill()
     })
@@ -354,19 +224,19 @@ export class Pool<T> implements LeaseOwner<T> {
       creating: this.#creating,
       min: this.#min,
       max: this.#max,
-      created: this.#created,
-      destroyed: this.#destroyed,
-      acquired: this.#acquired,
-      reused: this.#reused,
-      timeouts: this.#timeouts,
-      aborted: this.#aborted,
-      rejected: this.#rejected,
-      createErrors: this.#createErrors,
-      validationFailures: this.#validationFailures,
-      leaks: this.#leaks,
-      acquireWait: this.#wait.snapshot(),
-      holdTime: this.#hold.snapshot(),
-      createTime: this.#createTime.snapshot(),
+      created: this.#c.created,
+      destroyed: this.#c.destroyed,
+      acquired: this.#c.acquired,
+      reused: this.#c.reused,
+      timeouts: this.#c.timeouts,
+      aborted: this.#c.aborted,
+      rejected: this.#c.rejected,
+      createErrors: this.#c.createErrors,
+      validationFailures: this.#c.validationFailures,
+      leaks: this.#c.leaks,
+      acquireWait: this.#c.wait.snapshot(),
+      holdTime: this.#c.hold.snapshot(),
+      createTime: this.#c.createTime.snapshot(),
     }
   }
 
@@ -383,21 +253,15 @@ export class Pool<T> implements LeaseOwner<T> {
     const advice = computeAdvice({
       min: this.#min,
       max: this.#max,
-      requested: this.#windowRequested,
-      windowMs: now - this.#windowStart,
-      meanHoldMs: this.#windowHoldCount === 0 ? 0 : this.#windowHoldSum / this.#windowHoldCount,
-      p99HoldMs: this.#hold.quantile(0.99),
-      meanWaitMs: this.#windowWaitCount === 0 ? 0 : this.#windowWaitSum / this.#windowWaitCount,
-      timeouts: this.#windowTimeouts,
+      requested: this.#c.windowRequested,
+      windowMs: now - this.#c.windowStart,
+      meanHoldMs: this.#c.windowHoldCount === 0 ? 0 : this.#c.windowHoldSum / this.#c.windowHoldCount,
+      p99HoldMs: this.#c.hold.quantile(0.99),
+      meanWaitMs: this.#c.windowWaitCount === 0 ? 0 : this.#c.windowWaitSum / this.#c.windowWaitCount,
+      timeouts: this.#c.windowTimeouts,
     })
     if (options.reset) {
-      this.#windowStart = now
-      this.#windowRequested = 0
-      this.#windowTimeouts = 0
-      this.#windowHoldSum = 0
-      this.#windowHoldCount = 0
-      this.#windowWaitSum = 0
-      this.#windowWaitCount = 0
+      this.#c.resetWindow(now)
     }
     return advice
   }
@@ -447,15 +311,13 @@ export class Pool<T> implements LeaseOwner<T> {
     return this.close()
   }
 
-  /** @internal Called by {@link Lease}. */
-  giveBack(slotArg: unknown, lease: Lease<T>, error: unknown, destroy: boolean): void {
-    const slot = slotArg as Slot<T>
+  #giveBack(slot: Slot<T>, lease: Lease<T>, error: unknown, destroy: boolean): void {
     if (slot.lease !== lease || lease.released) throw new DoubleReleaseError(this.#o.name)
     const now = getClock().monotonic()
     const held = now - slot.borrowedAt
-    this.#hold.record(held)
-    this.#windowHoldSum += held
-    this.#windowHoldCount++
+    this.#c.hold.record(held)
+    this.#c.windowHoldSum += held
+    this.#c.windowHoldCount++
     this.#borrowed--
     slot.lease = undefined
     slot.stack = undefined
@@ -504,11 +366,11 @@ export class Pool<T> implements LeaseOwner<T> {
   #lend(slot: Slot<T>, now: number, waiter: Waiter<T> | undefined): Lease<T> {
     slot.state = BORROWED
     slot.borrowedAt = now
-    if (slot.uses > 0) this.#reused++
+    if (slot.uses > 0) this.#c.reused++
     slot.uses++
     this.#borrowed++
-    this.#acquired++
-    const lease = new Lease<T>(this, slot.resource, slot)
+    this.#c.acquired++
+    const lease = new Lease<T>(this.#owner, slot.resource, slot)
     slot.lease = lease
     if (this.#o.leakDetection !== Number.POSITIVE_INFINITY) {
       slot.leakReported = false
@@ -529,9 +391,9 @@ export class Pool<T> implements LeaseOwner<T> {
         if (slot.state === GONE) return
         const at = getClock().monotonic()
         if (!ok) {
-          this.#validationFailures++
+          this.#c.validationFailures++
           this.#retire(slot, 'invalid')
-          if (waiter.pending) this.#requeue(waiter)
+          this.#waiters.requeue(waiter)
           this.#dispatch()
           this.#fill()
           return
@@ -546,11 +408,11 @@ export class Pool<T> implements LeaseOwner<T> {
   }
 
   #settleWith(waiter: Waiter<T>, slot: Slot<T>, now: number): void {
-    this.#cleanupWaiter(waiter)
+    this.#waiters.settle(waiter)
     const waited = now - waiter.enqueuedAt
-    this.#wait.record(waited)
-    this.#windowWaitSum += waited
-    this.#windowWaitCount++
+    this.#c.wait.record(waited)
+    this.#c.windowWaitSum += waited
+    this.#c.windowWaitCount++
     waiter.resolve(this.#lend(slot, now, waiter))
   }
 
@@ -572,10 +434,6 @@ export class Pool<T> implements LeaseOwner<T> {
       this.#armIdle(slot, now)
       this.#checkQuiet()
     }
-  }
-
-  #requeue(waiter: Waiter<T>): void {
-    if (waiter.heapIndex < 0) this.#waiters.push(waiter)
   }
 
   #check(slot: Slot<T>): Promise<boolean> {
@@ -665,8 +523,8 @@ export class Pool<T> implements LeaseOwner<T> {
       return
     }
     const now = getClock().monotonic()
-    this.#created++
-    this.#createTime.record(now - started)
+    this.#c.created++
+    this.#c.createTime.record(now - started)
     const lifetime = this.#o.maxLifetime
     const slot: Slot<T> = {
       resource,
@@ -698,7 +556,7 @@ export class Pool<T> implements LeaseOwner<T> {
 
   #onCreateFailed(error: unknown): void {
     this.#creating--
-    this.#createErrors++
+    this.#c.createErrors++
     this.#failures++
     this.#lastCreateError = error
     if (this.#state === CLOSED) return
@@ -727,7 +585,7 @@ export class Pool<T> implements LeaseOwner<T> {
   }
 
   #destroyResource(resource: T, reason: DestroyReason): void {
-    this.#destroyed++
+    this.#c.destroyed++
     if (channels.destroy.active) channels.destroy.publish({ pool: this.#o.name, reason })
     let done: Promise<void>
     try {
@@ -739,28 +597,18 @@ export class Pool<T> implements LeaseOwner<T> {
     void done.then(() => this.#pendingDestroys.delete(done))
   }
 
-  #cleanupWaiter(waiter: Waiter<T>): void {
-    waiter.pending = false
-    this.#waiters.remove(waiter)
-    this.#deadlines.remove(waiter.timer)
-    if (waiter.onAbort !== undefined) {
-      ;(waiter.signal as AbortSignal).removeEventListener('abort', waiter.onAbort)
-      waiter.onAbort = undefined
-    }
-  }
-
   #abortWaiter(waiter: Waiter<T>): void {
     if (!waiter.pending) return
-    this.#cleanupWaiter(waiter)
-    this.#aborted++
+    this.#waiters.settle(waiter)
+    this.#c.aborted++
     waiter.reject(abortReason(waiter.signal as AbortSignal))
     this.#checkQuiet()
   }
 
   #timeoutWaiter(waiter: Waiter<T>, now: number): void {
-    this.#cleanupWaiter(waiter)
-    this.#timeouts++
-    this.#windowTimeouts++
+    this.#waiters.settle(waiter)
+    this.#c.timeouts++
+    this.#c.windowTimeouts++
     const cause = this.#failures > 0 ? this.#lastCreateError : undefined
     if (channels.acquireTimeout.active) {
       channels.acquireTimeout.publish({ pool: this.#o.name, waitedMs: now - waiter.enqueuedAt, cause })
@@ -797,17 +645,16 @@ export class Pool<T> implements LeaseOwner<T> {
     this.#timerAt = Number.POSITIVE_INFINITY
     if (this.#state === CLOSED) return
     const now = getClock().monotonic()
-    for (let entry = this.#deadlines.peek(); entry !== undefined && entry.at <= now; ) {
-      this.#timeoutWaiter(entry.waiter, now)
-      entry = this.#deadlines.peek()
+    for (let waiter = this.#waiters.expired(now); waiter !== undefined; waiter = this.#waiters.expired(now)) {
+      this.#timeoutWaiter(waiter, now)
     }
     if (this.#retryAt !== 0 && this.#retryAt <= now) {
       this.#retryAt = 0
       this.#fill()
     }
     let next = this.#housekeep(now)
-    const deadline = this.#deadlines.peek()
-    if (deadline !== undefined) next = Math.min(next, deadline.at)
+    const deadline = this.#waiters.nextDeadline()
+    if (deadline !== undefined) next = Math.min(next, deadline)
     if (this.#retryAt > now) next = Math.min(next, this.#retryAt)
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next)
   }
@@ -857,7 +704,7 @@ export class Pool<T> implements LeaseOwner<T> {
       if (slot.state === GONE) return
       const now = getClock().monotonic()
       if (!ok) {
-        this.#validationFailures++
+        this.#c.validationFailures++
         this.#retire(slot, 'invalid')
         this.#fill()
         return
@@ -869,7 +716,7 @@ export class Pool<T> implements LeaseOwner<T> {
 
   #reportLeak(slot: Slot<T>, now: number): void {
     slot.leakReported = true
-    this.#leaks++
+    this.#c.leaks++
     const report = { pool: this.#o.name, heldMs: now - slot.borrowedAt, stack: slot.stack ?? '' }
     channels.leak.publish(report)
     this.#o.onLeak?.(report)
@@ -897,15 +744,7 @@ export class Pool<T> implements LeaseOwner<T> {
       for (const controller of this.#createControllers) controller.abort(closed)
       this.#createControllers.clear()
       this.#settled?.(false)
-      for (const waiter of this.#waiters.drain()) {
-        this.#cleanupWaiter(waiter)
-        waiter.reject(new PoolClosedError(this.#o.name))
-      }
-      for (const entry of this.#deadlines.drain()) {
-        if (!entry.waiter.pending) continue
-        this.#cleanupWaiter(entry.waiter)
-        entry.waiter.reject(new PoolClosedError(this.#o.name))
-      }
+      for (const waiter of this.#waiters.drain()) waiter.reject(new PoolClosedError(this.#o.name))
       for (const entry of this.#initWaiters) entry.reject(new PoolClosedError(this.#o.name))
       this.#initWaiters.clear()
       for (const slot of this.#idle.drain()) this.#retire(slot, 'close')

@@ -1,4 +1,3 @@
-import type { HeapItem } from '@hotpath/core'
 import type { Lease } from './lease'
 
 /** @internal Slot states. */
@@ -26,37 +25,4 @@ export interface Slot<T> {
   borrowedAt: number
   stack: string | undefined
   leakReported: boolean
-}
-
-/** @internal A queued acquire. */
-export interface Waiter<T> extends HeapItem {
-  priority: number
-  seq: number
-  deadline: number
-  timeout: number
-  enqueuedAt: number
-  /** True while in the queue or being validated for; false once settled. */
-  pending: boolean
-  resolve: (lease: Lease<T>) => void
-  reject: (error: unknown) => void
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
-  stack: string | undefined
-  timer: DeadlineEntry<T>
-}
-
-/** @internal A waiter's entry in the deadline heap (a second heap position). */
-export interface DeadlineEntry<T> extends HeapItem {
-  at: number
-  waiter: Waiter<T>
-}
-
-/** @internal Higher priority first, then arrival order. */
-export function waiterBefore<T>(a: Waiter<T>, b: Waiter<T>): boolean {
-  return a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq)
-}
-
-/** @internal */
-export function deadlineBefore<T>(a: DeadlineEntry<T>, b: DeadlineEntry<T>): boolean {
-  return a.at < b.at
 }

@@ -10,7 +10,8 @@ import { channels } from '../channels'
 import { QueryAbortedError } from '../errors'
 import type { Lease } from '../lease'
 import type { PoolOptions } from '../options'
-import { createPool, type Pool, type PoolStats } from '../pool'
+import { createPool, type Pool } from '../pool'
+import type { PoolStats } from '../pool-types'
 import { currentQuerySignal } from './query-signal'
 
 /** A connection as the pooled drivers see it: one client, wrapped. */

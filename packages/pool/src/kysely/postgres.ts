@@ -6,7 +6,7 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
 } from 'kysely'
-import type { PoolStats } from '../pool'
+import type { PoolStats } from '../pool-types'
 import {
   createConnectionPool,
   type DialectPoolOptions,

@@ -12,7 +12,8 @@ import {
   type TransactionSettings,
 } from 'kysely'
 import type { Lease } from '../lease'
-import type { Pool, PoolStats } from '../pool'
+import type { Pool } from '../pool'
+import type { PoolStats } from '../pool-types'
 import {
   createConnectionPool,
   type DialectPoolOptions,

@@ -1,0 +1,82 @@
+import type { Duration, SummarySnapshot } from '@hotpath/core'
+
+/** Options of `pool.acquire()`. */
+export interface AcquireOptions {
+  /** Aborting removes the waiter at once. */
+  signal?: AbortSignal
+  /**
+   * Higher is served first among waiters.
+   * @default 0
+   */
+  priority?: number
+  /**
+   * Overrides the pool's `acquireTimeout` for this call.
+   * @default the pool's `acquireTimeout`
+   */
+  timeout?: Duration
+}
+
+/** Options of `pool.initialize()`. */
+export interface InitializeOptions {
+  /**
+   * Reject (and close the pool) on the first create error instead of retrying.
+   * @default false
+   */
+  failFast?: boolean
+  /**
+   * How long to wait for `min` resources.
+   * @default the pool's `acquireTimeout`
+   */
+  timeout?: Duration
+}
+
+/** Options of `pool.drain()`. */
+export interface DrainOptions {
+  /**
+   * How long to wait for leases to come back and waiters to be served before closing anyway.
+   * @default '30s'
+   */
+  timeout?: Duration
+}
+
+/** Result of `pool.drain()`. */
+export interface DrainResult {
+  /** True when every lease came back and every waiter was served before the timeout. */
+  drained: boolean
+  /** Leases still out when the pool closed (they are destroyed when released). */
+  outstanding: number
+}
+
+/** A plain snapshot of a pool. */
+export interface PoolStats {
+  name: string
+  /** Resources that exist: idle + borrowed + being validated. */
+  size: number
+  idle: number
+  borrowed: number
+  /** Acquires waiting in the queue. */
+  pending: number
+  /** Creates in flight. */
+  creating: number
+  min: number
+  max: number
+  created: number
+  destroyed: number
+  /** Leases granted. */
+  acquired: number
+  /** Leases granted on a resource that had been lent before. */
+  reused: number
+  timeouts: number
+  aborted: number
+  /** Acquires refused because the queue was full. */
+  rejected: number
+  createErrors: number
+  validationFailures: number
+  leaks: number
+  /** Time acquires waited for a lease (ms). */
+  acquireWait: SummarySnapshot
+  /** Time leases were held (ms). */
+  holdTime: SummarySnapshot
+  /** Time creates took (ms). */
+  createTime: SummarySnapshot
+}
