@@ -15,6 +15,8 @@ export interface Collector {
   add(...sources: StatsSource[]): void
   /** Unsubscribes from every channel and stops polling. */
   stop(): void
+  /** Same as `stop()`, for `using`. */
+  [Symbol.dispose](): void
 }
 
 type Stats = Record<string, unknown>
@@ -282,6 +284,9 @@ export function collect(registry: Registry, ...sources: StatsSource[]): Collecto
       stopped = true
       for (const unsubscribe of unsubscribers) unsubscribe()
       unsubscribers.length = 0
+    },
+    [Symbol.dispose]() {
+      this.stop()
     },
   }
 }

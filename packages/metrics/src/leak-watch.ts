@@ -50,6 +50,8 @@ export interface LeakWatch {
   report(): LeakReport
   /** Stops sampling. */
   stop(): void
+  /** Same as `stop()`, for `using`. */
+  [Symbol.dispose](): void
 }
 
 let leakChannel: ReturnType<typeof eventChannel<LeakReport>> | undefined
@@ -161,6 +163,9 @@ export function leakWatch(options: LeakWatchOptions = {}): LeakWatch {
       stopped = true
       timer?.cancel()
       timer = undefined
+    },
+    [Symbol.dispose]() {
+      this.stop()
     },
   }
 }

@@ -58,6 +58,8 @@ export interface RuntimeMetrics {
   sample(): RuntimeSample
   /** Disconnects the delay monitor, the GC observer and the timer. */
   stop(): void
+  /** Same as `stop()`, for `using`. */
+  [Symbol.dispose](): void
 }
 
 // perf_hooks constants: NODE_PERFORMANCE_GC_MINOR = 1, MAJOR = 4, INCREMENTAL = 8, WEAKCB = 16
@@ -212,6 +214,9 @@ export function runtimeMetrics(registry: Registry, options: RuntimeMetricsOption
       monitor = undefined
       observer?.disconnect()
       observer = undefined
+    },
+    [Symbol.dispose]() {
+      this.stop()
     },
   }
 }

@@ -137,6 +137,13 @@ describe('collect', () => {
     expect(diagnostics.channel('hotpath:pool:acquire').hasSubscribers).toBe(false)
   })
 
+  it('disposes like stop()', () => {
+    const collector = collect(createRegistry())
+    expect(diagnostics.channel('hotpath:cache:stale').hasSubscribers).toBe(true)
+    collector[Symbol.dispose]()
+    expect(diagnostics.channel('hotpath:cache:stale').hasSubscribers).toBe(false)
+  })
+
   it('registry.close() stops collectors it started', async () => {
     const registry = createRegistry()
     registry.collect()
