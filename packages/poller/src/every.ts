@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks'
 import {
   checkBoolean,
   checkFunction,
@@ -178,11 +177,9 @@ class EveryJob implements Job {
         ? undefined
         : checkFunction<NonNullable<EveryOptions['onError']>>('onError', o.onError)
     const ref = !checkBoolean('unref', o.unref ?? false)
-    // Runs started by the timer keep the async context of the every() call.
-    this.#entry = new ScheduledEntry(
-      AsyncResource.bind(() => void this.#run()),
-      ref,
-    )
+    // Entries keep the async context they were created in: runs started by the timer see the
+    // context of the every() call.
+    this.#entry = new ScheduledEntry(() => void this.#run(), ref)
     this.#timeoutEntry = new ScheduledEntry(() => this.#onTimeout(), ref)
     if (this.#signal?.aborted) {
       this.#stopped = true

@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks'
 import { AbortedError, type Duration, parseDuration } from '@hotpath/core'
 import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
 import {
@@ -84,8 +83,6 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
   // touches one or two cache lines of this object and nothing else.
   #phase = WAITING
   readonly #check: Check<T>
-  /** The async context of the `poll()` call: checks and hooks run in it, not in the timer's. */
-  #scope: AsyncResource | undefined
   /** The delay after a check when nothing can change it (no phases, stalls, jitter, hooks); else -1. */
   readonly #fixedDelay: number
   readonly #isDone: (state: T) => boolean
@@ -143,7 +140,6 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
     counters.started++
     counters.active++
     this.startedAt = scheduler.now()
-    this.#scope = new AsyncResource('hotpath:poll')
     if (o.signal?.aborted) {
       this.#finish('aborted', new PollAbortedError(o.signal.reason, undefined), o.signal.reason)
       return
@@ -183,7 +179,7 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
 
   /** Scheduler callback: the next check is due. */
   override fire(): void {
-    if (this.#phase === WAITING) this.#scope!.runInAsyncScope(this.#due, this)
+    if (this.#phase === WAITING) this.runInAsyncScope(this.#due, this)
   }
 
   #due(): void {
@@ -197,7 +193,7 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
 
   /** Limiter callback: a slot is ours. */
   grant(): void {
-    if (this.#phase === QUEUED) this.#scope!.runInAsyncScope(this.#startCheck, this)
+    if (this.#phase === QUEUED) this.runInAsyncScope(this.#startCheck, this)
     else this.#limiter?.release()
   }
 

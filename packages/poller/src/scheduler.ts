@@ -1,11 +1,14 @@
+import { AsyncResource } from 'node:async_hooks'
 import { getClock, IndexedHeap, schedule, type TimerHandle } from '@hotpath/core'
 
 /**
  * One pending callback of the shared scheduler. Owners keep one entry per recurring purpose (a
  * poller's next check, its deadline) and re-add it each time, so scheduling allocates nothing.
  * Subclasses override `fire()` (a poller is its own entry: one object less to touch per check).
+ * An entry is an `AsyncResource` created in its owner's async context, so the one timer serving
+ * everyone can run each callback in the right context without a second object per entry.
  */
-export class ScheduledEntry {
+export class ScheduledEntry extends AsyncResource {
   /** Due time on the scheduler clock (whole milliseconds). */
   at = 0
   /** The bucket holding the entry while it is scheduled. */
@@ -17,6 +20,7 @@ export class ScheduledEntry {
   readonly #callback: (() => void) | undefined
 
   constructor(callback?: () => void, ref = true) {
+    super('hotpath:poller')
     this.#callback = callback
     this.ref = ref
   }
@@ -28,7 +32,7 @@ export class ScheduledEntry {
 
   /** Called by the scheduler when due. */
   fire(): void {
-    this.#callback?.()
+    if (this.#callback !== undefined) this.runInAsyncScope(this.#callback)
   }
 }
 
