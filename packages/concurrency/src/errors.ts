@@ -82,19 +82,6 @@ export class RateLimitedError extends HotpathError {
 }
 
 /**
- * `mutex.release()` or a lock handle was used by a caller that does not hold the lock
- * (`E_LOCK_NOT_HELD`).
- *
- * @example
- * const held = await lock.acquire(); held.release(); // a second release is a no-op, not an error
- */
-export class LockNotHeldError extends HotpathError {
-  constructor(what = 'lock', options: HotpathErrorOptions = {}) {
-    super('E_LOCK_NOT_HELD', `The ${what} is not held by this caller.`, options)
-  }
-}
-
-/**
  * A Redis command did not answer in time or Redis is unavailable and `fallback: 'deny'` is set
  * (`E_REDIS_UNAVAILABLE`).
  *
@@ -123,6 +110,5 @@ export const errors = {
   SemaphoreClearedError,
   ClosedError,
   RateLimitedError,
-  LockNotHeldError,
   RedisUnavailableError,
 } as const

@@ -23,7 +23,6 @@ export {
 export {
   ClosedError,
   errors,
-  LockNotHeldError,
   QueueFullError,
   RateLimitedError,
   RedisUnavailableError,
