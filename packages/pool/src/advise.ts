@@ -1,4 +1,9 @@
-/** The sizing advice of `pool.advise()`, with the figures it used. */
+/**
+ * The sizing advice of `pool.advise()`, with the figures it used.
+ *
+ * @example
+ * const { suggestedMax, summary } = pool.advise({ reset: true })
+ */
 export interface PoolAdvice {
   /** Suggested `max`: ceil(arrival rate × mean hold time × headroom), at least `min` and 1. */
   suggestedMax: number

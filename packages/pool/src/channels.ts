@@ -1,21 +1,36 @@
 import { eventChannel } from '@hotpath/core'
 import type { LeakReport } from './options'
 
-/** Message of `hotpath:pool:acquire`. */
+/**
+ * Message of `hotpath:pool:acquire`.
+ *
+ * @example
+ * eventChannel<AcquireMessage>('hotpath:pool:acquire').subscribe((m) => waits.record(m.waitMs))
+ */
 export interface AcquireMessage {
   pool: string
   /** Time spent waiting (0 when an idle resource was ready). */
   waitMs: number
 }
 
-/** Message of `hotpath:pool:create`. */
+/**
+ * Message of `hotpath:pool:create`.
+ *
+ * @example
+ * eventChannel<CreateMessage>('hotpath:pool:create').subscribe((m) => connects.record(m.durationMs))
+ */
 export interface CreateMessage {
   pool: string
   durationMs: number
   size: number
 }
 
-/** Message of `hotpath:pool:create-error`. */
+/**
+ * Message of `hotpath:pool:create-error`.
+ *
+ * @example
+ * eventChannel<CreateErrorMessage>('hotpath:pool:create-error').subscribe((m) => log.warn(m.error))
+ */
 export interface CreateErrorMessage {
   pool: string
   error: unknown
@@ -25,13 +40,23 @@ export interface CreateErrorMessage {
   retryInMs: number
 }
 
-/** Message of `hotpath:pool:destroy`. */
+/**
+ * Message of `hotpath:pool:destroy`.
+ *
+ * @example
+ * eventChannel<DestroyMessage>('hotpath:pool:destroy').subscribe((m) => destroyed.inc({ reason: m.reason }))
+ */
 export interface DestroyMessage {
   pool: string
   reason: DestroyReason
 }
 
-/** Why a resource was destroyed. */
+/**
+ * Why a resource was destroyed.
+ *
+ * @example
+ * const reason: DestroyReason = 'lifetime'
+ */
 export type DestroyReason =
   | 'error'
   | 'destroyed'
@@ -42,14 +67,24 @@ export type DestroyReason =
   | 'resize'
   | 'close'
 
-/** Message of `hotpath:pool:acquire-timeout`. */
+/**
+ * Message of `hotpath:pool:acquire-timeout`.
+ *
+ * @example
+ * eventChannel<AcquireTimeoutMessage>('hotpath:pool:acquire-timeout').subscribe((m) => log.warn(m.cause))
+ */
 export interface AcquireTimeoutMessage {
   pool: string
   waitedMs: number
   cause: unknown
 }
 
-/** Message of `hotpath:pool:slow-query` (the SQL text and the parameter count, never the values). */
+/**
+ * Message of `hotpath:pool:slow-query` (the SQL text and the parameter count, never the values).
+ *
+ * @example
+ * eventChannel<SlowQueryMessage>('hotpath:pool:slow-query').subscribe((m) => log.warn(m.sql, m.durationMs))
+ */
 export interface SlowQueryMessage {
   pool: string
   sql: string

@@ -9,13 +9,23 @@ import {
   parseDuration,
 } from '@hotpath/core'
 
-/** What `create` receives. */
+/**
+ * What `create` receives.
+ *
+ * @example
+ * createPool({ create: ({ signal }) => connect(url, { signal }) })
+ */
 export interface CreateContext {
   /** Aborts when the create times out or the pool closes; pass it to the connect call if it can stop. */
   signal: AbortSignal
 }
 
-/** A leak report: a lease held longer than `leakDetection`. */
+/**
+ * A leak report: a lease held longer than `leakDetection`.
+ *
+ * @example
+ * createPool({ create, leakDetection: '60s', onLeak: (r: LeakReport) => log.warn(r.stack) })
+ */
 export interface LeakReport {
   /** The pool name. */
   pool: string
@@ -25,12 +35,22 @@ export interface LeakReport {
   stack: string
 }
 
-/** A minimal logger; `console` fits. */
+/**
+ * A minimal logger; `console` fits.
+ *
+ * @example
+ * createPool({ create, leakDetection: '60s', logger: console })
+ */
 export interface PoolLogger {
   warn(message: string, details?: object): void
 }
 
-/** Backoff of failed creates. */
+/**
+ * Backoff of failed creates.
+ *
+ * @example
+ * createPool({ create, createRetry: { base: '100ms', max: '10s' } })
+ */
 export interface CreateRetryOptions {
   /**
    * Delay after the first failure; it doubles after each further failure.
@@ -44,7 +64,12 @@ export interface CreateRetryOptions {
   max?: Duration
 }
 
-/** Options of {@link createPool}. */
+/**
+ * Options of {@link createPool}.
+ *
+ * @example
+ * const options: PoolOptions<Client> = { create: connect, destroy: (c) => c.end(), max: 10 }
+ */
 export interface PoolOptions<T> {
   /**
    * Creates a resource. Rejections are retried with exponential backoff and jitter while someone

@@ -1,6 +1,11 @@
 import type { Duration, SummarySnapshot } from '@hotpath/core'
 
-/** Options of `pool.acquire()`. */
+/**
+ * Options of `pool.acquire()`.
+ *
+ * @example
+ * await pool.acquire({ signal: request.signal, priority: 1, timeout: '2s' })
+ */
 export interface AcquireOptions {
   /** Aborting removes the waiter at once. */
   signal?: AbortSignal
@@ -16,7 +21,12 @@ export interface AcquireOptions {
   timeout?: Duration
 }
 
-/** Options of `pool.initialize()`. */
+/**
+ * Options of `pool.initialize()`.
+ *
+ * @example
+ * await pool.initialize({ failFast: true })
+ */
 export interface InitializeOptions {
   /**
    * Reject (and close the pool) on the first create error instead of retrying.
@@ -30,7 +40,12 @@ export interface InitializeOptions {
   timeout?: Duration
 }
 
-/** Options of `pool.drain()`. */
+/**
+ * Options of `pool.drain()`.
+ *
+ * @example
+ * await pool.drain({ timeout: '10s' })
+ */
 export interface DrainOptions {
   /**
    * How long to wait for leases to come back and waiters to be served before closing anyway.
@@ -39,7 +54,12 @@ export interface DrainOptions {
   timeout?: Duration
 }
 
-/** Result of `pool.drain()`. */
+/**
+ * Result of `pool.drain()`.
+ *
+ * @example
+ * const { drained, outstanding } = await pool.drain()
+ */
 export interface DrainResult {
   /** True when every lease came back and every waiter was served before the timeout. */
   drained: boolean
@@ -47,7 +67,12 @@ export interface DrainResult {
   outstanding: number
 }
 
-/** A plain snapshot of a pool. */
+/**
+ * A plain snapshot of a pool.
+ *
+ * @example
+ * const { borrowed, idle, pending, acquireWait } = pool.stats()
+ */
 export interface PoolStats {
   name: string
   /** Resources that exist: idle + borrowed + being validated. */

@@ -1,7 +1,12 @@
 import { checkInteger, checkOptionsObject, checkString } from '@hotpath/core'
 import { type Kysely, sql, type Transaction } from 'kysely'
 
-/** Options of {@link insertMany}. */
+/**
+ * Options of {@link insertMany}.
+ *
+ * @example
+ * await insertMany(db, 'events', rows, { chunkSize: 1_000 })
+ */
 export interface InsertManyOptions {
   /**
    * Rows per INSERT statement (lowered when rows × columns would pass `maxParameters`).
@@ -15,7 +20,12 @@ export interface InsertManyOptions {
   maxParameters?: number
 }
 
-/** Options of {@link updateMany}. */
+/**
+ * Options of {@link updateMany}.
+ *
+ * @example
+ * await updateMany(db, 'tokens', rows, { key: 'id', chunkSize: 200 })
+ */
 export interface UpdateManyOptions extends InsertManyOptions {
   /** The column identifying a row (every row must carry it). */
   key: string

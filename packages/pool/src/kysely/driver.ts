@@ -14,7 +14,12 @@ import { createPool, type Pool } from '../pool'
 import type { PoolStats } from '../pool-types'
 import { currentQuerySignal } from './query-signal'
 
-/** A connection as the pooled drivers see it: one client, wrapped. */
+/**
+ * A connection as the pooled drivers see it: one client, wrapped.
+ *
+ * @example
+ * const healthy = (c: SqlConnection) => !c.broken
+ */
 export interface SqlConnection {
   /** Runs one statement. */
   execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>>
@@ -30,7 +35,12 @@ export interface SqlConnection {
   close(): Promise<void>
 }
 
-/** Slow-query and timeout options shared by every dialect. */
+/**
+ * Slow-query and timeout options shared by every dialect.
+ *
+ * @example
+ * postgresDialect({ connectionString, slowQuery: '1s', queryTimeout: '30s', logger: console })
+ */
 export interface QueryReportingOptions {
   /**
    * Queries slower than this are reported on `hotpath:pool:slow-query` and to `logger`, with the
@@ -50,7 +60,12 @@ export interface QueryReportingOptions {
   logger?: { warn(message: string, details?: object): void }
 }
 
-/** Pool settings a dialect accepts (everything but the factory functions). */
+/**
+ * Pool settings a dialect accepts (everything but the factory functions).
+ *
+ * @example
+ * postgresDialect({ connectionString, pool: { max: 20, maxLifetime: '1h' } })
+ */
 export type DialectPoolOptions = Omit<
   PoolOptions<SqlConnection>,
   'create' | 'destroy' | 'validate' | 'isFatal'

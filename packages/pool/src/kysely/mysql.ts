@@ -10,7 +10,12 @@ import {
 import { loadModule } from './load'
 import type { PooledDialect } from './postgres'
 
-/** The part of a mysql2 (callback API) connection the dialect uses. */
+/**
+ * The part of a mysql2 (callback API) connection the dialect uses.
+ *
+ * @example
+ * const connection: MysqlConnectionLike = mysql2.createConnection({ uri })
+ */
 export interface MysqlConnectionLike {
   connect(callback: (error: Error | null) => void): void
   query(sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void): void
@@ -20,12 +25,22 @@ export interface MysqlConnectionLike {
   readonly threadId: number | null
 }
 
-/** The part of the `mysql2` module the dialect uses. */
+/**
+ * The part of the `mysql2` module the dialect uses.
+ *
+ * @example
+ * mysqlDialect({ uri, mysql: mysql2 })
+ */
 export interface MysqlModuleLike {
   createConnection(config: object | string): MysqlConnectionLike
 }
 
-/** Options of {@link mysqlDialect}. */
+/**
+ * Options of {@link mysqlDialect}.
+ *
+ * @example
+ * mysqlDialect({ uri: process.env.MYSQL_URL, pool: { max: 100, maxLifetime: '1h' } })
+ */
 export interface MysqlDialectOptions extends QueryReportingOptions {
   /**
    * `mysql://user:pass@host:3306/db`.

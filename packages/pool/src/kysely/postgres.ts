@@ -17,7 +17,12 @@ import {
 } from './driver'
 import { loadModule } from './load'
 
-/** The part of a `pg.Client` the dialect uses. */
+/**
+ * The part of a `pg.Client` the dialect uses.
+ *
+ * @example
+ * const client: PgClientLike = new pg.Client({ connectionString })
+ */
 export interface PgClientLike {
   connect(): Promise<unknown>
   query(config: { text: string; values: unknown[] }): Promise<{
@@ -30,12 +35,22 @@ export interface PgClientLike {
   readonly processID?: number | null
 }
 
-/** The part of the `pg` module the dialect uses. */
+/**
+ * The part of the `pg` module the dialect uses.
+ *
+ * @example
+ * postgresDialect({ connectionString, pg })
+ */
 export interface PgModuleLike {
   Client: new (config: object) => PgClientLike
 }
 
-/** Options of {@link postgresDialect}. */
+/**
+ * Options of {@link postgresDialect}.
+ *
+ * @example
+ * postgresDialect({ connectionString: process.env.DATABASE_URL, pool: { max: 20 } })
+ */
 export interface PostgresDialectOptions extends QueryReportingOptions {
   /**
    * `postgres://user:pass@host:5432/db`; merged into `connection`.
@@ -59,7 +74,12 @@ export interface PostgresDialectOptions extends QueryReportingOptions {
   pg?: PgModuleLike
 }
 
-/** A Kysely dialect that also exposes its pool's stats. */
+/**
+ * A Kysely dialect that also exposes its pool's stats.
+ *
+ * @example
+ * const dialect = postgresDialect({ connectionString }); dialect.stats().borrowed
+ */
 export interface PooledDialect extends Dialect {
   /** The pool's stats. */
   stats(): PoolStats

@@ -55,7 +55,12 @@ interface Reply {
   error?: { message: string; code?: string }
 }
 
-/** A better-sqlite3 error carried over from the worker. */
+/**
+ * A better-sqlite3 error carried over from the worker.
+ *
+ * @example
+ * if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') return conflict()
+ */
 export class SqliteError extends Error {
   /** The SQLite result code, e.g. `SQLITE_CONSTRAINT_UNIQUE`. */
   readonly code: string | undefined

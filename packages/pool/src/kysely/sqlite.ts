@@ -27,7 +27,12 @@ import { localRequire } from './load'
 import { currentQuerySignal } from './query-signal'
 import { WorkerConnection } from './sqlite-worker'
 
-/** Options of {@link sqliteDialect}. */
+/**
+ * Options of {@link sqliteDialect}.
+ *
+ * @example
+ * sqliteDialect({ filename: 'app.db', readers: 4, busyTimeout: '5s' })
+ */
 export interface SqliteDialectOptions extends QueryReportingOptions {
   /** Path of the database file (`':memory:'` forces `readers: 0`). */
   filename: string
@@ -55,7 +60,12 @@ export interface SqliteDialectOptions extends QueryReportingOptions {
   pool?: Omit<DialectPoolOptions, 'max' | 'min'>
 }
 
-/** A SQLite dialect with a writer and reader pools. */
+/**
+ * A SQLite dialect with a writer and reader pools.
+ *
+ * @example
+ * const dialect = sqliteDialect({ filename: 'app.db' }); dialect.stats().readers?.borrowed
+ */
 export interface SqliteDialect extends Dialect {
   createAdapter(): SqliteAdapter
   createDriver(): Driver
