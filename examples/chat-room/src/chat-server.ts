@@ -32,6 +32,8 @@ class UnknownUserError extends HotpathError {
 export interface ChatStats {
   uptimeMs: number
   connections: number
+  /** Sockets closed because they stopped answering pings. */
+  deadConnections: number
   rooms: number
   messages: { received: number; broadcast: number; delivered: number; dropped: number; failed: number }
   /** Server-side latency of one message, from the frame's arrival to its broadcast, ms. */
@@ -290,6 +292,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
     const result: ChatStats = {
       uptimeMs: getClock().now() - started,
       connections: clients.size,
+      deadConnections: dead,
       rooms: rooms.size,
       messages: {
         received,
@@ -344,7 +347,10 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
       ws.close(1008, 'Expected ?user=<1 to 32 letters, digits, _ . ->')
       return
     }
-    const client: Client = { ws, userId, rooms: new Set(), chain: Promise.resolve(), queued: 0 }
+    const client: Client = { ws, userId, rooms: new Set(), chain: Promise.resolve(), queued: 0, alive: true }
+    ws.on('pong', () => {
+      client.alive = true
+    })
     clients.add(client)
     // Frames wait for the profile to exist: the chain starts with it.
     client.chain = ensureUser(db, userId)
@@ -364,6 +370,21 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
     })
     ws.on('error', () => {})
   })
+
+  // One timer for every socket: a peer that has not answered the previous ping is gone.
+  let dead = 0
+  const heartbeat = setInterval(() => {
+    for (const client of clients) {
+      if (!client.alive) {
+        dead++
+        client.ws.terminate()
+        continue
+      }
+      client.alive = false
+      client.ws.ping()
+    }
+  }, config.heartbeatMs)
+  heartbeat.unref()
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -390,6 +411,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
     close() {
       closed ??= (async () => {
         closing = true
+        clearInterval(heartbeat)
         const open = [...clients]
         const gone = open.map((c) =>
           c.ws.readyState === c.ws.CLOSED ? undefined : new Promise((resolve) => c.ws.once('close', resolve)),

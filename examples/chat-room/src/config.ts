@@ -20,6 +20,8 @@ export interface ChatConfig {
   writeDelayMs: number
   /** How long a cached user profile stays fresh, ms. */
   profileTtlMs: number
+  /** Ping interval; a socket that has not answered the previous ping is closed, ms. */
+  heartbeatMs: number
 }
 
 function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -50,5 +52,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
     writeBatchSize: numberFrom(env, 'WRITE_BATCH_SIZE', 500, 1),
     writeDelayMs: numberFrom(env, 'WRITE_DELAY_MS', 200, 0),
     profileTtlMs: numberFrom(env, 'PROFILE_TTL_MS', 300_000, 1),
+    heartbeatMs: numberFrom(env, 'HEARTBEAT_MS', 30_000, 10),
   }
 }

@@ -10,6 +10,8 @@ export interface Client {
   chain: Promise<void>
   /** Frames waiting in `chain`. */
   queued: number
+  /** Whether the socket answered the last ping. */
+  alive: boolean
 }
 
 /** One room: who is in it and its last messages. */

@@ -88,6 +88,58 @@ describe('chat room over WebSocket', () => {
     expect(stats.limiter).toMatchObject({ allowed: 11, denied: 3 })
   })
 
+  it('processes messages inside the semaphore: no slot within PROCESSING_TIMEOUT_MS gives BUSY', async () => {
+    const server = await startServer({ PROCESSING_CONCURRENCY: '1', PROCESSING_TIMEOUT_MS: '100' })
+    const alice = await connect(server, 'alice')
+    await join(alice, 'lobby')
+    // Hold the only processing slot, as a slow message would.
+    const permit = await server.semaphore.acquire()
+    alice.send({ type: 'message', room: 'lobby', text: 'stuck', ref: 'x1' })
+    expect(await alice.next((m) => m.type === 'error')).toMatchObject({ code: 'BUSY', ref: 'x1' })
+    expect(alice.received.filter(isMessage)).toHaveLength(0)
+    permit.release()
+    alice.send({ type: 'message', room: 'lobby', text: 'free again', ref: 'x2' })
+    await alice.next((m) => isMessage(m) && m.ref === 'x2')
+    const stats = server.stats()
+    expect(stats.busy).toBe(1)
+    expect(stats.semaphore).toMatchObject({ permits: 1, inUse: 0, timedOut: 1 })
+  })
+
+  it('tells the room when a member disconnects, and closes the room with its last member', async () => {
+    const server = await startServer()
+    const alice = await connect(server, 'alice')
+    const bob = await connect(server, 'bob')
+    await join(alice, 'lobby')
+    await join(bob, 'lobby')
+    await bob.close()
+    expect(await alice.next((m) => m.type === 'presence' && m.event === 'leave')).toMatchObject({
+      user: 'bob',
+      members: 1,
+    })
+    expect(server.stats()).toMatchObject({ connections: 1, rooms: 1 })
+    await alice.close()
+    await expect.poll(() => server.stats().rooms).toBe(0)
+    expect(server.stats().connections).toBe(0)
+  })
+
+  it('closes a socket that stops answering pings and tells its room', async () => {
+    const server = await startServer({ HEARTBEAT_MS: '50' })
+    const alice = await connect(server, 'alice')
+    const bob = await connect(server, 'bob')
+    await join(alice, 'lobby')
+    await join(bob, 'lobby')
+    // A paused socket reads nothing, so it never sees a ping and never answers one.
+    bob.ws.pause()
+    expect(await alice.next((m) => m.type === 'presence' && m.event === 'leave', 5_000)).toMatchObject({
+      user: 'bob',
+    })
+    expect(server.stats()).toMatchObject({ connections: 1, deadConnections: 1 })
+    // Alice answers her pings and stays.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(alice.ws.readyState).toBe(alice.ws.OPEN)
+    bob.ws.terminate()
+  })
+
   it('takes the limit from RATE_LIMIT_PER_MINUTE', async () => {
     const server = await startServer({ RATE_LIMIT_PER_MINUTE: '3' })
     const alice = await connect(server, 'alice')
