@@ -75,6 +75,11 @@ export default defineScenario(async () => {
         const start = next()
         for (let i = start; i < start + OPS; i++) sink = lru.get(keys[i]!)
       },
+      // What any promise-returning API pays on top of the raw lookup: one await per call.
+      'lru-cache get + await (floor of an async get)': async () => {
+        const start = next()
+        for (let i = start; i < start + OPS; i++) sink = await lru.get(keys[i]!)
+      },
       'hotpath get': async () => {
         const start = next()
         for (let i = start; i < start + OPS; i++) sink = await hotpath.get(keys[i]!)

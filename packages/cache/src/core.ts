@@ -340,18 +340,32 @@ export class CacheCore {
     return Promise.all(data.map((item) => this.#accept(item, policy)))
   }
 
-  async #accept(data: StoredValue | null | undefined, policy: ResolvedPolicy): Promise<Entry | undefined> {
+  /** Decodes an L2 value and checks its age; tags are checked by the caller. */
+  #decodeLive(data: StoredValue | null | undefined, policy: ResolvedPolicy): Entry | undefined {
     const l2 = this.l2!
     if (data === null || data === undefined) {
       l2.counters.misses++
       return undefined
     }
     const entry = this.decode(data, policy)
-    if (entry === undefined || entry.staleUntil <= getClock().now() || !(await this.tagsValid(entry))) {
+    if (entry === undefined || entry.staleUntil <= getClock().now()) {
       l2.counters.misses++
       return undefined
     }
     return entry
+  }
+
+  #accept(
+    data: StoredValue | null | undefined,
+    policy: ResolvedPolicy,
+  ): Entry | undefined | Promise<Entry | undefined> {
+    const entry = this.#decodeLive(data, policy)
+    if (entry === undefined || entry.tags === undefined) return entry
+    return this.tagsValid(entry).then((valid) => {
+      if (valid) return entry
+      this.l2!.counters.misses++
+      return undefined
+    })
   }
 
   /** L1 miss path of `get`: L2 when there is one. */
