@@ -20,10 +20,11 @@ export interface TimingOptions {
    */
   metric?: string
   /**
-   * Adds `Server-Timing: total;dur=<ms>` to every response (appended to one the app set).
-   * @default true
+   * Header that receives `total;dur=<ms>` in Server-Timing syntax (appended to a value the app set);
+   * `false` for none.
+   * @default 'Server-Timing'
    */
-  serverTiming?: boolean
+  header?: string | false
   /**
    * Adds `X-Process-Time: <seconds>` to every response, as the seeds' middleware did.
    * @default false
@@ -81,8 +82,8 @@ function pathOf(url: string | undefined): string {
 }
 
 /**
- * Times every request into a per-route latency histogram and adds `Server-Timing` (and, on
- * request, `X-Process-Time`) headers. One function serves node:http, Express and Fastify.
+ * Times every request into a per-route latency histogram and adds a `Server-Timing` header (and,
+ * on request, `X-Process-Time`). One function serves node:http, Express and Fastify.
  *
  * @example
  * const timing = timingMiddleware({ registry, processTime: true })
@@ -96,7 +97,7 @@ export function timingMiddleware(options: TimingOptions): TimingMiddleware {
   if (!registry || typeof registry.histogram !== 'function')
     throw invalidOption('registry', 'a Registry', registry)
   const metric = checkString('metric', raw.metric ?? 'http_request_duration')
-  const serverTiming = checkBoolean('serverTiming', raw.serverTiming ?? true)
+  const header = raw.header === false ? false : checkString('header', raw.header ?? 'Server-Timing')
   const processTime = checkBoolean('processTime', raw.processTime ?? false)
   const routeOf =
     raw.route === undefined ? undefined : checkFunction<(req: IncomingMessage) => string>('route', raw.route)
@@ -107,7 +108,7 @@ export function timingMiddleware(options: TimingOptions): TimingMiddleware {
   })
 
   const headers = (elapsed: number, get: () => unknown, set: (name: string, value: string) => void) => {
-    if (serverTiming) set('Server-Timing', appendTiming(get(), `total;dur=${elapsed.toFixed(3)}`))
+    if (header) set(header, appendTiming(get(), `total;dur=${elapsed.toFixed(3)}`))
     if (processTime) set('X-Process-Time', (elapsed / 1000).toFixed(6))
   }
 
@@ -127,7 +128,7 @@ export function timingMiddleware(options: TimingOptions): TimingMiddleware {
       if (at !== undefined) {
         headers(
           getClock().monotonic() - at,
-          () => reply.getHeader('server-timing'),
+          () => (header ? reply.getHeader(header) : undefined),
           (n, v) => reply.header(n, v),
         )
       }
@@ -166,7 +167,7 @@ export function timingMiddleware(options: TimingOptions): TimingMiddleware {
       if (!this.headersSent) {
         headers(
           getClock().monotonic() - started,
-          () => this.getHeader('server-timing'),
+          () => (header ? this.getHeader(header) : undefined),
           (n, v) => this.setHeader(n, v),
         )
       }

@@ -101,11 +101,10 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
  * `.cpuprofile` file. One CPU profile at a time per process.
  *
  * @example
- * const { profile } = await cpuProfile({ duration: '10s', path: './api.cpuprofile' })
+ * const profile = await cpuProfile({ duration: '10s', path: './api.cpuprofile' })
+ * profile.samples.length
  */
-export async function cpuProfile(
-  options: CpuProfileOptions = {},
-): Promise<{ profile: CpuProfile; path?: string }> {
+export async function cpuProfile(options: CpuProfileOptions = {}): Promise<CpuProfile> {
   const raw = checkOptionsObject('options', options)
   const duration = parseDuration(raw.duration ?? '10s', 'duration')
   const path = raw.path === undefined ? undefined : checkString('path', raw.path)
@@ -122,7 +121,7 @@ export async function cpuProfile(
     return result.profile
   })
   if (path !== undefined) await builtin('node:fs/promises').writeFile(path, JSON.stringify(profile))
-  return path === undefined ? { profile } : { profile, path }
+  return profile
 }
 
 /**
@@ -130,11 +129,9 @@ export async function cpuProfile(
  * much, at a cost low enough for production (unlike a heap snapshot).
  *
  * @example
- * const { profile } = await heapProfile({ duration: '30s', path: './api.heapprofile' })
+ * const profile = await heapProfile({ duration: '30s', path: './api.heapprofile' })
  */
-export async function heapProfile(
-  options: HeapProfileOptions = {},
-): Promise<{ profile: HeapProfile; path?: string }> {
+export async function heapProfile(options: HeapProfileOptions = {}): Promise<HeapProfile> {
   const raw = checkOptionsObject('options', options)
   const duration = parseDuration(raw.duration ?? '10s', 'duration')
   const path = raw.path === undefined ? undefined : checkString('path', raw.path)
@@ -149,7 +146,7 @@ export async function heapProfile(
     return result.profile
   })
   if (path !== undefined) await builtin('node:fs/promises').writeFile(path, JSON.stringify(profile))
-  return path === undefined ? { profile } : { profile, path }
+  return profile
 }
 
 /**

@@ -74,7 +74,7 @@ describe('timingMiddleware', () => {
 
   it('Express: labels with the matched route pattern, unmatched routes grouped', async () => {
     const registry = createRegistry()
-    const timing = timingMiddleware({ registry })
+    const timing = timingMiddleware({ registry, header: 'Server-Timing' })
     const app = express()
     app.use(timing)
     app.get('/chat/:room', (_req, res) => {
@@ -126,8 +126,8 @@ describe('timingMiddleware', () => {
     expect(() => timingMiddleware({} as never)).toThrow(
       'Expected `registry` to be a Registry, got `undefined`',
     )
-    expect(() => timingMiddleware({ registry: createRegistry(), serverTiming: 'yes' as never })).toThrow(
-      'Expected `serverTiming` to be a boolean',
+    expect(() => timingMiddleware({ registry: createRegistry(), header: 1 as never })).toThrow(
+      'Expected `header` to be a non-empty string, got `1` (number)',
     )
   })
 })
