@@ -98,6 +98,7 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
   readonly #sink: PollSink<T>
   #deadlineEntry: ScheduledEntry | undefined
   #controller: AbortController | undefined
+  #endReason: unknown
   #abandoned = false
   #stalled = 0
   #progress: unknown
@@ -173,7 +174,11 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
 
   /** The signal handed to checks, created on first use. */
   checkSignal(): AbortSignal {
-    this.#controller ??= new AbortController()
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      // Read for the first time after the poll ended early (a check that awaited before looking).
+      if (this.#endReason !== undefined) this.#controller.abort(this.#endReason)
+    }
     return this.#controller.signal
   }
 
@@ -414,8 +419,10 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
       counters.checking--
       this.#abandoned = true
     }
-    if (abortReason !== undefined && this.#controller !== undefined && !this.#controller.signal.aborted) {
-      this.#controller.abort(abortReason)
+    if (abortReason !== undefined) {
+      this.#endReason = abortReason
+      if (this.#controller !== undefined && !this.#controller.signal.aborted)
+        this.#controller.abort(abortReason)
     }
     counters.active--
     counters.settled[outcome]++

@@ -68,6 +68,28 @@ describe('abort', () => {
     expect(abortListeners(signals[0]!)).toBe(0)
   })
 
+  it('a check that looks at its signal only after the abort sees it aborted', async () => {
+    useFakeTime()
+    const controller = new AbortController()
+    let late: AbortSignal | undefined
+    const result = settleOf(
+      poll(
+        async (ctx) => {
+          await new Promise((resolve) => setTimeout(resolve, 1_000))
+          late = ctx.signal
+          return false
+        },
+        { signal: controller.signal },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(500)
+    controller.abort('gone')
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(result.error).toBeInstanceOf(PollAbortedError)
+    expect(late?.aborted).toBe(true)
+    expect(late?.reason).toBe('gone')
+  })
+
   it('during a wait: rejects at once, no further check, no timer, no listener', async () => {
     useFakeTime()
     const controller = new AbortController()
