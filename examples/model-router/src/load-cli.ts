@@ -2,7 +2,7 @@ import type { Advice } from '@hotpath/metrics'
 import { runLoad } from './load'
 import { formatReport } from './report'
 
-// Drives a running router (`pnpm --filter @hotpath/example-model-router start`) and prints the report.
+// Drives a running router (`pnpm --filter model-router start`) and prints the report.
 const url = process.env.ROUTER_URL ?? 'http://127.0.0.1:8080'
 const seconds = Number(process.env.LOAD_SECONDS ?? 20)
 const concurrency = Number(process.env.LOAD_CONCURRENCY ?? 32)

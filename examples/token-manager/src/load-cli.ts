@@ -1,7 +1,7 @@
 import { runLoad } from './load'
 import { formatReport } from './report'
 
-// Drives a running token manager (`pnpm --filter @hotpath/example-token-manager start`).
+// Drives a running token manager (`pnpm --filter token-manager start`).
 const url = process.env.TOKEN_MANAGER_URL ?? 'http://127.0.0.1:8081'
 const seconds = Number(process.env.LOAD_SECONDS ?? 20)
 console.log(`driving ${url} for ${seconds} s...`)
