@@ -225,28 +225,56 @@ describe('Semaphore', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
   })
 
-  it('10,000 aborted waits leave no listener and an empty queue (FIFO and priority)', async () => {
-    for (const priority of [0, 3]) {
+  it.each([0, 3])(
+    '10,000 aborted waits on one signal leave no listener and an empty queue (priority %i)',
+    async (priority) => {
       const sem = new Semaphore({ permits: 1 })
       const held = await sem.acquire()
       const controller = new AbortController()
       setMaxListeners(20_000, controller.signal)
       const waits: Promise<unknown>[] = []
       for (let i = 0; i < 10_000; i++) {
-        const local = new AbortController()
-        waits.push(sem.acquire({ signal: local.signal, priority, timeout: 60_000 }).catch(() => 'aborted'))
-        waits.push(sem.acquire({ signal: controller.signal, priority }).catch(() => 'aborted'))
-        local.abort()
+        waits.push(
+          sem.acquire({ signal: controller.signal, priority, timeout: 60_000 }).catch(() => 'aborted'),
+        )
       }
       expect(sem.waiting).toBe(10_000)
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(10_000)
       controller.abort()
       expect(new Set(await Promise.all(waits))).toEqual(new Set(['aborted']))
       expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
       expect(sem.waiting).toBe(0)
-      expect(sem.stats().aborted).toBe(20_000)
+      expect(sem.stats().aborted).toBe(10_000)
       expect(vi.getTimerCount()).toBe(0)
       held.release()
       expect(sem.inUse).toBe(0)
+    },
+    60_000,
+  )
+
+  it('waiters aborted one by one leave the queue at once (deque compaction, heap removal)', async () => {
+    for (const priority of [0, 3]) {
+      const sem = new Semaphore({ permits: 1 })
+      const held = await sem.acquire()
+      const controllers: AbortController[] = []
+      const waits: Promise<unknown>[] = []
+      for (let i = 0; i < 2_000; i++) {
+        const controller = new AbortController()
+        controllers.push(controller)
+        waits.push(sem.run(() => i, { signal: controller.signal, priority, timeout: 60_000 }).catch(() => -1))
+      }
+      // Abort every waiter but the last: the survivor must be the next one served.
+      for (const controller of controllers.slice(0, -1)) controller.abort()
+      expect(sem.waiting).toBe(1)
+      for (const controller of controllers.slice(0, -1)) {
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+      }
+      held.release()
+      const results = await Promise.all(waits)
+      expect(getEventListeners(controllers.at(-1)!.signal, 'abort')).toHaveLength(0)
+      expect(results.at(-1)).toBe(1_999)
+      expect(results.filter((r) => r === -1)).toHaveLength(1_999)
+      expect(vi.getTimerCount()).toBe(0)
     }
   })
 
