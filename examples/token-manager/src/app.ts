@@ -1,5 +1,14 @@
 import { type Cache, createCache } from '@hotpath/cache'
-import { createRegistry, prometheusHandler, type Registry, timingMiddleware } from '@hotpath/metrics'
+import {
+  type Advice,
+  advise,
+  collect,
+  createRegistry,
+  prometheusHandler,
+  type Registry,
+  runtimeMetrics,
+  timingMiddleware,
+} from '@hotpath/metrics'
 import { every, type Job, pollerStats } from '@hotpath/poller'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TokenManagerConfig } from './config'
@@ -17,6 +26,8 @@ export interface TokenManager {
   readonly videos: VideoJobs
   readonly refreshJob: Job
   stats(): Record<string, unknown>
+  /** Recommendations from `@hotpath/metrics` on the figures collected so far. */
+  advice(): Advice[]
   /** Stops the refresh job and the polls, flushes batched writes, closes the cache. */
   close(): Promise<void>
 }
@@ -42,6 +53,9 @@ export async function buildTokenManager(
     jitter: 0.1,
     timeout: '1m',
   })
+
+  const collector = collect(registry, cache, tokens.lock, tokens.usage, refreshJob)
+  const runtime = runtimeMetrics(registry, { interval: '5s', unref: true })
 
   const app = Fastify({ logger: false })
   await app.register(timingMiddleware({ registry }))
@@ -90,6 +104,7 @@ export async function buildTokenManager(
     pollers: pollerStats(),
   })
   app.get('/stats', async () => stats())
+  app.get('/advice', async () => advise(registry.snapshot()))
   app.get('/metrics', prometheusHandler(registry))
 
   return {
@@ -100,7 +115,10 @@ export async function buildTokenManager(
     videos,
     refreshJob,
     stats,
+    advice: () => advise(registry.snapshot()),
     async close() {
+      runtime.stop()
+      collector.stop()
       await app.close()
       await refreshJob.stop()
       await videos.close()

@@ -1,3 +1,4 @@
+import type { Advice } from '@hotpath/metrics'
 import { runLoad } from './load'
 import { formatReport } from './report'
 
@@ -13,5 +14,6 @@ const result = await runLoad({
   progress: true,
 })
 const stats = (await (await fetch(`${url}/stats`)).json()) as Record<string, unknown>
+const advice = (await (await fetch(`${url}/advice`)).json()) as Advice[]
 console.log()
-console.log(formatReport(result, stats))
+console.log(formatReport(result, stats, advice))

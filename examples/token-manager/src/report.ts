@@ -1,4 +1,5 @@
 import { formatMs, formatPercent, reportSections, reportTable } from '@hotpath/example-kit'
+import { type Advice, report } from '@hotpath/metrics'
 import type { LoadResult } from './load'
 
 interface PoolFigures {
@@ -13,9 +14,13 @@ interface PoolFigures {
  * Formats a load run and the manager's `/stats` as a readable report.
  *
  * @example
- * console.log(formatReport(result, stats))
+ * console.log(formatReport(result, stats, advice))
  */
-export function formatReport(result: LoadResult, stats: Record<string, unknown>): string {
+export function formatReport(
+  result: LoadResult,
+  stats: Record<string, unknown>,
+  advice: readonly Advice[] = [],
+): string {
   const cache = stats.cache as { hitRate?: number; loads?: number } | undefined
   const database = (stats.database ?? {}) as { writer?: PoolFigures; readers?: PoolFigures }
   const lock = stats.tokenLock as { acquired?: number; wait?: { p99?: number } } | undefined
@@ -80,5 +85,6 @@ export function formatReport(result: LoadResult, stats: Record<string, unknown>)
         ['batch token test', JSON.stringify(result.testReport ?? null)],
       ]),
     ],
+    ['Advice (@hotpath/metrics)', report(advice).trimEnd()],
   ])
 }
