@@ -202,4 +202,28 @@ describe.runIf(await needService('postgres'))('postgresDialect (real PostgreSQL)
       await proxy.close()
     }
   })
+
+  it('a black-holed server: creates give up after createTimeout and leave no socket behind', async () => {
+    const target = new URL(databaseUrl())
+    const proxy = await faultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const url = new URL(schema.url)
+    url.hostname = proxy.host
+    url.port = String(proxy.port)
+    const local = postgresDialect({
+      connectionString: url.toString(),
+      pool: { max: 2, acquireTimeout: '1s', createTimeout: '300ms', name: 'pg-hole' },
+    })
+    const kdb = new Kysely<DB>({ dialect: local })
+    try {
+      proxy.blackHole()
+      const error = (await sql`select 1`.execute(kdb).catch((e: unknown) => e)) as AcquireTimeoutError
+      expect(error).toBeInstanceOf(AcquireTimeoutError)
+      expect((error.cause as { code?: string }).code).toBe('E_POOL_CREATE_TIMEOUT')
+      for (let i = 0; i < 50 && proxy.connections > 0; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(proxy.connections).toBe(0)
+    } finally {
+      await kdb.destroy()
+      await proxy.close()
+    }
+  })
 })

@@ -91,14 +91,14 @@ export function resolveReporting(options: QueryReportingOptions, name: string): 
 
 /** @internal Builds the pool of SQL connections used by a dialect. */
 export function createConnectionPool(
-  connect: () => Promise<SqlConnection>,
+  connect: (signal: AbortSignal) => Promise<SqlConnection>,
   options: DialectPoolOptions | undefined,
   name: string,
 ): Pool<SqlConnection> {
   return createPool<SqlConnection>({
     name,
     ...options,
-    create: connect,
+    create: ({ signal }) => connect(signal),
     destroy: (connection) => connection.close(),
     validate: async (connection) => !connection.broken && (await connection.ping()),
     isFatal: () => true,

@@ -1,3 +1,4 @@
+import { abortReason, onAbort } from '@hotpath/core'
 import { type Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type QueryResult } from 'kysely'
 import {
   createConnectionPool,
@@ -150,11 +151,21 @@ class MysqlConnection implements SqlConnection {
   }
 }
 
-function connectWith(mysql: MysqlModuleLike, config: object | string): Promise<MysqlConnectionLike> {
+function connectWith(
+  mysql: MysqlModuleLike,
+  config: object | string,
+  signal?: AbortSignal,
+): Promise<MysqlConnectionLike> {
   const connection = mysql.createConnection(config)
   connection.on('error', () => {})
   return new Promise((resolve, reject) => {
+    // a create given up by the pool (createTimeout, close) must not leave a socket behind
+    const off = onAbort(signal, () => {
+      connection.destroy()
+      reject(abortReason(signal as AbortSignal))
+    })
     connection.connect((error) => {
+      off()
       if (error) {
         connection.destroy()
         reject(error)
@@ -185,8 +196,8 @@ export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
     await new Promise<void>((resolve) => side.query(`kill query ${Number(threadId)}`, [], () => resolve()))
     side.end()
   }
-  const connect = async (): Promise<SqlConnection> => {
-    const connection = await connectWith(await getMysql(), config)
+  const connect = async (signal: AbortSignal): Promise<SqlConnection> => {
+    const connection = await connectWith(await getMysql(), config, signal)
     return new MysqlConnection(connection, kill)
   }
   const name = options.pool?.name ?? 'mysql'

@@ -1,3 +1,4 @@
+import { abortReason, onAbort } from '@hotpath/core'
 import type { QueryResult } from 'kysely'
 import {
   type Dialect,
@@ -181,15 +182,23 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
       await client.end().catch(() => {})
     }
   }
-  const connect = async () => {
+  const connect = async (signal: AbortSignal) => {
     const pg = await getPg()
     const client = new pg.Client(config)
     const connection = new PgConnection(client, cancel)
+    // a create given up by the pool (createTimeout, close) must not leave a socket behind
+    const off = onAbort(signal, () => void client.end().catch(() => {}))
     try {
       await client.connect()
     } catch (error) {
       await client.end().catch(() => {})
       throw error
+    } finally {
+      off()
+    }
+    if (signal.aborted) {
+      await connection.close()
+      throw abortReason(signal)
     }
     return connection
   }
