@@ -223,7 +223,7 @@ export class Cache<T = unknown> {
    * await cache.set('health:openai', { ok: true }, { ttl: '1m', tags: ['provider:openai'] })
    */
   async set(key: string, value: T, options?: SetOptions): Promise<void> {
-    await this.setMany([{ key, value, ...options }])
+    await this.#setMany([{ key, value, ...options }], false)
   }
 
   /**
@@ -232,7 +232,11 @@ export class Cache<T = unknown> {
    * @example
    * await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: '1m' }])
    */
-  async setMany(entries: readonly CacheEntryInput<T>[], silent = false): Promise<void> {
+  setMany(entries: readonly CacheEntryInput<T>[]): Promise<void> {
+    return this.#setMany(entries, false)
+  }
+
+  async #setMany(entries: readonly CacheEntryInput<T>[], silent: boolean): Promise<void> {
     const core = this.#core
     core.assertOpen()
     if (!Array.isArray(entries)) throw invalidOption('entries', 'an array of { key, value }', entries)
@@ -430,7 +434,7 @@ export class Cache<T = unknown> {
   ): Promise<number> {
     const entries = typeof source === 'function' ? await source() : source
     const CHUNK = 500
-    for (let i = 0; i < entries.length; i += CHUNK) await this.setMany(entries.slice(i, i + CHUNK), true)
+    for (let i = 0; i < entries.length; i += CHUNK) await this.#setMany(entries.slice(i, i + CHUNK), true)
     return entries.length
   }
 

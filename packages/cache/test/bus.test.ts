@@ -50,6 +50,10 @@ describe('bus handling', () => {
     await a.namespace('n').get('x')
     await b.namespace('n').clear()
     expect(await a.namespace('n').get('x')).toBeUndefined()
+    // warm sends nothing: b keeps its L1 copy
+    await b.set('w', 'b-copy')
+    await a.warm([{ key: 'w', value: 'warmed' }])
+    expect(await b.get('w')).toBe('b-copy')
     // a message from another cache name is ignored
     const other = createCache({ namespace: 'other', l2: store, bus: hub.bus() })
     await a.set('same', 1)

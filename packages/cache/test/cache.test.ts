@@ -332,6 +332,20 @@ describe('tags without L2', () => {
   })
 })
 
+describe('warm', () => {
+  it('preloads from an array or a function and resolves to the count', async () => {
+    const cache = createCache()
+    const models = cache.namespace('models', { ttl: '5m' })
+    expect(await models.warm([{ key: 'a', value: 1 }])).toBe(1)
+    const many = Array.from({ length: 1_200 }, (_, i) => ({ key: `m${i}`, value: i }))
+    expect(await models.warm(async () => many)).toBe(1_200)
+    expect(await models.getMany(['a', 'm0', 'm1199'])).toEqual([1, 0, 1199])
+    const loader = vi.fn(() => -1)
+    expect(await models.getOrSet('m5', loader)).toBe(5)
+    expect(loader).not.toHaveBeenCalled()
+  })
+})
+
 describe('stats', () => {
   it('counts hits, misses, loads and the hit rate', async () => {
     const cache = createCache()
