@@ -36,6 +36,9 @@ export default defineScenario(() => {
       'hotpath prometheus() (buckets + quantiles)': () => {
         size += registry.prometheus().length
       },
+      'hotpath prometheusAsync() (yields every 100 series)': async () => {
+        size += (await registry.prometheusAsync()).length
+      },
       'hotpath prometheus() (buckets only)': () => {
         size += registry.prometheus({ quantiles: false }).length
       },

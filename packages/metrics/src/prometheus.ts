@@ -52,8 +52,36 @@ function braces(rendered: string, extra: string): string {
   return extra ? `{${rendered},${extra}}` : `{${rendered}}`
 }
 
+/** Series rendered between two yields of {@link prometheusChunks} (about 1–2 ms of work). */
+export const SERIES_PER_CHUNK = 100
+
 /** Renders the text exposition of every metric of `registry`. */
 export function renderPrometheus(registry: Registry, options: PrometheusOptions): string {
+  let out = ''
+  for (const chunk of prometheusChunks(registry, options, Number.POSITIVE_INFINITY)) out += chunk
+  return out
+}
+
+/**
+ * Renders the exposition, yielding back to the event loop every {@link SERIES_PER_CHUNK} series so
+ * that a scrape of thousands of series never holds the loop for long.
+ */
+export async function renderPrometheusAsync(registry: Registry, options: PrometheusOptions): Promise<string> {
+  let out = ''
+  for (const chunk of prometheusChunks(registry, options, SERIES_PER_CHUNK)) {
+    out += chunk
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  return out
+}
+
+/** Yields the exposition in pieces of about `seriesPerChunk` series. */
+export function* prometheusChunks(
+  registry: Registry,
+  options: PrometheusOptions,
+  seriesPerChunk: number,
+): Generator<string> {
+  let rendered = 0
   const withQuantiles = options.quantiles ?? true
   const quantiles = options.quantileValues ?? DEFAULT_QUANTILES
   const percentiles = quantiles.map((q) => q * 100)
@@ -68,7 +96,13 @@ export function renderPrometheus(registry: Registry, options: PrometheusOptions)
     const help = metric.help ? `# HELP ${name} ${escapeHelp(metric.help)}\n` : ''
     if (metric.type !== 'histogram') {
       out += `${help}# TYPE ${name} ${metric.type}\n`
-      for (const s of metric.series()) out += `${name}${braces(s.rendered, '')} ${num(s.value)}\n`
+      for (const s of metric.series()) {
+        out += `${name}${braces(s.rendered, '')} ${num(s.value)}\n`
+        if (++rendered % seriesPerChunk === 0) {
+          yield out
+          out = ''
+        }
+      }
       continue
     }
     const counts = scratchFor(scratch, metric.layout)
@@ -93,13 +127,17 @@ export function renderPrometheus(registry: Registry, options: PrometheusOptions)
         summary += `${name}_summary_sum${braces(s.rendered, '')} ${num(q.sum)}\n`
         summary += `${name}_summary_count${braces(s.rendered, '')} ${q.count}\n`
       }
+      if (++rendered % seriesPerChunk === 0) {
+        yield out
+        out = ''
+      }
     }
     if (withQuantiles && summary) {
       const summaryHelp = `# HELP ${name}_summary ${quantileView === 'interval' ? 'Last interval' : 'Cumulative'} quantiles of ${name}.\n`
       out += `${summaryHelp}# TYPE ${name}_summary summary\n${summary}`
     }
   }
-  return out
+  if (out) yield out
 }
 
 /** The parts of a Node `ServerResponse` (and Express `res`) the handler uses. */
@@ -117,7 +155,8 @@ export interface ReplyLike {
 }
 
 /**
- * A request handler serving `registry.prometheus()`: works as a node:http listener, an Express
+ * A request handler serving the exposition (rendered with `registry.prometheusAsync()`, which
+ * yields to the event loop between chunks of series): works as a node:http listener, an Express
  * route and a Fastify route handler.
  *
  * @example
@@ -128,9 +167,9 @@ export interface ReplyLike {
 export function prometheusHandler(
   registry: Registry,
   options: PrometheusOptions = {},
-): (req: unknown, res: ResponseLike | ReplyLike) => unknown {
-  return function metricsHandler(_req, res) {
-    const body = registry.prometheus(options)
+): (req: unknown, res: ResponseLike | ReplyLike) => Promise<unknown> {
+  return async function metricsHandler(_req, res) {
+    const body = await registry.prometheusAsync(options)
     if ('raw' in res && typeof (res as ReplyLike).send === 'function') {
       const reply = res as ReplyLike
       reply.type(PROMETHEUS_CONTENT_TYPE)

@@ -17,7 +17,7 @@ import { type HdrCounts, HdrLayout, scratchFor } from './hdr'
 import { Histogram, type HistogramStats, statsOf, type View } from './histogram'
 import { checkLabelNames, checkMetricName } from './labels'
 import type { MetricType } from './metric'
-import { type PrometheusOptions, renderPrometheus } from './prometheus'
+import { type PrometheusOptions, renderPrometheus, renderPrometheusAsync } from './prometheus'
 import { unitInfo } from './units'
 
 /** Options of {@link createRegistry}. */
@@ -390,6 +390,19 @@ export class Registry {
   prometheus(options: PrometheusOptions = {}): string {
     this.refresh()
     return renderPrometheus(this, options)
+  }
+
+  /**
+   * The same exposition as `prometheus()`, rendered in chunks of 100 series with a yield to the
+   * event loop between chunks, so a scrape of thousands of series never stalls other work for
+   * long. `prometheusHandler` uses it.
+   *
+   * @example
+   * const text = await registry.prometheusAsync()
+   */
+  async prometheusAsync(options: PrometheusOptions = {}): Promise<string> {
+    this.refresh()
+    return renderPrometheusAsync(this, options)
   }
 
   /** Series counts and overflow figures, per metric. */

@@ -104,6 +104,28 @@ describe('prometheus exposition', () => {
     expect(parse(registry.prometheus({ quantiles: false })).map((f) => f.name)).toEqual(['v_milliseconds'])
   })
 
+  it('prometheusAsync renders the same text while yielding to the event loop between chunks', async () => {
+    const registry = createRegistry()
+    const h = registry.histogram('lat', { labels: ['route'] })
+    const c = registry.counter('hits', { labels: ['route'] })
+    for (let i = 0; i < 1_000; i++) {
+      h.with({ route: `/r/${i}` }).record(i + 1)
+      c.with({ route: `/r/${i}` }).inc(i)
+    }
+    let ticks = 0
+    let running = true
+    const spin = () => {
+      ticks++
+      if (running) setImmediate(spin)
+    }
+    setImmediate(spin)
+    const text = await registry.prometheusAsync()
+    running = false
+    expect(text).toBe(registry.prometheus())
+    // 2,000 series in chunks of 100: the loop ran between chunks
+    expect(ticks).toBeGreaterThanOrEqual(15)
+  })
+
   it('shows the overflow series like any other', () => {
     const registry = createRegistry()
     const c = registry.counter('per_user', { labels: ['user'], maxSeries: 2 })
