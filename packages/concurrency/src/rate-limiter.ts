@@ -310,11 +310,15 @@ export class RateLimiter implements RateLimiterLike {
     }
   }
 
-  /** Drops keys at the least-recently-used end that are back to a fresh state. */
+  /**
+   * Drops keys at the least-recently-used end that have been back to a fresh state for a whole
+   * window (a key seen more often than once a window is kept instead of being re-created).
+   */
   #sweep(now: number): void {
+    const before = now - this.#window
     let checked = 0
     for (const [key, state] of this.#keys) {
-      if (state.expiresAt > now || ++checked > SWEEP_MAX) return
+      if (state.expiresAt > before || ++checked > SWEEP_MAX) return
       this.#keys.delete(key)
     }
   }
