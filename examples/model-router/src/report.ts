@@ -1,6 +1,9 @@
+import type { CacheStats } from '@hotpath/cache'
+import type { BatcherStats, SemaphoreStats } from '@hotpath/concurrency'
 import { formatMs, formatPercent, reportTable } from '@hotpath/example-kit'
 import { type Advice, report } from '@hotpath/metrics'
 import type { LoadResult } from './load'
+import type { ProviderScore } from './provider-scores'
 
 type Stats = Record<string, unknown>
 
@@ -11,20 +14,11 @@ type Stats = Record<string, unknown>
  * console.log(formatReport(result, await (await fetch(`${url}/stats`)).json(), advice))
  */
 export function formatReport(result: LoadResult, stats: Stats, advice: readonly Advice[] = []): string {
-  const cache = stats.cache as
-    | { hitRate?: number; l1?: { hits?: number; misses?: number }; loads?: number }
-    | undefined
-  const upstream = (stats.upstream ?? {}) as Record<
-    string,
-    { inUse?: number; waiting?: number; acquired?: number; wait?: { p99?: number } }
-  >
-  const writer = stats.writer as { batches?: number; keys?: number; pending?: number } | undefined
-  const providers = (stats.providers ?? []) as {
-    name: string
-    latencyMs: number
-    successRate: number
-    calls: number
-  }[]
+  // `/stats` may come over HTTP, hence the casts; the shapes are the packages' own stats types.
+  const cache = stats.cache as CacheStats | undefined
+  const upstream = (stats.upstream ?? {}) as Record<string, SemaphoreStats>
+  const writer = stats.writer as BatcherStats | undefined
+  const providers = (stats.providers ?? []) as ProviderScore[]
   const sections = [
     'Load',
     reportTable([
@@ -63,7 +57,7 @@ export function formatReport(result: LoadResult, stats: Stats, advice: readonly 
     reportTable(
       Object.entries(upstream).map(([name, s]) => [
         name,
-        `acquired ${s.acquired ?? 0}, in use ${s.inUse ?? 0}, waiting ${s.waiting ?? 0}, wait p99 ${formatMs(s.wait?.p99 ?? 0)}`,
+        `acquired ${s.acquired ?? 0}, in use ${s.inUse ?? 0}, waiting ${s.waiting ?? 0}, wait p99 ${formatMs(s.waitTime.p99)}`,
       ]),
     ),
     'Batched metric writes',

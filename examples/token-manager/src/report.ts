@@ -1,14 +1,10 @@
+import type { CacheStats } from '@hotpath/cache'
+import type { BatcherStats, MutexStats } from '@hotpath/concurrency'
 import { formatMs, formatPercent, reportSections, reportTable } from '@hotpath/example-kit'
 import { type Advice, report } from '@hotpath/metrics'
+import type { PollerStats } from '@hotpath/poller'
+import type { PoolStats } from '@hotpath/pool'
 import type { LoadResult } from './load'
-
-interface PoolFigures {
-  size?: number
-  borrowed?: number
-  pending?: number
-  acquired?: number
-  wait?: { p99?: number }
-}
 
 /**
  * Formats a load run and the manager's `/stats` as a readable report.
@@ -21,13 +17,14 @@ export function formatReport(
   stats: Record<string, unknown>,
   advice: readonly Advice[] = [],
 ): string {
-  const cache = stats.cache as { hitRate?: number; loads?: number } | undefined
-  const database = (stats.database ?? {}) as { writer?: PoolFigures; readers?: PoolFigures }
-  const lock = stats.tokenLock as { acquired?: number; wait?: { p99?: number } } | undefined
+  // `/stats` may come over HTTP, hence the casts; the shapes are the packages' own stats types.
+  const cache = stats.cache as CacheStats | undefined
+  const database = (stats.database ?? {}) as { writer?: PoolStats; readers?: PoolStats }
+  const lock = stats.tokenLock as MutexStats | undefined
   const videos = stats.videos as { active: number; completed: number; failed: number }
-  const pollers = stats.pollers as { checks?: number; active?: number } | undefined
-  const usage = stats.usageWrites as { batches?: number; keys?: number } | undefined
-  const pool = (name: string, p: PoolFigures | undefined): [string, string] => [
+  const pollers = stats.pollers as PollerStats | undefined
+  const usage = stats.usageWrites as BatcherStats | undefined
+  const pool = (name: string, p: PoolStats | undefined): [string, string] => [
     name,
     p
       ? `size ${p.size ?? 0}, borrowed ${p.borrowed ?? 0}, waiting ${p.pending ?? 0}, acquired ${p.acquired ?? 0}`
@@ -81,7 +78,7 @@ export function formatReport(
       'Writes and locks',
       reportTable([
         ['usage rows (batched)', `${usage?.keys ?? 0} in ${usage?.batches ?? 0} batches`],
-        ['token_lock', `${lock?.acquired ?? 0} acquisitions, wait p99 ${formatMs(lock?.wait?.p99 ?? 0)}`],
+        ['token_lock', `${lock?.acquired ?? 0} acquisitions, wait p99 ${formatMs(lock?.waitTime.p99 ?? 0)}`],
         ['batch token test', JSON.stringify(result.testReport ?? null)],
       ]),
     ],
