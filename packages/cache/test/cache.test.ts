@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel'
 import { getEventListeners } from 'node:events'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CacheClosedError, CacheLoaderTimeoutError, createCache } from '../src/index'
@@ -343,6 +344,29 @@ describe('warm', () => {
     const loader = vi.fn(() => -1)
     expect(await models.getOrSet('m5', loader)).toBe(5)
     expect(loader).not.toHaveBeenCalled()
+  })
+})
+
+describe('channels', () => {
+  it('publishes misses, stale serves and loads to hotpath:cache:* when subscribed', async () => {
+    const seen: string[] = []
+    const onMiss = (m: unknown) => seen.push(`miss ${(m as { key: string }).key}`)
+    const onStale = (m: unknown) => seen.push(`stale ${(m as { reason: string }).reason}`)
+    const onLoad = { start: () => seen.push('load start') }
+    diagnostics.subscribe('hotpath:cache:miss', onMiss)
+    diagnostics.subscribe('hotpath:cache:stale', onStale)
+    diagnostics.tracingChannel('hotpath:cache:load').subscribe(onLoad as never)
+    try {
+      const cache = createCache({ ttl: 1_000, grace: '1m' })
+      await cache.getOrSet('k', () => 1)
+      vi.advanceTimersByTime(1_000)
+      await cache.getOrSet('k', () => 2)
+      expect(seen).toEqual(['miss k', 'load start', 'miss k', 'load start', 'stale revalidating'])
+    } finally {
+      diagnostics.unsubscribe('hotpath:cache:miss', onMiss)
+      diagnostics.unsubscribe('hotpath:cache:stale', onStale)
+      diagnostics.tracingChannel('hotpath:cache:load').unsubscribe(onLoad as never)
+    }
   })
 })
 
