@@ -52,6 +52,8 @@ export abstract class Metric<L extends string, S extends SeriesBase> implements 
   readonly labelNames: readonly string[]
   readonly maxSeries: number
   readonly #series = new Map<string, S>()
+  /** Raw label values → series, nested in declared label order (see `#remember`). */
+  #index = new Map<unknown, unknown>()
   #overflow: S | undefined
   #refused = 0
 
@@ -76,16 +78,57 @@ export abstract class Metric<L extends string, S extends SeriesBase> implements 
    */
   with(labels: LabelValues<L>): S {
     const names = this.labelNames
-    let key = ''
-    if (names.length === 1) {
-      key = String((labels as Record<string, unknown>)[names[0]!])
-    } else {
-      for (let i = 0; i < names.length; i++) {
-        if (i > 0) key += '\u0001'
-        key += String((labels as Record<string, unknown>)[names[i]!])
-      }
+    const last = names.length - 1
+    const values = labels as Record<string, unknown>
+    if (values == null) return this.#lookup(values)
+    let node = this.#index
+    for (let i = 0; i < last; i++) {
+      const next = node.get(values[names[i]!]) as Map<unknown, unknown> | undefined
+      if (next === undefined) return this.#lookup(values)
+      node = next
     }
-    return this.#series.get(key) ?? this.#create(key, labels as Record<string, unknown>)
+    const hit = node.get(last < 0 ? '' : values[names[last]!]) as S | undefined
+    return hit ?? this.#lookup(values)
+  }
+
+  /** Slow path of `with()`: canonical key, creation, then a shortcut by raw values for next time. */
+  #lookup(values: Record<string, unknown>): S {
+    if (values === null || typeof values !== 'object') {
+      throw new LabelError(this.name, `expected an object of label values, got ${String(values)}.`)
+    }
+    const names = this.labelNames
+    let key = ''
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0) key += '\u0001'
+      key += String(values[names[i]!])
+    }
+    let series = this.#series.get(key)
+    if (!series) {
+      series = this.#create(key, values)
+      if (series.overflow) return series
+    }
+    this.#remember(values, series)
+    return series
+  }
+
+  /** Indexes `series` by the raw label values (primitives only, so the index stays bounded). */
+  #remember(values: Record<string, unknown>, series: S): void {
+    const names = this.labelNames
+    for (const name of names) {
+      const t = typeof values[name]
+      if (t !== 'string' && t !== 'number' && t !== 'boolean') return
+    }
+    let node = this.#index
+    for (let i = 0; i < names.length - 1; i++) {
+      const value = values[names[i]!]
+      let next = node.get(value) as Map<unknown, unknown> | undefined
+      if (!next) {
+        next = new Map()
+        node.set(value, next)
+      }
+      node = next
+    }
+    node.set(names.length === 0 ? '' : values[names[names.length - 1]!], series)
   }
 
   /** The series of a metric declared without labels. */
@@ -96,13 +139,10 @@ export abstract class Metric<L extends string, S extends SeriesBase> implements 
         `declares labels [${this.labelNames.join(', ')}]; record through .with({ ... }).`,
       )
     }
-    return this.#series.get('') ?? this.#create('', {})
+    return this.with({} as LabelValues<L>)
   }
 
   #create(key: string, values: Record<string, unknown>): S {
-    if (values === null || typeof values !== 'object') {
-      throw new LabelError(this.name, `expected an object of label values, got ${String(values)}.`)
-    }
     const labels: Record<string, string> = {}
     for (const name of this.labelNames) {
       const value = values[name]
@@ -158,6 +198,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> implements 
   /** Drops every series (pre-bound handles keep working but are no longer exported). */
   clear(): void {
     this.#series.clear()
+    this.#index = new Map()
     this.#overflow = undefined
   }
 

@@ -58,6 +58,12 @@ describe('registry', () => {
     const s = h.with({ route: '/', method: 'GET' })
     expect(s.labels).toEqual({ route: '/', method: 'GET' })
     expect(h.with({ method: 'GET', route: '/' })).toBe(s)
+    expect(() => h.with(null as never)).toThrow(LabelError)
+    const byStatus = registry.counter('by_status', { labels: ['status', 'ok'] })
+    const a = byStatus.with({ status: 200, ok: true })
+    expect(byStatus.with({ status: '200', ok: 'true' })).toBe(a)
+    expect(byStatus.with({ status: 200, ok: true })).toBe(a)
+    expect(byStatus.size).toBe(1)
   })
 
   it('validates options with the standard message', () => {
