@@ -35,7 +35,12 @@ export type SourceKind =
   | 'poller'
   | 'other'
 
-/** Classifies a `stats()` object by its fields (duck typing; no hotpath package is imported). */
+/**
+ * Classifies a `stats()` object by its fields (duck typing; no hotpath package is imported).
+ *
+ * @example
+ * sourceKind(pool.stats()) // 'pool'
+ */
 export function sourceKind(s: Stats): SourceKind {
   if (typeof s.hitRate === 'number' && typeof s.l1 === 'object') return 'cache'
   if (has(s, 'borrowed', 'pending', 'idle')) return 'pool'

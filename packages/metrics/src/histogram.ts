@@ -8,7 +8,12 @@ import { Metric, type SeriesBase } from './metric'
 /** Which values a read covers: everything since creation, or the last completed interval. */
 export type View = 'cumulative' | 'interval'
 
-/** Percentiles every histogram snapshot reports. */
+/**
+ * Percentiles every histogram snapshot reports (p50, p90, p95, p99, p99.9).
+ *
+ * @example
+ * SNAPSHOT_PERCENTILES // [50, 90, 95, 99, 99.9]
+ */
 export const SNAPSHOT_PERCENTILES: readonly number[] = Object.freeze([50, 90, 95, 99, 99.9])
 
 /** A histogram's figures, in its unit. */

@@ -56,7 +56,12 @@ export interface LeakWatch {
 
 let leakChannel: ReturnType<typeof eventChannel<LeakReport>> | undefined
 
-/** Least-squares slope and R² of `ys` against `xs`. */
+/**
+ * Least-squares slope and R² of `ys` against `xs`.
+ *
+ * @example
+ * linearFit([0, 1, 2], [1, 3, 5]) // { slope: 2, r2: 1 }
+ */
 export function linearFit(xs: readonly number[], ys: readonly number[]): { slope: number; r2: number } {
   const n = xs.length
   if (n < 2) return { slope: 0, r2: 0 }

@@ -12,7 +12,12 @@ export interface CardinalityWarning {
   labels: Record<string, string>
 }
 
-/** Label value given to every label of the overflow series. */
+/**
+ * Label value given to every label of the overflow series.
+ *
+ * @example
+ * [...histogram.series()].find((s) => s.labels.route === OVERFLOW_LABEL_VALUE)
+ */
 export const OVERFLOW_LABEL_VALUE = '__overflow__'
 
 let cardinalityChannel: ReturnType<typeof eventChannel<CardinalityWarning>> | undefined

@@ -38,7 +38,12 @@ export interface TimingOptions {
   route?: (req: IncomingMessage) => string
 }
 
-/** Route label of requests Express or Fastify did not match. */
+/**
+ * Route label of requests Express or Fastify did not match.
+ *
+ * @example
+ * latency.with({ method: 'GET', route: UNMATCHED_ROUTE, status: 404 })
+ */
 export const UNMATCHED_ROUTE = '<unmatched>'
 
 /** The part of a Fastify instance the plugin uses. */

@@ -3,7 +3,12 @@ import type { View } from './histogram'
 import type { AnyMetric, Registry } from './registry'
 import { unitInfo } from './units'
 
-/** `Content-Type` of the Prometheus text exposition format 0.0.4. */
+/**
+ * `Content-Type` of the Prometheus text exposition format 0.0.4.
+ *
+ * @example
+ * res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE)
+ */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 /** Options of `registry.prometheus()` and {@link prometheusHandler}. */
@@ -38,7 +43,13 @@ function escapeHelp(help: string): string {
   return help.replace(/[\\\n]/g, (c) => (c === '\\' ? '\\\\' : '\\n'))
 }
 
-/** The exported name of a metric: prefix + name + unit suffix (+ `_total` for counters). */
+/**
+ * The exported name of a metric: prefix + name + unit suffix (+ `_total` for counters).
+ *
+ * @example
+ * exportedName(registry.histogram('http_request_duration', { unit: 'ms' }), 'api')
+ * // 'api_http_request_duration_milliseconds'
+ */
 export function exportedName(metric: AnyMetric, prefix: string): string {
   let name = prefix ? `${prefix}_${metric.name}` : metric.name
   const suffix = unitInfo(metric.unit).suffix

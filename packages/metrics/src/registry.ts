@@ -405,7 +405,12 @@ export class Registry {
     return renderPrometheusAsync(this, options)
   }
 
-  /** Series counts and overflow figures, per metric. */
+  /**
+   * Series counts and overflow figures.
+   *
+   * @example
+   * registry.stats() // { metrics: 12, series: 340, refused: 0, overflowed: [] }
+   */
   stats(): { metrics: number; series: number; refused: number; overflowed: string[] } {
     let series = 0
     let refused = 0
