@@ -217,13 +217,18 @@ export function getLimiter(name: string): PollLimiter | undefined {
 
 /** Resolves a `limiter` option. */
 export function resolveLimiter(value: unknown): PollLimiter | undefined {
-  if (value === undefined) return undefined
+  if (value === undefined || value === false) return undefined
   if (value instanceof PollLimiter) return value
-  if (typeof value === 'string') {
-    const limiter = registry.get(value)
+  const name = value === true ? 'default' : value
+  if (typeof name === 'string') {
+    const limiter = registry.get(name)
     if (limiter) return limiter
   }
-  throw invalidOption('limiter', 'a PollLimiter or the name of one created with defineLimiter()', value)
+  throw invalidOption(
+    'limiter',
+    "a PollLimiter, the name of one created with defineLimiter(), or true for defineLimiter('default', ...)",
+    value,
+  )
 }
 
 /** Stats of every named limiter. */

@@ -118,8 +118,11 @@ export interface PollOptions<T> {
   signal?: AbortSignal
   /** Retries of a throwing check: a number of retries, options, or `false` for none. @default false */
   retry?: number | RetryOptions | false
-  /** A shared quota on checks: a `PollLimiter` or the name given to `defineLimiter`. @default undefined */
-  limiter?: PollLimiter | string
+  /**
+   * A shared quota on checks: a `PollLimiter`, the name given to `defineLimiter`, or `true` for
+   * the limiter defined as `defineLimiter('default', ...)`. @default undefined
+   */
+  limiter?: PollLimiter | string | boolean
   /** Called before each check. @default undefined */
   onAttempt?: (info: { attempt: number; elapsed: number }) => void
   /** Called when the progress changes (including the first observation). @default undefined */

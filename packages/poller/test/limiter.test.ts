@@ -112,6 +112,31 @@ describe('limiter', () => {
     expect(pollerStats().limiters.find((l) => l.name === 'provider-x')?.granted).toBe(15)
   })
 
+  it('limiter: true selects the default limiter', async () => {
+    useFakeTime()
+    expect(() => poll(() => true, { limiter: true })).toThrow(/defineLimiter\('default'/)
+    const limiter = defineLimiter('default', { maxConcurrent: 1 })
+    let running = 0
+    let peak = 0
+    const results = Array.from({ length: 5 }, () =>
+      settleOf(
+        poll(
+          async ({ signal }) => {
+            peak = Math.max(peak, ++running)
+            await slow(10, undefined, signal)
+            running--
+            return true
+          },
+          { limiter: true },
+        ),
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(results.every((r) => r.value === true)).toBe(true)
+    expect(peak).toBe(1)
+    expect(limiter.stats().granted).toBe(5)
+  })
+
   it('validates its options', () => {
     expect(() => new PollLimiter({ rate: 0 })).toThrow(
       'Expected `rate` to be an integer between 1 and 100000 (or Infinity), got `0` (number)',
