@@ -216,6 +216,26 @@ describe('merge across workers', () => {
     expect(a.mean).toBeCloseTo(b.mean, 0)
   })
 
+  it('merges a histogram encoded by another HdrHistogram implementation (hdr-histogram-js)', async () => {
+    const hdr = await import('hdr-histogram-js')
+    // integer microseconds, 2 significant digits: the internal units of a 'ms' histogram
+    const foreign = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 3.6e9,
+      numberOfSignificantValueDigits: 2,
+    })
+    for (let i = 1; i <= 1_000; i++) foreign.recordValue(i * 1_000)
+    const ours = createRegistry().histogram('lat', { unit: 'ms' }).with({})
+    await ours.merge(hdr.encodeIntoCompressedBase64(foreign))
+    const st = ours.stats()
+    expect(st.count).toBe(1_000)
+    expect(st.p50).toBeGreaterThanOrEqual(500 * 0.99)
+    expect(st.p50).toBeLessThanOrEqual(500 * 1.01)
+    expect(st.p99).toBeGreaterThanOrEqual(990 * 0.99)
+    expect(st.p99).toBeLessThanOrEqual(990 * 1.01)
+    expect(st.mean).toBeCloseTo(500.5, -1)
+  })
+
   it('refuses garbage and histograms of another precision', async () => {
     const h = createRegistry().histogram('a').with({})
     await expect(h.merge('not base64!')).rejects.toBeInstanceOf(HistogramDecodeError)
