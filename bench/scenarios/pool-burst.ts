@@ -109,7 +109,9 @@ async function tarn(): Promise<Subject> {
       pool.release(resource)
     },
     connections: () => size,
-    close: () => pool.destroy(),
+    close: async () => {
+      await pool.destroy()
+    },
   }
 }
 

@@ -52,6 +52,10 @@ export default defineScenario(async () => {
       const singleMs = (performance.now() - t0) / 5
       const rates: Record<string, number[]> = {}
       const stalls: Record<string, number[]> = {}
+      for (const name of Object.keys(contenders)) {
+        rates[name] = []
+        stalls[name] = []
+      }
       for (let round = 0; round < ROUNDS; round++) {
         for (const [name, db] of Object.entries(contenders)) {
           // longest gap between two runs of a 1 ms interval: how long the loop was unavailable
@@ -68,8 +72,8 @@ export default defineScenario(async () => {
           const elapsed = performance.now() - started
           clearInterval(ticker)
           stall = Math.max(stall, performance.now() - last)
-          ;(rates[name] ??= []).push((BATCHES_PER_ROUND * CONCURRENT * 1_000) / elapsed)
-          ;(stalls[name] ??= []).push(stall)
+          rates[name]!.push((BATCHES_PER_ROUND * CONCURRENT * 1_000) / elapsed)
+          stalls[name]!.push(stall)
         }
       }
       const base = median(rates['kysely SqliteDialect']!)
