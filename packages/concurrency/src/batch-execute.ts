@@ -1,5 +1,6 @@
 import {
   abortReason,
+  checkFunction,
   checkInteger,
   checkOneOf,
   checkOptionsObject,
@@ -80,7 +81,7 @@ export async function batchExecute<T, R>(
   })
   const mode = checkOneOf('mode', raw.mode ?? 'settle', ['settle', 'fail-fast'] as const)
   const outer = checkSignal('signal', raw.signal)
-  if (typeof fn !== 'function') throw new TypeError(`Expected \`fn\` to be a function, got ${typeof fn}`)
+  checkFunction('fn', fn)
   if (outer?.aborted) throw abortReason(outer)
   const list = Array.isArray(items) ? (items as T[]) : Array.from(items)
   const results: SettledItem<Awaited<R>>[] = new Array(list.length)

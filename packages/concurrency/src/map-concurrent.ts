@@ -1,6 +1,7 @@
 import {
   abortReason,
   checkBoolean,
+  checkFunction,
   checkInteger,
   checkOptionsObject,
   checkSignal,
@@ -50,7 +51,7 @@ export async function* mapConcurrent<T, R>(
   const concurrency = checkInteger('concurrency', raw.concurrency ?? 4, { min: 1 })
   const ordered = checkBoolean('ordered', raw.ordered ?? true)
   const outer = checkSignal('signal', raw.signal)
-  if (typeof fn !== 'function') throw new TypeError(`Expected \`fn\` to be a function, got ${typeof fn}`)
+  checkFunction('fn', fn)
   const iterator =
     Symbol.asyncIterator in source
       ? (source as AsyncIterable<T>)[Symbol.asyncIterator]()
