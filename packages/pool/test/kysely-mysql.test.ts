@@ -105,4 +105,51 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
       await kdb.destroy()
     }
   })
+
+  it('replaces connections killed server-side mid-load; every caller gets a result or a typed error', async () => {
+    const local = mysqlDialect({
+      uri: database.url,
+      pool: { max: 4, acquireTimeout: '5s', name: 'mysql-kill' },
+    })
+    const kdb = new Kysely<DB>({ dialect: local })
+    const admin = await mysql.createConnection({ uri: mysqlUrl() })
+    try {
+      const outcomes: ('ok' | 'error')[] = []
+      const untyped: unknown[] = []
+      const tasks = Array.from({ length: 60 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, i * 5))
+        try {
+          await sql`select sleep(0.02), ${i} as i`.execute(kdb)
+          outcomes.push('ok')
+        } catch (error) {
+          outcomes.push('error')
+          if (!(error instanceof Error) || (error as { code?: string }).code === undefined)
+            untyped.push(error)
+        }
+      })
+      const killer = (async () => {
+        for (let round = 0; round < 3; round++) {
+          await new Promise((r) => setTimeout(r, 60))
+          const [rows] = await admin.query(
+            "select id from information_schema.processlist where info like 'select sleep(0.02)%'",
+          )
+          for (const row of rows as { id: number }[])
+            await admin.query(`kill ${Number(row.id)}`).catch(() => {})
+        }
+      })()
+      await Promise.all([...tasks, killer])
+      expect(outcomes).toHaveLength(60)
+      expect(untyped).toEqual([])
+      expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThan(30)
+      expect(local.stats().borrowed).toBe(0)
+      expect(local.stats().destroyed).toBeGreaterThan(0)
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => sql<{ one: number }>`select 1 as one`.execute(kdb)),
+      )
+      expect(results.every((r) => Number(r.rows[0]!.one) === 1)).toBe(true)
+    } finally {
+      await admin.end()
+      await kdb.destroy()
+    }
+  })
 })
