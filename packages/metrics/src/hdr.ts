@@ -134,8 +134,9 @@ export class HdrCounts {
   range(): [number, number] {
     if (this.count === 0) return [0, -1]
     const scale = this.layout.scale
-    const hi = Math.min(this.layout.index(this.max * scale), this.counts.length - 1)
-    return [this.layout.index(this.min * scale), hi]
+    // One slot of margin each side: min/max scaled back may round across a bucket edge (merged data).
+    const hi = Math.min(this.layout.index(this.max * scale) + 1, this.counts.length - 1)
+    return [Math.max(this.layout.index(this.min * scale) - 1, 0), hi]
   }
 
   /** Adds every count of `other` (same layout) into this one. */

@@ -236,6 +236,19 @@ describe('merge across workers', () => {
     expect(st.mean).toBeCloseTo(500.5, -1)
   })
 
+  it('merged tiny values keep every count in reads (bucket-edge rounding)', async () => {
+    const src = createRegistry().histogram('a', { unit: 'ms' }).with({})
+    const values = [0.001, 0.003, 0.007, 0.011, 0.029, 0.057, 0.1, 0.113]
+    for (const v of values) src.record(v)
+    const dst = createRegistry().histogram('a', { unit: 'ms' }).with({})
+    await dst.merge(await src.encode())
+    const st = dst.stats()
+    expect(st.count).toBe(values.length)
+    expect(dst.active.percentiles([100])[0]).toBeCloseTo(0.113, 2)
+    dst.active.reset()
+    expect(dst.active.counts.every((c) => c === 0)).toBe(true)
+  })
+
   it('refuses garbage and histograms of another precision', async () => {
     const h = createRegistry().histogram('a').with({})
     await expect(h.merge('not base64!')).rejects.toBeInstanceOf(HistogramDecodeError)
