@@ -60,7 +60,7 @@ export class Pool<T> {
   #timerAt = Number.POSITIVE_INFINITY
   readonly #createControllers = new Set<AbortController>()
   readonly #pendingDestroys = new Set<Promise<void>>()
-  #settled: ((drained: boolean) => void) | undefined
+  readonly #settled = new Set<(drained: boolean) => void>()
   readonly #initWaiters = new Set<{ resolve: () => void; reject: (e: unknown) => void; failFast: boolean }>()
   readonly #c = new PoolCounters()
   readonly #owner: LeaseOwner<T> = {
@@ -280,15 +280,13 @@ export class Pool<T> {
     let drained = this.#isQuiet()
     if (!drained && timeout > 0 && this.#state === DRAINING) {
       drained = await new Promise<boolean>((resolve) => {
-        const timer = schedule(() => {
-          this.#settled = undefined
-          resolve(false)
-        }, timeout)
-        this.#settled = (done) => {
+        const settle = (done: boolean) => {
           timer.cancel()
-          this.#settled = undefined
+          this.#settled.delete(settle)
           resolve(done)
         }
+        const timer = schedule(() => settle(false), timeout)
+        this.#settled.add(settle)
       })
     }
     const outstanding = this.#borrowed
@@ -731,7 +729,7 @@ export class Pool<T> {
   }
 
   #checkQuiet(): void {
-    if (this.#settled !== undefined && this.#isQuiet()) this.#settled(true)
+    if (this.#settled.size > 0 && this.#isQuiet()) for (const settle of [...this.#settled]) settle(true)
   }
 
   async #shutdown(): Promise<void> {
@@ -743,7 +741,7 @@ export class Pool<T> {
       const closed = new PoolClosedError(this.#o.name)
       for (const controller of this.#createControllers) controller.abort(closed)
       this.#createControllers.clear()
-      this.#settled?.(false)
+      for (const settle of [...this.#settled]) settle(false)
       for (const waiter of this.#waiters.drain()) waiter.reject(new PoolClosedError(this.#o.name))
       for (const entry of this.#initWaiters) entry.reject(new PoolClosedError(this.#o.name))
       this.#initWaiters.clear()

@@ -570,6 +570,24 @@ describe('drain and close', () => {
     expect(performance.now() - started).toBe(0)
   })
 
+  it('concurrent drains all settle, and close() during a drain ends it', async () => {
+    useFakeTime()
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const lease = await pool.acquire()
+    const first = pool.drain({ timeout: '10s' })
+    const second = pool.drain({ timeout: '10s' })
+    lease.release()
+    await expect(first).resolves.toEqual({ drained: true, outstanding: 0 })
+    await expect(second).resolves.toEqual({ drained: true, outstanding: 0 })
+
+    const other = createPool({ ...fakeFactory(), max: 1 })
+    const held = await other.acquire()
+    const draining = other.drain({ timeout: '10s' })
+    await other.close()
+    await expect(draining).resolves.toEqual({ drained: false, outstanding: 1 })
+    held.release()
+  })
+
   it('asyncDispose closes the pool', async () => {
     const factory = fakeFactory()
     {
