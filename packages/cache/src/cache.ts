@@ -352,10 +352,15 @@ export class Cache<T = unknown> {
     core.assertOpen()
     const fulls = keys.map((key) => this.#prefix + checkKey(key))
     for (const full of fulls) core.invalidateLocal(full)
-    core.publish({ k: fulls })
-    if (core.l2) {
-      const storeKeys = fulls.map((full) => core.storeKey(full))
+    if (!core.l2) {
+      core.publish({ k: fulls })
+      return
+    }
+    const storeKeys = fulls.map((full) => core.storeKey(full))
+    try {
       await core.l2.run('delete', (s) => s.delete(storeKeys))
+    } finally {
+      core.publish({ k: fulls })
     }
   }
 
@@ -402,10 +407,15 @@ export class Cache<T = unknown> {
     const core = this.#core
     core.assertOpen()
     core.clearLocal(this.#prefix)
-    core.publish({ c: this.#prefix })
-    if (core.l2) {
-      const prefix = core.storeKey(this.#prefix)
+    if (!core.l2) {
+      core.publish({ c: this.#prefix })
+      return
+    }
+    const prefix = core.storeKey(this.#prefix)
+    try {
       await core.l2.run('clear', (s) => s.clear(prefix))
+    } finally {
+      core.publish({ c: this.#prefix })
     }
   }
 

@@ -266,14 +266,22 @@ export class CacheCore {
         })
       }
     }
-    if (!silent) this.publish({ k: keys })
     const l2 = this.l2
-    if (!l2 || (writes.length === 0 && deletes.length === 0)) return
+    if (!l2 || (writes.length === 0 && deletes.length === 0)) {
+      if (!silent) this.publish({ k: keys })
+      return
+    }
+    // Other instances are told once L2 holds the new value: told earlier, they could re-read the
+    // old one from L2 into their L1.
     const work = (async () => {
-      if (writes.length === 1)
-        await l2.run('set', (s) => s.set(writes[0]!.key, writes[0]!.value, writes[0]!.ttl))
-      else if (writes.length > 1) await l2.run('setMany', (s) => s.setMany(writes))
-      if (deletes.length > 0) await l2.run('delete', (s) => s.delete(deletes))
+      try {
+        if (writes.length === 1) {
+          await l2.run('set', (s) => s.set(writes[0]!.key, writes[0]!.value, writes[0]!.ttl))
+        } else if (writes.length > 1) await l2.run('setMany', (s) => s.setMany(writes))
+        if (deletes.length > 0) await l2.run('delete', (s) => s.delete(deletes))
+      } finally {
+        if (!silent) this.publish({ k: keys })
+      }
     })()
     // A failed L2 write is counted by the tier and leaves the value in L1: callers are not failed
     // because Redis is away.

@@ -61,6 +61,25 @@ describe('bus handling', () => {
     expect(await a.get('same')).toBe(1)
   })
 
+  it('tells other instances only after L2 holds the change (so they cannot re-read the old value)', async () => {
+    const hub = new TestHub()
+    const store = new MemoryStore()
+    const bus = hub.bus()
+    const seenInL2: (string | undefined)[] = []
+    const publish = bus.publish.bind(bus)
+    bus.publish = (message) => {
+      const raw = store.data.get('cache:j1:k')
+      seenInL2.push(raw === undefined ? undefined : String(raw).slice(2, 7))
+      publish(message)
+    }
+    const cache = createCache({ l2: store, bus })
+    await cache.set('k', 'first')
+    await cache.delete('k')
+    await cache.set('k', 'again', { l2Write: 'background' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(seenInL2).toEqual(['first', undefined, 'again'])
+  })
+
   it('after a resubscribe, L1 entries written before stop counting as fresh but still serve as fail-safe', async () => {
     const hub = new TestHub()
     const store = new MemoryStore()
