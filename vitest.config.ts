@@ -2,8 +2,9 @@ import { existsSync, readdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 
 // Tests and benches run on source: every workspace package's `exports` has this condition
-// pointing at `src/*.ts`.
-const conditions = ['@hotpath/source', 'module', 'node', 'development|production']
+// pointing at `src/*.ts`. Otherwise resolve as Node does (no bundler-only `module` condition:
+// some dependencies' `module` builds use imports that only a bundler can follow).
+const conditions = ['@hotpath/source', 'node', 'development|production']
 
 const roots = ['packages', 'examples'].flatMap((dir) =>
   existsSync(dir) ? readdirSync(dir).map((name) => `${dir}/${name}`) : [],
