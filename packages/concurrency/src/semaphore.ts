@@ -163,8 +163,6 @@ export class Permit implements Disposable, AsyncDisposable {
   }
 }
 
-const RUN = Symbol('run')
-
 /**
  * A counting semaphore with weights, priorities, abortable and timed waits, a bounded queue and
  * live resizing. The queue is FIFO on an O(1) deque until a caller passes a priority, then an
@@ -182,7 +180,7 @@ export class Semaphore implements AsyncDisposable {
   readonly #maxQueue: number
   readonly #timeout: number
   readonly #name: string
-  readonly #queue: WaitQueue<Permit | undefined>
+  readonly #queue: WaitQueue<unknown>
   #acquired = 0
   #rejected = 0
   readonly #waits = new Summary()
@@ -195,7 +193,7 @@ export class Semaphore implements AsyncDisposable {
     this.#maxQueue = checkInteger('maxQueue', raw.maxQueue ?? 100_000, { min: 0, allowInfinity: true })
     this.#timeout = parseDuration(raw.timeout ?? Number.POSITIVE_INFINITY, 'timeout', { allowInfinity: true })
     this.#name = checkString('name', raw.name ?? 'semaphore')
-    this.#queue = new WaitQueue<Permit | undefined>(
+    this.#queue = new WaitQueue<unknown>(
       {
         timeoutError: (waiter) => {
           timeoutChannel.publishLazy(() => ({ name: this.#name, timeout: waiter.timeout }))
@@ -289,16 +287,23 @@ export class Semaphore implements AsyncDisposable {
         if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight: 1, waitMs: 0 })
         return this.#execute(fn, 1)
       }
-      return this.#runQueued(fn, 1, this.#wait(1, 0, undefined, this.#timeout, RUN))
+      // The waiter resolves with fn itself: one shared continuation, no closure per queued task.
+      // It runs in the caller's async context (promise reactions keep it), so AsyncLocalStorage
+      // reaches fn without binding anything per task.
+      return (this.#wait(1, 0, undefined, this.#timeout, fn) as Promise<() => R | PromiseLike<R>>).then(
+        this.#executeOne,
+      ) as Promise<Awaited<R>>
     }
-    let granted: Promise<Permit | undefined> | undefined
+    let granted: Promise<unknown> | undefined
     try {
-      granted = this.#acquireWith(options, RUN)
+      granted = this.#acquireWith(options, fn)
     } catch (error) {
       return Promise.reject(error)
     }
     return this.#runQueued(fn, options.weight ?? 1, granted)
   }
+
+  readonly #executeOne = (fn: () => unknown) => this.#execute(fn, 1)
 
   async #execute<R>(fn: () => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
     try {
@@ -311,11 +316,9 @@ export class Semaphore implements AsyncDisposable {
   #runQueued<R>(
     fn: () => R | PromiseLike<R>,
     weight: number,
-    granted: Promise<Permit | undefined> | undefined,
+    granted: Promise<unknown> | undefined,
   ): Promise<Awaited<R>> {
     if (granted === undefined) return this.#execute(fn, weight)
-    // The continuation runs in the caller's async context (promise reactions keep it), so
-    // AsyncLocalStorage reaches fn without binding anything per task.
     return granted.then(() => this.#execute(fn, weight))
   }
 
@@ -402,11 +405,8 @@ export class Semaphore implements AsyncDisposable {
     return new Permit(this, weight)
   }
 
-  /** For RUN, returns undefined when the permits were granted at once. */
-  #acquireWith(
-    options: AcquireOptions,
-    kind: typeof RUN | undefined,
-  ): Promise<Permit | undefined> | undefined {
+  /** With a task (`run`), returns undefined when the permits were granted at once. */
+  #acquireWith(options: AcquireOptions, task: (() => unknown) | undefined): Promise<unknown> | undefined {
     const weight = options.weight ?? 1
     const priority = options.priority ?? 0
     if (weight !== 1) this.#checkWeight(weight)
@@ -418,7 +418,7 @@ export class Semaphore implements AsyncDisposable {
         : parseDuration(options.timeout, 'timeout', { allowInfinity: true })
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed) {
-      if (kind === RUN) {
+      if (task !== undefined) {
         this.#inUse += weight
         this.#acquired++
         this.#waits.record(0)
@@ -427,7 +427,7 @@ export class Semaphore implements AsyncDisposable {
       }
       return Promise.resolve(this.#grantNow(weight))
     }
-    return this.#wait(weight, priority, signal, timeout, kind)
+    return this.#wait(weight, priority, signal, timeout, task)
   }
 
   #wait(
@@ -435,8 +435,8 @@ export class Semaphore implements AsyncDisposable {
     priority: number,
     signal: AbortSignal | undefined,
     timeout: number,
-    kind: typeof RUN | undefined,
-  ): Promise<Permit | undefined> {
+    task: (() => unknown) | undefined,
+  ): Promise<unknown> {
     if (this.#closed) return this.#refuse('closed', new ClosedError(`semaphore '${this.#name}'`))
     if (this.#queue.size >= this.#maxQueue) {
       return this.#refuse('queue-full', new QueueFullError(this.#maxQueue, `queue of '${this.#name}'`))
@@ -445,7 +445,7 @@ export class Semaphore implements AsyncDisposable {
       this.#queue.timedOut++
       return Promise.reject(new SemaphoreTimeoutError(0, `permits of '${this.#name}'`))
     }
-    const promise = this.#queue.enqueue(weight, priority, signal, timeout, kind)
+    const promise = this.#queue.enqueue(weight, priority, signal, timeout, task)
     // A higher-priority or lighter newcomer may fit while the previous head did not.
     if (priority !== 0 && this.#inUse < this.#permits) this.#drain()
     return promise
@@ -474,8 +474,9 @@ export class Semaphore implements AsyncDisposable {
     if (this.#inUse === 0 && queue.size === 0 && this.#idle.length > 0) this.#resolveIdle()
   }
 
-  #grant(waiter: Waiter<Permit | undefined>): void {
-    waiter.resolve(waiter.payload === RUN ? undefined : new Permit(this, waiter.weight))
+  #grant(waiter: Waiter<unknown>): void {
+    // A queued run() gets its task back; a queued acquire() gets a Permit.
+    waiter.resolve(waiter.payload !== undefined ? waiter.payload : new Permit(this, waiter.weight))
   }
 
   #afterChange(): void {
