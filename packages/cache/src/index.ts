@@ -1,5 +1,5 @@
 export type { ManyLoader } from './batch'
-export { Breaker, type BreakerState } from './breaker'
+export type { BreakerState } from './breaker'
 export {
   type BreakerOptions,
   Cache,
