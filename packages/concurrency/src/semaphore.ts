@@ -319,6 +319,9 @@ export class Semaphore implements AsyncDisposable {
     granted: Promise<unknown> | undefined,
   ): Promise<Awaited<R>> {
     if (granted === undefined) return this.#execute(fn, weight)
+    // A queued waiter resolves with fn: weight-1 tasks share one continuation.
+    if (weight === 1)
+      return granted.then(this.#executeOne as (task: unknown) => unknown) as Promise<Awaited<R>>
     return granted.then(() => this.#execute(fn, weight))
   }
 

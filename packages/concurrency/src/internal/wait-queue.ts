@@ -172,10 +172,13 @@ export class WaitQueue<T = void> {
 
   /** Removes the first live waiter (detached: no listener, no deadline). Call after peek(). */
   shift(): Waiter<T> | undefined {
-    const waiter = this.peek()
+    let waiter: Waiter<T> | undefined
+    if (this.#usingHeap) waiter = this.#heap!.pop()
+    else {
+      waiter = this.peek()
+      if (waiter !== undefined) this.#fifo.shift()
+    }
     if (waiter === undefined) return undefined
-    if (this.#usingHeap) this.#heap!.pop()
-    else this.#fifo.shift()
     this.#settle(waiter)
     return waiter
   }
