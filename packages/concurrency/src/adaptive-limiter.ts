@@ -23,7 +23,12 @@ export interface LimitChangeEvent {
   previous: number
 }
 
-/** `hotpath:concurrency:limit`: an adaptive limit changed (rounded value). */
+/**
+ * `hotpath:concurrency:limit`: an adaptive limit changed (rounded value).
+ *
+ * @example
+ * limitChannel.subscribe(({ name, limit }) => gauge.set({ name }, limit))
+ */
 export const limitChannel = eventChannel<LimitChangeEvent>('hotpath:concurrency:limit')
 
 /** Options of {@link AdaptiveLimiter}. */

@@ -24,6 +24,9 @@ export interface LockWaitEvent {
 /**
  * `hotpath:concurrency:lock-wait`: every lock acquisition with its wait time, flagged `slow` above
  * the lock's `warnAfter` (the seeds' `timed_lock` warning).
+ *
+ * @example
+ * lockWaitChannel.subscribe((e) => { if (e.slow) log.warn(e, 'slow lock wait') })
  */
 export const lockWaitChannel = eventChannel<LockWaitEvent>('hotpath:concurrency:lock-wait')
 

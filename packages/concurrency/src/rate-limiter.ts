@@ -39,7 +39,12 @@ export interface RateLimitedEvent {
   retryAfterMs: number
 }
 
-/** `hotpath:concurrency:rate-limited`: a consume was denied. */
+/**
+ * `hotpath:concurrency:rate-limited`: a consume was denied.
+ *
+ * @example
+ * rateLimitedChannel.subscribe(({ name, key }) => denied.inc({ name }))
+ */
 export const rateLimitedChannel = eventChannel<RateLimitedEvent>('hotpath:concurrency:rate-limited')
 
 /** Options of {@link RateLimiter}. */

@@ -31,7 +31,12 @@ export interface RedisFallbackEvent {
   error?: unknown
 }
 
-/** `hotpath:concurrency:redis-fallback`: a Redis limiter switched to or from its fallback. */
+/**
+ * `hotpath:concurrency:redis-fallback`: a Redis limiter switched to or from its fallback.
+ *
+ * @example
+ * redisFallbackChannel.subscribe(({ name, state }) => log.warn({ name, state }, 'rate limiter fallback'))
+ */
 export const redisFallbackChannel = eventChannel<RedisFallbackEvent>('hotpath:concurrency:redis-fallback')
 
 /** Options of {@link redisRateLimiter}. */

@@ -40,11 +40,26 @@ export interface TimeoutEvent {
   timeout: number
 }
 
-/** `hotpath:concurrency:acquire`: a permit was granted. */
+/**
+ * `hotpath:concurrency:acquire`: a permit was granted.
+ *
+ * @example
+ * const off = acquireChannel.subscribe(({ name, waitMs }) => waits.with({ name }).record(waitMs))
+ */
 export const acquireChannel = eventChannel<AcquireEvent>('hotpath:concurrency:acquire')
-/** `hotpath:concurrency:reject`: a waiter was refused (queue full, cleared, closed). */
+/**
+ * `hotpath:concurrency:reject`: a waiter was refused (queue full, cleared, closed).
+ *
+ * @example
+ * rejectChannel.subscribe(({ name, reason }) => log.warn({ name, reason }, 'semaphore refused a caller'))
+ */
 export const rejectChannel = eventChannel<RejectEvent>('hotpath:concurrency:reject')
-/** `hotpath:concurrency:timeout`: a waiter timed out. */
+/**
+ * `hotpath:concurrency:timeout`: a waiter timed out.
+ *
+ * @example
+ * timeoutChannel.subscribe(({ name, timeout }) => timeouts.inc({ name }))
+ */
 export const timeoutChannel = eventChannel<TimeoutEvent>('hotpath:concurrency:timeout')
 
 /** Options of {@link Semaphore}. */
