@@ -139,12 +139,14 @@ describe.runIf(hasRedis)('redisRateLimiter with its Redis killed mid-run', () =>
       for (let i = 0; i < 6; i++) {
         const t0 = performance.now()
         during.push(await limiter.consume('k'))
-        expect(performance.now() - t0).toBeLessThan(300)
+        // 100 ms timeout plus slack for a loaded machine; without the bound a call would wait for
+        // ioredis to reconnect.
+        expect(performance.now() - t0).toBeLessThan(600)
       }
       expect(during.every((r) => r.source === 'fallback')).toBe(true)
       // The in-memory fallback applies the same limit to this process.
       expect(during.map((r) => r.allowed)).toEqual([true, true, true, false, false, false])
-      expect(performance.now() - started).toBeLessThan(1_500)
+      expect(performance.now() - started).toBeLessThan(3_000)
       expect(limiter.stats().degraded).toBe(true)
       await server.restart()
       const deadline = Date.now() + 10_000

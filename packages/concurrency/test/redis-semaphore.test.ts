@@ -57,9 +57,9 @@ describe.runIf(hasRedis)('redisSemaphore', () => {
   })
 
   it('auto-extension keeps a live holder past its lease', async () => {
-    const sem = redisSemaphore({ client, key: 'long', permits: 1, lease: '150ms', prefix })
+    const sem = redisSemaphore({ client, key: 'long', permits: 1, lease: '600ms', prefix })
     const held = await sem.acquire()
-    await new Promise((r) => setTimeout(r, 400))
+    await new Promise((r) => setTimeout(r, 1_500))
     expect(await sem.tryAcquire()).toBeUndefined()
     expect(held.signal.aborted).toBe(false)
     await held.release()
