@@ -239,7 +239,8 @@ describe('Semaphore', () => {
         )
       }
       expect(sem.waiting).toBe(10_000)
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(10_000)
+      // One listener per queue and signal, however many waits share the signal.
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
       controller.abort()
       expect(new Set(await Promise.all(waits))).toEqual(new Set(['aborted']))
       expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
@@ -251,6 +252,25 @@ describe('Semaphore', () => {
     },
     60_000,
   )
+
+  it('waits sharing one signal: granted ones keep their permit, the rest reject on abort', async () => {
+    const sem = new Semaphore({ permits: 1 })
+    const held = await sem.acquire()
+    const controller = new AbortController()
+    const first = sem.acquire({ signal: controller.signal })
+    const others = [1, 2, 3].map(() =>
+      sem.acquire({ signal: controller.signal, weight: 1 }).catch((e: unknown) => e),
+    )
+    held.release()
+    const granted = await first
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    controller.abort(new Error('client went away'))
+    for (const outcome of await Promise.all(others)) expect(outcome).toEqual(new Error('client went away'))
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+    expect(granted.held).toBe(true)
+    expect(sem.stats()).toMatchObject({ inUse: 1, waiting: 0, aborted: 3 })
+    granted.release()
+  })
 
   it('waiters aborted one by one leave the queue at once (deque compaction, heap removal)', async () => {
     for (const priority of [0, 3]) {

@@ -28,7 +28,28 @@ class TimeoutEntry implements DeadlineEntry {
   }
 }
 
-/** A pending wait. It is its own abort listener (`handleEvent`): no closure per waiter. */
+/**
+ * The waiters of one queue sharing one signal, behind ONE abort listener: adding a listener to an
+ * EventTarget scans its listeners, so one listener per waiter would make 10,000 waits on a shared
+ * request signal cost O(n²).
+ */
+class SignalGroup {
+  readonly waiters = new Set<Waiter<unknown>>()
+  readonly signal: AbortSignal
+  readonly queue: WaitQueue<unknown>
+
+  constructor(queue: WaitQueue<unknown>, signal: AbortSignal) {
+    this.queue = queue
+    this.signal = signal
+  }
+
+  /** abort listener */
+  handleEvent(): void {
+    this.queue.abortGroup(this)
+  }
+}
+
+/** A pending wait. */
 export class Waiter<T = void> implements HeapItem {
   heapIndex = -1
   readonly seq: number
@@ -41,7 +62,7 @@ export class Waiter<T = void> implements HeapItem {
   deadline: TimeoutEntry | undefined = undefined
   state = QUEUED
   readonly payload: unknown
-  signal: AbortSignal | undefined = undefined
+  group: SignalGroup | undefined = undefined
   readonly resolve: (value: T) => void
   readonly reject: (reason: unknown) => void
   readonly queue: WaitQueue<T>
@@ -64,14 +85,6 @@ export class Waiter<T = void> implements HeapItem {
     this.seq = seq
     this.startedAt = startedAt
     this.payload = payload
-  }
-
-  /** abort listener */
-  handleEvent(): void {
-    const signal = this.signal!
-    // `once` already removed the listener; removing it again is an O(listeners) scan.
-    this.signal = undefined
-    this.queue.cancel(this, abortReason(signal), 'abort')
   }
 }
 
@@ -100,6 +113,7 @@ export class WaitQueue<T = void> {
   #size = 0
   #tombstones = 0
   #seq = 0
+  #groups: Map<AbortSignal, SignalGroup> | undefined
   readonly #hooks: WaitQueueHooks<T>
   readonly #deadlines: Deadlines
   timedOut = 0
@@ -146,8 +160,15 @@ export class WaitQueue<T = void> {
     else this.#fifo.push(waiter)
     this.#size++
     if (signal !== undefined) {
-      waiter.signal = signal
-      signal.addEventListener('abort', waiter, { once: true })
+      this.#groups ??= new Map()
+      let group = this.#groups.get(signal)
+      if (group === undefined) {
+        group = new SignalGroup(this as WaitQueue<unknown>, signal)
+        this.#groups.set(signal, group)
+        signal.addEventListener('abort', group, { once: true })
+      }
+      group.waiters.add(waiter as Waiter<unknown>)
+      waiter.group = group
     }
     if (timeout !== Number.POSITIVE_INFINITY) {
       waiter.timeout = timeout
@@ -181,6 +202,29 @@ export class WaitQueue<T = void> {
     if (waiter === undefined) return undefined
     this.#settle(waiter)
     return waiter
+  }
+
+  /**
+   * Rejects every waiter of `group` with the signal's reason (the listener is already gone). All
+   * leave the queue before the owner hears of it, so none of them can be granted midway.
+   */
+  abortGroup(group: SignalGroup): void {
+    this.#groups?.delete(group.signal)
+    const removed: Waiter<T>[] = []
+    for (const member of group.waiters) {
+      const waiter = member as unknown as Waiter<T>
+      waiter.group = undefined
+      if (waiter.state !== QUEUED) continue
+      if (this.#usingHeap) this.#heap!.remove(waiter)
+      else this.#tombstones++
+      this.#settle(waiter)
+      removed.push(waiter)
+    }
+    group.waiters.clear()
+    this.aborted += removed.length
+    for (const waiter of removed) waiter.reject(abortReason(group.signal))
+    const last = removed.at(-1)
+    if (last !== undefined) this.#hooks.onCancel(last, 'abort')
   }
 
   /** Removes `waiter` if it still waits and rejects it with `error`. */
@@ -223,9 +267,14 @@ export class WaitQueue<T = void> {
 
   #detach(waiter: Waiter<T>): void {
     waiter.state = SETTLED
-    if (waiter.signal !== undefined) {
-      waiter.signal.removeEventListener('abort', waiter)
-      waiter.signal = undefined
+    const group = waiter.group
+    if (group !== undefined) {
+      waiter.group = undefined
+      group.waiters.delete(waiter as Waiter<unknown>)
+      if (group.waiters.size === 0) {
+        group.signal.removeEventListener('abort', group)
+        this.#groups?.delete(group.signal)
+      }
     }
     if (waiter.deadline !== undefined) {
       this.#deadlines.remove(waiter.deadline)
