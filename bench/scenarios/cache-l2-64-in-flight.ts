@@ -1,66 +1,14 @@
-import { createCache } from '@hotpath/cache'
-import { redisStore } from '@hotpath/cache/redis'
-import { BentoCache, bentostore } from 'bentocache'
-import { redisDriver } from 'bentocache/drivers/redis'
-import { Redis } from 'ioredis'
+import { openL2Fixture } from '../lib/cache-l2-fixture'
 import { defineScenario } from '../lib/scenario'
 
-const KEYS = 1_000
 const IN_FLIGHT = 64
 const ROUNDS = 8
 
 export default defineScenario(async () => {
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const prefix = `hp:bench:l2:${process.pid}:`
-  const client = new Redis(url, { enableOfflineQueue: true })
-  const pipelined = new Redis(url, { enableAutoPipelining: true })
-  const bentoClient = new Redis(url)
-  // ~200 B of JSON
-  const value = {
-    id: 42,
-    model: 'gpt-4o-mini',
-    provider: 'openai',
-    endpoint: 'https://api.example.com/v1/chat/completions',
-    latencyMs: 412,
-    successRate: 0.997,
-    tags: ['chat', 'fast', 'cheap'],
-    updatedAt: '2026-11-22T00:00:00.000Z',
-  }
-  const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`)
-  const hotpath = createCache({
-    namespace: 'bench',
-    l1: false,
-    l2: redisStore({ client, prefix }),
-    l2Timeout: '1s',
-    ttl: '1h',
-  })
-  const hotpathPipelined = createCache({
-    namespace: 'bench',
-    l1: false,
-    l2: redisStore({ client: pipelined, prefix }),
-    l2Timeout: '1s',
-    ttl: '1h',
-  })
-  const bento = new BentoCache({
-    default: 'redis',
-    stores: {
-      redis: bentostore().useL2Layer(redisDriver({ connection: bentoClient, prefix: `${prefix}bento` })),
-    },
-  })
-  await hotpath.setMany(keys.map((key) => ({ key, value })))
-  for (const key of keys) {
-    await client.set(`${prefix}raw:${key}`, JSON.stringify(value))
-    await bento.set({ key, value, ttl: '1h' })
-  }
-  let sink: unknown
-  let cursor = 0
-  const pick = () => keys[cursor++ % KEYS]!
+  const f = await openL2Fixture('l2f', 1_000)
   const many = (get: (key: string) => Promise<unknown>) => async () => {
-    for (let r = 0; r < ROUNDS; r++) await Promise.all(Array.from({ length: IN_FLIGHT }, () => get(pick())))
+    for (let r = 0; r < ROUNDS; r++) await Promise.all(Array.from({ length: IN_FLIGHT }, () => get(f.pick())))
   }
-  const rawGet = async (key: string) => JSON.parse((await client.get(`${prefix}raw:${key}`))!)
-  const rawPipelined = async (key: string) => JSON.parse((await pipelined.get(`${prefix}raw:${key}`))!)
-
   return {
     name: 'cache/l2-hit-64-in-flight',
     description: `L2 hit with L1 disabled, ~200 B JSON, ${IN_FLIGHT} gets in flight, ${ROUNDS} rounds per run`,
@@ -68,27 +16,12 @@ export default defineScenario(async () => {
     opsPerRun: ROUNDS * IN_FLIGHT,
     time: 2_000,
     tasks: {
-      'ioredis, 64 in flight': many(rawGet),
-      'ioredis auto-pipelining, 64 in flight': many(rawPipelined),
-      'hotpath get, 64 in flight': many((key) => hotpath.get(key)),
-      'hotpath get auto-pipelining, 64 in flight': many((key) => hotpathPipelined.get(key)),
-      'bentocache get, 64 in flight': many((key) => bento.get({ key })),
+      'ioredis, 64 in flight': many(f.rawGet),
+      'ioredis auto-pipelining, 64 in flight': many(f.rawPipelinedGet),
+      'hotpath get, 64 in flight': many((key) => f.hotpath.get(key)),
+      'hotpath get auto-pipelining, 64 in flight': many((key) => f.hotpathPipelined.get(key)),
+      'bentocache get, 64 in flight': many((key) => f.bento.get({ key })),
     },
-    teardown: async () => {
-      void sink
-      await hotpath.clear().catch(() => {})
-      let c = '0'
-      do {
-        const [next, found] = await client.scan(c, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-        c = next
-        if (found.length) await client.unlink(...found)
-      } while (c !== '0')
-      await hotpath.close()
-      await hotpathPipelined.close()
-      await bento.disconnectAll()
-      client.disconnect()
-      pipelined.disconnect()
-      bentoClient.disconnect()
-    },
+    teardown: () => f.close(),
   }
 })

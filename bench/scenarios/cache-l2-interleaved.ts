@@ -1,6 +1,7 @@
 import { createCache } from '@hotpath/cache'
 import { redisStore } from '@hotpath/cache/redis'
 import { Redis } from 'ioredis'
+import { SAMPLE_VALUE } from '../lib/cache-l2-fixture'
 import { defineScenario } from '../lib/scenario'
 
 const PER_ROUND = 2_000
@@ -14,16 +15,7 @@ export default defineScenario(async () => {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   const prefix = `hp:bench:l2i:${process.pid}:`
   const client = new Redis(url)
-  const value = {
-    id: 42,
-    model: 'gpt-4o-mini',
-    provider: 'openai',
-    endpoint: 'https://api.example.com/v1/chat/completions',
-    latencyMs: 412,
-    successRate: 0.997,
-    tags: ['chat', 'fast', 'cheap'],
-    updatedAt: '2026-11-22T00:00:00.000Z',
-  }
+  const value = SAMPLE_VALUE
   const cache = createCache({
     namespace: 'bench',
     l1: false,

@@ -1,4 +1,4 @@
-import { formatMs, formatPercent, reportSections, reportTable } from '@hotpath/example-kit'
+import { formatMs, formatPercent, latencyTable, reportSections, reportTable } from '@hotpath/example-kit'
 import type { Advice } from '@hotpath/metrics'
 import type { ChatStats } from './chat-server'
 import type { LoadResult } from './load'
@@ -25,23 +25,8 @@ export function formatReport(result: LoadResult, stats: ChatStats, stored?: numb
         ['unanswered', String(result.unanswered)],
       ]),
     ],
-    [
-      'Round-trip latency (send → own broadcast, HDR histogram)',
-      reportTable([
-        ['p50', formatMs(result.latency.p50)],
-        ['p95', formatMs(result.latency.p95)],
-        ['p99', formatMs(result.latency.p99)],
-        ['max', formatMs(result.latency.max)],
-      ]),
-    ],
-    [
-      'Server-side processing (arrival → broadcast)',
-      reportTable([
-        ['p50', formatMs(stats.latency.p50)],
-        ['p95', formatMs(stats.latency.p95)],
-        ['p99', formatMs(stats.latency.p99)],
-      ]),
-    ],
+    ['Round-trip latency (send → own broadcast, HDR histogram)', latencyTable(result.latency)],
+    ['Server-side processing (arrival → broadcast)', latencyTable(stats.latency)],
     [
       'Profile cache',
       reportTable([

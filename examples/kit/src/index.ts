@@ -1,2 +1,2 @@
 export { ProgressBar } from './progress-bar'
-export { formatMs, formatPercent, reportSections, reportTable } from './report-table'
+export { formatMs, formatPercent, latencyTable, reportSections, reportTable } from './report-table'

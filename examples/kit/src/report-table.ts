@@ -25,3 +25,14 @@ export function reportTable(rows: [string, string][]): string {
 export function reportSections(sections: [title: string, body: string][]): string {
   return sections.map(([title, body]) => `${title}\n${body}`).join('\n')
 }
+
+/** Latency percentiles as a report section body (`max` shown when present). */
+export function latencyTable(latency: { p50: number; p95: number; p99: number; max?: number }): string {
+  const rows: [string, string][] = [
+    ['p50', formatMs(latency.p50)],
+    ['p95', formatMs(latency.p95)],
+    ['p99', formatMs(latency.p99)],
+  ]
+  if (latency.max !== undefined) rows.push(['max', formatMs(latency.max)])
+  return reportTable(rows)
+}

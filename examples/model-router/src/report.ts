@@ -1,6 +1,6 @@
 import type { CacheStats } from '@hotpath/cache'
 import type { BatcherStats, SemaphoreStats } from '@hotpath/concurrency'
-import { formatMs, formatPercent, reportTable } from '@hotpath/example-kit'
+import { formatMs, formatPercent, latencyTable, reportTable } from '@hotpath/example-kit'
 import { type Advice, report } from '@hotpath/metrics'
 import type { LoadResult } from './load'
 import type { ProviderScore } from './provider-scores'
@@ -33,12 +33,7 @@ export function formatReport(result: LoadResult, stats: Stats, advice: readonly 
       ],
     ]),
     'Latency (client side, HDR histogram)',
-    reportTable([
-      ['p50', formatMs(result.latency.p50)],
-      ['p95', formatMs(result.latency.p95)],
-      ['p99', formatMs(result.latency.p99)],
-      ['max', formatMs(result.latency.max)],
-    ]),
+    latencyTable(result.latency),
     'Cache',
     reportTable([
       ['hit rate', cache?.hitRate === undefined ? 'n/a' : formatPercent(cache.hitRate)],

@@ -1,6 +1,6 @@
 import type { CacheStats } from '@hotpath/cache'
 import type { BatcherStats, MutexStats } from '@hotpath/concurrency'
-import { formatMs, formatPercent, reportSections, reportTable } from '@hotpath/example-kit'
+import { formatMs, formatPercent, latencyTable, reportSections, reportTable } from '@hotpath/example-kit'
 import { type Advice, report } from '@hotpath/metrics'
 import type { PollerStats } from '@hotpath/poller'
 import type { PoolStats } from '@hotpath/pool'
@@ -45,15 +45,7 @@ export function formatReport(
         ],
       ]),
     ],
-    [
-      'Latency (client side, HDR histogram)',
-      reportTable([
-        ['p50', formatMs(result.latency.p50)],
-        ['p95', formatMs(result.latency.p95)],
-        ['p99', formatMs(result.latency.p99)],
-        ['max', formatMs(result.latency.max)],
-      ]),
-    ],
+    ['Latency (client side, HDR histogram)', latencyTable(result.latency)],
     [
       'Token cache (30 s, updated on writes)',
       reportTable([
