@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLocal, sendJson } from '@hotpath/example-kit'
 
 /** Behaviour of a fake upstream model provider; every field can be changed while it runs. */
 export interface FakeProviderBehaviour {
@@ -44,18 +44,19 @@ export async function startFakeProvider(
       body += chunk
     })
     req.on('end', () => {
-      if (state.down) return reply(res, 503, { error: { message: `${name} is unavailable` } })
+      if (state.down) return sendJson(res, 503, { error: { message: `${name} is unavailable` } })
       const delay = Math.max(0, state.latencyMs * (1 + (Math.random() * 2 - 1) * state.jitter))
       setTimeout(() => {
-        if (Math.random() < state.errorRate) return reply(res, 500, { error: { message: `${name} failed` } })
+        if (Math.random() < state.errorRate)
+          return sendJson(res, 500, { error: { message: `${name} failed` } })
         let parsed: { model?: string; messages?: { content?: string }[] } = {}
         try {
           parsed = JSON.parse(body || '{}')
         } catch {
-          return reply(res, 400, { error: { message: 'invalid JSON' } })
+          return sendJson(res, 400, { error: { message: 'invalid JSON' } })
         }
         const last = parsed.messages?.at(-1)?.content ?? ''
-        reply(res, 200, {
+        sendJson(res, 200, {
           id: `chatcmpl-${name}-${requests}`,
           object: 'chat.completion',
           created: Math.floor(Date.now() / 1000),
@@ -78,25 +79,14 @@ export async function startFakeProvider(
     })
   })
   server.keepAliveTimeout = 5_000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, close } = await listenLocal(server)
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url,
     behaviour: state,
     get requests() {
       return requests
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close,
   }
-}
-
-function reply(res: http.ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
 }

@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLocal, sendJson } from '@hotpath/example-kit'
 
 /** Tunables of the fake video-generation provider. */
 export interface FakeVideoApiOptions {
@@ -53,30 +53,30 @@ export async function startFakeVideoApi(options: Partial<FakeVideoApiOptions> = 
 
   const server = http.createServer((req, res) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '')
-    if (!token || state.invalidTokens.has(token)) return reply(res, 401, { error: 'invalid token' })
+    if (!token || state.invalidTokens.has(token)) return sendJson(res, 401, { error: 'invalid token' })
     const url = new URL(req.url ?? '/', 'http://localhost')
     if (req.method === 'GET' && url.pathname === '/v1/me') {
       testsInFlight++
       maxConcurrentTests = Math.max(maxConcurrentTests, testsInFlight)
       setTimeout(() => {
         testsInFlight--
-        reply(res, 200, { token, quota: 100 })
+        sendJson(res, 200, { token, quota: 100 })
       }, state.testLatencyMs)
       return
     }
     if (req.method === 'POST' && url.pathname === '/v1/refresh') {
-      return reply(res, 200, { token, expiresIn: 3_600 })
+      return sendJson(res, 200, { token, expiresIn: 3_600 })
     }
     if (req.method === 'POST' && url.pathname === '/v1/videos') {
       const id = `vid_${++nextJob}`
       jobs.set(id, { startedAt: Date.now(), progress: 0, lastCheckAt: Date.now() })
-      return reply(res, 201, { id, status: 'queued', progress: 0 })
+      return sendJson(res, 201, { id, status: 'queued', progress: 0 })
     }
     const match = /^\/v1\/videos\/([\w-]+)$/.exec(url.pathname)
     if (req.method === 'GET' && match) {
       statusChecks++
       const job = jobs.get(match[1]!)
-      if (!job) return reply(res, 404, { error: 'no such job' })
+      if (!job) return sendJson(res, 404, { error: 'no such job' })
       const now = Date.now()
       // Progress follows elapsed time, except on checks that find the job stalled.
       if (Math.random() >= state.stallRate) {
@@ -84,19 +84,18 @@ export async function startFakeVideoApi(options: Partial<FakeVideoApiOptions> = 
       }
       job.lastCheckAt = now
       const status = job.progress >= 100 ? 'succeeded' : job.progress > 0 ? 'running' : 'queued'
-      return reply(res, 200, {
+      return sendJson(res, 200, {
         id: match[1],
         status,
         progress: job.progress,
         ...(status === 'succeeded' ? { url: `https://videos.example/${match[1]}.mp4` } : {}),
       })
     }
-    reply(res, 404, { error: 'not found' })
+    sendJson(res, 404, { error: 'not found' })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, close } = await listenLocal(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     options: state,
     get maxConcurrentTests() {
       return maxConcurrentTests
@@ -104,16 +103,6 @@ export async function startFakeVideoApi(options: Partial<FakeVideoApiOptions> = 
     get statusChecks() {
       return statusChecks
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close,
   }
-}
-
-function reply(res: http.ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
 }
