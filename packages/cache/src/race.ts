@@ -1,4 +1,4 @@
-import { getTimers, MAX_TIMER_DELAY } from '@hotpath/core'
+import { schedule } from '@hotpath/core'
 
 /** What {@link raceTimeout} resolves to when time runs out first. */
 export const TIMED_OUT: unique symbol = Symbol('timed out')
@@ -10,15 +10,14 @@ export const TIMED_OUT: unique symbol = Symbol('timed out')
 export function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   if (ms === Number.POSITIVE_INFINITY) return promise
   return new Promise((resolve, reject) => {
-    const timers = getTimers()
-    const handle = timers.setTimeout(() => resolve(TIMED_OUT), Math.min(ms, MAX_TIMER_DELAY))
+    const timer = schedule(() => resolve(TIMED_OUT), ms)
     promise.then(
       (value) => {
-        timers.clearTimeout(handle)
+        timer.cancel()
         resolve(value)
       },
       (error: unknown) => {
-        timers.clearTimeout(handle)
+        timer.cancel()
         reject(error)
       },
     )

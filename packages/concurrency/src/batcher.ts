@@ -4,6 +4,7 @@ import {
   checkInteger,
   checkOptionsObject,
   type Deferred,
+  Deque,
   type Duration,
   deferred,
   parseDuration,
@@ -106,7 +107,7 @@ export class Batcher<K, V = unknown> implements AsyncDisposable {
   #current: Batch<K, V> | undefined
   #timer: TimerHandle | undefined
   #scheduled = false
-  readonly #queued: Batch<K, V>[] = []
+  readonly #queued = new Deque<Batch<K, V>>()
   #queuedKeys = 0
   #inFlight = 0
   readonly #running = new Set<Promise<void>>()
@@ -197,7 +198,7 @@ export class Batcher<K, V = unknown> implements AsyncDisposable {
    */
   async flush(): Promise<void> {
     this.#dispatch()
-    while (this.#running.size > 0 || this.#queued.length > 0) {
+    while (this.#running.size > 0 || this.#queued.size > 0) {
       await Promise.allSettled([...this.#running])
     }
   }
@@ -262,7 +263,7 @@ export class Batcher<K, V = unknown> implements AsyncDisposable {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#concurrency && this.#queued.length > 0) {
+    while (this.#inFlight < this.#concurrency && this.#queued.size > 0) {
       const batch = this.#queued.shift()!
       this.#queuedKeys -= batch.keys.length
       this.#inFlight++

@@ -7,6 +7,7 @@ import {
   type Duration,
   eventChannel,
   getClock,
+  invalidOption,
   parseDuration,
 } from '@hotpath/core'
 
@@ -141,8 +142,7 @@ export class RateLimiter implements RateLimiterLike {
     const raw = checkOptionsObject('options', options)
     this.#limit = checkInteger('limit', raw.limit, { min: 1 })
     this.#window = parseDuration(raw.window, 'window')
-    if (this.#window <= 0)
-      throw new TypeError(`Expected \`window\` to be a duration > 0, got \`${raw.window}\``)
+    if (this.#window <= 0) throw invalidOption('window', 'a duration > 0', raw.window)
     this.#algorithm = checkOneOf('algorithm', raw.algorithm ?? 'sliding-window', [
       'sliding-window',
       'token-bucket',

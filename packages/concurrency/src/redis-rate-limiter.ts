@@ -7,6 +7,7 @@ import {
   type Duration,
   eventChannel,
   getClock,
+  invalidOption,
   parseDuration,
 } from '@hotpath/core'
 import { Deadlines } from './internal/deadlines'
@@ -140,7 +141,7 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
   const raw = checkOptionsObject('options', options)
   const client = raw.client
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
-    throw new TypeError('Expected `client` to be an ioredis Redis or Cluster client')
+    throw invalidOption('client', 'an ioredis Redis or Cluster client', client)
   }
   const limit = checkInteger('limit', raw.limit, { min: 1 })
   const window = parseDuration(raw.window, 'window')
@@ -211,7 +212,7 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
 
   return {
     async consume(key: string, weight = 1): Promise<RedisRateLimitResult> {
-      if (typeof key !== 'string') throw new TypeError(`Expected \`key\` to be a string, got ${typeof key}`)
+      if (typeof key !== 'string') checkString('key', key, { allowEmpty: true })
       if (!(weight >= 0 && weight <= capacity)) checkNumber('weight', weight, { min: 0, max: capacity })
       const now = getClock().monotonic()
       if (degraded && now < openUntil) return count(key, weight, fallback(key, weight))

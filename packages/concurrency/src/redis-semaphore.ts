@@ -8,6 +8,7 @@ import {
   checkString,
   type Duration,
   getClock,
+  invalidOption,
   parseDuration,
   schedule,
   sleep,
@@ -115,12 +116,12 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
   const raw = checkOptionsObject('options', options)
   const client = raw.client
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
-    throw new TypeError('Expected `client` to be an ioredis Redis or Cluster client')
+    throw invalidOption('client', 'an ioredis Redis or Cluster client', client)
   }
   const key = `${checkString('prefix', raw.prefix ?? 'hp:sem:', { allowEmpty: true })}{${checkString('key', raw.key)}}`
   const permits = checkInteger('permits', raw.permits, { min: 1 })
   const lease = parseDuration(raw.lease ?? '30s', 'lease')
-  if (lease < 10) throw new TypeError(`Expected \`lease\` to be at least 10 ms, got \`${lease}\``)
+  if (lease < 10) throw invalidOption('lease', 'a duration >= 10ms', raw.lease)
   const autoExtend = checkBoolean('autoExtend', raw.autoExtend ?? true)
   const defaultTimeout = parseDuration(raw.timeout ?? '30s', 'timeout', { allowInfinity: true })
   const retryInterval = parseDuration(raw.retryInterval ?? '50ms', 'retryInterval')

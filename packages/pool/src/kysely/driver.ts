@@ -1,4 +1,4 @@
-import { abortReason, getClock, parseOptionalDuration } from '@hotpath/core'
+import { abortReason, getClock, parseOptionalDuration, schedule, type TimerHandle } from '@hotpath/core'
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -154,7 +154,7 @@ function raceAbort<R>(
   timeoutMs: number | undefined,
 ): Promise<R> {
   return new Promise<R>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let timer: TimerHandle | undefined
     const stop = (error: Error) => {
       cleanup()
       running.catch(() => {})
@@ -169,11 +169,11 @@ function raceAbort<R>(
       )
     const cleanup = () => {
       signal?.removeEventListener('abort', onAbort)
-      if (timer !== undefined) clearTimeout(timer)
+      timer?.cancel()
     }
     signal?.addEventListener('abort', onAbort, { once: true })
     if (timeoutMs !== undefined) {
-      timer = setTimeout(
+      timer = schedule(
         () =>
           stop(
             new QueryAbortedError(

@@ -1,4 +1,4 @@
-import { abortReason, onAbort } from '@hotpath/core'
+import { abortReason, checkOptionsObject, onAbort, schedule } from '@hotpath/core'
 import { type Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type QueryResult } from 'kysely'
 import {
   createConnectionPool,
@@ -139,12 +139,12 @@ class MysqlConnection implements SqlConnection {
   close(): Promise<void> {
     this.broken = true
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = schedule(() => {
         this.#connection.destroy()
         resolve()
       }, 1_000)
       this.#connection.end(() => {
-        clearTimeout(timer)
+        timer.cancel()
         resolve()
       })
     })
@@ -183,6 +183,7 @@ function connectWith(
  * const db = new Kysely<DB>({ dialect: mysqlDialect({ uri: process.env.MYSQL_URL, pool: { max: 20 } }) })
  */
 export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
+  checkOptionsObject('options', options)
   const config: Record<string, unknown> = { ...options.connection }
   if (options.uri !== undefined) config.uri = options.uri
   let mysqlModule: MysqlModuleLike | undefined = options.mysql

@@ -1,4 +1,4 @@
-import { abortReason, onAbort } from '@hotpath/core'
+import { abortReason, checkOptionsObject, onAbort } from '@hotpath/core'
 import type { QueryResult } from 'kysely'
 import {
   type Dialect,
@@ -164,6 +164,7 @@ class PgConnection implements SqlConnection {
  * })
  */
 export function postgresDialect(options: PostgresDialectOptions = {}): PooledDialect {
+  checkOptionsObject('options', options)
   const config: Record<string, unknown> = { ...options.connection }
   if (options.connectionString !== undefined) config.connectionString = options.connectionString
   let pgModule: PgModuleLike | undefined = options.pg

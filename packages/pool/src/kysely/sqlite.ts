@@ -1,4 +1,4 @@
-import { checkInteger, type Duration, parseDuration } from '@hotpath/core'
+import { checkInteger, checkOptionsObject, checkString, type Duration, parseDuration } from '@hotpath/core'
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -227,10 +227,8 @@ export class SqliteRouterDriver implements Driver {
  * const db = new Kysely<DB>({ dialect: sqliteDialect({ filename: 'app.db', readers: 4, slowQuery: '1s' }) })
  */
 export function sqliteDialect(options: SqliteDialectOptions): SqliteDialect {
-  const filename = options.filename
-  if (typeof filename !== 'string' || filename.length === 0) {
-    throw new TypeError(`Expected \`filename\` to be a non-empty string, got \`${String(filename)}\``)
-  }
+  checkOptionsObject('options', options)
+  const filename = checkString('filename', options.filename)
   const memory = filename === ':memory:' || filename === ''
   const readers = memory ? 0 : checkInteger('readers', options.readers ?? 2, { min: 0, max: 64 })
   const busy = parseDuration(options.busyTimeout ?? '5s', 'busyTimeout')
