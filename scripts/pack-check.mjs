@@ -22,7 +22,9 @@ for (const dir of readdirSync('packages').sort()) {
       if (tool === 'attw') {
         // attw exits 0 for a package without types; treat that, and any problem, as a failure.
         const { analysis, problems } = JSON.parse(out)
-        if (!analysis.types || problems.length > 0) {
+        // `problems` is an array or an object keyed by kind, depending on the attw version.
+        const count = Array.isArray(problems) ? problems.length : Object.keys(problems ?? {}).length
+        if (!analysis.types || count > 0) {
           throw Object.assign(new Error('attw'), {
             stdout: JSON.stringify({ types: analysis.types, problems }, null, 2),
           })
