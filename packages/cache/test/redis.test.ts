@@ -59,7 +59,9 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on a real Redi
     await a.cache.set('types', value)
     expect(await a.cache.get('types')).toBe(value) // L1 keeps the instance
     const fresh = createCache({ l2Timeout: '2s', l2: redisStore({ client: b.client, prefix }) })
-    expect(await fresh.get('types')).toEqual(value)
+    const back = await fresh.get('types')
+    expect(back).toStrictEqual(value) // also checks `missing: undefined` is kept and classes match
+    expect(Object.keys(back as object)).toEqual(Object.keys(value))
     expect(fresh.stats().l2.hits).toBe(1)
 
     const codec = await msgpackCodec()
@@ -75,7 +77,9 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on a real Redi
       binary,
     )
     const reader = createCache({ l2Timeout: '2s', codec, l2: redisStore({ client: b.client, prefix }) })
-    expect(await reader.get('bin')).toEqual(binary)
+    const binaryBack = await reader.get('bin')
+    expect(binaryBack).toStrictEqual(binary)
+    expect('gone' in (binaryBack as object)).toBe(true)
     // A JSON cache does not see msgpack entries: the codec id is part of the key.
     expect(
       await createCache({ l2Timeout: '2s', l2: redisStore({ client: b.client, prefix }) }).get('bin'),
@@ -111,6 +115,21 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on a real Redi
     expect(all[99]).toBe('loaded many:99')
     mget.mockRestore()
     get.mockRestore()
+  })
+
+  it('an L1 hit on a tagged key sends no command to Redis', async () => {
+    await a.cache.set('tagged', { v: 1 }, { tags: ['user:1', 'team:7'] })
+    expect(await a.cache.get('tagged')).toEqual({ v: 1 })
+    const sent = vi.spyOn(a.client, 'sendCommand')
+    try {
+      for (let i = 0; i < 1_000; i++) expect(await a.cache.get('tagged')).toEqual({ v: 1 })
+      expect(sent).not.toHaveBeenCalled()
+    } finally {
+      sent.mockRestore()
+    }
+    // the tag still works: invalidating it (from the other instance) drops the entry
+    await b.cache.invalidateTags(['team:7'])
+    await until(async () => (await a.cache.get('tagged')) === undefined, 1_000)
   })
 
   it('clear() removes the namespace from Redis', async () => {

@@ -79,9 +79,34 @@ describe('schedule', () => {
     expect(getTimers()).not.toBeUndefined()
   })
 
-  it('unref lets the process exit', () => {
+  it('unref and ref reach the underlying timer, also after a long delay is re-armed', () => {
+    const handles: NodeJS.Timeout[] = []
+    setTimers({
+      setTimeout: (callback, delay) => {
+        const handle = globalThis.setTimeout(callback, delay)
+        handles.push(handle)
+        return handle
+      },
+      clearTimeout: (handle) => globalThis.clearTimeout(handle as NodeJS.Timeout),
+    })
     const timer = schedule(() => {}, 10_000).unref()
+    expect(handles[0]!.hasRef()).toBe(false)
+    timer.ref()
+    expect(handles[0]!.hasRef()).toBe(true)
     timer.cancel()
     expect(timer.active).toBe(false)
+  })
+
+  it('keeps a long timer unref-ed across its chained steps', () => {
+    vi.useFakeTimers()
+    const refs: boolean[] = []
+    const timer = schedule(() => {}, MAX_TIMER_DELAY + 1_000).unref()
+    const spy = vi.spyOn(globalThis, 'setTimeout')
+    vi.advanceTimersByTime(MAX_TIMER_DELAY)
+    const rearmed = spy.mock.results.at(-1)?.value as { hasRef?: () => boolean } | undefined
+    refs.push(rearmed?.hasRef?.() ?? true)
+    expect(refs).toEqual([false])
+    expect(timer.active).toBe(true)
+    timer.cancel()
   })
 })
