@@ -12,10 +12,21 @@ import {
 } from '@hotpath/core'
 import { type AcquireOptions, Semaphore } from './semaphore'
 
-/** Limit algorithms, after Netflix concurrency-limits. */
+/**
+ * Limit algorithms, after Netflix concurrency-limits.
+ *
+ * @example
+ * const algorithm: AdaptiveAlgorithm = 'vegas'
+ * const limiter = new AdaptiveLimiter({ algorithm, max: 200 })
+ */
 export type AdaptiveAlgorithm = 'aimd' | 'vegas' | 'gradient2'
 
-/** Message on `hotpath:concurrency:limit`: the adaptive limit changed. */
+/**
+ * Message on `hotpath:concurrency:limit`: the adaptive limit changed.
+ *
+ * @example
+ * limitChannel.subscribe(({ name, previous, limit }: LimitChangeEvent) => log.info({ name, previous, limit }, 'limit changed'))
+ */
 export interface LimitChangeEvent {
   name: string
   algorithm: AdaptiveAlgorithm
@@ -31,7 +42,13 @@ export interface LimitChangeEvent {
  */
 export const limitChannel = eventChannel<LimitChangeEvent>('hotpath:concurrency:limit')
 
-/** Options of {@link AdaptiveLimiter}. */
+/**
+ * Options of {@link AdaptiveLimiter}.
+ *
+ * @example
+ * const limiter = new AdaptiveLimiter({ algorithm: 'aimd', initialLimit: 10, max: 100, backoffRatio: 0.8, rttTimeout: '1s',
+ *   isDropped: (error) => (error as { status?: number }).status === 503 })
+ */
 export interface AdaptiveLimiterOptions {
   /**
    * `'aimd'`: +1 while busy, × `backoffRatio` on a drop or an RTT above `timeout`. `'vegas'`:
@@ -120,7 +137,13 @@ export interface AdaptiveLimiterOptions {
   name?: string
 }
 
-/** A slot taken from an {@link AdaptiveLimiter}; report exactly one outcome. */
+/**
+ * A slot taken from an {@link AdaptiveLimiter}; report exactly one outcome.
+ *
+ * @example
+ * const token: AdaptiveToken = await limiter.acquire()
+ * try { await call(); token.success() } catch (error) { token.dropped(); throw error }
+ */
 export interface AdaptiveToken {
   /** The call succeeded; its RTT feeds the algorithm. */
   success(): void
@@ -130,7 +153,12 @@ export interface AdaptiveToken {
   dropped(): void
 }
 
-/** Snapshot returned by {@link AdaptiveLimiter.stats}. */
+/**
+ * Snapshot returned by {@link AdaptiveLimiter.stats}.
+ *
+ * @example
+ * const { limit, inFlight, waiting, minRtt }: AdaptiveLimiterStats = limiter.stats()
+ */
 export interface AdaptiveLimiterStats {
   name: string
   algorithm: AdaptiveAlgorithm

@@ -8,12 +8,23 @@ import {
   getClock,
 } from '@hotpath/core'
 
-/** Outcome of one item in `'settle'` mode. */
+/**
+ * Outcome of one item in `'settle'` mode.
+ *
+ * @example
+ * const outcomes: SettledItem<Response>[] = await batchExecute(urls, (url) => fetch(url))
+ * for (const o of outcomes) if (o.status === 'rejected') log.warn({ err: o.reason, ms: o.durationMs }, 'fetch failed')
+ */
 export type SettledItem<R> =
   | { status: 'fulfilled'; value: R; durationMs: number }
   | { status: 'rejected'; reason: unknown; durationMs: number }
 
-/** Context passed to the function of {@link batchExecute} and {@link mapConcurrent}. */
+/**
+ * Context passed to the function of {@link batchExecute} and {@link mapConcurrent}.
+ *
+ * @example
+ * await batchExecute(parts, (part, { index, signal }: TaskContext) => upload(part, { partNumber: index + 1, signal }))
+ */
 export interface TaskContext {
   /** Position of the item in the input. */
   index: number
@@ -21,7 +32,13 @@ export interface TaskContext {
   signal: AbortSignal
 }
 
-/** Options of {@link batchExecute}. */
+/**
+ * Options of {@link batchExecute}.
+ *
+ * @example
+ * const options: BatchExecuteOptions = { concurrency: 10, batchSize: 100, signal }
+ * const outcomes = await batchExecute(urls, (url, { signal }) => fetch(url, { signal }), options)
+ */
 export interface BatchExecuteOptions {
   /**
    * Items processed at once.

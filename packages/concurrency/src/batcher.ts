@@ -18,12 +18,22 @@ import { ClosedError, QueueFullError } from './errors'
  * order (an `Error` instance at a position rejects that key only), or a `Map` from key to result
  * (a missing key resolves to `undefined`). A write batch may return nothing: every item then
  * resolves to `undefined`.
+ *
+ * @example
+ * const byId: BatchFunction<string, User> = async (ids) => new Map((await db.users.findMany(ids)).map((u) => [u.id, u]))
+ * const users = new Batcher(byId)
  */
 export type BatchFunction<K, V> = (
   keys: K[],
 ) => PromiseLike<ArrayLike<V | Error> | Map<K, V | Error> | undefined | void>
 
-/** Options of {@link Batcher}. */
+/**
+ * Options of {@link Batcher}.
+ *
+ * @example
+ * const options: BatcherOptions<{ id: string }> = { maxBatchSize: 50, maxDelay: '2ms', cacheKey: (key) => key.id }
+ * const loader = new Batcher(loadMany, options)
+ */
 export interface BatcherOptions<K> {
   /**
    * Most keys per batch call; a full batch is dispatched at once.
@@ -60,7 +70,12 @@ export interface BatcherOptions<K> {
   maxPending?: number
 }
 
-/** Snapshot returned by {@link Batcher.stats}. */
+/**
+ * Snapshot returned by {@link Batcher.stats}.
+ *
+ * @example
+ * const { batches, keys, deduped, failedBatches }: BatcherStats = users.stats()
+ */
 export interface BatcherStats {
   /** Keys waiting for their batch to be dispatched. */
   pending: number

@@ -13,7 +13,12 @@ import { ClosedError, QueueFullError, SemaphoreTimeoutError } from './errors'
 import { Deadlines } from './internal/deadlines'
 import { WaitQueue } from './internal/wait-queue'
 
-/** Options of {@link BoundedQueue}. */
+/**
+ * Options of {@link BoundedQueue}.
+ *
+ * @example
+ * const events = new BoundedQueue<LogEvent>({ capacity: 10_000, overflow: 'drop-oldest', onDrop: () => dropped.inc() })
+ */
 export interface BoundedQueueOptions<T> {
   /** Most items held (required: a queue without a bound is refused). */
   capacity: number
@@ -40,7 +45,13 @@ export interface BoundedQueueOptions<T> {
   timeout?: Duration
 }
 
-/** Options of a waiting `push` or `take`. */
+/**
+ * Options of a waiting `push` or `take`.
+ *
+ * @example
+ * const options: QueueWaitOptions = { signal, timeout: '30s' }
+ * const job = await jobs.take(options)
+ */
 export interface QueueWaitOptions {
   /**
    * Aborts the wait.
@@ -54,7 +65,12 @@ export interface QueueWaitOptions {
   timeout?: Duration
 }
 
-/** Snapshot returned by {@link BoundedQueue.stats}. */
+/**
+ * Snapshot returned by {@link BoundedQueue.stats}.
+ *
+ * @example
+ * const { size, capacity, dropped, waitingConsumers }: BoundedQueueStats = jobs.stats()
+ */
 export interface BoundedQueueStats {
   size: number
   capacity: number

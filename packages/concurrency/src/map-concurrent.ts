@@ -9,7 +9,13 @@ import {
 } from '@hotpath/core'
 import type { TaskContext } from './batch-execute'
 
-/** Options of {@link mapConcurrent}. */
+/**
+ * Options of {@link mapConcurrent}.
+ *
+ * @example
+ * const options: MapConcurrentOptions = { concurrency: 8, ordered: false, signal }
+ * for await (const res of mapConcurrent(urls, (url, { signal }) => fetch(url, { signal }), options)) await save(res)
+ */
 export interface MapConcurrentOptions {
   /**
    * Items processed at once; also how far ahead of the consumer the source is read.

@@ -11,7 +11,12 @@ import {
 } from '@hotpath/core'
 import { type Permit, Semaphore } from './semaphore'
 
-/** Message on `hotpath:concurrency:lock-wait`: a lock was acquired after `waitMs`. */
+/**
+ * Message on `hotpath:concurrency:lock-wait`: a lock was acquired after `waitMs`.
+ *
+ * @example
+ * lockWaitChannel.subscribe(({ name, kind, waitMs }: LockWaitEvent) => lockWaits.with({ name, kind }).record(waitMs))
+ */
 export interface LockWaitEvent {
   /** The lock's `name`. */
   name: string
@@ -30,7 +35,13 @@ export interface LockWaitEvent {
  */
 export const lockWaitChannel = eventChannel<LockWaitEvent>('hotpath:concurrency:lock-wait')
 
-/** Options of one lock acquisition. */
+/**
+ * Options of one lock acquisition.
+ *
+ * @example
+ * const options: LockAcquireOptions = { signal: AbortSignal.timeout(5_000), timeout: '1s' }
+ * await lock.run(() => flush(), options)
+ */
 export interface LockAcquireOptions {
   /**
    * Aborts the wait; the waiter leaves the queue at once.
@@ -44,7 +55,12 @@ export interface LockAcquireOptions {
   timeout?: Duration
 }
 
-/** Options of {@link Mutex}. */
+/**
+ * Options of {@link Mutex}.
+ *
+ * @example
+ * const lock = new Mutex({ name: 'cache', reentrant: true, warnAfter: '50ms', timeout: '5s', maxQueue: 1_000 })
+ */
 export interface MutexOptions {
   /**
    * Name shown in stats, channels and errors.
@@ -75,7 +91,12 @@ export interface MutexOptions {
   maxQueue?: number
 }
 
-/** Snapshot returned by {@link Mutex.stats}. */
+/**
+ * Snapshot returned by {@link Mutex.stats}.
+ *
+ * @example
+ * const { locked, waiting, slowWaits, waitTime }: MutexStats = lock.stats()
+ */
 export interface MutexStats {
   name: string
   locked: boolean
@@ -90,7 +111,13 @@ export interface MutexStats {
   waitTime: SummarySnapshot
 }
 
-/** A held lock; `release()` (idempotent) or `using`/`await using`. */
+/**
+ * A held lock; `release()` (idempotent) or `using`/`await using`.
+ *
+ * @example
+ * const held: LockHandle = await lock.acquire()
+ * try { await save() } finally { held.release() }
+ */
 export interface LockHandle extends Disposable, AsyncDisposable {
   /** Releases the lock; false when already released. */
   release(): boolean

@@ -11,7 +11,13 @@ import {
   parseDuration,
 } from '@hotpath/core'
 
-/** Outcome of one `consume`. */
+/**
+ * Outcome of one `consume`.
+ *
+ * @example
+ * const { allowed, remaining, retryAfterMs, resetMs }: RateLimitResult = limiter.consume(request.ip)
+ * reply.header('RateLimit-Remaining', remaining).header('RateLimit-Reset', Math.ceil(resetMs / 1000))
+ */
 export interface RateLimitResult {
   /** Whether the call is admitted (its weight was taken). */
   allowed: boolean
@@ -23,16 +29,33 @@ export interface RateLimitResult {
   resetMs: number
 }
 
-/** The interface shared by the in-memory and the Redis rate limiters. */
+/**
+ * The interface shared by the in-memory and the Redis rate limiters.
+ *
+ * @example
+ * const isAllowed = async (limiter: RateLimiterLike, key: string) => (await limiter.consume(key)).allowed
+ * await isAllowed(new RateLimiter({ limit: 5, window: '1s' }), request.ip)
+ */
 export interface RateLimiterLike {
   /** Takes `weight` units for `key` if the limit allows. */
   consume(key: string, weight?: number): RateLimitResult | Promise<RateLimitResult>
 }
 
-/** Rate-limiting algorithms. */
+/**
+ * Rate-limiting algorithms.
+ *
+ * @example
+ * const algorithm: RateLimitAlgorithm = 'token-bucket'
+ * const limiter = new RateLimiter({ limit: 100, window: '1m', algorithm, burst: 20 })
+ */
 export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket' | 'gcra'
 
-/** Message on `hotpath:concurrency:rate-limited`. */
+/**
+ * Message on `hotpath:concurrency:rate-limited`.
+ *
+ * @example
+ * rateLimitedChannel.subscribe(({ name, key, retryAfterMs }: RateLimitedEvent) => log.info({ name, key, retryAfterMs }, 'rate limited'))
+ */
 export interface RateLimitedEvent {
   name: string
   key: string
@@ -48,7 +71,12 @@ export interface RateLimitedEvent {
  */
 export const rateLimitedChannel = eventChannel<RateLimitedEvent>('hotpath:concurrency:rate-limited')
 
-/** Options of {@link RateLimiter}. */
+/**
+ * Options of {@link RateLimiter}.
+ *
+ * @example
+ * const login = new RateLimiter({ limit: 5, window: '15m', segments: 15, maxKeys: 50_000, name: 'login' })
+ */
 export interface RateLimiterOptions {
   /** Units admitted per `window` (required). */
   limit: number
@@ -87,7 +115,12 @@ export interface RateLimiterOptions {
   name?: string
 }
 
-/** Snapshot returned by {@link RateLimiter.stats}. */
+/**
+ * Snapshot returned by {@link RateLimiter.stats}.
+ *
+ * @example
+ * const { algorithm, keys, allowed, denied, evicted }: RateLimiterStats = limiter.stats()
+ */
 export interface RateLimiterStats {
   name: string
   algorithm: RateLimitAlgorithm

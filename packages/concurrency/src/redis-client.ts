@@ -6,6 +6,10 @@ import type { DeadlineEntry, Deadlines } from './internal/deadlines'
 /**
  * The part of a Redis client the concurrency package uses: an ioredis `Redis` or `Cluster`
  * satisfies it (ioredis stays an optional peer; nothing imports its types).
+ *
+ * @example
+ * import { Redis } from 'ioredis'
+ * const client: RedisScriptClient = new Redis(process.env.REDIS_URL ?? 'redis://localhost:6379')
  */
 export interface RedisScriptClient {
   /** Runs a cached script by SHA1 (`EVALSHA`). */

@@ -21,10 +21,21 @@ import {
 import { type RedisScriptClient, runScript, type Script } from './redis-client'
 import { gcraScript, slidingWindowScript, tokenBucketScript } from './redis-scripts'
 
-/** What a Redis rate limiter does while Redis is unreachable or slower than `timeout`. */
+/**
+ * What a Redis rate limiter does while Redis is unreachable or slower than `timeout`.
+ *
+ * @example
+ * const fallback: RedisFallback = 'deny' // fail closed while Redis is away
+ * const limiter = redisRateLimiter({ client: redis, limit: 10, window: '1s', fallback })
+ */
 export type RedisFallback = 'memory' | 'allow' | 'deny'
 
-/** Message on `hotpath:concurrency:redis-fallback`. */
+/**
+ * Message on `hotpath:concurrency:redis-fallback`.
+ *
+ * @example
+ * redisFallbackChannel.subscribe(({ name, state, error }: RedisFallbackEvent) => log.warn({ name, state, err: error }, 'redis fallback'))
+ */
 export interface RedisFallbackEvent {
   name: string
   /** `'open'` when the limiter leaves Redis, `'close'` when it is back. */
@@ -40,7 +51,12 @@ export interface RedisFallbackEvent {
  */
 export const redisFallbackChannel = eventChannel<RedisFallbackEvent>('hotpath:concurrency:redis-fallback')
 
-/** Options of {@link redisRateLimiter}. */
+/**
+ * Options of {@link redisRateLimiter}.
+ *
+ * @example
+ * const limiter = redisRateLimiter({ client: redis, limit: 1_000, window: '1h', prefix: 'api:rl:', timeout: '20ms', fallback: 'allow' })
+ */
 export interface RedisRateLimiterOptions {
   /** An ioredis `Redis` or `Cluster` (or anything with `evalsha`/`eval`/`status`). */
   client: RedisScriptClient
@@ -97,13 +113,24 @@ export interface RedisRateLimiterOptions {
   name?: string
 }
 
-/** A rate limit result that says who answered. */
+/**
+ * A rate limit result that says who answered.
+ *
+ * @example
+ * const { allowed, source }: RedisRateLimitResult = await limiter.consume(apiKey)
+ * if (source === 'fallback') degradedAnswers.inc()
+ */
 export interface RedisRateLimitResult extends RateLimitResult {
   /** `'redis'`, or `'fallback'` when Redis was unavailable or too slow. */
   source: 'redis' | 'fallback'
 }
 
-/** Snapshot returned by {@link RedisRateLimiter.stats}. */
+/**
+ * Snapshot returned by {@link RedisRateLimiter.stats}.
+ *
+ * @example
+ * const { fallbacks, errors, degraded }: RedisRateLimiterStats = limiter.stats()
+ */
 export interface RedisRateLimiterStats {
   name: string
   algorithm: RateLimitAlgorithm
@@ -117,7 +144,13 @@ export interface RedisRateLimiterStats {
   degraded: boolean
 }
 
-/** A distributed rate limiter; see {@link redisRateLimiter}. */
+/**
+ * A distributed rate limiter; see {@link redisRateLimiter}.
+ *
+ * @example
+ * const limiter: RedisRateLimiter = redisRateLimiter({ client: redis, limit: 100, window: '1m' })
+ * if (!(await limiter.consume(userId, 5)).allowed) reply.code(429)
+ */
 export interface RedisRateLimiter extends RateLimiterLike {
   /** Takes `weight` units for `key`: one atomic script call, bounded by `timeout`. */
   consume(key: string, weight?: number): Promise<RedisRateLimitResult>

@@ -24,7 +24,12 @@ import {
   semaphoreReleaseScript,
 } from './redis-scripts'
 
-/** Options of {@link redisSemaphore}. */
+/**
+ * Options of {@link redisSemaphore}.
+ *
+ * @example
+ * const imports = redisSemaphore({ client: redis, key: 'imports', permits: 2, lease: '10s', retryInterval: '100ms' })
+ */
 export interface RedisSemaphoreOptions {
   /** An ioredis `Redis` or `Cluster`. */
   client: RedisScriptClient
@@ -64,7 +69,13 @@ export interface RedisSemaphoreOptions {
   prefix?: string
 }
 
-/** A permit held in Redis. */
+/**
+ * A permit held in Redis.
+ *
+ * @example
+ * await using lease = await imports.acquire()
+ * await importFile(path, { signal: lease.signal }) // aborted if the lease is lost
+ */
 export interface RedisLease extends AsyncDisposable {
   /** Unique id of this holder. */
   readonly token: string
@@ -76,7 +87,13 @@ export interface RedisLease extends AsyncDisposable {
   release(): Promise<void>
 }
 
-/** Options of {@link RedisSemaphore.acquire}. */
+/**
+ * Options of {@link RedisSemaphore.acquire}.
+ *
+ * @example
+ * const options: RedisAcquireOptions = { signal, timeout: '10s' }
+ * const lease = await imports.acquire(options)
+ */
 export interface RedisAcquireOptions {
   /**
    * Aborts the wait.
@@ -90,7 +107,13 @@ export interface RedisAcquireOptions {
   timeout?: Duration
 }
 
-/** A distributed semaphore; see {@link redisSemaphore}. */
+/**
+ * A distributed semaphore; see {@link redisSemaphore}.
+ *
+ * @example
+ * const exporters: RedisSemaphore = redisSemaphore({ client: redis, key: 'exports', permits: 3 })
+ * const lease = await exporters.tryAcquire() // undefined when all 3 permits are held
+ */
 export interface RedisSemaphore {
   /** Takes a permit if one is free right now. */
   tryAcquire(): Promise<RedisLease | undefined>

@@ -9,7 +9,12 @@ import {
 import { type LockAcquireOptions, type LockHandle, WaitMeter } from './mutex'
 import { Semaphore } from './semaphore'
 
-/** Options of {@link RWLock}. */
+/**
+ * Options of {@link RWLock}.
+ *
+ * @example
+ * const lock = new RWLock({ name: 'routes', maxReaders: 64, warnAfter: '20ms', timeout: '2s' })
+ */
 export interface RWLockOptions {
   /**
    * Name shown in stats, channels and errors.
@@ -38,7 +43,12 @@ export interface RWLockOptions {
   maxQueue?: number
 }
 
-/** Snapshot returned by {@link RWLock.stats}. */
+/**
+ * Snapshot returned by {@link RWLock.stats}.
+ *
+ * @example
+ * const { readers, writing, waiting, slowWaits }: RWLockStats = lock.stats()
+ */
 export interface RWLockStats {
   name: string
   readers: number

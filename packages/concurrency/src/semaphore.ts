@@ -18,7 +18,12 @@ import { ClosedError, QueueFullError, SemaphoreClearedError, SemaphoreTimeoutErr
 import { Deadlines } from './internal/deadlines'
 import { type Waiter, WaitQueue } from './internal/wait-queue'
 
-/** Message on `hotpath:concurrency:acquire`. */
+/**
+ * Message on `hotpath:concurrency:acquire`.
+ *
+ * @example
+ * acquireChannel.subscribe((e: AcquireEvent) => waits.with({ name: e.name }).record(e.waitMs))
+ */
 export interface AcquireEvent {
   /** The primitive's `name`. */
   name: string
@@ -27,13 +32,23 @@ export interface AcquireEvent {
   waitMs: number
 }
 
-/** Message on `hotpath:concurrency:reject`. */
+/**
+ * Message on `hotpath:concurrency:reject`.
+ *
+ * @example
+ * rejectChannel.subscribe((e: RejectEvent) => { if (e.reason === 'queue-full') shed.inc({ name: e.name }) })
+ */
 export interface RejectEvent {
   name: string
   reason: 'queue-full' | 'cleared' | 'closed'
 }
 
-/** Message on `hotpath:concurrency:timeout`. */
+/**
+ * Message on `hotpath:concurrency:timeout`.
+ *
+ * @example
+ * timeoutChannel.subscribe(({ name, timeout }: TimeoutEvent) => log.warn({ name, timeout }, 'permit wait timed out'))
+ */
 export interface TimeoutEvent {
   name: string
   /** The timeout that elapsed. */
@@ -62,7 +77,13 @@ export const rejectChannel = eventChannel<RejectEvent>('hotpath:concurrency:reje
  */
 export const timeoutChannel = eventChannel<TimeoutEvent>('hotpath:concurrency:timeout')
 
-/** Options of {@link Semaphore}. */
+/**
+ * Options of {@link Semaphore}.
+ *
+ * @example
+ * const options: SemaphoreOptions = { permits: 10, maxQueue: 500, timeout: '2s', name: 'db' }
+ * const sem = new Semaphore(options)
+ */
 export interface SemaphoreOptions {
   /**
    * Number of permits (tasks of weight 1 that may run at once). Changeable later through
@@ -88,7 +109,13 @@ export interface SemaphoreOptions {
   name?: string
 }
 
-/** Options of one {@link Semaphore.acquire} or {@link Semaphore.run}. */
+/**
+ * Options of one {@link Semaphore.acquire} or {@link Semaphore.run}.
+ *
+ * @example
+ * const urgent: AcquireOptions = { priority: 10, timeout: '500ms', signal }
+ * await sem.run(() => handle(request), urgent)
+ */
 export interface AcquireOptions {
   /**
    * Aborts the wait (not the task once it runs); the waiter leaves the queue at once.
@@ -112,7 +139,13 @@ export interface AcquireOptions {
   weight?: number
 }
 
-/** Snapshot returned by {@link Semaphore.stats}. */
+/**
+ * Snapshot returned by {@link Semaphore.stats}.
+ *
+ * @example
+ * const { name, inUse, permits, waiting }: SemaphoreStats = sem.stats()
+ * if (waiting > 0) log.info({ name, inUse, permits, waiting }, 'semaphore saturated')
+ */
 export interface SemaphoreStats {
   name: string
   permits: number

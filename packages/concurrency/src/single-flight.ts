@@ -1,6 +1,10 @@
 /**
  * One in-flight call per key: callers that arrive while a call for the same key runs share its
  * result (or its error). Nothing is cached once the call settles, so errors are never kept.
+ *
+ * @example
+ * const configs: SingleFlight<string, Config> = singleFlight()
+ * const config = await configs.do('app', () => loadConfig()) // concurrent callers share one load
  */
 export interface SingleFlight<K, V> {
   /**
