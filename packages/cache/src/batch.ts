@@ -9,6 +9,10 @@ import { raceTimeout, TIMED_OUT } from './race'
 /**
  * Loads the missing keys of `getOrSetMany` in one call: return values aligned with `missing`, or a
  * Map from key to value (a key absent from the Map loads as `undefined`).
+ *
+ * @example
+ * const loadUsers: ManyLoader<User> = (missing) => db.users.findMany(missing) // aligned with `missing`
+ * const users = await cache.getOrSetMany(ids, loadUsers)
  */
 export type ManyLoader<T> = (
   missing: string[],

@@ -1,6 +1,12 @@
 import { getClock } from '@hotpath/core'
 
-/** Circuit breaker states. */
+/**
+ * Circuit breaker states.
+ *
+ * @example
+ * const state: BreakerState = cache.stats().l2.breaker
+ * if (state === 'open') log.warn('L2 skipped: its breaker is open')
+ */
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
 /**

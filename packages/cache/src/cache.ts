@@ -21,7 +21,12 @@ import { type CachePolicy, DEFAULT_POLICY, type ResolvedPolicy, resolvePolicy } 
 import { buildStats, type CacheStats } from './stats'
 import type { CacheBus, CacheStore } from './store'
 
-/** Circuit breaker settings of the L2 tier. */
+/**
+ * Circuit breaker settings of the L2 tier.
+ *
+ * @example
+ * const cache = createCache({ l2: redisStore({ client }), breaker: { threshold: 3, cooldown: '10s' } })
+ */
 export interface BreakerOptions {
   /**
    * Consecutive L2 failures (errors or timeouts) that open the breaker.
@@ -35,7 +40,13 @@ export interface BreakerOptions {
   cooldown?: Duration
 }
 
-/** Options of {@link createCache}. Policy fields are the defaults of every namespace and call. */
+/**
+ * Options of {@link createCache}. Policy fields are the defaults of every namespace and call.
+ *
+ * @example
+ * const options: CacheOptions = { namespace: 'router', l1: { maxEntries: 5_000 }, ttl: '5m', grace: '1h' }
+ * const cache = createCache(options)
+ */
 export interface CacheOptions extends CachePolicy {
   /**
    * The cache's name: part of every L2 key and bus message, so caches sharing one Redis stay apart.
@@ -79,7 +90,13 @@ export interface CacheOptions extends CachePolicy {
   maxTags?: number
 }
 
-/** Options of `set`. */
+/**
+ * Options of `set`.
+ *
+ * @example
+ * const options: SetOptions = { ttl: '1m', tags: ['provider:openai'], l2Write: 'background' }
+ * await cache.set('health:openai', { ok: true }, options)
+ */
 export interface SetOptions extends Pick<CachePolicy, 'ttl' | 'grace' | 'jitter' | 'l2Write'> {
   /**
    * Tags to invalidate the value with (`invalidateTags`).
@@ -88,7 +105,13 @@ export interface SetOptions extends Pick<CachePolicy, 'ttl' | 'grace' | 'jitter'
   tags?: readonly string[]
 }
 
-/** Options of `getOrSet` and `getOrSetMany`. */
+/**
+ * Options of `getOrSet` and `getOrSetMany`.
+ *
+ * @example
+ * const options: GetOrSetOptions = { ttl: '10m', tags: [`user:${id}`], signal: request.signal }
+ * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id), options)
+ */
 export interface GetOrSetOptions extends CachePolicy {
   /**
    * Tags stored with the loaded value.
@@ -102,7 +125,13 @@ export interface GetOrSetOptions extends CachePolicy {
   signal?: AbortSignal
 }
 
-/** One entry of `setMany` or `warm`. */
+/**
+ * One entry of `setMany` or `warm`.
+ *
+ * @example
+ * const entry: CacheEntryInput<number> = { key: 'count', value: 42, ttl: '1m', tags: ['counters'] }
+ * await cache.setMany([entry])
+ */
 export interface CacheEntryInput<T = unknown> extends SetOptions {
   /** The key. */
   key: string

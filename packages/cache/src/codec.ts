@@ -3,6 +3,11 @@ import { CacheCodecError } from './errors'
 /**
  * Turns values into bytes (or strings) and back. One codec serves both tiers: L1 uses the encoded
  * length as an entry's size, L2 stores the encoded form.
+ *
+ * @example
+ * const plainJson: Codec = { id: 'p1', encode: (value) => JSON.stringify(value),
+ *   decode: (data) => JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString()) }
+ * const cache = createCache({ codec: plainJson })
  */
 export interface Codec {
   /**
@@ -16,7 +21,12 @@ export interface Codec {
   decode(data: string | Uint8Array): unknown
 }
 
-/** Options of {@link jsonCodec}. */
+/**
+ * Options of {@link jsonCodec}.
+ *
+ * @example
+ * const cache = createCache({ codec: jsonCodec({ id: 'j2' }), l2: redisStore({ client }) })
+ */
 export interface JsonCodecOptions {
   /**
    * The codec id written into L2 keys.

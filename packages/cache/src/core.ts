@@ -18,7 +18,13 @@ const loadTracer = asyncTracer<{ cache: string; key: string }>('hotpath:cache:lo
 
 const noop = () => {}
 
-/** A loader for one key. */
+/**
+ * A loader for one key.
+ *
+ * @example
+ * const loadUser: Loader<User> = (ctx) => db.users.find(ctx.key.slice('user:'.length))
+ * const user = await cache.getOrSet(`user:${id}`, loadUser)
+ */
 export type Loader<T> = (ctx: LoaderContext<T>) => T | PromiseLike<T>
 
 /** Marks in-flight reads and loads of a key so an invalidation meanwhile keeps their result out of L1. */

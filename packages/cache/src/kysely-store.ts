@@ -9,10 +9,22 @@ import {
 import { type Kysely, sql } from 'kysely'
 import type { CacheStore, StoredValue, StoreWrite } from './store'
 
-/** SQL dialects the store knows how to write upserts and binary columns for. */
+/**
+ * SQL dialects the store knows how to write upserts and binary columns for.
+ *
+ * @example
+ * const dialect: KyselyStoreDialect = 'postgres'
+ * const store = kyselyStore({ db, dialect })
+ */
 export type KyselyStoreDialect = 'sqlite' | 'postgres' | 'mysql'
 
-/** Options of {@link kyselyStore}. */
+/**
+ * Options of {@link kyselyStore}.
+ *
+ * @example
+ * const options: KyselyStoreOptions = { db, table: 'router_cache', createTables: false, purgeEvery: 500 }
+ * const cache = createCache({ l2: kyselyStore(options) })
+ */
 export interface KyselyStoreOptions {
   /** A Kysely instance (SQLite, PostgreSQL or MySQL). It stays yours: the store never destroys it. */
   // biome-ignore lint/suspicious/noExplicitAny: the store works on its own tables, whatever the app's schema type is

@@ -3,7 +3,12 @@ import { LRUCache } from 'lru-cache'
 import type { Entry } from './entry'
 import { parseBytes } from './options'
 
-/** L1 (in-process memory) bounds. At least one bound must be finite. */
+/**
+ * L1 (in-process memory) bounds. At least one bound must be finite.
+ *
+ * @example
+ * const cache = createCache({ l1: { maxEntries: Number.POSITIVE_INFINITY, maxBytes: '64mb' } })
+ */
 export interface L1Options {
   /**
    * Most entries kept; the least recently used goes first. `Infinity` only together with `maxBytes`.

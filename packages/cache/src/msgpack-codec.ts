@@ -1,13 +1,25 @@
 import type { Codec } from './codec'
 import { CacheCodecError } from './errors'
 
-/** The part of msgpackr's `Packr` this codec uses. */
+/**
+ * The part of msgpackr's `Packr` this codec uses.
+ *
+ * @example
+ * const packr: PackrLike = new Packr({ moreTypes: true, structuredClone: true })
+ * const codec = await msgpackCodec({ packr })
+ */
 export interface PackrLike {
   pack(value: unknown): Uint8Array
   unpack(data: Uint8Array): unknown
 }
 
-/** Options of {@link msgpackCodec}. */
+/**
+ * Options of {@link msgpackCodec}.
+ *
+ * @example
+ * const options: MsgpackCodecOptions = { id: 'm2', packr: new Packr({ useRecords: true }) }
+ * const cache = createCache({ codec: await msgpackCodec(options) })
+ */
 export interface MsgpackCodecOptions {
   /**
    * The codec id written into L2 keys.

@@ -8,7 +8,13 @@ import {
   parseDuration,
 } from '@hotpath/core'
 
-/** Loader timeouts. */
+/**
+ * Loader timeouts.
+ *
+ * @example
+ * const timeouts: LoaderTimeouts = { soft: '50ms', hard: '2s' }
+ * const cache = createCache({ ttl: '5m', grace: '1h', timeouts })
+ */
 export interface LoaderTimeouts {
   /**
    * When a stale value is at hand, serve it once the loader has run this long and let the loader
@@ -25,7 +31,13 @@ export interface LoaderTimeouts {
   hard?: Duration | typeof Number.POSITIVE_INFINITY
 }
 
-/** Per-kind caching policy: cache-wide, per namespace, or per call. */
+/**
+ * Per-kind caching policy: cache-wide, per namespace, or per call.
+ *
+ * @example
+ * const policy: CachePolicy = { ttl: '1m', grace: '5m', jitter: 0.1, eagerRefresh: 0.8 }
+ * const health = cache.namespace('health', policy)
+ */
 export interface CachePolicy {
   /**
    * How long a value is fresh. `0` does not store it.

@@ -2,7 +2,13 @@ import { checkInteger, checkOptionsObject, checkString, Deque, invalidOption } f
 import type { RedisBusClientLike, RedisSubscriberLike } from './redis-client'
 import type { BusHandlers, BusMessage, BusStats, CacheBus } from './store'
 
-/** Options of {@link redisBus}. */
+/**
+ * Options of {@link redisBus}.
+ *
+ * @example
+ * const options: RedisBusOptions = { client, channel: 'router:cache:bus', maxQueue: 5_000 }
+ * const cache = createCache({ l2: redisStore({ client }), bus: redisBus(options) })
+ */
 export interface RedisBusOptions {
   /**
    * The client to publish with; the bus opens its own `client.duplicate()` for SUBSCRIBE and

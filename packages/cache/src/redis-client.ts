@@ -4,6 +4,10 @@ type Listener = (...args: any[]) => void
 /**
  * The part of an ioredis `Redis` or `Cluster` client the store and the bus use. Declared here so
  * the package never imports ioredis types; any client with these methods works.
+ *
+ * @example
+ * const client: RedisClientLike = new Redis({ enableOfflineQueue: false })
+ * const store = redisStore({ client })
  */
 export interface RedisClientLike {
   /** ioredis connection status; commands are sent only when it is `'ready'`. */
@@ -28,7 +32,13 @@ export interface RedisClientLike {
   off(event: string, listener: Listener): unknown
 }
 
-/** What the bus needs of its dedicated subscriber connection (`client.duplicate()`). */
+/**
+ * What the bus needs of its dedicated subscriber connection (`client.duplicate()`).
+ *
+ * @example
+ * const subscriber: RedisSubscriberLike = client.duplicate()
+ * await subscriber.subscribe('hotpath:cache:bus')
+ */
 export interface RedisSubscriberLike {
   readonly status: string
   subscribe(channel: string): Promise<unknown>
@@ -39,7 +49,13 @@ export interface RedisSubscriberLike {
   disconnect(): void
 }
 
-/** A client the bus can publish with and duplicate for SUBSCRIBE. */
+/**
+ * A client the bus can publish with and duplicate for SUBSCRIBE.
+ *
+ * @example
+ * const client: RedisBusClientLike = new Redis.Cluster([{ host: 'redis', port: 6379 }])
+ * const bus = redisBus({ client })
+ */
 export interface RedisBusClientLike extends Pick<RedisClientLike, 'status' | 'publish' | 'on' | 'off'> {
   duplicate(): RedisSubscriberLike
 }

@@ -3,7 +3,13 @@ import { keySlot } from './key-slot'
 import type { RedisClientLike } from './redis-client'
 import type { CacheStore, StoredValue, StoreWrite } from './store'
 
-/** Options of {@link redisStore}. */
+/**
+ * Options of {@link redisStore}.
+ *
+ * @example
+ * const options: RedisStoreOptions = { client, prefix: 'router:', scanCount: 1_000 }
+ * const cache = createCache({ l2: redisStore(options) })
+ */
 export interface RedisStoreOptions {
   /**
    * An ioredis `Redis` or `Cluster` client. It stays yours: the store never closes it. Create it

@@ -1,7 +1,13 @@
 import type { BreakerState } from './breaker'
 import type { CacheCore } from './core'
 
-/** A plain snapshot of a cache's counters. */
+/**
+ * A plain snapshot of a cache's counters.
+ *
+ * @example
+ * const stats: CacheStats = cache.stats()
+ * console.log(stats.hitRate, stats.l1.size, stats.l2.errors)
+ */
 export interface CacheStats {
   /** The cache name. */
   name: string

@@ -1,7 +1,19 @@
-/** What an L2 store keeps per key: the codec's output. */
+/**
+ * What an L2 store keeps per key: the codec's output.
+ *
+ * @example
+ * const value: StoredValue = jsonCodec().encode({ id: 1 })
+ * await store.set('user:1', value, 60_000)
+ */
 export type StoredValue = string | Uint8Array
 
-/** One write handed to {@link CacheStore.setMany}. */
+/**
+ * One write handed to {@link CacheStore.setMany}.
+ *
+ * @example
+ * const write: StoreWrite = { key: 'user:1', value: '{"id":1}', ttl: 60_000 }
+ * await store.setMany([write])
+ */
 export interface StoreWrite {
   /** The key (without the store's own prefix). */
   key: string
@@ -44,7 +56,13 @@ export interface CacheStore {
   close?(): Promise<void>
 }
 
-/** An invalidation sent between cache instances. Values never travel on the bus. */
+/**
+ * An invalidation sent between cache instances. Values never travel on the bus.
+ *
+ * @example
+ * const message: BusMessage = { i: instanceId, n: 'router', k: ['models:gpt-4o'], s: Date.now() }
+ * bus.publish(message)
+ */
 export interface BusMessage {
   /** Sender instance id (receivers ignore their own messages). */
   i: string
@@ -60,7 +78,13 @@ export interface BusMessage {
   s: number
 }
 
-/** Handlers a cache gives its bus. */
+/**
+ * Handlers a cache gives its bus.
+ *
+ * @example
+ * const handlers: BusHandlers = { message: (m) => console.log(m.k), resubscribed: () => {} }
+ * await bus.start(handlers)
+ */
 export interface BusHandlers {
   /** Called for every message from another instance. */
   message(message: BusMessage): void
@@ -68,7 +92,12 @@ export interface BusHandlers {
   resubscribed(): void
 }
 
-/** Counters of a bus. */
+/**
+ * Counters of a bus.
+ *
+ * @example
+ * const { published, dropped, connected }: BusStats = bus.stats()
+ */
 export interface BusStats {
   /** Messages handed to the backend. */
   published: number

@@ -75,7 +75,13 @@ export function abortable<T>(promise: PromiseLike<T>, signal: AbortSignal | unde
   })
 }
 
-/** Options of {@link deadlineSignal}. */
+/**
+ * Options of {@link deadlineSignal}.
+ *
+ * @example
+ * const options: DeadlineOptions = { timeout: 2_000, signal, timeoutError: () => new Error('too slow') }
+ * const row = await withTimeout(db.query(sql), options)
+ */
 export interface DeadlineOptions {
   /** Milliseconds until the derived signal aborts; `undefined` or `Infinity` for no timeout. */
   timeout?: number | undefined
@@ -85,7 +91,13 @@ export interface DeadlineOptions {
   timeoutError?: (() => Error) | undefined
 }
 
-/** A signal combining a timeout with a parent signal; call `clear()` when the work is done. */
+/**
+ * A signal combining a timeout with a parent signal; call `clear()` when the work is done.
+ *
+ * @example
+ * const deadline: Deadline = deadlineSignal({ timeout: 500, signal })
+ * try { await work(deadline.signal) } finally { deadline.clear() }
+ */
 export interface Deadline {
   /** Aborts when the timeout elapses or the parent signal aborts, whichever comes first. */
   readonly signal: AbortSignal

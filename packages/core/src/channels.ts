@@ -13,6 +13,10 @@ function checkName(name: string): string {
 /**
  * A typed `node:diagnostics_channel` channel that builds and publishes a message only when
  * someone subscribes: on the hot path with no subscriber it costs one property read.
+ *
+ * @example
+ * const acquired: EventChannel<{ waitMs: number }> = eventChannel('hotpath:concurrency:acquire')
+ * const off = acquired.subscribe((message) => console.log(message.waitMs))
  */
 export interface EventChannel<T> {
   /** The channel name, `hotpath:<package>:<event>`. */
@@ -60,6 +64,10 @@ export function eventChannel<T>(name: string): EventChannel<T> {
 /**
  * A `tracingChannel('hotpath:<package>:<op>')` wrapper whose `trace` runs the function directly,
  * without building a context object, when nobody subscribes.
+ *
+ * @example
+ * const loads: AsyncTracer<{ key: string }> = asyncTracer('hotpath:cache:load')
+ * const user = await loads.trace(() => db.users.find(id), () => ({ key: `user:${id}` }))
  */
 export interface AsyncTracer<C extends object> {
   /** The tracing channel name. */

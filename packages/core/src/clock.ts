@@ -1,6 +1,10 @@
 /**
  * The source of time for every hotpath package. Read through {@link getClock} at call time,
  * never captured at import, so tests can swap it (or use fake timers) at any moment.
+ *
+ * @example
+ * const frozen: Clock = { now: () => 1_700_000_000_000, monotonic: () => 0 }
+ * setClock(frozen)
  */
 export interface Clock {
   /** Wall-clock milliseconds since the epoch (for TTLs and timestamps shown to users). */
@@ -12,6 +16,10 @@ export interface Clock {
 /**
  * Low-level timer functions. The default provider calls `globalThis.setTimeout` at call time,
  * so Vitest/Jest fake timers apply without any extra step.
+ *
+ * @example
+ * const timers: TimerProvider = getTimers()
+ * timers.clearTimeout(timers.setTimeout(() => {}, 10))
  */
 export interface TimerProvider {
   /** Schedules `callback` after `delay` ms (delay is always <= 2^31-1). */

@@ -1,4 +1,10 @@
-/** A promise with its `resolve` and `reject` exposed (`Promise.withResolvers` for Node 20). */
+/**
+ * A promise with its `resolve` and `reject` exposed (`Promise.withResolvers` for Node 20).
+ *
+ * @example
+ * const ready: Deferred<void> = deferred()
+ * server.once('listening', () => ready.resolve())
+ */
 export interface Deferred<T> {
   readonly promise: Promise<T>
   resolve(value: T | PromiseLike<T>): void

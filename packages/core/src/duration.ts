@@ -1,6 +1,12 @@
 import { invalidOption } from './options'
 
-/** Time unit suffixes accepted in duration strings. */
+/**
+ * Time unit suffixes accepted in duration strings.
+ *
+ * @example
+ * const unit: DurationUnit = 'ms'
+ * const timeout: Duration = `250${unit}`
+ */
 export type DurationUnit = 'us' | 'ms' | 's' | 'm' | 'h' | 'd' | 'w'
 
 /**

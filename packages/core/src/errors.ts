@@ -1,4 +1,10 @@
-/** Options accepted by {@link HotpathError}. */
+/**
+ * Options accepted by {@link HotpathError}.
+ *
+ * @example
+ * const options: HotpathErrorOptions = { cause: err }
+ * throw new HotpathError('E_POOL_CREATE', 'Could not create a resource.', options)
+ */
 export interface HotpathErrorOptions {
   /** The underlying error, kept as `cause`. */
   cause?: unknown

@@ -1,4 +1,10 @@
-/** An item that can sit in an {@link IndexedHeap}; the heap maintains `heapIndex` (-1 when out). */
+/**
+ * An item that can sit in an {@link IndexedHeap}; the heap maintains `heapIndex` (-1 when out).
+ *
+ * @example
+ * interface Waiter extends HeapItem { priority: number }
+ * const waiters = new IndexedHeap<Waiter>((a, b) => a.priority > b.priority)
+ */
 export interface HeapItem {
   heapIndex: number
 }

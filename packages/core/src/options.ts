@@ -36,7 +36,13 @@ export function invalidOption(name: string, expected: string, value: unknown): T
   return new TypeError(`Expected \`${name}\` to be ${expected}, got ${describeValue(value)}`)
 }
 
-/** Bounds accepted by {@link checkInteger} and {@link checkNumber}. */
+/**
+ * Bounds accepted by {@link checkInteger} and {@link checkNumber}.
+ *
+ * @example
+ * const bounds: RangeBounds = { min: 1, allowInfinity: true }
+ * const max = checkInteger('max', options.max ?? 10, bounds)
+ */
 export interface RangeBounds {
   /** Smallest allowed value (inclusive). */
   min?: number

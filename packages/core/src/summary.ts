@@ -1,4 +1,9 @@
-/** A plain snapshot of a {@link Summary}; times in milliseconds. */
+/**
+ * A plain snapshot of a {@link Summary}; times in milliseconds.
+ *
+ * @example
+ * const { count, p50, p99 }: SummarySnapshot = waits.snapshot()
+ */
 export interface SummarySnapshot {
   count: number
   min: number

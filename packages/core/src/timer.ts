@@ -1,11 +1,20 @@
 import { getTimers } from './clock'
 
-/** Largest delay Node's `setTimeout` accepts; longer delays are chained in steps of this size. */
+/**
+ * Largest delay Node's `setTimeout` accepts; longer delays are chained in steps of this size.
+ *
+ * @example
+ * const steps = Math.ceil(parseDuration('90d') / MAX_TIMER_DELAY) // 4 chained setTimeout calls
+ */
 export const MAX_TIMER_DELAY = 2_147_483_647
 
 /**
  * A cancellable timer that handles any delay, including ones above 2^31-1 ms (which
  * `setTimeout` would otherwise fire after 1 ms).
+ *
+ * @example
+ * const timer: TimerHandle = schedule(() => refresh(), 60_000).unref()
+ * if (timer.active) timer.cancel()
  */
 export interface TimerHandle {
   /** Cancels the timer; safe to call more than once or after it fired. */
