@@ -2,7 +2,14 @@ import { checkNumber, checkOptionsObject } from '@hotpath/core'
 import { linearFit } from './leak-watch'
 import type { RegistrySnapshot, SeriesSnapshot } from './registry'
 
-/** One recommendation, with the figure that triggered it. */
+/**
+ * One recommendation, with the figure that triggered it.
+ *
+ * @example
+ * for (const advice of advise(registry.snapshot({ view: 'interval' }))) {
+ *   if (advice.severity === 'critical') log.error(advice, advice.message)
+ * }
+ */
 export interface Advice {
   /** Stable rule id (`cache-hit-rate`, `pool-wait`, ...). */
   rule: string
@@ -19,7 +26,12 @@ export interface Advice {
   suggestion?: number
 }
 
-/** Thresholds of {@link advise}. */
+/**
+ * Thresholds of {@link advise}.
+ *
+ * @example
+ * advise(registry.snapshot({ view: 'interval' }), { poolWaitP95: 50, httpP95: 250 })
+ */
 export interface AdviseOptions {
   /** Cache hit ratio below which a cache is flagged (the seeds' 70%). @default 0.7 */
   cacheHitRatio?: number

@@ -4,12 +4,24 @@ import type { CounterSeries } from './counter'
 import type { GaugeSeries } from './gauge'
 import type { Registry } from './registry'
 
-/** Anything with a `stats()` method returning a plain object (caches, pools, semaphores, ...). */
+/**
+ * Anything with a `stats()` method returning a plain object (caches, pools, semaphores, ...).
+ *
+ * @example
+ * const source: StatsSource = { stats: () => ({ size: queue.length }) }
+ * collect(registry, source)
+ */
 export interface StatsSource {
   stats(): object
 }
 
-/** A running collector. */
+/**
+ * A running collector.
+ *
+ * @example
+ * const collector: Collector = collect(registry, cache)
+ * collector.add(pool)
+ */
 export interface Collector {
   /** Adds more sources to poll. */
   add(...sources: StatsSource[]): void
@@ -23,7 +35,12 @@ type Stats = Record<string, unknown>
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
 const has = (s: Stats, ...keys: string[]) => keys.every((k) => k in s)
 
-/** The kind `collect()` recognised a source as, from the shape of its `stats()`. */
+/**
+ * The kind `collect()` recognised a source as, from the shape of its `stats()`.
+ *
+ * @example
+ * const kind: SourceKind = sourceKind(cache.stats()) // 'cache'
+ */
 export type SourceKind =
   | 'cache'
   | 'pool'

@@ -5,7 +5,13 @@ import type { LabelValues } from './labels'
 import { renderLabels } from './labels'
 import { Metric, type SeriesBase } from './metric'
 
-/** Which values a read covers: everything since creation, or the last completed interval. */
+/**
+ * Which values a read covers: everything since creation, or the last completed interval.
+ *
+ * @example
+ * const view: View = 'interval'
+ * registry.snapshot({ view })
+ */
 export type View = 'cumulative' | 'interval'
 
 /**
@@ -16,7 +22,12 @@ export type View = 'cumulative' | 'interval'
  */
 export const SNAPSHOT_PERCENTILES: readonly number[] = Object.freeze([50, 90, 95, 99, 99.9])
 
-/** A histogram's figures, in its unit. */
+/**
+ * A histogram's figures, in its unit.
+ *
+ * @example
+ * const { p50, p99, count } = latency.with({ route: '/chat' }).stats('interval')
+ */
 export interface HistogramStats {
   count: number
   sum: number

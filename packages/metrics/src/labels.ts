@@ -1,6 +1,12 @@
 import { invalidOption } from '@hotpath/core'
 
-/** Label values passed to `with()`: every declared label name, as a string, number or boolean. */
+/**
+ * Label values passed to `with()`: every declared label name, as a string, number or boolean.
+ *
+ * @example
+ * const labels: LabelValues<'route' | 'status'> = { route: '/chat', status: 200 }
+ * requests.with(labels).inc()
+ */
 export type LabelValues<L extends string> = { readonly [K in L]: string | number | boolean }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/

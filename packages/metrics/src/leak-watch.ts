@@ -12,7 +12,12 @@ import {
 } from '@hotpath/core'
 import type { Registry } from './registry'
 
-/** What {@link leakWatch} concludes from its window of heap samples. */
+/**
+ * What {@link leakWatch} concludes from its window of heap samples.
+ *
+ * @example
+ * const { growing, bytesPerMinute, confidence } = watch.report()
+ */
 export interface LeakReport {
   /** Samples in the window. */
   samples: number
@@ -26,7 +31,12 @@ export interface LeakReport {
   growing: boolean
 }
 
-/** Options of {@link leakWatch}. */
+/**
+ * Options of {@link leakWatch}.
+ *
+ * @example
+ * leakWatch({ interval: '1m', window: 30, minGrowth: 512 * 1024, minConfidence: 0.9, registry })
+ */
 export interface LeakWatchOptions {
   /** Time between heap samples. @default '1m' */
   interval?: Duration
@@ -44,7 +54,13 @@ export interface LeakWatchOptions {
   measure?: () => number
 }
 
-/** A running leak watch. */
+/**
+ * A running leak watch.
+ *
+ * @example
+ * using watch = leakWatch({ interval: '30s' })
+ * if (watch.report().growing) await heapSnapshot()
+ */
 export interface LeakWatch {
   /** The trend over the current window. */
   report(): LeakReport

@@ -2,7 +2,14 @@ import { eventChannel } from '@hotpath/core'
 import { LabelError } from './errors'
 import { type LabelValues, renderLabels } from './labels'
 
-/** Message published once per metric on `hotpath:metrics:cardinality` when it reaches its limit. */
+/**
+ * Message published once per metric on `hotpath:metrics:cardinality` when it reaches its limit.
+ *
+ * @example
+ * diagnostics_channel.subscribe('hotpath:metrics:cardinality', (message) => {
+ *   const { metric, limit } = message as CardinalityWarning
+ * })
+ */
 export interface CardinalityWarning {
   /** The metric name. */
   metric: string
@@ -32,7 +39,12 @@ export interface SeriesBase {
   readonly overflow: boolean
 }
 
-/** The kinds of metric a registry holds. */
+/**
+ * The kinds of metric a registry holds.
+ *
+ * @example
+ * const histograms = registry.snapshot().metrics.filter((m) => m.type === 'histogram')
+ */
 export type MetricType = 'counter' | 'gauge' | 'histogram'
 
 /** Common definition fields of a metric. */

@@ -10,7 +10,12 @@ import {
 import type { Histogram } from './histogram'
 import type { Registry } from './registry'
 
-/** Options of {@link timingMiddleware}. */
+/**
+ * Options of {@link timingMiddleware}.
+ *
+ * @example
+ * timingMiddleware({ registry, metric: 'http_server_duration', header: false, processTime: true })
+ */
 export interface TimingOptions {
   /** Registry the per-route latency histogram is registered in. @default required */
   registry: Registry
@@ -66,6 +71,10 @@ interface FastifyReplyLike {
 /**
  * A timing middleware: node:http/Express `(req, res, next?)`, and a Fastify plugin when passed to
  * `fastify.register()`.
+ *
+ * @example
+ * const timing: TimingMiddleware = timingMiddleware({ registry })
+ * timing.histogram.with({ method: 'GET', route: '/chat', status: 200 }).stats().p95
  */
 export interface TimingMiddleware {
   (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void

@@ -10,7 +10,13 @@ import { type HdrCounts, type HdrLayout, scratchFor } from './hdr'
 import type { View } from './histogram'
 import type { AnyMetric, Registry } from './registry'
 
-/** Options of {@link otelBridge}. */
+/**
+ * Options of {@link otelBridge}.
+ *
+ * @example
+ * const meter = metrics.getMeter('api')
+ * otelBridge(registry, { meter, quantiles: [0.5, 0.99], quantileView: 'cumulative' })
+ */
 export interface OtelBridgeOptions {
   /**
    * Meter the observable instruments are created on, e.g. `metrics.getMeter('api')` from
@@ -30,7 +36,13 @@ export interface OtelBridgeOptions {
   quantileView?: View
 }
 
-/** A running bridge; `close()` removes its callbacks from the meter. */
+/**
+ * A running bridge; `close()` removes its callbacks from the meter.
+ *
+ * @example
+ * const bridge = otelBridge(registry, { meter: metrics.getMeter('api') })
+ * bridge.close()
+ */
 export interface OtelBridge {
   /** Stops feeding the meter. */
   close(): void

@@ -10,7 +10,13 @@ import {
 } from '@hotpath/core'
 import { LowMemoryError, ProfilerBusyError } from './errors'
 
-/** A V8 CPU profile in the `.cpuprofile` format Chrome DevTools opens. */
+/**
+ * A V8 CPU profile in the `.cpuprofile` format Chrome DevTools opens.
+ *
+ * @example
+ * const profile: CpuProfile = await cpuProfile({ duration: '5s' })
+ * await writeFile('api.cpuprofile', JSON.stringify(profile))
+ */
 export interface CpuProfile {
   nodes: Array<{ id: number; callFrame: Record<string, unknown>; hitCount?: number; children?: number[] }>
   startTime: number
@@ -19,13 +25,23 @@ export interface CpuProfile {
   timeDeltas: number[]
 }
 
-/** A V8 sampling heap profile in the `.heapprofile` format Chrome DevTools opens. */
+/**
+ * A V8 sampling heap profile in the `.heapprofile` format Chrome DevTools opens.
+ *
+ * @example
+ * const { samples } = await heapProfile({ duration: '10s' })
+ */
 export interface HeapProfile {
   head: { callFrame: Record<string, unknown>; selfSize: number; id: number; children: unknown[] }
   samples: Array<{ size: number; nodeId: number; ordinal: number }>
 }
 
-/** Options of {@link cpuProfile}. */
+/**
+ * Options of {@link cpuProfile}.
+ *
+ * @example
+ * await cpuProfile({ duration: '30s', samplingInterval: 100, signal: AbortSignal.timeout(60_000) })
+ */
 export interface CpuProfileOptions {
   /** How long to profile. @default '10s' */
   duration?: Duration
@@ -37,7 +53,12 @@ export interface CpuProfileOptions {
   signal?: AbortSignal
 }
 
-/** Options of {@link heapProfile}. */
+/**
+ * Options of {@link heapProfile}.
+ *
+ * @example
+ * await heapProfile({ duration: '1m', samplingInterval: 65_536, path: './api.heapprofile' })
+ */
 export interface HeapProfileOptions {
   /** How long to sample allocations. @default '10s' */
   duration?: Duration

@@ -11,7 +11,12 @@ import { unitInfo } from './units'
  */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
-/** Options of `registry.prometheus()` and {@link prometheusHandler}. */
+/**
+ * Options of `registry.prometheus()` and {@link prometheusHandler}.
+ *
+ * @example
+ * registry.prometheus({ quantiles: true, quantileValues: [0.5, 0.99], quantileView: 'interval' })
+ */
 export interface PrometheusOptions {
   /**
    * Also expose each histogram's quantiles as a `<name>_summary` summary family.
@@ -151,14 +156,25 @@ export function* prometheusChunks(
   if (out) yield out
 }
 
-/** The parts of a Node `ServerResponse` (and Express `res`) the handler uses. */
+/**
+ * The parts of a Node `ServerResponse` (and Express `res`) the handler uses.
+ *
+ * @example
+ * const handler = prometheusHandler(registry)
+ * http.createServer((req, res) => handler(req, res)) // res is a ResponseLike
+ */
 export interface ResponseLike {
   statusCode: number
   setHeader(name: string, value: string): unknown
   end(body: string): unknown
 }
 
-/** The parts of a Fastify `reply` the handler uses. */
+/**
+ * The parts of a Fastify `reply` the handler uses.
+ *
+ * @example
+ * fastify.get('/metrics', (req, reply) => prometheusHandler(registry)(req, reply)) // reply is a ReplyLike
+ */
 export interface ReplyLike {
   raw: unknown
   type(contentType: string): unknown

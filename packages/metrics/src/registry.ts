@@ -20,7 +20,12 @@ import type { MetricType } from './metric'
 import { type PrometheusOptions, renderPrometheus, renderPrometheusAsync } from './prometheus'
 import { unitInfo } from './units'
 
-/** Options of {@link createRegistry}. */
+/**
+ * Options of {@link createRegistry}.
+ *
+ * @example
+ * const registry = createRegistry({ maxSeries: 500, interval: '1m', prefix: 'api' })
+ */
 export interface RegistryOptions {
   /**
    * Default series limit of each metric (label combinations); beyond it values go to one overflow
@@ -42,7 +47,12 @@ export interface RegistryOptions {
   prefix?: string
 }
 
-/** Options shared by every metric kind. */
+/**
+ * Options shared by every metric kind.
+ *
+ * @example
+ * registry.counter('jobs_processed', { help: 'Jobs processed', labels: ['queue'], maxSeries: 100 })
+ */
 export interface MetricOptions<L extends string> {
   /**
    * Help text shown in the exposition.
@@ -67,7 +77,12 @@ export interface MetricOptions<L extends string> {
   unit?: string
 }
 
-/** Options of {@link Registry.histogram}. */
+/**
+ * Options of {@link Registry.histogram}.
+ *
+ * @example
+ * registry.histogram('payload_size', { unit: 'bytes', lowest: 1, highest: 1e9, significantDigits: 3 })
+ */
 export interface HistogramOptions<L extends string> extends MetricOptions<L> {
   /**
    * Smallest distinguishable value, in `unit` (HdrHistogram's lowest discernible value). Values are
@@ -93,14 +108,25 @@ export interface HistogramOptions<L extends string> extends MetricOptions<L> {
   buckets?: readonly number[]
 }
 
-/** One series in a snapshot. */
+/**
+ * One series in a snapshot.
+ *
+ * @example
+ * for (const s of registry.snapshot().metrics[0].series) console.log(s.labels, s.value ?? s.p99)
+ */
 export interface SeriesSnapshot extends Partial<HistogramStats> {
   labels: Record<string, string>
   /** Counter total (or increase over the interval) and gauge value. */
   value?: number
 }
 
-/** One metric in a snapshot. */
+/**
+ * One metric in a snapshot.
+ *
+ * @example
+ * const latency = registry.snapshot().metrics.find((m) => m.name === 'http_request_duration')
+ * latency?.series.length
+ */
 export interface MetricSnapshot {
   name: string
   type: MetricType
@@ -109,7 +135,13 @@ export interface MetricSnapshot {
   series: SeriesSnapshot[]
 }
 
-/** A JSON-ready snapshot of a registry. */
+/**
+ * A JSON-ready snapshot of a registry.
+ *
+ * @example
+ * const snapshot: RegistrySnapshot = registry.snapshot({ view: 'interval' })
+ * res.end(JSON.stringify(snapshot))
+ */
 export interface RegistrySnapshot {
   /** Wall-clock time of the snapshot, ms since the epoch. */
   timestamp: number
@@ -119,7 +151,13 @@ export interface RegistrySnapshot {
   metrics: MetricSnapshot[]
 }
 
-/** Any metric a registry holds. */
+/**
+ * Any metric a registry holds.
+ *
+ * @example
+ * const metric: AnyMetric | undefined = registry.get('http_request_duration')
+ * metric?.type // 'histogram'
+ */
 export type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>
 
 type Listener = (metric: AnyMetric) => void

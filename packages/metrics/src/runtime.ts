@@ -11,7 +11,12 @@ import {
 } from '@hotpath/core'
 import type { Registry } from './registry'
 
-/** Options of {@link runtimeMetrics}. */
+/**
+ * Options of {@link runtimeMetrics}.
+ *
+ * @example
+ * runtimeMetrics(registry, { interval: '5s', gc: false, unref: true })
+ */
 export interface RuntimeMetricsOptions {
   /**
    * How often the per-interval figures (event-loop delay, utilization, memory) are sampled.
@@ -35,7 +40,12 @@ export interface RuntimeMetricsOptions {
   gc?: boolean
 }
 
-/** One interval's runtime figures; times in ms, sizes in bytes. */
+/**
+ * One interval's runtime figures; times in ms, sizes in bytes.
+ *
+ * @example
+ * const { eventLoopDelay, eventLoopUtilization, heapUsed } = runtime.sample()
+ */
 export interface RuntimeSample {
   /** Interval covered, in ms. */
   intervalMs: number
@@ -50,7 +60,13 @@ export interface RuntimeSample {
   activeResources: number
 }
 
-/** A running runtime sampler. */
+/**
+ * A running runtime sampler.
+ *
+ * @example
+ * using runtime = runtimeMetrics(registry)
+ * runtime.last?.eventLoopDelay.p99
+ */
 export interface RuntimeMetrics {
   /** The figures of the last completed interval (undefined before the first). */
   readonly last: RuntimeSample | undefined

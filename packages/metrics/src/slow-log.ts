@@ -8,12 +8,23 @@ import {
 } from '@hotpath/core'
 import type { HistogramSeries } from './histogram'
 
-/** The logger interface `slowLog` needs; pino, bunyan-style and console adapters fit. */
+/**
+ * The logger interface `slowLog` needs; pino, bunyan-style and console adapters fit.
+ *
+ * @example
+ * const logger: SlowLogger = { warn: (details, message) => console.warn(message, details) }
+ * const slow = slowLog({ logger })
+ */
 export interface SlowLogger {
   warn(details: object, message: string): void
 }
 
-/** What `slowLog` reports for one slow call. */
+/**
+ * What `slowLog` reports for one slow call.
+ *
+ * @example
+ * slowLog({ logger: { warn: (details) => alerts.push((details as SlowCall).durationMs) } })
+ */
 export interface SlowCall {
   /** The operation name. */
   name: string
@@ -27,7 +38,12 @@ export interface SlowCall {
   err?: unknown
 }
 
-/** Options of {@link slowLog}. */
+/**
+ * Options of {@link slowLog}.
+ *
+ * @example
+ * slowLog({ threshold: '250ms', logger: pino(), histogram: registry.histogram('db_call_duration').with({}) })
+ */
 export interface SlowLogOptions {
   /**
    * Calls that take longer than this are logged.

@@ -1,16 +1,32 @@
 import { eventChannel } from '@hotpath/core'
 
-/** Outcome of a poll, as counted in stats and published on `hotpath:poller:settle`. */
+/**
+ * Outcome of a poll, as counted in stats and published on `hotpath:poller:settle`.
+ *
+ * @example
+ * const outcome: PollOutcome = 'timeout'
+ * pollerStats().settled[outcome]
+ */
 export type PollOutcome = 'done' | 'failed' | 'timeout' | 'stalled' | 'aborted' | 'error' | 'stopped'
 
-/** Message of `hotpath:poller:check`, published before each check. */
+/**
+ * Message of `hotpath:poller:check`, published before each check.
+ *
+ * @example
+ * diagnostics_channel.subscribe('hotpath:poller:check', (m) => console.log((m as CheckMessage).attempt))
+ */
 export interface CheckMessage {
   name: string
   attempt: number
   elapsed: number
 }
 
-/** Message of `hotpath:poller:progress`. */
+/**
+ * Message of `hotpath:poller:progress`.
+ *
+ * @example
+ * diagnostics_channel.subscribe('hotpath:poller:progress', (m) => show((m as ProgressMessage).progress))
+ */
 export interface ProgressMessage {
   name: string
   attempt: number
@@ -18,7 +34,12 @@ export interface ProgressMessage {
   previous: unknown
 }
 
-/** Message of `hotpath:poller:stall`. */
+/**
+ * Message of `hotpath:poller:stall`.
+ *
+ * @example
+ * diagnostics_channel.subscribe('hotpath:poller:stall', (m) => console.warn((m as StallMessage).stalled))
+ */
 export interface StallMessage {
   name: string
   attempt: number
@@ -26,7 +47,12 @@ export interface StallMessage {
   progress: unknown
 }
 
-/** Message of `hotpath:poller:settle`. */
+/**
+ * Message of `hotpath:poller:settle`.
+ *
+ * @example
+ * diagnostics_channel.subscribe('hotpath:poller:settle', (m) => console.log((m as SettleMessage).outcome))
+ */
 export interface SettleMessage {
   name: string
   outcome: PollOutcome
@@ -35,7 +61,12 @@ export interface SettleMessage {
   error: Error | undefined
 }
 
-/** Message of `hotpath:poller:job`, published after each run of an `every()` job. */
+/**
+ * Message of `hotpath:poller:job`, published after each run of an `every()` job.
+ *
+ * @example
+ * diagnostics_channel.subscribe('hotpath:poller:job', (m) => console.log((m as JobRunMessage).durationMs))
+ */
 export interface JobRunMessage {
   name: string
   run: number

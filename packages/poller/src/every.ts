@@ -30,7 +30,12 @@ export interface JobContext {
   readonly run: number
 }
 
-/** Growth of the delay after failed runs. */
+/**
+ * Growth of the delay after failed runs.
+ *
+ * @example
+ * every('1m', sync, { backoff: { initial: '5s', factor: 2, max: '10m' } })
+ */
 export interface JobBackoffOptions {
   /** Delay after the first failure. @default the interval */
   initial?: Duration
@@ -68,7 +73,12 @@ export interface EveryOptions {
   onError?: (error: unknown, info: { run: number; failures: number }) => void
 }
 
-/** A plain snapshot of a job. */
+/**
+ * A plain snapshot of a job.
+ *
+ * @example
+ * const { runs, failures, durations } = every('5m', refresh).stats()
+ */
 export interface JobStats {
   name: string
   /** Runs finished so far. */

@@ -29,7 +29,12 @@ export interface PollLimiterOptions {
   per?: Duration
 }
 
-/** A plain snapshot of a {@link PollLimiter}. */
+/**
+ * A plain snapshot of a {@link PollLimiter}.
+ *
+ * @example
+ * const { running, queued } = getLimiter('sora')?.stats() ?? { running: 0, queued: 0 }
+ */
 export interface PollLimiterStats {
   name: string
   /** Checks running now. */

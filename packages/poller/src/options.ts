@@ -41,7 +41,12 @@ export interface PollContext {
   retryAfter(delay: Duration): void
 }
 
-/** What interval functions and hooks receive after a check. */
+/**
+ * What interval functions and hooks receive after a check.
+ *
+ * @example
+ * poll(check, { isDone, onProgress: (info) => console.log(info.attempt, info.progress, info.elapsed) })
+ */
 export interface PollInfo<T> {
   /** The state the check returned. */
   state: T
@@ -55,10 +60,21 @@ export interface PollInfo<T> {
   elapsed: number
 }
 
-/** The `interval` option: milliseconds, a duration string, a {@link phases} schedule or a function. */
+/**
+ * The `interval` option: milliseconds, a duration string, a {@link phases} schedule or a function.
+ *
+ * @example
+ * const interval: PollInterval<Job> = ({ attempt }) => (attempt < 5 ? '1s' : '5s')
+ * await poll(check, { isDone, interval })
+ */
 export type PollInterval<T> = Duration | PhaseSchedule | ((info: PollInfo<T>) => Duration)
 
-/** Stall handling: stretch the interval when progress stops changing. */
+/**
+ * Stall handling: stretch the interval when progress stops changing.
+ *
+ * @example
+ * await poll(check, { isDone, progress: (s) => s.percent, stall: { after: 3, backoff: 2, failAfter: 20 } })
+ */
 export interface StallOptions<T> {
   /** Consecutive checks without progress before the interval stretches. @default 3 */
   after?: number
@@ -70,7 +86,12 @@ export interface StallOptions<T> {
   failAfter?: number
 }
 
-/** Retries of a check that throws (a transient error). */
+/**
+ * Retries of a check that throws (a transient error).
+ *
+ * @example
+ * await poll(check, { isDone, retry: { retries: 5, delay: '200ms', factor: 2 } })
+ */
 export interface RetryOptions {
   /** Further tries after consecutive failures. @default 3 */
   retries?: number

@@ -1,6 +1,12 @@
 import { type Duration, invalidOption, parseDuration } from '@hotpath/core'
 
-/** One phase of a {@link phases} schedule. */
+/**
+ * One phase of a {@link phases} schedule.
+ *
+ * @example
+ * const warmUp: Phase = { until: 50, every: '2s' }
+ * phases([warmUp, { every: '500ms' }])
+ */
 export interface Phase {
   /** The phase applies while progress is below this value; omit on the last phase. @default Infinity */
   until?: number

@@ -45,7 +45,12 @@ interface Bucket {
   closed: boolean
 }
 
-/** A plain snapshot of the shared scheduler. */
+/**
+ * A plain snapshot of the shared scheduler.
+ *
+ * @example
+ * const { pending, wakeups }: SchedulerStats = pollerStats().scheduler
+ */
 export interface SchedulerStats {
   /** Entries waiting to fire. */
   pending: number

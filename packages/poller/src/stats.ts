@@ -16,7 +16,13 @@ export const counters = {
   jobs: 0,
 }
 
-/** A plain snapshot of every poller in the process. */
+/**
+ * A plain snapshot of every poller in the process.
+ *
+ * @example
+ * const stats: PollerStats = pollerStats()
+ * stats.settled.timeout
+ */
 export interface PollerStats {
   /** Polls started so far (`poll()` and `watch()`). */
   started: number
