@@ -110,8 +110,14 @@ describe('model router over HTTP', () => {
     }
     expect(stats.cache.loads).toBe(1)
     expect(stats.cache.hitRate).toBeGreaterThan(0.8)
+    await (await complete(running.url, 'gpt-4o')).arrayBuffer()
     const metrics = await (await fetch(`${running.url}/metrics`)).text()
     expect(metrics).toMatch(/http_request_duration/)
+    // collect() recognised the real primitives by their stats() (a renamed field would drop these)
+    expect(metrics).toMatch(/^hotpath_cache_hit_ratio\{[^}]*\} 0\.\d+/m)
+    expect(metrics).toMatch(/^hotpath_semaphore_permits\{[^}]*\} 32$/m)
+    expect(metrics).toMatch(/^hotpath_rate_limiter_allowed\S*\{[^}]*\} [1-9]/m)
+    expect(metrics).toMatch(/^hotpath_batcher_batches\S*\{[^}]*\} \d+/m)
   })
 
   it('writes every request metric in batches; nothing is lost at shutdown', async () => {
