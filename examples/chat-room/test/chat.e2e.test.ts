@@ -182,9 +182,17 @@ describe('chat room over WebSocket', () => {
     expect(after).toMatchObject({ pending: 0, inFlight: 0, failedBatches: 0, keys: broadcast })
     expect(after.batches).toBe(Math.ceil(broadcast / 64))
 
+    // Independent of the server's own counters: every message another client saw is stored.
+    const seen = users[1]!.received.filter(isMessage).map((m) => m.text)
+    expect(seen.length).toBeGreaterThanOrEqual(total + 1)
+
     const store = openStore(server.config)
     try {
       expect(await countMessages(store.db, 'archive')).toBe(broadcast)
+      const stored = new Set(
+        (await store.db.selectFrom('messages').select('body').execute()).map((row) => row.body),
+      )
+      expect(seen.filter((text) => !stored.has(text))).toEqual([])
       const last = await store.db
         .selectFrom('messages')
         .select(['user_id', 'body'])
