@@ -1,5 +1,6 @@
 import {
   dropRedisPrefix,
+  faultProxy,
   needService,
   redisUrl,
   startRedis,
@@ -8,7 +9,7 @@ import {
 } from '@hotpath/test-utils'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RateLimiter } from '../src/index'
+import { RateLimiter, type RateLimiterLike } from '../src/index'
 import { redisRateLimiter } from '../src/redis'
 
 const hasRedis = await needService('redis')
@@ -178,7 +179,54 @@ describe.runIf(hasRedis)('redisRateLimiter with its Redis killed mid-run', () =>
   })
 })
 
-it('the memory limiter and the Redis limiter share one interface', () => {
-  const memory = new RateLimiter({ limit: 1, window: '1s' })
-  expect(typeof memory.consume).toBe('function')
+describe.runIf(hasRedis)('one interface for both limiters', () => {
+  it('gives the same decisions and result fields from memory and from Redis', async () => {
+    const client = new Redis(redisUrl())
+    const prefix = uniquePrefix('rl-iface')
+    try {
+      await client.ping()
+      const limiters: RateLimiterLike[] = [
+        new RateLimiter({ limit: 2, window: '1m' }),
+        redisRateLimiter({ client, limit: 2, window: '1m', prefix }),
+      ]
+      for (const limiter of limiters) {
+        const results = [await limiter.consume('k'), await limiter.consume('k'), await limiter.consume('k')]
+        expect(results.map((r) => r.allowed)).toEqual([true, true, false])
+        expect(results.map((r) => r.remaining)).toEqual([1, 0, 0])
+        for (const field of ['allowed', 'remaining', 'retryAfterMs', 'resetMs'] as const) {
+          expect(results.every((r) => field in r)).toBe(true)
+        }
+        expect(results[2]!.retryAfterMs).toBeGreaterThan(0)
+      }
+    } finally {
+      await dropRedisPrefix(client, prefix)
+      client.disconnect()
+    }
+  })
+})
+
+describe.runIf(hasRedis)('redisRateLimiter behind a server that stops answering', () => {
+  it('falls back when Redis is slower than its timeout (black hole), with consumes in flight', async () => {
+    const proxy = await faultProxy(redisUrl())
+    const client = new Redis(proxy.url!, { maxRetriesPerRequest: 1 })
+    client.on('error', () => {})
+    const prefix = uniquePrefix('rl-slow')
+    try {
+      await client.ping()
+      const limiter = redisRateLimiter({ client, limit: 2, window: '1m', timeout: '100ms', prefix })
+      expect((await limiter.consume('k')).source).toBe('redis')
+      proxy.blackHole()
+      const started = performance.now()
+      const inFlight = await Promise.all(Array.from({ length: 5 }, () => limiter.consume('k')))
+      expect(performance.now() - started).toBeLessThan(600)
+      expect(inFlight.every((r) => r.source === 'fallback')).toBe(true)
+      expect(inFlight.filter((r) => r.allowed)).toHaveLength(2)
+      expect(limiter.stats()).toMatchObject({ degraded: true })
+      expect(limiter.stats().fallbacks).toBeGreaterThanOrEqual(5)
+    } finally {
+      proxy.pass()
+      client.disconnect()
+      await proxy.close()
+    }
+  })
 })
