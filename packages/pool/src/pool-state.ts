@@ -1,0 +1,148 @@
+import { Deque, getClock, schedule, type TimerHandle } from '@hotpath/core'
+import { channels, type DestroyReason } from './channels'
+import { PoolCounters } from './counters'
+import type { LeaseOwner } from './lease'
+import { type PoolOptions, type ResolvedOptions, resolveOptions } from './options'
+import { GONE, type Slot } from './slot'
+import { WaiterQueue } from './waiters'
+
+/** @internal Pool states. */
+export const OPEN = 0
+/** @internal */
+export const DRAINING = 1
+/** @internal */
+export const CLOSED = 2
+
+/** @internal A pending `initialize()` call. */
+export interface InitWaiter {
+  resolve: () => void
+  reject: (e: unknown) => void
+  failFast: boolean
+}
+
+/** @internal The mutable state of one pool, shared by the dispatch, create, housekeeping and drain code. */
+export interface PoolState<T> {
+  readonly o: Readonly<ResolvedOptions<T>>
+  min: number
+  max: number
+  state: number
+  readonly idle: Deque<Slot<T>>
+  readonly slots: Set<Slot<T>>
+  readonly waiters: WaiterQueue<T>
+  borrowed: number
+  creating: number
+  failures: number
+  lastCreateError: unknown
+  retryAt: number
+  timer: TimerHandle | undefined
+  timerAt: number
+  readonly createControllers: Set<AbortController>
+  readonly pendingDestroys: Set<Promise<void>>
+  readonly settled: Set<(drained: boolean) => void>
+  readonly initWaiters: Set<InitWaiter>
+  readonly c: PoolCounters
+  readonly owner: LeaseOwner<T>
+  /** Closes the pool (the public `close()`). */
+  readonly close: () => Promise<void>
+  /** The pool's one timer callback. */
+  readonly tick: () => void
+}
+
+/** @internal Hooks the state calls back into. */
+export interface PoolStateHooks<T> {
+  giveBack: LeaseOwner<T>['giveBack']
+  close: () => Promise<void>
+  tick: () => void
+}
+
+/** @internal */
+export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHooks<T>): PoolState<T> {
+  const idle = new Deque<Slot<T>>()
+  const slots = new Set<Slot<T>>()
+  const waiters = new WaiterQueue<T>()
+  const createControllers = new Set<AbortController>()
+  const pendingDestroys = new Set<Promise<void>>()
+  const settled = new Set<(drained: boolean) => void>()
+  const initWaiters = new Set<InitWaiter>()
+  const c = new PoolCounters()
+  const owner: LeaseOwner<T> = { giveBack: hooks.giveBack }
+  const o = resolveOptions(options)
+  return {
+    o,
+    min: o.min,
+    max: o.max,
+    state: OPEN,
+    idle,
+    slots,
+    waiters,
+    borrowed: 0,
+    creating: 0,
+    failures: 0,
+    lastCreateError: undefined,
+    retryAt: 0,
+    timer: undefined,
+    timerAt: Number.POSITIVE_INFINITY,
+    createControllers,
+    pendingDestroys,
+    settled,
+    initWaiters,
+    c,
+    owner,
+    close: hooks.close,
+    tick: hooks.tick,
+  }
+}
+
+function noop(): void {}
+
+/** @internal Removes a slot from the pool and destroys its resource. */
+export function retire<T>(s: PoolState<T>, slot: Slot<T>, reason: DestroyReason): void {
+  if (slot.state === GONE) return
+  slot.state = GONE
+  s.slots.delete(slot)
+  destroyResource(s, slot.resource, reason)
+}
+
+/** @internal */
+export function destroyResource<T>(s: PoolState<T>, resource: T, reason: DestroyReason): void {
+  s.c.destroyed++
+  if (channels.destroy.active) channels.destroy.publish({ pool: s.o.name, reason })
+  let done: Promise<void>
+  try {
+    done = Promise.resolve(s.o.destroy(resource)).then(noop, noop)
+  } catch {
+    done = Promise.resolve()
+  }
+  s.pendingDestroys.add(done)
+  void done.then(() => s.pendingDestroys.delete(done))
+}
+
+/** @internal Arms the pool's one timer for `at` unless it already fires earlier. */
+export function arm<T>(s: PoolState<T>, at: number): void {
+  if (at >= s.timerAt || s.state === CLOSED) return
+  s.timer?.cancel()
+  s.timerAt = at
+  s.timer = schedule(s.tick, Math.max(0, at - getClock().monotonic())).unref()
+}
+
+/** @internal */
+export function isQuiet<T>(s: PoolState<T>): boolean {
+  return s.borrowed === 0 && s.waiters.size === 0
+}
+
+/** @internal Settles pending drains once nothing is borrowed or waiting. */
+export function checkQuiet<T>(s: PoolState<T>): void {
+  if (s.settled.size > 0 && isQuiet(s)) for (const settle of [...s.settled]) settle(true)
+}
+
+/** @internal */
+export function captureStack(): string {
+  const holder: { stack?: string } = {}
+  Error.captureStackTrace(holder, captureStack)
+  return (holder.stack ?? '').replace(/^Error\n/, '')
+}
+
+/** @internal */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
