@@ -143,6 +143,34 @@ interface KeyState {
   counts: Float64Array | undefined
 }
 
+/** The limit shape shared by the in-memory and the Redis limiter, validated once. */
+export interface LimitShape {
+  limit: number
+  window: number
+  algorithm: RateLimitAlgorithm
+  burst: number
+  segments: number
+}
+
+/**
+ * Validates `limit`, `window`, `algorithm`, `burst` and `segments` with their defaults; both
+ * limiters call it so they accept and refuse exactly the same options.
+ * @internal
+ */
+export function resolveLimitShape(raw: Partial<RateLimiterOptions>): LimitShape {
+  const limit = checkInteger('limit', raw.limit, { min: 1 })
+  const window = parseDuration(raw.window, 'window')
+  if (window <= 0) throw invalidOption('window', 'a duration > 0', raw.window)
+  const algorithm = checkOneOf('algorithm', raw.algorithm ?? 'sliding-window', [
+    'sliding-window',
+    'token-bucket',
+    'gcra',
+  ] as const)
+  const burst = checkInteger('burst', raw.burst ?? limit, { min: 1 })
+  const segments = checkInteger('segments', raw.segments ?? 10, { min: 1, max: 1_000 })
+  return { limit, window, algorithm, burst, segments }
+}
+
 const SWEEP_EVERY = 64
 const SWEEP_MAX = 256
 
@@ -173,16 +201,12 @@ export class RateLimiter implements RateLimiterLike {
 
   constructor(options: RateLimiterOptions) {
     const raw = checkOptionsObject('options', options)
-    this.#limit = checkInteger('limit', raw.limit, { min: 1 })
-    this.#window = parseDuration(raw.window, 'window')
-    if (this.#window <= 0) throw invalidOption('window', 'a duration > 0', raw.window)
-    this.#algorithm = checkOneOf('algorithm', raw.algorithm ?? 'sliding-window', [
-      'sliding-window',
-      'token-bucket',
-      'gcra',
-    ] as const)
-    this.#burst = checkInteger('burst', raw.burst ?? this.#limit, { min: 1 })
-    this.#segments = checkInteger('segments', raw.segments ?? 10, { min: 1, max: 1_000 })
+    const shape = resolveLimitShape(raw)
+    this.#limit = shape.limit
+    this.#window = shape.window
+    this.#algorithm = shape.algorithm
+    this.#burst = shape.burst
+    this.#segments = shape.segments
     this.#segmentMs = this.#window / this.#segments
     this.#maxKeys = checkInteger('maxKeys', raw.maxKeys ?? 100_000, { min: 1 })
     this.#name = checkString('name', raw.name ?? 'rate-limiter')

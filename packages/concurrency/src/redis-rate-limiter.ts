@@ -1,5 +1,4 @@
 import {
-  checkInteger,
   checkNumber,
   checkOneOf,
   checkOptionsObject,
@@ -17,6 +16,7 @@ import {
   type RateLimiterLike,
   type RateLimitResult,
   rateLimitedChannel,
+  resolveLimitShape,
 } from './rate-limiter'
 import { type RedisScriptClient, runScript, type Script } from './redis-client'
 import { gcraScript, slidingWindowScript, tokenBucketScript } from './redis-scripts'
@@ -176,15 +176,7 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
     throw invalidOption('client', 'an ioredis Redis or Cluster client', client)
   }
-  const limit = checkInteger('limit', raw.limit, { min: 1 })
-  const window = parseDuration(raw.window, 'window')
-  const algorithm = checkOneOf('algorithm', raw.algorithm ?? 'sliding-window', [
-    'sliding-window',
-    'token-bucket',
-    'gcra',
-  ] as const)
-  const burst = checkInteger('burst', raw.burst ?? limit, { min: 1 })
-  const segments = checkInteger('segments', raw.segments ?? 10, { min: 1, max: 1_000 })
+  const { limit, window, algorithm, burst, segments } = resolveLimitShape(raw)
   const prefix = checkString('prefix', raw.prefix ?? 'hp:rl:', { allowEmpty: true })
   const timeout = parseDuration(raw.timeout ?? '50ms', 'timeout')
   const fallbackMode = checkOneOf('fallback', raw.fallback ?? 'memory', ['memory', 'allow', 'deny'] as const)

@@ -179,6 +179,23 @@ describe.runIf(hasRedis)('redisRateLimiter with its Redis killed mid-run', () =>
   })
 })
 
+describe('one option check for both limiters', () => {
+  it.each([
+    [{ window: 0 }, 'Expected `window` to be a duration > 0, got `0` (number)'],
+    [{ limit: 0 }, 'Expected `limit` to be an integer >= 1, got `0` (number)'],
+    [{ algorithm: 'leaky' }, "Expected `algorithm` to be one of 'sliding-window', 'token-bucket', 'gcra'"],
+    [{ segments: 0 }, 'Expected `segments` to be an integer between 1 and 1000'],
+  ])('both refuse %j with the same TypeError', (bad, message) => {
+    // A client that is never contacted: option checks run before any call.
+    const client = { evalsha: () => Promise.resolve(), status: 'ready' } as never
+    const options = { limit: 5, window: '1m', ...bad } as never
+    expect(() => new RateLimiter(options)).toThrow(message)
+    expect(() => redisRateLimiter({ client, fallback: 'deny', ...(options as object) } as never)).toThrow(
+      message,
+    )
+  })
+})
+
 describe.runIf(hasRedis)('one interface for both limiters', () => {
   it('gives the same decisions and result fields from memory and from Redis', async () => {
     const client = new Redis(redisUrl())
