@@ -84,6 +84,11 @@ export default defineScenario(async () => {
         const start = next()
         for (let i = start; i < start + OPS; i++) sink = await hotpath.get(keys[i]!)
       },
+      // The synchronous L1-only read, for code that cannot await.
+      'hotpath peek (sync, L1 only)': () => {
+        const start = next()
+        for (let i = start; i < start + OPS; i++) sink = hotpath.peek(keys[i]!)
+      },
       'hotpath getOrSet': async () => {
         const start = next()
         for (let i = start; i < start + OPS; i++) sink = await hotpath.getOrSet(keys[i]!, loader)

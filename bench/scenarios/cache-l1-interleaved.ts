@@ -57,6 +57,12 @@ export default defineScenario(async () => {
       },
     ],
     [
+      'hotpath peek (sync, L1 only)',
+      () => {
+        for (let i = 0; i < PER_ROUND; i++) sink = cache.peek(keys[i]!)
+      },
+    ],
+    [
       'hotpath getOrSet',
       async () => {
         for (let i = 0; i < PER_ROUND; i++) sink = await cache.getOrSet(keys[i]!, loader)

@@ -5,6 +5,7 @@ import {
   checkOptionsObject,
   checkSignal,
   checkString,
+  coarseNow,
   type Duration,
   getClock,
   invalidOption,
@@ -166,8 +167,8 @@ export class Cache<T = unknown> {
   }
 
   /**
-   * Returns the fresh value of `key`, or `undefined`. An L1 hit costs no network call and no
-   * allocation beyond the returned promise.
+   * Returns the fresh value of `key`, or `undefined`. An L1 hit costs no network call, and
+   * repeated hits on one entry share one resolved promise.
    *
    * @example
    * const model = await cache.get('model:gpt-4o')
@@ -178,12 +179,39 @@ export class Cache<T = unknown> {
     const lru = this.#lru
     if (lru !== undefined && !core.closed) {
       const entry = lru.get(full)
-      if (entry !== undefined && core.fresh(entry, getClock().now())) {
+      if (entry !== undefined && core.fresh(entry, coarseNow())) {
         core.l1!.counters.hits++
-        return Promise.resolve(entry.value as T)
+        return entry.settled() as Promise<T>
       }
     }
     return this.#getSlow(key, full)
+  }
+
+  /**
+   * Synchronous L1-only read: the fresh value this process holds for `key`, or `undefined`.
+   * Never calls L2 or a loader, so `undefined` means "not in memory", not "not cached". Tags,
+   * TTL and bus invalidations apply as for {@link get}; hits and misses count as L1's. Throws
+   * {@link CacheClosedError} once the cache is closed.
+   *
+   * @example
+   * const model = cache.peek('model:gpt-4o') ?? (await cache.get('model:gpt-4o'))
+   */
+  peek(key: string): T | undefined {
+    const core = this.#core
+    const lru = this.#lru
+    if (lru === undefined || core.closed) {
+      checkKey(key)
+      core.assertOpen()
+      return undefined
+    }
+    const entry = lru.get(this.#prefix === '' ? key : this.#prefix + key)
+    if (entry !== undefined && core.fresh(entry, coarseNow())) {
+      core.l1!.counters.hits++
+      return entry.value as T
+    }
+    checkKey(key)
+    core.l1!.counters.misses++
+    return undefined
   }
 
   async #getSlow(key: string, full: string): Promise<T | undefined> {
@@ -205,11 +233,11 @@ export class Cache<T = unknown> {
     if (lru !== undefined && !core.closed) {
       const entry = lru.get(full)
       if (entry !== undefined) {
-        const now = getClock().now()
+        const now = coarseNow()
         if (core.fresh(entry, now)) {
           core.l1!.counters.hits++
           if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader, options)
-          return Promise.resolve(entry.value as T)
+          return entry.settled() as Promise<T>
         }
       }
     }
@@ -301,7 +329,7 @@ export class Cache<T = unknown> {
     core.assertOpen()
     const out: (T | undefined)[] = new Array(keys.length)
     const missing: number[] = []
-    const now = getClock().now()
+    const now = coarseNow()
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!
       checkKey(key)

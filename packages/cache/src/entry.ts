@@ -24,6 +24,14 @@ export class Entry {
     /** After a failed reload, no new load is tried before this time (fail-safe throttle). */
     public retryAt = 0,
   ) {}
+
+  #settled: Promise<unknown> | undefined = undefined
+
+  /** A resolved promise of the value, created on the first hit and shared by the later ones. */
+  settled(): Promise<unknown> {
+    // biome-ignore lint/suspicious/noAssignInExpressions: lazily created once per entry
+    return (this.#settled ??= Promise.resolve(this.value))
+  }
 }
 
 /** The array stored in L2: `[value, setAt, expiresAt, staleUntil, tags, versions]`. */

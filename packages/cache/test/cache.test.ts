@@ -2,6 +2,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { getEventListeners } from 'node:events'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CacheClosedError, CacheLoaderTimeoutError, createCache } from '../src/index'
+import { MemoryStore } from './memory-store'
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 })
@@ -37,6 +38,18 @@ describe('get / set / expiry', () => {
     vi.advanceTimersByTime(1)
     expect(await cache.get('a')).toBeUndefined()
     expect(vi.getTimerCount()).toBe(0) // no per-entry timer
+  })
+
+  it('on the real clock, expires on time although hits share one clock read per loop turn', async () => {
+    vi.useRealTimers()
+    const cache = createCache()
+    await cache.set('a', 1, { ttl: 40 })
+    const hits: unknown[] = []
+    for (let i = 0; i < 1_000; i++) hits.push(await cache.get('a'), cache.peek('a'))
+    expect(hits.every((hit) => hit === 1)).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(cache.peek('a')).toBeUndefined()
+    expect(await cache.get('a')).toBeUndefined()
   })
 
   it('handles ttls of months', async () => {
@@ -314,6 +327,33 @@ describe('getOrSet', () => {
     expect(signal.aborted).toBe(true)
     await expect(cache.get('k')).rejects.toBeInstanceOf(CacheClosedError)
     await expect(cache.set('k', 1)).rejects.toBeInstanceOf(CacheClosedError)
+  })
+})
+
+describe('peek', () => {
+  it('reads L1 synchronously with the same freshness, tags and namespaces as get', async () => {
+    const cache = createCache({ ttl: '1m' })
+    const other = cache.namespace('other')
+    await cache.set('a', 1, { tags: ['t'] })
+    await other.set('a', 2)
+    expect(cache.peek('a')).toBe(1)
+    expect(other.peek('a')).toBe(2)
+    expect(cache.peek('missing')).toBeUndefined()
+    await cache.invalidateTags(['t'])
+    expect(cache.peek('a')).toBeUndefined()
+    vi.advanceTimersByTime(60_000)
+    expect(other.peek('a')).toBeUndefined()
+    expect(cache.stats().l1).toMatchObject({ hits: 2, misses: 3 })
+  })
+
+  it('never reaches a loader or L2, refuses a bad key and a closed cache', async () => {
+    const cache = createCache({ l1: false, l2: new MemoryStore() })
+    await cache.set('a', 1)
+    expect(await cache.get('a')).toBe(1)
+    expect(cache.peek('a')).toBeUndefined()
+    expect(() => cache.peek(7 as never)).toThrow('Expected `key` to be a string, got `7` (number)')
+    await cache.close()
+    expect(() => cache.peek('a')).toThrow(CacheClosedError)
   })
 })
 

@@ -39,6 +39,19 @@ const defaultTimers: TimerProvider = {
 }
 
 let currentClock: Clock = defaultClock
+const nativeDateNow = Date.now
+const realSetImmediate = globalThis.setImmediate
+
+/** Reads served from the held time before the clock is read again. */
+const COARSE_READS = 64
+let heldNow = 0
+let heldReads = 0
+let dropQueued = false
+
+function dropHeldNow(): void {
+  heldNow = 0
+  dropQueued = false
+}
 let currentTimers: TimerProvider = defaultTimers
 
 /**
@@ -80,4 +93,27 @@ export function getTimers(): TimerProvider {
  */
 export function setTimers(provider?: TimerProvider): void {
   currentTimers = provider ?? defaultTimers
+}
+
+/**
+ * Wall-clock milliseconds for hot read paths that only compare against expiry times. With the
+ * default clock, the time read once is held for the rest of the current event-loop iteration
+ * (the way libuv holds its loop time for timers) and for at most 64 calls, so a burst of reads
+ * pays one clock read. It can therefore lag `Date.now()` by the time the current iteration has
+ * run, never by more than 64 calls in a tight loop. A clock set with {@link setClock}, and a
+ * replaced `Date.now` (fake timers), are read on every call.
+ *
+ * @example
+ * const fresh = entry.expiresAt > coarseNow()
+ */
+export function coarseNow(): number {
+  if (currentClock !== defaultClock || Date.now !== nativeDateNow) return currentClock.now()
+  if (heldNow !== 0 && --heldReads > 0) return heldNow
+  heldNow = nativeDateNow()
+  heldReads = COARSE_READS
+  if (!dropQueued) {
+    dropQueued = true
+    realSetImmediate(dropHeldNow).unref()
+  }
+  return heldNow
 }

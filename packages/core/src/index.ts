@@ -10,7 +10,7 @@ export {
   withTimeout,
 } from './abort'
 export { type AsyncTracer, asyncTracer, type EventChannel, eventChannel } from './channels'
-export { type Clock, getClock, getTimers, setClock, setTimers, type TimerProvider } from './clock'
+export { type Clock, coarseNow, getClock, getTimers, setClock, setTimers, type TimerProvider } from './clock'
 export { type Deferred, deferred } from './deferred'
 export { Deque } from './deque'
 export {

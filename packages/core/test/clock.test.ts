@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { getClock, getTimers, MAX_TIMER_DELAY, schedule, setClock, setTimers } from '../src/index'
+import { coarseNow, getClock, getTimers, MAX_TIMER_DELAY, schedule, setClock, setTimers } from '../src/index'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -21,6 +21,42 @@ describe('clock', () => {
     expect(getClock().monotonic()).toBe(8)
     setClock()
     expect(getClock().now()).toBeGreaterThan(1_600_000_000_000)
+  })
+})
+
+describe('coarseNow', () => {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+  const waitForTick = (since: number) => {
+    while (Date.now() <= since) {}
+  }
+
+  it('holds one clock read for the rest of the loop turn', async () => {
+    await nextTurn()
+    const held = coarseNow()
+    waitForTick(held)
+    expect(coarseNow()).toBe(held)
+    await nextTurn()
+    expect(coarseNow()).toBeGreaterThan(held)
+  })
+
+  it('reads the clock again after 64 calls in one turn', async () => {
+    await nextTurn()
+    const held = coarseNow()
+    waitForTick(held)
+    const seen = Array.from({ length: 64 }, () => coarseNow())
+    expect(seen.slice(0, 63).every((now) => now === held)).toBe(true)
+    expect(seen[63]).toBeGreaterThan(held)
+  })
+
+  it('reads a replaced clock or fake Date on every call', () => {
+    let now = 5
+    setClock({ now: () => now++, monotonic: () => 0 })
+    expect([coarseNow(), coarseNow()]).toEqual([5, 6])
+    setClock()
+    vi.useFakeTimers({ now: 1_000 })
+    expect(coarseNow()).toBe(1_000)
+    vi.setSystemTime(9_000)
+    expect(coarseNow()).toBe(9_000)
   })
 })
 
