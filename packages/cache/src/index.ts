@@ -1,16 +1,9 @@
 export type { ManyLoader } from './batch'
 export type { BreakerState } from './breaker'
-export {
-  type BreakerOptions,
-  Cache,
-  type CacheEntryInput,
-  type CacheOptions,
-  createCache,
-  type GetOrSetOptions,
-  type SetOptions,
-} from './cache'
+export { Cache } from './cache'
 export { type Codec, type JsonCodecOptions, jsonCodec } from './codec'
 export type { Loader } from './core'
+export { type BreakerOptions, type CacheOptions, createCache } from './create-cache'
 export {
   CacheClosedError,
   CacheCodecError,
@@ -22,7 +15,7 @@ export {
 export type { L1Options } from './l1'
 export { BatchLoaderContext, LoaderContext } from './loader-context'
 export { type MsgpackCodecOptions, msgpackCodec, type PackrLike } from './msgpack-codec'
-export type { CachePolicy, LoaderTimeouts } from './options'
+export type { CacheEntryInput, CachePolicy, GetOrSetOptions, LoaderTimeouts, SetOptions } from './options'
 export type { CacheStats } from './stats'
 export type {
   BusHandlers,

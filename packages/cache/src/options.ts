@@ -160,3 +160,52 @@ export function parseBytes(value: unknown, name: string): number {
   }
   throw invalidOption(name, "a byte size (an integer >= 1, or a string like '512kb', '64mb')", value)
 }
+
+/**
+ * Options of `set`.
+ *
+ * @example
+ * const options: SetOptions = { ttl: '1m', tags: ['provider:openai'], l2Write: 'background' }
+ * await cache.set('health:openai', { ok: true }, options)
+ */
+export interface SetOptions extends Pick<CachePolicy, 'ttl' | 'grace' | 'jitter' | 'l2Write'> {
+  /**
+   * Tags to invalidate the value with (`invalidateTags`).
+   * @default none
+   */
+  tags?: readonly string[]
+}
+
+/**
+ * Options of `getOrSet` and `getOrSetMany`.
+ *
+ * @example
+ * const options: GetOrSetOptions = { ttl: '10m', tags: [`user:${id}`], signal: request.signal }
+ * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id), options)
+ */
+export interface GetOrSetOptions extends CachePolicy {
+  /**
+   * Tags stored with the loaded value.
+   * @default none
+   */
+  tags?: readonly string[]
+  /**
+   * Stops this caller's wait (the load goes on for others).
+   * @default none
+   */
+  signal?: AbortSignal
+}
+
+/**
+ * One entry of `setMany` or `warm`.
+ *
+ * @example
+ * const entry: CacheEntryInput<number> = { key: 'count', value: 42, ttl: '1m', tags: ['counters'] }
+ * await cache.setMany([entry])
+ */
+export interface CacheEntryInput<T = unknown> extends SetOptions {
+  /** The key. */
+  key: string
+  /** The value. */
+  value: T
+}

@@ -1,0 +1,133 @@
+import {
+  checkInteger,
+  checkOptionsObject,
+  checkString,
+  type Duration,
+  invalidOption,
+  parseDuration,
+} from '@hotpath/core'
+import { Cache } from './cache'
+import { type Codec, jsonCodec } from './codec'
+import { CacheCore } from './core'
+import { createL1, type L1Options } from './l1'
+import { L2Tier } from './l2-tier'
+import { type CachePolicy, DEFAULT_POLICY, resolvePolicy } from './options'
+import type { CacheBus, CacheStore } from './store'
+
+/**
+ * Circuit breaker settings of the L2 tier.
+ *
+ * @example
+ * const cache = createCache({ l2: redisStore({ client }), breaker: { threshold: 3, cooldown: '10s' } })
+ */
+export interface BreakerOptions {
+  /**
+   * Consecutive L2 failures (errors or timeouts) that open the breaker.
+   * @default 5
+   */
+  threshold?: number
+  /**
+   * How long L2 is skipped once the breaker opens; then one probe call decides.
+   * @default '5s'
+   */
+  cooldown?: Duration
+}
+
+/**
+ * Options of {@link createCache}. Policy fields are the defaults of every namespace and call.
+ *
+ * @example
+ * const options: CacheOptions = { namespace: 'router', l1: { maxEntries: 5_000 }, ttl: '5m', grace: '1h' }
+ * const cache = createCache(options)
+ */
+export interface CacheOptions extends CachePolicy {
+  /**
+   * The cache's name: part of every L2 key and bus message, so caches sharing one Redis stay apart.
+   * @default 'cache'
+   */
+  namespace?: string
+  /**
+   * L1 bounds, or `false` for no L1 (every read goes to L2).
+   * @default { maxEntries: 10_000 }
+   */
+  l1?: L1Options | false
+  /**
+   * The L2 store (`redisStore`, `kyselyStore`).
+   * @default none
+   */
+  l2?: CacheStore
+  /**
+   * Cross-instance invalidation (`redisBus`).
+   * @default none
+   */
+  bus?: CacheBus
+  /**
+   * Bound of every L2 call; a call past it counts as a failure and the caller goes on without L2.
+   * @default '200ms'
+   */
+  l2Timeout?: Duration
+  /**
+   * The L2 circuit breaker.
+   * @default { threshold: 5, cooldown: '5s' }
+   */
+  breaker?: BreakerOptions
+  /**
+   * The codec for both tiers.
+   * @default jsonCodec()
+   */
+  codec?: Codec
+  /**
+   * Most tag versions kept in memory.
+   * @default 100_000
+   */
+  maxTags?: number
+}
+
+/**
+ * Creates a cache: L1 in memory on lru-cache, optional L2 store and bus.
+ *
+ * @example
+ * import { createCache } from '@hotpath/cache'
+ * import { redisBus, redisStore } from '@hotpath/cache/redis'
+ *
+ * const cache = createCache({
+ *   namespace: 'router',
+ *   l1: { maxEntries: 10_000, maxBytes: '64mb' },
+ *   l2: redisStore({ client }),
+ *   bus: redisBus({ client }),
+ *   ttl: '5m', grace: '1h', timeouts: { soft: '50ms', hard: '2s' },
+ * })
+ */
+export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
+  const raw = checkOptionsObject('options', options)
+  const name = checkString('namespace', raw.namespace ?? 'cache')
+  const codec = raw.codec ?? jsonCodec()
+  if (
+    typeof codec?.encode !== 'function' ||
+    typeof codec.decode !== 'function' ||
+    typeof codec.id !== 'string'
+  ) {
+    throw invalidOption('codec', 'a codec ({ id, encode, decode })', codec)
+  }
+  const l1 = createL1(raw.l1)
+  const breaker = checkOptionsObject('breaker', raw.breaker)
+  let l2: L2Tier | undefined
+  if (raw.l2 !== undefined) {
+    if (typeof raw.l2?.get !== 'function') throw invalidOption('l2', 'a cache store', raw.l2)
+    l2 = new L2Tier(
+      raw.l2,
+      parseDuration(raw.l2Timeout ?? 200, 'l2Timeout'),
+      checkInteger('breaker.threshold', breaker.threshold ?? 5, { min: 1 }),
+      parseDuration(breaker.cooldown ?? 5_000, 'breaker.cooldown'),
+    )
+  }
+  if (l1 === undefined && l2 === undefined) {
+    throw invalidOption('l1', 'an L1 options object when there is no `l2`', false)
+  }
+  if (raw.bus !== undefined && typeof raw.bus?.publish !== 'function')
+    throw invalidOption('bus', 'a cache bus', raw.bus)
+  const maxTags = checkInteger('maxTags', raw.maxTags ?? 100_000, { min: 1 })
+  const policy = resolvePolicy(DEFAULT_POLICY, raw)
+  const core = new CacheCore(name, codec, l1, l2, raw.bus, maxTags)
+  return new Cache<T>(core, '', policy)
+}
