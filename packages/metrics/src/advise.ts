@@ -1,6 +1,6 @@
 import { checkNumber, checkOptionsObject } from '@hotpath/core'
 import { linearFit } from './leak-watch'
-import type { RegistrySnapshot, SeriesSnapshot } from './registry'
+import type { RegistrySnapshot, SeriesSnapshot } from './registry-options'
 
 /**
  * One recommendation, with the figure that triggered it.

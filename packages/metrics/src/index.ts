@@ -33,17 +33,16 @@ export {
   type ReplyLike,
   type ResponseLike,
 } from './prometheus'
-export {
-  type AnyMetric,
-  createRegistry,
-  type HistogramOptions,
-  type MetricOptions,
-  type MetricSnapshot,
-  Registry,
-  type RegistryOptions,
-  type RegistrySnapshot,
-  type SeriesSnapshot,
-} from './registry'
+export { createRegistry, Registry } from './registry'
+export type {
+  AnyMetric,
+  HistogramOptions,
+  MetricOptions,
+  MetricSnapshot,
+  RegistryOptions,
+  RegistrySnapshot,
+  SeriesSnapshot,
+} from './registry-options'
 export {
   type RuntimeMetrics,
   type RuntimeMetricsOptions,

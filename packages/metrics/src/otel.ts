@@ -8,7 +8,8 @@ import type {
 } from '@opentelemetry/api'
 import { type HdrCounts, type HdrLayout, scratchFor } from './hdr'
 import type { View } from './histogram'
-import type { AnyMetric, Registry } from './registry'
+import type { Registry } from './registry'
+import type { AnyMetric } from './registry-options'
 
 /**
  * Options of {@link otelBridge}.

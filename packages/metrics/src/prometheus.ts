@@ -1,6 +1,7 @@
 import { type HdrCounts, type HdrLayout, scratchFor } from './hdr'
 import type { View } from './histogram'
-import type { AnyMetric, Registry } from './registry'
+import type { Registry } from './registry'
+import type { AnyMetric } from './registry-options'
 import { unitInfo } from './units'
 
 /**
