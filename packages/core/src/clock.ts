@@ -113,7 +113,9 @@ export function coarseNow(): number {
   heldReads = COARSE_READS
   if (!dropQueued) {
     dropQueued = true
-    realSetImmediate(dropHeldNow).unref()
+    // Kept ref'd: an unref'd immediate would let the loop block in its poll phase, and the
+    // I/O callbacks that end the wait would then run with the time held from before it.
+    realSetImmediate(dropHeldNow)
   }
   return heldNow
 }
