@@ -189,6 +189,8 @@ function optionalFunction<F extends (...args: never[]) => unknown>(
   return value === undefined ? undefined : checkFunction<F>(name, value)
 }
 
+const DEFAULT_MAX_INTERVAL = 120_000
+
 /** Validates and freezes `poll()`/`watch()` options. */
 export function resolvePollOptions<T>(options: PollOptions<T> | undefined): ResolvedPollOptions<T> {
   const o = checkOptionsObject('options', options)
@@ -200,8 +202,10 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
   else if (typeof interval === 'function') intervalFn = interval
   else intervalMs = parseDuration(interval, 'interval')
 
-  const minInterval = parseDuration(o.minInterval ?? 0, 'minInterval')
-  const maxInterval = parseDuration(o.maxInterval ?? 120_000, 'maxInterval')
+  // Defaults skip the parsers: a poll with one or two options is created often (10,000 at once).
+  const minInterval = o.minInterval == null ? 0 : parseDuration(o.minInterval, 'minInterval')
+  const maxInterval =
+    o.maxInterval == null ? DEFAULT_MAX_INTERVAL : parseDuration(o.maxInterval, 'maxInterval')
   if (maxInterval < minInterval) {
     throw invalidOption('maxInterval', `a duration >= minInterval (${minInterval} ms)`, o.maxInterval)
   }
@@ -240,22 +244,25 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
 
   // Internal and never handed out; the PollRun copies what it reads per round.
   return {
-    name: checkString('name', o.name ?? 'poll'),
+    name: o.name == null ? 'poll' : checkString('name', o.name),
     isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
     isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
     progress: optionalFunction<(state: T) => unknown>('progress', o.progress),
     intervalMs,
     phases: schedule,
     intervalFn,
-    initialDelay: parseDuration(o.initialDelay ?? 0, 'initialDelay'),
+    initialDelay: o.initialDelay == null ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
     minInterval,
     maxInterval,
-    jitter: checkNumber('jitter', o.jitter ?? 0, { min: 0, max: 1 }),
+    jitter: o.jitter == null ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 }),
     stallAfter,
     stallBackoff,
     stallFailAfter,
     onStall: combine(stallHook, onStall),
-    deadline: parseDuration(o.deadline ?? Number.POSITIVE_INFINITY, 'deadline', { allowInfinity: true }),
+    deadline:
+      o.deadline == null
+        ? Number.POSITIVE_INFINITY
+        : parseDuration(o.deadline, 'deadline', { allowInfinity: true }),
     signal: checkSignal('signal', o.signal),
     retries,
     retryDelay,

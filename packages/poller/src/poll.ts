@@ -29,12 +29,23 @@ export function poll<T>(
 ): Promise<T> {
   checkFunction('check', check)
   const resolved = resolvePollOptions(options)
-  let sink!: PromiseSink<T>
-  const promise = new Promise<T>((resolve, reject) => {
-    sink = new PromiseSink(resolve, reject)
-  })
+  const promise = new Promise<T>(capture)
+  const sink = new PromiseSink<T>(captured.resolve as (value: T) => void, captured.reject)
+  captured.resolve = captured.reject = noop
   new PollRun<T>(check, resolved, sink).start()
   return promise
+}
+
+// The executor runs synchronously inside `new Promise`: a shared one saves a closure and its
+// context per poll.
+const noop = () => {}
+const captured: { resolve: (value: never) => void; reject: (error: Error) => void } = {
+  resolve: noop,
+  reject: noop,
+}
+function capture(resolve: (value: never) => void, reject: (error: Error) => void): void {
+  captured.resolve = resolve
+  captured.reject = reject
 }
 
 class PromiseSink<T> implements PollSink<T> {

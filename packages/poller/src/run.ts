@@ -1,5 +1,12 @@
 import { AbortedError, type Duration, parseDuration } from '@hotpath/core'
-import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
+import {
+  checkChannel,
+  checkSubscribers,
+  type PollOutcome,
+  progressChannel,
+  settleChannel,
+  stallChannel,
+} from './channels'
 import {
   PollAbortedError,
   PollCheckError,
@@ -9,7 +16,7 @@ import {
 } from './errors'
 import type { LimiterWaiter } from './limiter'
 import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
-import { getScheduler, ScheduledEntry } from './scheduler'
+import { getScheduler, ScheduledEntry, SchedulerEntry } from './scheduler'
 import { counters } from './stats'
 
 /**
@@ -78,21 +85,21 @@ class CheckContext<T> implements PollContext {
  * and its deadline are entries of the shared scheduler, and a check's outcome is handled by two
  * callbacks bound once, so a round costs no closure and no promise beyond the check's own.
  */
-export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
+export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   // Declaration order is memory layout: what every round reads comes first, so a round
   // touches one or two cache lines of this object and nothing else.
   #phase = WAITING
-  readonly #check: Check<T>
-  /** The delay after a check when nothing can change it (no phases, stalls, jitter, hooks); else -1. */
-  readonly #fixedDelay: number
-  readonly #isDone: (state: T) => boolean
   readonly #limiter: ResolvedPollOptions<T>['limiter']
   readonly #onAttempt: ResolvedPollOptions<T>['onAttempt']
+  readonly #check: Check<T>
   #ctx: CheckContext<T> | undefined
   attempt = 0
   hint = 0
-  state: T | undefined
+  /** The delay after a check when nothing can change it (no phases, stalls, jitter, hooks); else -1. */
+  readonly #fixedDelay: number
   #failures = 0
+  readonly #isDone: (state: T) => boolean
+  state: T | undefined
   #hasState = false
   readonly #o: ResolvedPollOptions<T>
   readonly #sink: PollSink<T>
@@ -183,7 +190,7 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
   }
 
   /** Scheduler callback: the next check is due. */
-  override fire(): void {
+  fire(): void {
     if (this.#phase === WAITING) this.runInAsyncScope(this.#due, this)
   }
 
@@ -205,9 +212,9 @@ export class PollRun<T> extends ScheduledEntry implements LimiterWaiter {
   #startCheck(): void {
     this.#phase = HANDLING
     const attempt = ++this.attempt
-    this.hint = 0
+    if (this.hint !== 0) this.hint = 0
     const onAttempt = this.#onAttempt
-    if (onAttempt !== undefined || checkChannel.active) {
+    if (onAttempt !== undefined || checkSubscribers.hasSubscribers) {
       const elapsed = getScheduler().now() - this.startedAt
       checkChannel.publish({ name: this.#o.name, attempt, elapsed })
       if (onAttempt !== undefined) this.#callHook(onAttempt, { attempt, elapsed })

@@ -2,26 +2,25 @@ import { AsyncResource } from 'node:async_hooks'
 import { getClock, IndexedHeap, schedule, type TimerHandle } from '@hotpath/core'
 
 /**
- * One pending callback of the shared scheduler. Owners keep one entry per recurring purpose (a
+ * One pending item of the shared scheduler. Owners keep one entry per recurring purpose (a
  * poller's next check, its deadline) and re-add it each time, so scheduling allocates nothing.
- * Subclasses override `fire()` (a poller is its own entry: one object less to touch per check).
- * An entry is an `AsyncResource` created in its owner's async context, so the one timer serving
- * everyone can run each callback in the right context without a second object per entry.
+ * A poller is its own entry (one object less to touch per check). An entry is an `AsyncResource`
+ * created in its owner's async context, so the one timer serving everyone can run each callback
+ * in the right context without a second object per entry.
  */
-export class ScheduledEntry extends AsyncResource {
-  /** Due time on the scheduler clock (whole milliseconds). */
-  at = 0
+export abstract class SchedulerEntry extends AsyncResource {
+  // The links come first: the scheduler touches them for every entry it fires or adds.
+  /** Next entry of the same bucket (insertion order). */
+  next: SchedulerEntry | undefined = undefined
+  /** Previous entry of the same bucket. */
+  prev: SchedulerEntry | undefined = undefined
   /** The bucket holding the entry while it is scheduled. */
   bucket: Bucket | undefined = undefined
-  /** Position inside the bucket. */
-  index = -1
   /** Whether this entry keeps the process alive while pending. */
   readonly ref: boolean
-  readonly #callback: (() => void) | undefined
 
-  constructor(callback?: () => void, ref = true) {
+  constructor(ref = true) {
     super('hotpath:poller')
-    this.#callback = callback
     this.ref = ref
   }
 
@@ -30,20 +29,45 @@ export class ScheduledEntry extends AsyncResource {
     return this.bucket !== undefined
   }
 
-  /** Called by the scheduler when due. */
+  /** Due time on the scheduler clock (whole milliseconds) while scheduled; -1 otherwise. */
+  get at(): number {
+    return this.bucket === undefined ? -1 : this.bucket.at
+  }
+
+  /** Called by the scheduler when due, outside any async context: enter your own. */
+  abstract fire(): void
+}
+
+/** An entry that runs a callback in the async context it was created in. */
+export class ScheduledEntry extends SchedulerEntry {
+  readonly #callback: (() => void) | undefined
+
+  constructor(callback?: () => void, ref = true) {
+    super(ref)
+    this.#callback = callback
+  }
+
   fire(): void {
     if (this.#callback !== undefined) this.runInAsyncScope(this.#callback)
   }
 }
 
-/** Every entry due in the same millisecond shares one bucket; the heap orders buckets, not entries. */
+/**
+ * Every entry due in the same millisecond shares one bucket, a doubly linked list in insertion
+ * order; the heap orders buckets, not entries. Buckets are recycled, so a steady round of
+ * pollers allocates nothing and writes no pointer from old objects to young ones.
+ */
 interface Bucket {
   heapIndex: number
   at: number
-  entries: ScheduledEntry[]
-  /** Set once the bucket left the heap (to fire, or emptied): removals then only unlink. */
+  head: SchedulerEntry | undefined
+  tail: SchedulerEntry | undefined
+  /** Set once the bucket left the heap (to fire, or emptied): it takes no new entries. */
   closed: boolean
 }
+
+/** Free buckets kept for reuse (more distinct due times than this at once are rare). */
+const BUCKET_POOL = 64
 
 /**
  * A plain snapshot of the shared scheduler.
@@ -101,6 +125,9 @@ export class Scheduler {
   #wakeups = 0
   #fired = 0
   #largestBatch = 0
+  readonly #free: Bucket[] = []
+  /** Buckets collected by a wake-up (reused: a wake-up allocates nothing). */
+  readonly #due: Bucket[] = []
 
   readonly #onTimer = () => this.#wake()
   readonly #untick = () => {
@@ -122,39 +149,40 @@ export class Scheduler {
   }
 
   /** Schedules (or reschedules) `entry` to fire after `delay` ms. */
-  add(entry: ScheduledEntry, delay: number): void {
+  add(entry: SchedulerEntry, delay: number): void {
     if (entry.bucket !== undefined) this.#unlink(entry)
     // Rounded up to whole milliseconds (the timer resolution); the epsilon keeps 200 × 1.1 at 220.
     const at = Math.ceil(this.now() + Math.max(delay, 0) - 1e-7)
     let bucket = this.#last
+    let first = false
     if (bucket === undefined || bucket.at !== at || bucket.closed) {
       bucket = this.#buckets.get(at)
       if (bucket === undefined) {
-        bucket = { heapIndex: -1, at, entries: [], closed: false }
+        bucket = this.#newBucket(at)
         this.#buckets.set(at, bucket)
         this.#heap.push(bucket)
+        first = true
       }
       this.#last = bucket
     }
-    entry.at = at
+    const tail = bucket.tail
+    entry.prev = tail
     entry.bucket = bucket
-    entry.index = bucket.entries.length
-    bucket.entries.push(entry)
+    if (tail === undefined) bucket.head = entry
+    else tail.next = entry
+    bucket.tail = entry
     this.#pending++
-    if (entry.ref) this.#referenced++
+    const ref = entry.ref
+    if (ref) this.#referenced++
     // Joining a bucket that already exists changes nothing for the timer, unless this entry is
     // the first referenced one or fake timers were swapped since the timer was armed.
-    if (
-      bucket.entries.length === 1 ||
-      (entry.ref && this.#referenced === 1) ||
-      this.#armedWith !== globalThis.setTimeout
-    ) {
+    if (first || (ref && this.#referenced === 1) || this.#armedWith !== globalThis.setTimeout) {
       this.#arm()
     }
   }
 
   /** Removes `entry` if scheduled; returns whether it was. */
-  remove(entry: ScheduledEntry): boolean {
+  remove(entry: SchedulerEntry): boolean {
     if (entry.bucket === undefined) return false
     this.#unlink(entry)
     this.#arm()
@@ -174,23 +202,38 @@ export class Scheduler {
     }
   }
 
-  #unlink(entry: ScheduledEntry): void {
+  #newBucket(at: number): Bucket {
+    const bucket = this.#free.pop()
+    if (bucket === undefined) return { heapIndex: -1, at, head: undefined, tail: undefined, closed: false }
+    bucket.at = at
+    bucket.closed = false
+    return bucket
+  }
+
+  /** Takes back an empty bucket that left the heap and the map. */
+  #recycle(bucket: Bucket): void {
+    if (this.#last === bucket) this.#last = undefined
+    if (this.#free.length < BUCKET_POOL) this.#free.push(bucket)
+  }
+
+  #unlink(entry: SchedulerEntry): void {
     const bucket = entry.bucket!
+    const { prev, next } = entry
+    if (prev === undefined) bucket.head = next
+    else prev.next = next
+    if (next === undefined) bucket.tail = prev
+    else next.prev = prev
     entry.bucket = undefined
+    entry.prev = undefined
+    entry.next = undefined
     this.#pending--
     if (entry.ref) this.#referenced--
-    if (bucket.closed) return
-    const entries = bucket.entries
-    const last = entries.pop()!
-    if (last !== entry) {
-      entries[entry.index] = last
-      last.index = entry.index
-    }
-    entry.index = -1
-    if (entries.length === 0) {
+    // A closed bucket is being fired: the wake-up recycles it when done.
+    if (bucket.head === undefined && !bucket.closed) {
       bucket.closed = true
       this.#heap.remove(bucket)
       this.#buckets.delete(bucket.at)
+      this.#recycle(bucket)
     }
   }
 
@@ -233,10 +276,10 @@ export class Scheduler {
     this.#timerAt = Number.POSITIVE_INFINITY
     this.#wakeups++
     const now = getClock().monotonic()
-    // Collect first, then fire: an entry re-added while firing waits for the next wake-up,
-    // so a zero-delay reschedule can never spin inside one callback.
-    const due: Bucket[] = []
-    let dueEntries = 0
+    // Collect first, then fire: an entry re-added while firing goes to an open bucket and waits
+    // for the next wake-up, so a zero-delay reschedule can never spin inside one callback.
+    const due = this.#due
+    let several = false
     for (
       let top = this.#heap.peek();
       top !== undefined && top.at <= now + SLACK_MS;
@@ -245,20 +288,25 @@ export class Scheduler {
       this.#heap.pop()
       this.#buckets.delete(top.at)
       top.closed = true
+      if (due.length > 0 || top.head !== top.tail) several = true
       due.push(top)
-      dueEntries += top.entries.length
     }
     // Freezing the clock only matters when several entries could drift apart; a lone entry
     // leaves no pending immediate behind (which fake-timer tests would count).
-    if (dueEntries > 1) this.#freeze(now)
+    if (several) this.#freeze(now)
     let batch = 0
-    for (const bucket of due) {
-      const entries = bucket.entries
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i]!
-        if (entry.bucket !== bucket) continue // removed or rescheduled by an earlier callback
+    for (let b = 0; b < due.length; b++) {
+      const bucket = due[b]!
+      // Entries leave from the head, so a callback may remove any other entry of the bucket.
+      for (let entry = bucket.head; entry !== undefined; entry = bucket.head) {
+        const next = entry.next
+        bucket.head = next
+        if (next === undefined) bucket.tail = undefined
+        else {
+          next.prev = undefined
+          entry.next = undefined
+        }
         entry.bucket = undefined
-        entry.index = -1
         this.#pending--
         if (entry.ref) this.#referenced--
         batch++
@@ -270,7 +318,9 @@ export class Scheduler {
           })
         }
       }
+      this.#recycle(bucket)
     }
+    due.length = 0
     this.#fired += batch
     if (batch > this.#largestBatch) this.#largestBatch = batch
     this.#arm()

@@ -24,7 +24,7 @@ describe('scheduler', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('keeps pollers that finish their checks at different times in one bucket per due millisecond', () => {
+  it('keeps entries due in the same millisecond in one bucket, fired in insertion order', () => {
     useFakeTime()
     const scheduler = new Scheduler()
     const fired: number[] = []
@@ -36,9 +36,9 @@ describe('scheduler', () => {
     expect(scheduler.stats()).toMatchObject({ pending: 5, dueTimes: 2, timerArmed: true })
     scheduler.remove(entries[1]!)
     vi.advanceTimersByTime(5)
-    expect(fired).toEqual([0, 4, 2])
+    expect(fired).toEqual([0, 2, 4])
     vi.advanceTimersByTime(4)
-    expect(fired).toEqual([0, 4, 2, 3])
+    expect(fired).toEqual([0, 2, 4, 3])
     expect(scheduler.stats()).toMatchObject({ pending: 0, timerArmed: false })
   })
 
