@@ -10,7 +10,8 @@ import {
   getClock,
   parseDuration,
 } from '@hotpath/core'
-import { type AcquireOptions, Semaphore } from './semaphore'
+import { Semaphore } from './semaphore'
+import type { AcquireOptions } from './semaphore-types'
 
 /**
  * Limit algorithms, after Netflix concurrency-limits.

@@ -122,13 +122,13 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
     const deadlines = new Deadlines()
     this.#producers = new WaitQueue<void>(
       {
-        timeoutError: (w) => new SemaphoreTimeoutError(w.timeout, 'space in the queue'),
+        timeoutError: (timeout) => new SemaphoreTimeoutError(timeout, 'space in the queue'),
         onCancel: () => {},
       },
       deadlines,
     )
     this.#consumers = new WaitQueue<T>(
-      { timeoutError: (w) => new SemaphoreTimeoutError(w.timeout, 'an item'), onCancel: () => {} },
+      { timeoutError: (timeout) => new SemaphoreTimeoutError(timeout, 'an item'), onCancel: () => {} },
       deadlines,
     )
   }

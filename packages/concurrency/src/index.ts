@@ -39,6 +39,7 @@ export {
   type MutexOptions,
   type MutexStats,
 } from './mutex'
+export { Permit } from './permit'
 export {
   type RateLimitAlgorithm,
   type RateLimitedEvent,
@@ -50,17 +51,16 @@ export {
   rateLimitedChannel,
 } from './rate-limiter'
 export { RWLock, type RWLockOptions, type RWLockStats } from './rw-lock'
+export { Semaphore } from './semaphore'
 export {
   type AcquireEvent,
   type AcquireOptions,
   acquireChannel,
-  Permit,
   type RejectEvent,
   rejectChannel,
-  Semaphore,
   type SemaphoreOptions,
   type SemaphoreStats,
   type TimeoutEvent,
   timeoutChannel,
-} from './semaphore'
+} from './semaphore-types'
 export { type SingleFlight, singleFlight } from './single-flight'

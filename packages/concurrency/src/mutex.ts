@@ -9,7 +9,8 @@ import {
   parseDuration,
   type SummarySnapshot,
 } from '@hotpath/core'
-import { type Permit, Semaphore } from './semaphore'
+import type { Permit } from './permit'
+import { Semaphore } from './semaphore'
 
 /**
  * Message on `hotpath:concurrency:lock-wait`: a lock was acquired after `waitMs`.

@@ -6,215 +6,33 @@ import {
   checkSignal,
   checkString,
   type Deferred,
-  type Duration,
   deferred,
-  eventChannel,
   getClock,
   parseDuration,
   Summary,
-  type SummarySnapshot,
 } from '@hotpath/core'
 import { ClosedError, QueueFullError, SemaphoreClearedError, SemaphoreTimeoutError } from './errors'
 import { Deadlines } from './internal/deadlines'
-import { type Waiter, WaitQueue } from './internal/wait-queue'
+import type { RunBatch } from './internal/run-batch'
+import { WaitQueue } from './internal/wait-queue'
+import { Permit } from './permit'
+import {
+  type AcquireOptions,
+  acquireChannel,
+  type RejectEvent,
+  rejectChannel,
+  type SemaphoreOptions,
+  type SemaphoreStats,
+  timeoutChannel,
+} from './semaphore-types'
 
-/**
- * Message on `hotpath:concurrency:acquire`.
- *
- * @example
- * acquireChannel.subscribe((e: AcquireEvent) => waits.with({ name: e.name }).record(e.waitMs))
- */
-export interface AcquireEvent {
-  /** The primitive's `name`. */
-  name: string
-  weight: number
-  /** Milliseconds spent waiting (0 when permits were free). */
-  waitMs: number
-}
-
-/**
- * Message on `hotpath:concurrency:reject`.
- *
- * @example
- * rejectChannel.subscribe((e: RejectEvent) => { if (e.reason === 'queue-full') shed.inc({ name: e.name }) })
- */
-export interface RejectEvent {
-  name: string
-  reason: 'queue-full' | 'cleared' | 'closed'
-}
-
-/**
- * Message on `hotpath:concurrency:timeout`.
- *
- * @example
- * timeoutChannel.subscribe(({ name, timeout }: TimeoutEvent) => log.warn({ name, timeout }, 'permit wait timed out'))
- */
-export interface TimeoutEvent {
-  name: string
-  /** The timeout that elapsed. */
-  timeout: number
-}
-
-/**
- * `hotpath:concurrency:acquire`: a permit was granted.
- *
- * @example
- * const off = acquireChannel.subscribe(({ name, waitMs }) => waits.with({ name }).record(waitMs))
- */
-export const acquireChannel = eventChannel<AcquireEvent>('hotpath:concurrency:acquire')
-/**
- * `hotpath:concurrency:reject`: a waiter was refused (queue full, cleared, closed).
- *
- * @example
- * rejectChannel.subscribe(({ name, reason }) => log.warn({ name, reason }, 'semaphore refused a caller'))
- */
-export const rejectChannel = eventChannel<RejectEvent>('hotpath:concurrency:reject')
-/**
- * `hotpath:concurrency:timeout`: a waiter timed out.
- *
- * @example
- * timeoutChannel.subscribe(({ name, timeout }) => timeouts.inc({ name }))
- */
-export const timeoutChannel = eventChannel<TimeoutEvent>('hotpath:concurrency:timeout')
-
-/**
- * Options of {@link Semaphore}.
- *
- * @example
- * const options: SemaphoreOptions = { permits: 10, maxQueue: 500, timeout: '2s', name: 'db' }
- * const sem = new Semaphore(options)
- */
-export interface SemaphoreOptions {
-  /**
-   * Number of permits (tasks of weight 1 that may run at once). Changeable later through
-   * `semaphore.permits = n`.
-   * @default 1
-   */
-  permits?: number
-  /**
-   * Most callers that may wait; one more rejects with `E_QUEUE_FULL`. `Infinity` is accepted
-   * when the caller bounds the work itself.
-   * @default 100_000
-   */
-  maxQueue?: number
-  /**
-   * Default wait timeout of `acquire()`/`run()` (a number of ms or a string like `'1s'`).
-   * @default Infinity
-   */
-  timeout?: Duration
-  /**
-   * Name shown in channel messages and errors.
-   * @default 'semaphore'
-   */
-  name?: string
-}
-
-/**
- * Options of one {@link Semaphore.acquire} or {@link Semaphore.run}.
- *
- * @example
- * const urgent: AcquireOptions = { priority: 10, timeout: '500ms', signal }
- * await sem.run(() => handle(request), urgent)
- */
-export interface AcquireOptions {
-  /**
-   * Aborts the wait (not the task once it runs); the waiter leaves the queue at once.
-   * @default undefined
-   */
-  signal?: AbortSignal
-  /**
-   * Wait timeout; rejects with `E_SEMAPHORE_TIMEOUT`.
-   * @default the semaphore's `timeout`
-   */
-  timeout?: Duration
-  /**
-   * Higher runs first; FIFO among equal priorities. Any integer, negative included.
-   * @default 0
-   */
-  priority?: number
-  /**
-   * Permits this caller needs, from 1 to `permits`.
-   * @default 1
-   */
-  weight?: number
-}
-
-/**
- * Snapshot returned by {@link Semaphore.stats}.
- *
- * @example
- * const { name, inUse, permits, waiting }: SemaphoreStats = sem.stats()
- * if (waiting > 0) log.info({ name, inUse, permits, waiting }, 'semaphore saturated')
- */
-export interface SemaphoreStats {
-  name: string
-  permits: number
-  /** Permits held now (may exceed `permits` right after a shrink). */
-  inUse: number
-  /** Callers waiting. */
-  waiting: number
-  /** Permits granted since creation. */
-  acquired: number
-  /** Waiters refused: queue full, cleared or closed. */
-  rejected: number
-  timedOut: number
-  aborted: number
-  /** Wait times in ms (0 for immediate grants). */
-  waitTime: SummarySnapshot
-}
-
-/**
- * Held permits; give them back with `release()` or let `using`/`await using` do it.
- * Releasing twice is a no-op.
- *
- * @example
- * await using permit = await sem.acquire()
- * await work() // released when the block exits
- */
-export class Permit implements Disposable, AsyncDisposable {
-  readonly #semaphore: Semaphore
-  /** Permits held. */
-  readonly weight: number
-  #held = true
-
-  /** @internal */
-  constructor(semaphore: Semaphore, weight: number) {
-    this.#semaphore = semaphore
-    this.weight = weight
-  }
-
-  /** True until released. */
-  get held(): boolean {
-    return this.#held
-  }
-
-  /**
-   * Returns the permits; returns false when they were already returned.
-   *
-   * @example
-   * const permit = await sem.acquire(); try { await work() } finally { permit.release() }
-   */
-  release(): boolean {
-    if (!this.#held) return false
-    this.#held = false
-    this.#semaphore.release(this.weight)
-    return true
-  }
-
-  [Symbol.dispose](): void {
-    this.release()
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    this.release()
-    return Promise.resolve()
-  }
-}
+/** The checked options of the current call (parsing is synchronous: one object serves all). */
+const parsed = { weight: 1, priority: 0, signal: undefined as AbortSignal | undefined, timeout: 0 }
 
 /**
  * A counting semaphore with weights, priorities, abortable and timed waits, a bounded queue and
- * live resizing. The queue is FIFO on an O(1) deque until a caller passes a priority, then an
- * O(log n) heap (FIFO within a priority). Tasks run in their caller's AsyncLocalStorage context.
+ * live resizing. Higher priority first and FIFO within a priority: O(1) per waiter with few
+ * distinct priorities, O(log n) at worst. Tasks run in their caller's AsyncLocalStorage context.
  *
  * @example
  * const sem = new Semaphore({ permits: 16, maxQueue: 1_000 })
@@ -243,11 +61,14 @@ export class Semaphore implements AsyncDisposable {
     this.#name = checkString('name', raw.name ?? 'semaphore')
     this.#queue = new WaitQueue<unknown>(
       {
-        timeoutError: (waiter) => {
-          timeoutChannel.publishLazy(() => ({ name: this.#name, timeout: waiter.timeout }))
-          return new SemaphoreTimeoutError(waiter.timeout, `permits of '${this.#name}'`)
+        timeoutError: (timeout) => {
+          timeoutChannel.publishLazy(() => ({ name: this.#name, timeout }))
+          return new SemaphoreTimeoutError(timeout, `permits of '${this.#name}'`)
         },
         onCancel: () => this.#afterChange(),
+        // A queued run() gets its task back; a queued acquire() gets a Permit.
+        grantValue: (waiter) =>
+          waiter.payload !== undefined ? waiter.payload : new Permit(this, waiter.weight),
       },
       new Deadlines(),
     )
@@ -296,15 +117,37 @@ export class Semaphore implements AsyncDisposable {
   acquire(options?: AcquireOptions): Promise<Permit> {
     if (options === undefined) {
       if (this.#inUse < this.#permits && this.#queue.size === 0 && !this.#closed) {
-        return Promise.resolve(this.#grantNow(1))
+        this.#grantNow(1)
+        return Promise.resolve(new Permit(this, 1))
       }
-      return this.#wait(1, 0, undefined, this.#timeout, undefined) as Promise<Permit>
+      return this.#queueAcquire(1, 0, undefined, this.#timeout)
     }
     try {
-      return this.#acquireWith(options, undefined) as Promise<Permit>
+      this.#parse(options)
     } catch (error) {
       return Promise.reject(error)
     }
+    const { weight, priority, signal, timeout } = parsed
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed) {
+      this.#grantNow(weight)
+      return Promise.resolve(new Permit(this, weight))
+    }
+    return this.#queueAcquire(weight, priority, signal, timeout)
+  }
+
+  #queueAcquire(
+    weight: number,
+    priority: number,
+    signal: AbortSignal | undefined,
+    timeout: number,
+  ): Promise<Permit> {
+    const refused = this.#refusal(timeout)
+    if (refused !== undefined) return refused
+    const promise = this.#queue.enqueue(weight, priority, signal, timeout) as Promise<Permit>
+    // A higher-priority or lighter newcomer may fit while the previous head did not.
+    if (priority !== 0 && this.#inUse < this.#permits) this.#drain()
+    return promise
   }
 
   /**
@@ -317,7 +160,8 @@ export class Semaphore implements AsyncDisposable {
   tryAcquire(weight = 1): Permit | undefined {
     this.#checkWeight(weight)
     if (this.#closed || this.#queue.size > 0 || this.#inUse + weight > this.#permits) return undefined
-    return this.#grantNow(weight)
+    this.#grantNow(weight)
+    return new Permit(this, weight)
   }
 
   /**
@@ -329,29 +173,66 @@ export class Semaphore implements AsyncDisposable {
   run<R>(fn: () => R | PromiseLike<R>, options?: AcquireOptions): Promise<Awaited<R>> {
     if (options === undefined) {
       if (this.#inUse < this.#permits && this.#queue.size === 0 && !this.#closed) {
-        this.#inUse++
-        this.#acquired++
-        this.#waits.record(0)
-        if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight: 1, waitMs: 0 })
+        this.#grantNow(1)
         return this.#execute(fn, 1)
       }
-      // The waiter resolves with fn itself: one shared continuation, no closure per queued task.
-      // It runs in the caller's async context (promise reactions keep it), so AsyncLocalStorage
-      // reaches fn without binding anything per task.
-      return (this.#wait(1, 0, undefined, this.#timeout, fn) as Promise<() => R | PromiseLike<R>>).then(
-        this.#executeOne,
-      ) as Promise<Awaited<R>>
+      return this.#queueRun(fn, 1, 0, undefined, this.#timeout)
     }
-    let granted: Promise<unknown> | undefined
     try {
-      granted = this.#acquireWith(options, fn)
+      this.#parse(options)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#runQueued(fn, options.weight ?? 1, granted)
+    const { weight, priority, signal, timeout } = parsed
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed) {
+      this.#grantNow(weight)
+      return this.#execute(fn, weight)
+    }
+    return this.#queueRun(fn, weight, priority, signal, timeout)
+  }
+
+  #queueRun<R>(
+    fn: () => R | PromiseLike<R>,
+    weight: number,
+    priority: number,
+    signal: AbortSignal | undefined,
+    timeout: number,
+  ): Promise<Awaited<R>> {
+    const refused = this.#refusal(timeout)
+    if (refused !== undefined) return refused
+    let result: Promise<unknown>
+    if (signal === undefined && timeout === Number.POSITIVE_INFINITY) {
+      // Neither abortable nor timed: the task joins a batch sharing one promise.
+      result = this.#queue.enqueueRun(fn, weight, priority, this.#runInBatch)
+    } else {
+      // The waiter resolves with fn itself: weight-1 tasks share one continuation, no closure.
+      // It runs in the caller's async context (promise reactions keep it), so AsyncLocalStorage
+      // reaches fn without binding anything per task.
+      const granted = this.#queue.enqueue(weight, priority, signal, timeout, fn)
+      result =
+        weight === 1
+          ? granted.then(this.#executeOne as (task: unknown) => unknown)
+          : granted.then(() => this.#execute(fn, weight))
+    }
+    // A higher-priority or lighter newcomer may fit while the previous head did not.
+    if (priority !== 0 && this.#inUse < this.#permits) this.#drain()
+    return result as Promise<Awaited<R>>
   }
 
   readonly #executeOne = (fn: () => unknown) => this.#execute(fn, 1)
+
+  /** The continuation of a batched task: runs when the batch opens, in the caller's context. */
+  readonly #runInBatch = async (batch: RunBatch): Promise<unknown> => {
+    const index = batch.started++
+    if (index >= batch.granted) await batch.waitTurn(index)
+    const task = batch.take(index) as () => unknown
+    try {
+      return await task()
+    } finally {
+      this.release(batch.weights[index]!)
+    }
+  }
 
   async #execute<R>(fn: () => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
     try {
@@ -359,18 +240,6 @@ export class Semaphore implements AsyncDisposable {
     } finally {
       this.release(weight)
     }
-  }
-
-  #runQueued<R>(
-    fn: () => R | PromiseLike<R>,
-    weight: number,
-    granted: Promise<unknown> | undefined,
-  ): Promise<Awaited<R>> {
-    if (granted === undefined) return this.#execute(fn, weight)
-    // A queued waiter resolves with fn: weight-1 tasks share one continuation.
-    if (weight === 1)
-      return granted.then(this.#executeOne as (task: unknown) => unknown) as Promise<Awaited<R>>
-    return granted.then(() => this.#execute(fn, weight))
   }
 
   /**
@@ -448,46 +317,30 @@ export class Semaphore implements AsyncDisposable {
     else if (this.#inUse === 0 && this.#idle.length > 0) this.#resolveIdle()
   }
 
-  #grantNow(weight: number): Permit {
+  #grantNow(weight: number): void {
     this.#inUse += weight
     this.#acquired++
     this.#waits.record(0)
     if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight, waitMs: 0 })
-    return new Permit(this, weight)
   }
 
-  /** With a task (`run`), returns undefined when the permits were granted at once. */
-  #acquireWith(options: AcquireOptions, task: (() => unknown) | undefined): Promise<unknown> | undefined {
+  /** Checks `options` into `parsed` (throws on a bad option). */
+  #parse(options: AcquireOptions): void {
     const weight = options.weight ?? 1
     const priority = options.priority ?? 0
     if (weight !== 1) this.#checkWeight(weight)
     if (priority !== 0) checkNumber('priority', priority)
-    const signal = options.signal === undefined ? undefined : checkSignal('signal', options.signal)
-    const timeout =
+    parsed.signal = options.signal === undefined ? undefined : checkSignal('signal', options.signal)
+    parsed.timeout =
       options.timeout === undefined
         ? this.#timeout
         : parseDuration(options.timeout, 'timeout', { allowInfinity: true })
-    if (signal?.aborted) return Promise.reject(abortReason(signal))
-    if (this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed) {
-      if (task !== undefined) {
-        this.#inUse += weight
-        this.#acquired++
-        this.#waits.record(0)
-        if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight, waitMs: 0 })
-        return undefined
-      }
-      return Promise.resolve(this.#grantNow(weight))
-    }
-    return this.#wait(weight, priority, signal, timeout, task)
+    parsed.weight = weight
+    parsed.priority = priority
   }
 
-  #wait(
-    weight: number,
-    priority: number,
-    signal: AbortSignal | undefined,
-    timeout: number,
-    task: (() => unknown) | undefined,
-  ): Promise<unknown> {
+  /** The rejection of a caller that may not queue (closed, queue full, timeout 0), if any. */
+  #refusal(timeout: number): Promise<never> | undefined {
     if (this.#closed) return this.#refuse('closed', new ClosedError(`semaphore '${this.#name}'`))
     if (this.#queue.size >= this.#maxQueue) {
       return this.#refuse('queue-full', new QueueFullError(this.#maxQueue, `queue of '${this.#name}'`))
@@ -496,10 +349,7 @@ export class Semaphore implements AsyncDisposable {
       this.#queue.timedOut++
       return Promise.reject(new SemaphoreTimeoutError(0, `permits of '${this.#name}'`))
     }
-    const promise = this.#queue.enqueue(weight, priority, signal, timeout, task)
-    // A higher-priority or lighter newcomer may fit while the previous head did not.
-    if (priority !== 0 && this.#inUse < this.#permits) this.#drain()
-    return promise
+    return undefined
   }
 
   #refuse(reason: RejectEvent['reason'], error: Error): Promise<never> {
@@ -511,23 +361,17 @@ export class Semaphore implements AsyncDisposable {
   #drain(): void {
     const queue = this.#queue
     let now = -1
-    for (let head = queue.peek(); head !== undefined; head = queue.peek()) {
-      if (this.#inUse + head.weight > this.#permits) break
-      queue.shift()
-      this.#inUse += head.weight
+    for (let weight = queue.frontWeight(); weight > 0; weight = queue.frontWeight()) {
+      if (this.#inUse + weight > this.#permits) break
+      this.#inUse += weight
       this.#acquired++
+      const startedAt = queue.grantFront()
       if (now < 0) now = getClock().monotonic()
-      const waitMs = now - head.startedAt
+      const waitMs = now - startedAt
       this.#waits.record(waitMs)
-      if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight: head.weight, waitMs })
-      this.#grant(head)
+      if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight, waitMs })
     }
     if (this.#inUse === 0 && queue.size === 0 && this.#idle.length > 0) this.#resolveIdle()
-  }
-
-  #grant(waiter: Waiter<unknown>): void {
-    // A queued run() gets its task back; a queued acquire() gets a Permit.
-    waiter.resolve(waiter.payload !== undefined ? waiter.payload : new Permit(this, waiter.weight))
   }
 
   #afterChange(): void {

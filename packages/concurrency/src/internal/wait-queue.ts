@@ -1,30 +1,33 @@
-import { abortReason, Deque, getClock, type HeapItem, IndexedHeap } from '@hotpath/core'
+import { abortReason, getClock } from '@hotpath/core'
 import type { DeadlineEntry, Deadlines } from './deadlines'
-
-const QUEUED = 0
-const SETTLED = 1
+import { type Bucket, type BucketItem, PriorityBuckets } from './priority-buckets'
+import { Rejection } from './rejection'
+import { RunBatch } from './run-batch'
 
 let capturedResolve: (value: unknown) => void
-let capturedReject: (reason: unknown) => void
-// One shared executor: creating a waiter's promise allocates no closure.
-function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
+// One shared executor: creating a waiter's promise allocates no closure. Only `resolve` is kept,
+// so the promise's `reject` function is garbage at once (see Rejection).
+function capture(resolve: (value: unknown) => void): void {
   capturedResolve = resolve
-  capturedReject = reject
 }
 
 class TimeoutEntry implements DeadlineEntry {
   heapIndex = -1
   readonly at: number
+  /** The wait's timeout in ms. */
+  readonly timeout: number
   readonly waiter: Waiter<unknown>
+  readonly queue: WaitQueue<unknown>
 
-  constructor(waiter: Waiter<unknown>, at: number) {
+  constructor(queue: WaitQueue<unknown>, waiter: Waiter<unknown>, timeout: number) {
+    this.queue = queue
     this.waiter = waiter
-    this.at = at
+    this.timeout = timeout
+    this.at = waiter.startedAt + timeout
   }
 
   fire(): void {
-    const waiter = this.waiter
-    waiter.queue.cancel(waiter, waiter.queue.timeoutError(waiter), 'timeout')
+    this.queue.cancel(this.waiter, this.queue.timeoutError(this.timeout), 'timeout')
   }
 }
 
@@ -49,40 +52,20 @@ class SignalGroup {
   }
 }
 
-/** A pending wait. */
-export class Waiter<T = void> implements HeapItem {
-  heapIndex = -1
-  readonly seq: number
-  readonly priority: number
+/** A pending wait with a promise of its own; `bucket` is undefined once it has left the queue. */
+export class Waiter<T = void> implements BucketItem {
+  bucket: Bucket<BucketItem> | undefined = undefined
   readonly weight: number
   /** monotonic time of enqueue */
   readonly startedAt: number
-  /** ms, 0 when the wait has no timeout */
-  timeout = 0
-  deadline: TimeoutEntry | undefined = undefined
-  state = QUEUED
   readonly payload: unknown
-  group: SignalGroup | undefined = undefined
   readonly resolve: (value: T) => void
-  readonly reject: (reason: unknown) => void
-  readonly queue: WaitQueue<T>
+  deadline: TimeoutEntry | undefined = undefined
+  group: SignalGroup | undefined = undefined
 
-  constructor(
-    queue: WaitQueue<T>,
-    resolve: (value: T) => void,
-    reject: (reason: unknown) => void,
-    weight: number,
-    priority: number,
-    seq: number,
-    startedAt: number,
-    payload: unknown,
-  ) {
-    this.queue = queue
+  constructor(resolve: (value: T) => void, weight: number, startedAt: number, payload: unknown) {
     this.resolve = resolve
-    this.reject = reject
     this.weight = weight
-    this.priority = priority
-    this.seq = seq
     this.startedAt = startedAt
     this.payload = payload
   }
@@ -90,29 +73,25 @@ export class Waiter<T = void> implements HeapItem {
 
 /** What a {@link WaitQueue}'s owner supplies. */
 export interface WaitQueueHooks<T> {
-  /** Builds the error a timed-out waiter rejects with. */
-  timeoutError(waiter: Waiter<T>): Error
+  /** Builds the error a waiter whose `timeout` (ms) elapsed rejects with. */
+  timeoutError(timeout: number): Error
   /** Called after a waiter left by abort or timeout (the owner may now grant others). */
   onCancel(waiter: Waiter<T>, reason: 'abort' | 'timeout'): void
+  /** What `grantFront` resolves a waiter with (`enqueue` waiters only). */
+  grantValue?(waiter: Waiter<T>): T
 }
 
-/** Higher priority first; FIFO (sequence) within a priority. */
-const byPriority = (a: Waiter<unknown>, b: Waiter<unknown>) =>
-  a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq)
+type Entry<T> = Waiter<T> | RunBatch
 
 /**
- * The queue behind every waiting primitive: FIFO on core's O(1) Deque while nobody uses a
- * priority, core's IndexedHeap (O(log n), FIFO tiebreak) once someone does. Aborted and
- * timed-out waiters leave at once: removed from the heap, or tombstoned in the deque (their
- * callbacks dropped, the deque compacted when tombstones outnumber live waiters).
+ * The queue behind every waiting primitive: higher priority first, FIFO within a priority, on
+ * {@link PriorityBuckets} (O(1) with one priority, O(log n) at worst). A waiter with a signal or
+ * a timeout has a promise of its own and leaves at once when cancelled; tasks queued by
+ * `enqueueRun` without either share batches ({@link RunBatch}).
  */
 export class WaitQueue<T = void> {
-  #fifo = new Deque<Waiter<T>>()
-  #heap: IndexedHeap<Waiter<T>> | undefined
-  #usingHeap = false
+  readonly #entries = new PriorityBuckets<Entry<T>>()
   #size = 0
-  #tombstones = 0
-  #seq = 0
   #groups: Map<AbortSignal, SignalGroup> | undefined
   readonly #hooks: WaitQueueHooks<T>
   readonly #deadlines: Deadlines
@@ -124,13 +103,13 @@ export class WaitQueue<T = void> {
     this.#deadlines = deadlines
   }
 
-  /** Number of live waiters. */
+  /** Number of waiters (tasks of batches included). */
   get size(): number {
     return this.#size
   }
 
-  timeoutError(waiter: Waiter<T>): Error {
-    return this.#hooks.timeoutError(waiter)
+  timeoutError(timeout: number): Error {
+    return this.#hooks.timeoutError(timeout)
   }
 
   /**
@@ -146,61 +125,74 @@ export class WaitQueue<T = void> {
   ): Promise<T> {
     const promise = new Promise<T>(capture as (resolve: (value: T) => void) => void)
     const waiter = new Waiter<T>(
-      this,
       capturedResolve as (value: T) => void,
-      capturedReject,
       weight,
-      priority,
-      this.#seq++,
       getClock().monotonic(),
       payload,
     )
-    if (priority !== 0 && !this.#usingHeap) this.#switchToHeap()
-    if (this.#usingHeap) this.#heap!.push(waiter)
-    else this.#fifo.push(waiter)
+    this.#entries.push(waiter, priority)
     this.#size++
-    if (signal !== undefined) {
-      this.#groups ??= new Map()
-      let group = this.#groups.get(signal)
-      if (group === undefined) {
-        group = new SignalGroup(this as WaitQueue<unknown>, signal)
-        this.#groups.set(signal, group)
-        signal.addEventListener('abort', group, { once: true })
-      }
-      group.waiters.add(waiter as Waiter<unknown>)
-      waiter.group = group
-    }
+    if (signal !== undefined) this.#listen(waiter, signal)
     if (timeout !== Number.POSITIVE_INFINITY) {
-      waiter.timeout = timeout
-      waiter.deadline = new TimeoutEntry(waiter as unknown as Waiter<unknown>, waiter.startedAt + timeout)
+      waiter.deadline = new TimeoutEntry(
+        this as WaitQueue<unknown>,
+        waiter as unknown as Waiter<unknown>,
+        timeout,
+      )
       this.#deadlines.add(waiter.deadline)
     }
     return promise
   }
 
-  /** The first live waiter, without removing it. */
-  peek(): Waiter<T> | undefined {
-    if (this.#size === 0) return undefined
-    if (this.#usingHeap) return this.#heap!.peek()
-    let head = this.#fifo.peek()
-    while (head !== undefined && head.state !== QUEUED) {
-      this.#fifo.shift()
-      this.#tombstones--
-      head = this.#fifo.peek()
+  /**
+   * Enqueues a task that can be neither aborted nor timed out, and returns
+   * `batch.gate.then(continuation)`: the continuation runs, in the caller's async context, once
+   * the gate opens (see {@link RunBatch}).
+   */
+  enqueueRun<R>(
+    task: unknown,
+    weight: number,
+    priority: number,
+    continuation: (batch: RunBatch) => R | PromiseLike<R>,
+  ): Promise<R> {
+    let batch = this.#entries.last(priority)
+    if (!(batch instanceof RunBatch) || !batch.joinable) {
+      batch = new RunBatch()
+      this.#entries.push(batch, priority)
     }
-    return head
+    batch.add(task, weight, getClock().monotonic())
+    this.#size++
+    return batch.gate.then(continuation)
   }
 
-  /** Removes the first live waiter (detached: no listener, no deadline). Call after peek(). */
-  shift(): Waiter<T> | undefined {
-    let waiter: Waiter<T> | undefined
-    if (this.#usingHeap) waiter = this.#heap!.pop()
-    else {
-      waiter = this.peek()
-      if (waiter !== undefined) this.#fifo.shift()
+  /** Weight of the first waiter; 0 when the queue is empty. */
+  frontWeight(): number {
+    const front = this.#entries.peek()
+    if (front === undefined) return 0
+    return front instanceof RunBatch ? front.weights[front.granted]! : front.weight
+  }
+
+  /** Grants the first waiter (the queue must not be empty); returns its enqueue time. */
+  grantFront(): number {
+    const front = this.#entries.peek()!
+    this.#size--
+    if (front instanceof RunBatch) {
+      const startedAt = front.grantNext()
+      if (front.granted === front.size) this.#entries.shift()
+      return startedAt
     }
+    this.#entries.shift()
+    if (front.group !== undefined || front.deadline !== undefined) this.#detach(front)
+    front.resolve(this.#hooks.grantValue!(front))
+    return front.startedAt
+  }
+
+  /** Removes the first waiter (detached: no listener, no deadline). For queues without `enqueueRun`. */
+  shift(): Waiter<T> | undefined {
+    const waiter = this.#entries.shift() as Waiter<T> | undefined
     if (waiter === undefined) return undefined
-    this.#settle(waiter)
+    this.#size--
+    if (waiter.group !== undefined || waiter.deadline !== undefined) this.#detach(waiter)
     return waiter
   }
 
@@ -214,26 +206,24 @@ export class WaitQueue<T = void> {
     for (const member of group.waiters) {
       const waiter = member as unknown as Waiter<T>
       waiter.group = undefined
-      if (waiter.state !== QUEUED) continue
-      if (this.#usingHeap) this.#heap!.remove(waiter)
-      else this.#tombstones++
-      this.#settle(waiter)
+      if (!this.#entries.remove(waiter)) continue
+      this.#size--
+      this.#detach(waiter)
       removed.push(waiter)
     }
     group.waiters.clear()
     this.aborted += removed.length
-    for (const waiter of removed) waiter.reject(abortReason(group.signal))
+    for (const waiter of removed) reject(waiter, abortReason(group.signal))
     const last = removed.at(-1)
     if (last !== undefined) this.#hooks.onCancel(last, 'abort')
   }
 
   /** Removes `waiter` if it still waits and rejects it with `error`. */
   cancel(waiter: Waiter<T>, error: unknown, reason: 'abort' | 'timeout' | 'clear'): boolean {
-    if (waiter.state !== QUEUED) return false
-    if (this.#usingHeap) this.#heap!.remove(waiter)
-    else this.#tombstones++
-    this.#settle(waiter)
-    waiter.reject(error)
+    if (!this.#entries.remove(waiter)) return false
+    this.#size--
+    this.#detach(waiter)
+    reject(waiter, error)
     if (reason === 'abort') this.aborted++
     else if (reason === 'timeout') this.timedOut++
     if (reason !== 'clear') this.#hooks.onCancel(waiter, reason)
@@ -242,31 +232,32 @@ export class WaitQueue<T = void> {
 
   /** Rejects every waiter with `makeError()`; returns how many there were. */
   clear(makeError: () => Error): number {
-    const all: Waiter<T>[] = []
-    if (this.#usingHeap) for (const w of this.#heap!.drain()) all.push(w)
-    else for (const w of this.#fifo.drain()) if (w.state === QUEUED) all.push(w)
-    this.#tombstones = 0
-    this.#size = 0
-    this.#usingHeap = false
-    for (const waiter of all) {
-      this.#detach(waiter)
-      waiter.reject(makeError())
+    let count = 0
+    for (const entry of this.#entries.drain()) {
+      if (entry instanceof RunBatch) count += entry.fail(makeError)
+      else {
+        this.#detach(entry)
+        reject(entry, makeError())
+        count++
+      }
     }
-    return all.length
+    this.#size = 0
+    return count
   }
 
-  /** Live waiters in queue order (for draining into another structure). */
-  toArray(): Waiter<T>[] {
-    const out: Waiter<T>[] = []
-    if (this.#usingHeap) {
-      out.push(...this.#heap!.drain())
-      for (const w of out) this.#heap!.push(w)
-    } else for (const w of this.#fifo) if (w.state === QUEUED) out.push(w)
-    return out
+  #listen(waiter: Waiter<T>, signal: AbortSignal): void {
+    this.#groups ??= new Map()
+    let group = this.#groups.get(signal)
+    if (group === undefined) {
+      group = new SignalGroup(this as WaitQueue<unknown>, signal)
+      this.#groups.set(signal, group)
+      signal.addEventListener('abort', group, { once: true })
+    }
+    group.waiters.add(waiter as Waiter<unknown>)
+    waiter.group = group
   }
 
   #detach(waiter: Waiter<T>): void {
-    waiter.state = SETTLED
     const group = waiter.group
     if (group !== undefined) {
       waiter.group = undefined
@@ -281,34 +272,8 @@ export class WaitQueue<T = void> {
       waiter.deadline = undefined
     }
   }
+}
 
-  #settle(waiter: Waiter<T>): void {
-    this.#detach(waiter)
-    this.#size--
-    if (this.#size === 0) {
-      if (this.#usingHeap) this.#usingHeap = false
-      else if (this.#tombstones > 0) {
-        this.#fifo.clear()
-        this.#tombstones = 0
-      }
-    } else if (!this.#usingHeap && this.#tombstones > 64 && this.#tombstones > this.#size) this.#compact()
-  }
-
-  #compact(): void {
-    const live = new Deque<Waiter<T>>(this.#size)
-    for (let w = this.#fifo.shift(); w !== undefined; w = this.#fifo.shift())
-      if (w.state === QUEUED) live.push(w)
-    this.#fifo = live
-    this.#tombstones = 0
-  }
-
-  #switchToHeap(): void {
-    this.#heap ??= new IndexedHeap<Waiter<T>>(
-      byPriority as unknown as (a: Waiter<T>, b: Waiter<T>) => boolean,
-    )
-    for (let w = this.#fifo.shift(); w !== undefined; w = this.#fifo.shift())
-      if (w.state === QUEUED) this.#heap.push(w)
-    this.#tombstones = 0
-    this.#usingHeap = true
-  }
+function reject<T>(waiter: Waiter<T>, reason: unknown): void {
+  ;(waiter.resolve as (value: unknown) => void)(new Rejection(reason))
 }
