@@ -201,11 +201,12 @@ export class Semaphore implements AsyncDisposable {
   ): Promise<Awaited<R>> {
     const refused = this.#refusal(timeout)
     if (refused !== undefined) return refused
-    let result: Promise<unknown>
+    let result: Promise<unknown> | undefined
+    // Neither abortable nor timed: the task joins a batch sharing one promise, unless alone.
     if (signal === undefined && timeout === Number.POSITIVE_INFINITY) {
-      // Neither abortable nor timed: the task joins a batch sharing one promise.
       result = this.#queue.enqueueRun(fn, weight, priority, this.#runInBatch)
-    } else {
+    }
+    if (result === undefined) {
       // The waiter resolves with fn itself: weight-1 tasks share one continuation, no closure.
       // It runs in the caller's async context (promise reactions keep it), so AsyncLocalStorage
       // reaches fn without binding anything per task.

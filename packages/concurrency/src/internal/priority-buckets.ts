@@ -50,6 +50,8 @@ export class PriorityBuckets<T extends BucketItem> {
   readonly #others = new Map<number, Bucket<T>>()
   /** Non-empty buckets; heap[0] holds the highest priority. */
   readonly #heap: Bucket<T>[] = []
+  /** keys[i] is heap[i].priority: the heap compares numbers side by side, not through buckets. */
+  #keys = new Float64Array(8)
   #size = 0
 
   /** Number of items. */
@@ -157,49 +159,61 @@ export class PriorityBuckets<T extends BucketItem> {
     const heap = this.#heap
     let index = heap.length
     heap.push(bucket)
+    if (index === this.#keys.length) {
+      const keys = new Float64Array(index * 2)
+      keys.set(this.#keys)
+      this.#keys = keys
+    }
+    const keys = this.#keys
     const priority = bucket.priority
     while (index > 0) {
       const parentIndex = (index - 1) >> 1
+      if (keys[parentIndex]! >= priority) break
       const parent = heap[parentIndex]!
-      if (parent.priority >= priority) break
       heap[index] = parent
+      keys[index] = keys[parentIndex]!
       parent.heapIndex = index
       index = parentIndex
     }
     heap[index] = bucket
+    keys[index] = priority
     bucket.heapIndex = index
   }
 
   #heapRemove(bucket: Bucket<T>): void {
     const heap = this.#heap
+    const keys = this.#keys
     const index = bucket.heapIndex
     bucket.heapIndex = -1
     const last = heap.pop()!
     if (last === bucket) return
     // The last bucket fills the hole, then moves down, or up: it may outrank the hole's parent.
-    const priority = last.priority
+    const priority = keys[heap.length]!
     const length = heap.length
     let at = index
     for (;;) {
       const left = 2 * at + 1
       if (left >= length) break
       const right = left + 1
-      const child = right < length && heap[right]!.priority > heap[left]!.priority ? right : left
+      const child = right < length && keys[right]! > keys[left]! ? right : left
+      if (keys[child]! <= priority) break
       const childBucket = heap[child]!
-      if (childBucket.priority <= priority) break
       heap[at] = childBucket
+      keys[at] = keys[child]!
       childBucket.heapIndex = at
       at = child
     }
     while (at > 0) {
       const parentIndex = (at - 1) >> 1
+      if (keys[parentIndex]! >= priority) break
       const parent = heap[parentIndex]!
-      if (parent.priority >= priority) break
       heap[at] = parent
+      keys[at] = keys[parentIndex]!
       parent.heapIndex = at
       at = parentIndex
     }
     heap[at] = last
+    keys[at] = priority
     last.heapIndex = at
   }
 }

@@ -145,18 +145,23 @@ export class WaitQueue<T = void> {
   }
 
   /**
-   * Enqueues a task that can be neither aborted nor timed out, and returns
-   * `batch.gate.then(continuation)`: the continuation runs, in the caller's async context, once
-   * the gate opens (see {@link RunBatch}).
+   * Enqueues a task that can be neither aborted nor timed out behind others of its priority, and
+   * returns `batch.gate.then(continuation)`: the continuation runs, in the caller's async context,
+   * once the gate opens (see {@link RunBatch}). Returns undefined, enqueuing nothing, when no
+   * other waiter has this priority: a batch costs more than a lone waiter, so the task should
+   * wait on its own (`enqueue`); it starts a batch for those that follow.
    */
   enqueueRun<R>(
     task: unknown,
     weight: number,
     priority: number,
     continuation: (batch: RunBatch) => R | PromiseLike<R>,
-  ): Promise<R> {
-    let batch = this.#entries.last(priority)
-    if (!(batch instanceof RunBatch) || !batch.joinable) {
+  ): Promise<R> | undefined {
+    const last = this.#entries.last(priority)
+    if (last === undefined) return undefined
+    let batch: RunBatch
+    if (last instanceof RunBatch && last.joinable) batch = last
+    else {
       batch = new RunBatch()
       this.#entries.push(batch, priority)
     }
