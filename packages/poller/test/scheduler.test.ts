@@ -42,6 +42,28 @@ describe('scheduler', () => {
     expect(scheduler.stats()).toMatchObject({ pending: 0, timerArmed: false })
   })
 
+  it('reuses emptied buckets without mixing due times, also when a callback empties its own bucket', () => {
+    useFakeTime()
+    const scheduler = new Scheduler()
+    const fired: string[] = []
+    const c = new ScheduledEntry(() => void fired.push(`c@${performance.now()}`))
+    const b = new ScheduledEntry(() => void fired.push(`b@${performance.now()}`))
+    const a = new ScheduledEntry(() => {
+      fired.push(`a@${performance.now()}`)
+      scheduler.remove(b) // the rest of the firing bucket
+    })
+    for (let round = 0; round < 3; round++) {
+      scheduler.add(a, 5)
+      scheduler.add(b, 5)
+      scheduler.add(c, 7)
+      scheduler.remove(c) // empties the bucket at 7, which goes back to the pool
+      scheduler.add(c, 7)
+      vi.advanceTimersByTime(30)
+    }
+    expect(fired).toEqual(['a@5', 'c@7', 'a@35', 'c@37', 'a@65', 'c@67'])
+    expect(scheduler.stats()).toMatchObject({ pending: 0, dueTimes: 0, timerArmed: false })
+  })
+
   it('re-arms for an earlier entry and cancels the timer when nothing is left', async () => {
     useFakeTime()
     const scheduler = new Scheduler()
