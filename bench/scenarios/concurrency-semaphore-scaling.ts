@@ -31,8 +31,8 @@ export default defineScenario(() => ({
   measure: async () => {
     const rows = []
     const names = {
-      fifo: 'hotpath FIFO deque',
-      priority: 'hotpath heap (priorities 0..9)',
+      fifo: 'hotpath FIFO (one priority)',
+      priority: 'hotpath priorities 0..9',
       'p-limit': 'p-limit (reference)',
     }
     for (const mode of ['fifo', 'priority', 'p-limit'] as const) {
