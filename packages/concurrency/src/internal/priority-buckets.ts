@@ -164,20 +164,27 @@ export class PriorityBuckets<T extends BucketItem> {
       keys.set(this.#keys)
       this.#keys = keys
     }
-    const keys = this.#keys
     const priority = bucket.priority
-    while (index > 0) {
-      const parentIndex = (index - 1) >> 1
+    index = this.#siftUp(index, priority)
+    heap[index] = bucket
+    this.#keys[index] = priority
+    bucket.heapIndex = index
+  }
+
+  /** Moves lower-priority ancestors of the hole at `at` down; returns where `priority` belongs. */
+  #siftUp(at: number, priority: number): number {
+    const heap = this.#heap
+    const keys = this.#keys
+    while (at > 0) {
+      const parentIndex = (at - 1) >> 1
       if (keys[parentIndex]! >= priority) break
       const parent = heap[parentIndex]!
-      heap[index] = parent
-      keys[index] = keys[parentIndex]!
-      parent.heapIndex = index
-      index = parentIndex
+      heap[at] = parent
+      keys[at] = keys[parentIndex]!
+      parent.heapIndex = at
+      at = parentIndex
     }
-    heap[index] = bucket
-    keys[index] = priority
-    bucket.heapIndex = index
+    return at
   }
 
   #heapRemove(bucket: Bucket<T>): void {
@@ -203,15 +210,7 @@ export class PriorityBuckets<T extends BucketItem> {
       childBucket.heapIndex = at
       at = child
     }
-    while (at > 0) {
-      const parentIndex = (at - 1) >> 1
-      if (keys[parentIndex]! >= priority) break
-      const parent = heap[parentIndex]!
-      heap[at] = parent
-      keys[at] = keys[parentIndex]!
-      parent.heapIndex = at
-      at = parentIndex
-    }
+    at = this.#siftUp(at, priority)
     heap[at] = last
     keys[at] = priority
     last.heapIndex = at
