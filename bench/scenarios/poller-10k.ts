@@ -39,6 +39,15 @@ const contenders: Record<string, Contender> = {
         ),
       ),
   },
+  // The plain loop most async code writes by hand: await a promise around setTimeout.
+  'async loop + new Promise(setTimeout)': {
+    start: (isStopped) =>
+      Promise.all(
+        Array.from({ length: POLLERS }, async () => {
+          while (!isStopped()) await new Promise((resolve) => setTimeout(resolve, INTERVAL))
+        }),
+      ),
+  },
   'async loop + timers/promises': {
     start: (isStopped) =>
       Promise.all(
