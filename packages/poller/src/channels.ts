@@ -1,4 +1,3 @@
-import diagnostics from 'node:diagnostics_channel'
 import { eventChannel } from '@hotpath/core'
 
 /**
@@ -77,13 +76,6 @@ export interface JobRunMessage {
 
 /** `hotpath:poller:check` */
 export const checkChannel = eventChannel<CheckMessage>('hotpath:poller:check')
-/**
- * The same channel as Node's own object, read before every check: its `hasSubscribers` is a plain
- * prototype getter, while `checkChannel.active` goes through a per-instance accessor that costs
- * about 10 ns and an allocation per read.
- */
-export const checkSubscribers: { readonly hasSubscribers: boolean } =
-  diagnostics.channel('hotpath:poller:check')
 /** `hotpath:poller:progress` */
 export const progressChannel = eventChannel<ProgressMessage>('hotpath:poller:progress')
 /** `hotpath:poller:stall` */

@@ -1,12 +1,5 @@
 import { AbortedError, type Duration, parseDuration } from '@hotpath/core'
-import {
-  checkChannel,
-  checkSubscribers,
-  type PollOutcome,
-  progressChannel,
-  settleChannel,
-  stallChannel,
-} from './channels'
+import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
 import {
   PollAbortedError,
   PollCheckError,
@@ -214,7 +207,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     const attempt = ++this.attempt
     if (this.hint !== 0) this.hint = 0
     const onAttempt = this.#onAttempt
-    if (onAttempt !== undefined || checkSubscribers.hasSubscribers) {
+    if (onAttempt !== undefined || checkChannel.active) {
       const elapsed = getScheduler().now() - this.startedAt
       checkChannel.publish({ name: this.#o.name, attempt, elapsed })
       if (onAttempt !== undefined) this.#callHook(onAttempt, { attempt, elapsed })
