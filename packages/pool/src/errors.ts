@@ -128,6 +128,26 @@ export class QueryAbortedError extends HotpathError {
 }
 
 /**
+ * The connection was already closed when a statement was handed to it (`E_POOL_CONNECTION_LOST`):
+ * the statement was never sent, so nothing ran on the server and retrying it is safe. The
+ * connection is destroyed on release. The driver's own error is the `cause`.
+ *
+ * @example
+ * try { await db.selectFrom('t').selectAll().execute() } catch (err) {
+ *   if (err instanceof ConnectionLostError) return db.selectFrom('t').selectAll().execute()
+ * }
+ */
+export class ConnectionLostError extends HotpathError {
+  constructor(options: HotpathErrorOptions = {}) {
+    super(
+      'E_POOL_CONNECTION_LOST',
+      'The connection was closed before the statement was sent; nothing ran, a retry is safe.',
+      options,
+    )
+  }
+}
+
+/**
  * Every error class of `@hotpath/pool` by name.
  *
  * @example
@@ -141,4 +161,5 @@ export const errors = {
   PoolInitializeError,
   CreateTimeoutError,
   QueryAbortedError,
+  ConnectionLostError,
 } as const

@@ -10,6 +10,7 @@ export type {
 } from './channels'
 export {
   AcquireTimeoutError,
+  ConnectionLostError,
   CreateTimeoutError,
   DoubleReleaseError,
   errors,

@@ -2,7 +2,7 @@ import { mysqlUrl, needService, tempMysqlDatabase } from '@hotpath/test-utils'
 import { type Generated, Kysely, sql } from 'kysely'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { QueryAbortedError } from '../src/index'
+import { ConnectionLostError, QueryAbortedError } from '../src/index'
 import { mysqlDialect, withQuerySignal } from '../src/kysely'
 
 interface DB {
@@ -102,6 +102,40 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
       const { rows } = await sql<{ one: number }>`select 1 as one`.execute(kdb)
       expect(rows[0]!.one).toBe(1)
     } finally {
+      await kdb.destroy()
+    }
+  })
+
+  it('skips an idle connection the server closed, and refuses a closed one inside a transaction with a typed error', async () => {
+    const local = mysqlDialect({
+      uri: database.url,
+      pool: { max: 1, acquireTimeout: '5s', name: 'mysql-idle' },
+    })
+    const kdb = new Kysely<DB>({ dialect: local })
+    const admin = await mysql.createConnection({ uri: mysqlUrl() })
+    const killOwnConnection = async (run: (query: string) => Promise<unknown>) => {
+      const { rows } = (await run('select connection_id() as id')) as { rows: { id: number }[] }
+      await admin.query(`kill ${Number(rows[0]!.id)}`)
+      // until the client has seen the socket close
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    try {
+      await killOwnConnection((query) => sql.raw(query).execute(kdb))
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(kdb)
+      expect(Number(rows[0]!.one)).toBe(1)
+      expect(local.stats().destroyed).toBe(1)
+
+      const inTransaction = kdb.transaction().execute(async (tx) => {
+        await killOwnConnection((query) => sql.raw(query).execute(tx))
+        await sql`select 2`.execute(tx)
+      })
+      await expect(inTransaction).rejects.toBeInstanceOf(ConnectionLostError)
+      await expect(inTransaction).rejects.toMatchObject({ code: 'E_POOL_CONNECTION_LOST' })
+      expect(local.stats().borrowed).toBe(0)
+      const after = await sql<{ one: number }>`select 1 as one`.execute(kdb)
+      expect(Number(after.rows[0]!.one)).toBe(1)
+    } finally {
+      await admin.end()
       await kdb.destroy()
     }
   })

@@ -7,7 +7,7 @@ import {
   type TransactionSettings,
 } from 'kysely'
 import { channels } from '../channels'
-import { QueryAbortedError } from '../errors'
+import { ConnectionLostError, QueryAbortedError } from '../errors'
 import type { Lease } from '../lease'
 import type { PoolOptions } from '../options'
 import { createPool, type Pool } from '../pool'
@@ -218,6 +218,12 @@ export class LeasedConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const connection = this.lease.resource
+    if (connection.broken) {
+      // Closed under a transaction (or between statements of one lease): never sent.
+      const error = new ConnectionLostError()
+      this.fatal = error
+      throw error
+    }
     try {
       return (await runStatement(connection, compiled, this.#reporting)) as QueryResult<R>
     } catch (error) {
@@ -256,7 +262,14 @@ export class PooledDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const signal = currentQuerySignal()
-    const lease = await this.pool.acquire(signal ? { signal } : undefined)
+    const options = signal ? { signal } : undefined
+    let lease = await this.pool.acquire(options)
+    // A connection the server closed while it sat idle is known broken (its client emitted
+    // 'end' or 'error'): destroy it and take another instead of failing the caller's statement.
+    for (let skipped = 0; lease.resource.broken && skipped < this.pool.stats().max; skipped++) {
+      lease.release(new Error('connection closed while idle'))
+      lease = await this.pool.acquire(options)
+    }
     return new LeasedConnection(lease, this.#reporting)
   }
 

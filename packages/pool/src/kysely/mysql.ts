@@ -1,5 +1,6 @@
 import { abortReason, checkOptionsObject, onAbort, schedule } from '@hotpath/core'
 import { type Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type QueryResult } from 'kysely'
+import { ConnectionLostError } from '../errors'
 import {
   createConnectionPool,
   type DialectPoolOptions,
@@ -82,6 +83,15 @@ export function isMysqlFatal(error: unknown): boolean {
   return typeof e?.errno !== 'number'
 }
 
+/**
+ * mysql2 refuses a command on a connection it already knows is closed with a fatal error that has
+ * no `code` ("Can't add new command when connection is in closed state"): nothing was sent.
+ */
+function isRefusedUnsent(error: unknown): boolean {
+  const e = error as { fatal?: unknown; code?: unknown }
+  return e.fatal === true && e.code === undefined
+}
+
 class MysqlConnection implements SqlConnection {
   readonly #connection: MysqlConnectionLike
   readonly #kill: (threadId: number) => Promise<void>
@@ -103,7 +113,7 @@ class MysqlConnection implements SqlConnection {
       this.#connection.query(sql, parameters as unknown[], (error, result) => {
         if (error) {
           if (isMysqlFatal(error)) this.broken = true
-          reject(error)
+          reject(isRefusedUnsent(error) ? new ConnectionLostError({ cause: error }) : error)
         } else if (isOkPacket(result)) {
           resolve({
             insertId: result.insertId === undefined ? undefined : BigInt(result.insertId),
