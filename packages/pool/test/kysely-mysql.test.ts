@@ -106,6 +106,17 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
     }
   })
 
+  it('an aborted statement inside a transaction rejects with QueryAbortedError and nothing is kept', async () => {
+    const transaction = db.transaction().execute(async (tx) => {
+      await tx.insertInto('items').values({ name: 'tx-aborted', qty: 1 }).execute()
+      await withQuerySignal(AbortSignal.timeout(100), () => sql`select sleep(5)`.execute(tx))
+    })
+    await expect(transaction).rejects.toBeInstanceOf(QueryAbortedError)
+    const names = (await db.selectFrom('items').select('name').execute()).map((r) => r.name)
+    expect(names).not.toContain('tx-aborted')
+    expect(dialect.stats().borrowed).toBe(0)
+  })
+
   it('skips an idle connection the server closed, and refuses a closed one inside a transaction with a typed error', async () => {
     const local = mysqlDialect({
       uri: database.url,

@@ -282,6 +282,9 @@ export class PooledDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // A broken connection is destroyed on release, which ends its session and so rolls the
+    // transaction back server-side; sending ROLLBACK on it would only replace the caller's error.
+    if ((connection as LeasedConnection).lease.resource.broken) return
     await connection.executeQuery(CompiledQuery.raw('rollback'))
   }
 
