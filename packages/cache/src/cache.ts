@@ -55,15 +55,10 @@ export class Cache<T = unknown> {
    * const model = await cache.get('model:gpt-4o')
    */
   get(key: string): Promise<T | undefined> {
-    const core = this.#core
-    const full = this.#prefix === '' ? key : this.#prefix + key
-    const lru = this.#lru
-    if (lru !== undefined && !core.closed) {
-      const entry = lru.get(full)
-      if (entry !== undefined && core.fresh(entry, coarseNow())) {
-        core.l1!.counters.hits++
-        return entry.settled() as Promise<T>
-      }
+    const full = this.#full(key)
+    if (!this.#core.closed) {
+      const entry = this.#l1Hit(full, coarseNow())
+      if (entry !== undefined) return entry.settled() as Promise<T>
     }
     return this.#getSlow(key, full)
   }
@@ -79,20 +74,24 @@ export class Cache<T = unknown> {
    */
   peek(key: string): T | undefined {
     const core = this.#core
-    const lru = this.#lru
-    if (lru === undefined || core.closed) {
-      checkKey(key)
-      core.assertOpen()
-      return undefined
-    }
-    const entry = lru.get(this.#prefix === '' ? key : this.#prefix + key)
-    if (entry !== undefined && core.fresh(entry, coarseNow())) {
-      core.l1!.counters.hits++
-      return entry.value as T
-    }
+    core.assertOpen()
+    const entry = this.#l1Hit(this.#full(key), coarseNow())
+    if (entry !== undefined) return entry.value as T
     checkKey(key)
-    core.l1!.counters.misses++
+    if (core.l1 !== undefined) core.l1.counters.misses++
     return undefined
+  }
+
+  #full(key: string): string {
+    return this.#prefix === '' ? key : this.#prefix + key
+  }
+
+  /** The fresh L1 entry of `full`, counted as an L1 hit; `undefined` (nothing counted) otherwise. */
+  #l1Hit(full: string, now: number): Entry | undefined {
+    const entry = this.#lru?.get(full)
+    if (entry === undefined || !this.#core.fresh(entry, now)) return undefined
+    this.#core.l1!.counters.hits++
+    return entry
   }
 
   async #getSlow(key: string, full: string): Promise<T | undefined> {
@@ -109,17 +108,13 @@ export class Cache<T = unknown> {
    */
   getOrSet(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
     const core = this.#core
-    const full = this.#prefix === '' ? key : this.#prefix + key
-    const lru = this.#lru
-    if (lru !== undefined && !core.closed) {
-      const entry = lru.get(full)
+    const full = this.#full(key)
+    if (!core.closed) {
+      const now = coarseNow()
+      const entry = this.#l1Hit(full, now)
       if (entry !== undefined) {
-        const now = coarseNow()
-        if (core.fresh(entry, now)) {
-          core.l1!.counters.hits++
-          if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader, options)
-          return entry.settled() as Promise<T>
-        }
+        if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader, options)
+        return entry.settled() as Promise<T>
       }
     }
     // Joining a load already in flight (a stampede) costs one map lookup and shares its promise.
@@ -214,11 +209,9 @@ export class Cache<T = unknown> {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!
       checkKey(key)
-      const entry = this.#lru?.get(this.#prefix + key)
-      if (entry !== undefined && core.fresh(entry, now)) {
-        core.l1!.counters.hits++
-        out[i] = entry.value as T
-      } else missing.push(i)
+      const entry = this.#l1Hit(this.#full(key), now)
+      if (entry !== undefined) out[i] = entry.value as T
+      else missing.push(i)
     }
     if (missing.length === 0) return out
     if (core.l1) core.l1.counters.misses += missing.length
