@@ -19,6 +19,25 @@ const options: CacheOptions = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Reads through `a` until its breaker has closed again and its client is ready. */
+async function untilBreakerClosed(a: Instance) {
+  await until(async () => {
+    await a.cache.get('probe')
+    return a.cache.stats().l2.breaker === 'closed' && a.client.status === 'ready'
+  }, 10_000)
+}
+
+/** Writes on `a` reach `b` again (its L1 dropped over the bus, the new value read from L2). */
+async function expectWritesReach(a: Instance, b: Instance) {
+  // l2Timeout is 50 ms: on a loaded machine a single write may still time out, so retry briefly
+  for (const value of [1, 2]) {
+    await until(async () => {
+      await a.cache.set('after', value)
+      return (await b.cache.get('after')) === value
+    }, 5_000)
+  }
+}
+
 /** Runs 10,000 mixed reads against `a`, calling `fault()` after the first 500. */
 async function mixedReads(a: Instance, fault: () => Promise<void> | void) {
   for (let i = 0; i < 50; i++) {
@@ -77,23 +96,12 @@ describe.runIf(await needService('redis'))('Redis faults', () => {
       expect(result.missMaxMs).toBeLessThan(MISS_BOUND)
 
       await server.restart()
-      await until(async () => {
-        await a.cache.get('probe')
-        return a.cache.stats().l2.breaker === 'closed' && a.client.status === 'ready'
-      }, 10_000)
+      await untilBreakerClosed(a)
       await until(
         () => a.cache.stats().bus!.resubscribes >= 1 && b.cache.stats().bus!.resubscribes >= 1,
         10_000,
       )
-      // l2Timeout is 50 ms: on a loaded machine a single write may still time out, so retry briefly
-      await until(async () => {
-        await a.cache.set('after', 1)
-        return (await b.cache.get('after')) === 1
-      }, 5_000)
-      await until(async () => {
-        await a.cache.set('after', 2)
-        return (await b.cache.get('after')) === 2
-      }, 5_000)
+      await expectWritesReach(a, b)
     } finally {
       await shutdown(a, b)
       await server.stop()
@@ -118,22 +126,11 @@ describe.runIf(await needService('redis'))('Redis faults', () => {
       await b.cache.set('queued', 1) // its invalidation is published while Redis does not answer
 
       proxy.pass()
-      await until(async () => {
-        await a.cache.get('probe')
-        return a.cache.stats().l2.breaker === 'closed' && a.client.status === 'ready'
-      }, 10_000)
+      await untilBreakerClosed(a)
       // the publish that hung is sent again once b's connection is back
       await until(() => a.cache.stats().bus!.received > receivedBefore, 10_000)
       await until(() => b.client.status === 'ready', 10_000)
-      // l2Timeout is 50 ms: on a loaded machine a single write may still time out, so retry briefly
-      await until(async () => {
-        await a.cache.set('after', 1)
-        return (await b.cache.get('after')) === 1
-      }, 5_000)
-      await until(async () => {
-        await a.cache.set('after', 2)
-        return (await b.cache.get('after')) === 2
-      }, 5_000)
+      await expectWritesReach(a, b)
     } finally {
       await shutdown(a, b)
       await proxy.close()
