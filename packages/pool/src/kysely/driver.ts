@@ -36,6 +36,22 @@ export interface SqlConnection {
 }
 
 /**
+ * Marks `connection` broken once its client reports an error or its socket ends (the server
+ * closed it, or the network did), so the driver never lends or reuses it.
+ * @internal
+ */
+export function breakOnClose(
+  connection: { broken: boolean },
+  client: { on(event: 'error' | 'end', listener: () => void): unknown },
+): void {
+  const mark = () => {
+    connection.broken = true
+  }
+  client.on('error', mark)
+  client.on('end', mark)
+}
+
+/**
  * Slow-query and timeout options shared by every dialect.
  *
  * @example

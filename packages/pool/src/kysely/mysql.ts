@@ -2,6 +2,7 @@ import { abortReason, checkOptionsObject, onAbort, schedule } from '@hotpath/cor
 import { type Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type QueryResult } from 'kysely'
 import { ConnectionLostError } from '../errors'
 import {
+  breakOnClose,
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
@@ -100,12 +101,7 @@ class MysqlConnection implements SqlConnection {
   constructor(connection: MysqlConnectionLike, kill: (threadId: number) => Promise<void>) {
     this.#connection = connection
     this.#kill = kill
-    connection.on('error', () => {
-      this.broken = true
-    })
-    connection.on('end', () => {
-      this.broken = true
-    })
+    breakOnClose(this, connection)
   }
 
   execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {

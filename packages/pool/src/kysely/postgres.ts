@@ -9,6 +9,7 @@ import {
 } from 'kysely'
 import type { PoolStats } from '../pool-types'
 import {
+  breakOnClose,
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
@@ -102,12 +103,7 @@ class PgConnection implements SqlConnection {
   constructor(client: PgClientLike, cancel: (pid: number) => Promise<void>) {
     this.#client = client
     this.#cancel = cancel
-    client.on('error', () => {
-      this.broken = true
-    })
-    client.on('end', () => {
-      this.broken = true
-    })
+    breakOnClose(this, client)
   }
 
   async execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
