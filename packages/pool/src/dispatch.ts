@@ -63,12 +63,23 @@ function fatal<T>(s: PoolState<T>, error: unknown): boolean {
   }
 }
 
-/** @internal Takes an idle slot, retiring expired ones on the way. */
+/** @internal Takes an idle slot, retiring expired and known-broken ones on the way. */
 export function takeIdle<T>(s: PoolState<T>, now: number): Slot<T> | undefined {
+  const isBroken = s.o.isBroken
   for (;;) {
     const slot = s.o.fifo ? s.idle.shift() : s.idle.pop()
-    if (slot === undefined || slot.expiresAt > now) return slot
-    retire(s, slot, 'lifetime')
+    if (slot === undefined) return undefined
+    if (slot.expiresAt <= now) retire(s, slot, 'lifetime')
+    else if (isBroken !== undefined && brokenOrThrows(isBroken, slot.resource)) retire(s, slot, 'invalid')
+    else return slot
+  }
+}
+
+function brokenOrThrows<T>(isBroken: (resource: T) => boolean, resource: T): boolean {
+  try {
+    return isBroken(resource) === true
+  } catch {
+    return true
   }
 }
 

@@ -88,6 +88,13 @@ export interface PoolOptions<T> {
    */
   validate?: (resource: T) => boolean | Promise<boolean>
   /**
+   * A cheap synchronous check run every time an idle resource is taken, even within
+   * `validateAfter`: `true` means the resource is known dead (its socket closed while idle) and it
+   * is destroyed (reason `'invalid'`) instead of lent.
+   * @default never broken
+   */
+  isBroken?: (resource: T) => boolean
+  /**
    * Decides whether an error passed to `lease.release(err)` (or thrown inside `use`) means the
    * resource is broken and must be destroyed.
    * @default every error is fatal
@@ -193,6 +200,7 @@ export interface ResolvedOptions<T> {
   create: (context: CreateContext) => T | Promise<T>
   destroy: (resource: T) => void | Promise<void>
   validate: ((resource: T) => boolean | Promise<boolean>) | undefined
+  isBroken: ((resource: T) => boolean) | undefined
   isFatal: (error: unknown) => boolean
   name: string
   min: number
@@ -246,6 +254,10 @@ export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptio
       raw.validate === undefined
         ? undefined
         : checkFunction<NonNullable<ResolvedOptions<T>['validate']>>('validate', raw.validate),
+    isBroken:
+      raw.isBroken === undefined
+        ? undefined
+        : checkFunction<NonNullable<ResolvedOptions<T>['isBroken']>>('isBroken', raw.isBroken),
     isFatal:
       raw.isFatal === undefined
         ? alwaysFatal

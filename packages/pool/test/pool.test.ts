@@ -94,6 +94,9 @@ describe('acquire and release', () => {
       /Expected `acquireTimeout` to be a duration/,
     )
     expect(() => createPool({ ...fakeFactory(), maxWaiting: Number.POSITIVE_INFINITY })).toThrow(TypeError)
+    expect(() => createPool({ ...fakeFactory(), isBroken: true as never })).toThrow(
+      'Expected `isBroken` to be a function, got `true` (boolean)',
+    )
   })
 })
 
@@ -442,6 +445,42 @@ describe('lifecycle', () => {
     expect(fresh.resource.id).toBe(1)
     expect(pool.stats().validationFailures).toBe(1)
     fresh.release()
+    await pool.close()
+  })
+
+  it('isBroken drops idle resources known dead even within validateAfter, without validating', async () => {
+    const factory = fakeFactory()
+    const pool = createPool({
+      ...factory,
+      max: 2,
+      validateAfter: '1h',
+      isBroken: (resource: FakeResource) => {
+        if (resource.id === 2) throw new Error('cannot tell')
+        return resource.broken
+      },
+    })
+    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()])
+    a!.release()
+    b!.release()
+    ;(a!.resource as FakeResource).broken = true
+    const next = await pool.acquire()
+    expect(next.resource.id).toBe(1) // LIFO: `b` was on top and is healthy
+    next.release()
+    const after = await pool.acquire() // `b` again; `a` stays idle below it
+    const other = await pool.acquire() // takes `a`: broken, destroyed, a new one is created
+    expect(other.resource.id).toBe(2)
+    expect(factory.destroyed.map((r) => r.id)).toEqual([0])
+    expect(factory.calls.validate).toBe(0)
+    after.release()
+    other.release()
+    // a throwing check counts as broken
+    const again = await pool.acquire()
+    expect(again.resource.id).toBe(1)
+    const third = await pool.acquire()
+    expect(third.resource.id).toBe(3)
+    expect(factory.destroyed.map((r) => r.id)).toEqual([0, 2])
+    again.release()
+    third.release()
     await pool.close()
   })
 

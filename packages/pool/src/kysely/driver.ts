@@ -84,7 +84,7 @@ export interface QueryReportingOptions {
  */
 export type DialectPoolOptions = Omit<
   PoolOptions<SqlConnection>,
-  'create' | 'destroy' | 'validate' | 'isFatal'
+  'create' | 'destroy' | 'validate' | 'isBroken' | 'isFatal'
 >
 
 /** @internal */
@@ -117,6 +117,8 @@ export function createConnectionPool(
     create: ({ signal }) => connect(signal),
     destroy: (connection) => connection.close(),
     validate: async (connection) => !connection.broken && (await connection.ping()),
+    // Closed by the server while idle: destroyed on the way out, another connection is lent.
+    isBroken: (connection) => connection.broken,
     isFatal: () => true,
   })
 }
@@ -278,14 +280,7 @@ export class PooledDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const signal = currentQuerySignal()
-    const options = signal ? { signal } : undefined
-    let lease = await this.pool.acquire(options)
-    // A connection the server closed while it sat idle is known broken (its client emitted
-    // 'end' or 'error'): destroy it and take another instead of failing the caller's statement.
-    for (let skipped = 0; lease.resource.broken && skipped < this.pool.stats().max; skipped++) {
-      lease.release(new Error('connection closed while idle'))
-      lease = await this.pool.acquire(options)
-    }
+    const lease = await this.pool.acquire(signal ? { signal } : undefined)
     return new LeasedConnection(lease, this.#reporting)
   }
 
