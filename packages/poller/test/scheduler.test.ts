@@ -95,6 +95,43 @@ describe('scheduler', () => {
     expect(scheduler.stats().pending).toBe(0)
   })
 
+  it('fires a bucket larger than one chunk in order, skipping entries removed or moved by earlier callbacks', () => {
+    useFakeTime()
+    const scheduler = new Scheduler()
+    const fired: number[] = []
+    const entries: ScheduledEntry[] = []
+    // 200 entries span four chunks of 64; entry 10 removes 100 (a later chunk) and moves 150
+    // to a later due time, entry 120 removes 5 (already fired, a no-op) and 199 (the last slot).
+    for (let i = 0; i < 200; i++) {
+      entries.push(
+        new ScheduledEntry(() => {
+          fired.push(i)
+          if (i === 10) {
+            scheduler.remove(entries[100]!)
+            scheduler.add(entries[150]!, 3)
+          }
+          if (i === 120) {
+            expect(scheduler.remove(entries[5]!)).toBe(false)
+            scheduler.remove(entries[199]!)
+          }
+        }),
+      )
+      scheduler.add(entries[i]!, 5)
+    }
+    vi.advanceTimersByTime(5)
+    const expected = Array.from({ length: 200 }, (_, i) => i).filter((i) => ![100, 150, 199].includes(i))
+    expect(fired).toEqual(expected)
+    expect(scheduler.stats()).toMatchObject({ pending: 1, dueTimes: 1 })
+    vi.advanceTimersByTime(3)
+    expect(fired.at(-1)).toBe(150)
+    expect(scheduler.stats()).toMatchObject({ pending: 0, dueTimes: 0, timerArmed: false })
+    // The bucket came back empty from the pool: a new round starts at slot 0 with no stale entry.
+    scheduler.add(entries[0]!, 1)
+    vi.advanceTimersByTime(1)
+    expect(fired.at(-1)).toBe(0)
+    expect(fired).toHaveLength(199)
+  })
+
   it('a zero-delay re-add waits for the next wake-up instead of spinning', () => {
     useFakeTime()
     const scheduler = new Scheduler()
