@@ -42,15 +42,7 @@ export function giveBack<T>(
   else if (slot.uses >= s.o.maxUses) retire(s, slot, 'uses')
   else if (slot.expiresAt <= now) retire(s, slot, 'lifetime')
   else if (s.slots.size > s.max) retire(s, slot, 'resize')
-  else {
-    slot.state = IDLE
-    const waiter = s.waiters.pop()
-    if (waiter !== undefined) grant(s, waiter, slot, now)
-    else {
-      s.idle.push(slot)
-      armIdle(s, slot, now)
-    }
-  }
+  else offer(s, slot, now)
   if (s.state !== OPEN) checkQuiet(s)
   else if (s.slots.size < s.min || s.waiters.size > 0) fill(s)
 }
@@ -157,14 +149,20 @@ export function recycle<T>(s: PoolState<T>, slot: Slot<T>, now: number): void {
     retire(s, slot, 'resize')
     return
   }
+  if (offer(s, slot, now)) checkQuiet(s)
+}
+
+/** A usable slot is free: the first waiter gets it, or it goes idle. Returns true if it went idle. */
+function offer<T>(s: PoolState<T>, slot: Slot<T>, now: number): boolean {
   slot.state = IDLE
   const waiter = s.waiters.pop()
-  if (waiter !== undefined) grant(s, waiter, slot, now)
-  else {
-    s.idle.push(slot)
-    armIdle(s, slot, now)
-    checkQuiet(s)
+  if (waiter !== undefined) {
+    grant(s, waiter, slot, now)
+    return false
   }
+  s.idle.push(slot)
+  armIdle(s, slot, now)
+  return true
 }
 
 /** @internal Runs `validate` on the slot's resource; a throw or rejection counts as invalid. */
