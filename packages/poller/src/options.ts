@@ -191,9 +191,79 @@ function optionalFunction<F extends (...args: never[]) => unknown>(
 
 const DEFAULT_MAX_INTERVAL = 120_000
 
-/** Validates and freezes `poll()`/`watch()` options. */
+/**
+ * The options resolved last and the values they came from. Pollers are often started in bulk
+ * with the same option values (a fresh literal per call): those share one resolution instead of
+ * allocating and validating the same record again. Only plain values take part: nested `stall` or
+ * `retry` objects may be changed in place, and a limiter name may be defined again.
+ */
+let last: { raw: PollOptions<unknown>; resolved: ResolvedPollOptions<unknown> } | undefined
+
+function reusable(o: PollOptions<unknown>): boolean {
+  return (
+    (o.limiter === undefined || o.limiter === false) &&
+    (typeof o.stall !== 'object' || o.stall === null) &&
+    (typeof o.retry !== 'object' || o.retry === null)
+  )
+}
+
+function sameValues(a: PollOptions<unknown>, b: PollOptions<unknown>): boolean {
+  return (
+    a.interval === b.interval &&
+    a.isDone === b.isDone &&
+    a.name === b.name &&
+    a.isFailed === b.isFailed &&
+    a.progress === b.progress &&
+    a.initialDelay === b.initialDelay &&
+    a.minInterval === b.minInterval &&
+    a.maxInterval === b.maxInterval &&
+    a.jitter === b.jitter &&
+    a.stall === b.stall &&
+    a.deadline === b.deadline &&
+    a.signal === b.signal &&
+    a.retry === b.retry &&
+    a.limiter === b.limiter &&
+    a.onAttempt === b.onAttempt &&
+    a.onProgress === b.onProgress &&
+    a.onStall === b.onStall
+  )
+}
+
+/** Validates `poll()`/`watch()` options into the record a run reads (never handed out). */
 export function resolvePollOptions<T>(options: PollOptions<T> | undefined): ResolvedPollOptions<T> {
-  const o = checkOptionsObject('options', options)
+  const o = checkOptionsObject('options', options) as PollOptions<unknown>
+  if (last !== undefined && sameValues(o, last.raw) && reusable(o)) {
+    return last.resolved as ResolvedPollOptions<T>
+  }
+  const resolved = resolve(o) as ResolvedPollOptions<T>
+  if (reusable(o)) {
+    last = {
+      raw: {
+        interval: o.interval,
+        isDone: o.isDone,
+        name: o.name,
+        isFailed: o.isFailed,
+        progress: o.progress,
+        initialDelay: o.initialDelay,
+        minInterval: o.minInterval,
+        maxInterval: o.maxInterval,
+        jitter: o.jitter,
+        stall: o.stall,
+        deadline: o.deadline,
+        signal: o.signal,
+        retry: o.retry,
+        limiter: o.limiter,
+        onAttempt: o.onAttempt,
+        onProgress: o.onProgress,
+        onStall: o.onStall,
+      },
+      resolved: resolved as ResolvedPollOptions<unknown>,
+    }
+  }
+  return resolved
+}
+
+function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
   const interval = o.interval ?? 1_000
   let intervalMs = 0
   let schedule: PhaseSchedule | undefined

@@ -19,6 +19,7 @@ export abstract class SchedulerEntry extends AsyncResource {
 
   constructor(ref = true) {
     super('hotpath:poller')
+    if (!smiIds.has(new.target)) storeIdsAsSmis(this, new.target)
     this.ref = ref
   }
 
@@ -42,6 +43,27 @@ export abstract class SchedulerEntry extends AsyncResource {
   prefetch(): number {
     // The async ids are boxed doubles, each a separate object: one more miss apiece.
     return this.asyncId() + this.triggerAsyncId()
+  }
+}
+
+/** Entry classes whose instances already keep their async ids as small integers. */
+const smiIds = new WeakSet<object>()
+
+/**
+ * `AsyncResource` stores its async id and trigger id as doubles, and V8 then keeps each in a
+ * heap box of its own: every wake-up of a scattered entry paid a second, dependent cache miss to
+ * read them. Writing a non-number once to those two fields (and putting the number back) makes
+ * V8 retype the fields of this object layout, shared by every later instance of the class, so
+ * the ids are stored inline as small integers. The values are unchanged; only the layout is.
+ */
+function storeIdsAsSmis(entry: SchedulerEntry, type: object): void {
+  smiIds.add(type)
+  for (const key of Object.getOwnPropertySymbols(entry)) {
+    const descriptor = Object.getOwnPropertyDescriptor(entry, key)
+    if (typeof descriptor?.value !== 'number' || !descriptor.writable) continue
+    const record = entry as unknown as Record<symbol, unknown>
+    record[key] = null
+    record[key] = descriptor.value
   }
 }
 

@@ -348,6 +348,42 @@ describe('poll', () => {
     expect(after.scheduler.timerArmed).toBe(false)
   })
 
+  it('follows each call’s own option values when polls are started back to back', async () => {
+    useFakeTime()
+    const log: Record<string, number[]> = { a: [], b: [], c: [], d: [], e: [] }
+    const times = (label: string) => () => {
+      log[label]!.push(now())
+      return false
+    }
+    const stall = { after: 2, backoff: 2 }
+    const controller = new AbortController()
+    const signal = controller.signal
+    const before = pollerStats().active
+    const runs = [
+      poll(times('a'), { interval: 100, signal }),
+      poll(times('b'), { interval: 100, signal }),
+      poll(times('c'), { interval: 300, signal }),
+      poll(times('d'), { interval: 100, stall, signal }),
+    ]
+    // The same nested object, changed in place: the next poll reads the new values.
+    stall.after = 1
+    runs.push(poll(times('e'), { interval: 100, stall, signal }))
+    const outcomes = runs.map(settleOf)
+    await vi.advanceTimersByTimeAsync(650)
+    expect(pollerStats().active).toBe(before + 5)
+    expect(log.a).toEqual([0, 100, 200, 300, 400, 500, 600])
+    expect(log.b).toEqual(log.a)
+    expect(log.c).toEqual([0, 300, 600])
+    // stall.after 2: 100, 100, then ×2, ×4 ...
+    expect(log.d).toEqual([0, 100, 200, 400])
+    // stall.after 1: 100, then ×2, ×4 ...
+    expect(log.e).toEqual([0, 100, 300])
+    controller.abort()
+    await vi.advanceTimersByTimeAsync(0)
+    for (const outcome of outcomes) expect(outcome.error).toMatchObject({ code: 'E_POLL_ABORTED' })
+    expect(pollerStats().active).toBe(before)
+  })
+
   it('does not let a non-function check or bad options through', () => {
     expect(() => poll(42 as never)).toThrow('Expected `check` to be a function, got `42` (number)')
     expect(() => poll(() => 1, { interval: '5 mins' as never })).toThrow(
@@ -405,6 +441,32 @@ describe('async context', () => {
       expect(right).toBe(left!.split(' ').at(-1))
     }
     expect(seen.filter((l) => l.startsWith('job')).length).toBeGreaterThan(1)
+  })
+
+  it('gives each poller one async id for all its checks, triggered by the poll() caller', async () => {
+    const { executionAsyncId, triggerAsyncId } = await import('node:async_hooks')
+    useFakeTime()
+    const caller = executionAsyncId()
+    const seen: [number, number][][] = [[], [], []]
+    const runs = seen.map((ids) =>
+      poll(
+        ({ attempt }) => {
+          ids.push([executionAsyncId(), triggerAsyncId()])
+          return attempt === 3
+        },
+        { interval: 10 },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(100)
+    await Promise.all(runs)
+    for (const ids of seen) {
+      expect(ids).toHaveLength(3)
+      expect(new Set(ids.map(([id]) => id)).size).toBe(1)
+      expect(
+        ids.every(([id, trigger]) => Number.isSafeInteger(id) && id > caller && trigger === caller),
+      ).toBe(true)
+    }
+    expect(new Set(seen.map((ids) => ids[0]![0])).size).toBe(3)
   })
 })
 
