@@ -229,38 +229,40 @@ function sameValues(a: PollOptions<unknown>, b: PollOptions<unknown>): boolean {
   )
 }
 
+/**
+ * The values `sameValues` compares, read once. Each key is read explicitly: a spread would miss
+ * inherited or non-enumerable options, and a later call without them would then match.
+ */
+function snapshot(o: PollOptions<unknown>): PollOptions<unknown> {
+  return {
+    interval: o.interval,
+    isDone: o.isDone,
+    name: o.name,
+    isFailed: o.isFailed,
+    progress: o.progress,
+    initialDelay: o.initialDelay,
+    minInterval: o.minInterval,
+    maxInterval: o.maxInterval,
+    jitter: o.jitter,
+    stall: o.stall,
+    deadline: o.deadline,
+    signal: o.signal,
+    retry: o.retry,
+    limiter: o.limiter,
+    onAttempt: o.onAttempt,
+    onProgress: o.onProgress,
+    onStall: o.onStall,
+  }
+}
+
 /** Validates `poll()`/`watch()` options into the record a run reads (never handed out). */
 export function resolvePollOptions<T>(options: PollOptions<T> | undefined): ResolvedPollOptions<T> {
   const o = checkOptionsObject('options', options) as PollOptions<unknown>
-  if (last !== undefined && sameValues(o, last.raw) && reusable(o)) {
-    return last.resolved as ResolvedPollOptions<T>
+  if (!reusable(o)) return resolve(o) as ResolvedPollOptions<T>
+  if (last === undefined || !sameValues(o, last.raw)) {
+    last = { raw: snapshot(o), resolved: resolve(o) }
   }
-  const resolved = resolve(o) as ResolvedPollOptions<T>
-  if (reusable(o)) {
-    last = {
-      raw: {
-        interval: o.interval,
-        isDone: o.isDone,
-        name: o.name,
-        isFailed: o.isFailed,
-        progress: o.progress,
-        initialDelay: o.initialDelay,
-        minInterval: o.minInterval,
-        maxInterval: o.maxInterval,
-        jitter: o.jitter,
-        stall: o.stall,
-        deadline: o.deadline,
-        signal: o.signal,
-        retry: o.retry,
-        limiter: o.limiter,
-        onAttempt: o.onAttempt,
-        onProgress: o.onProgress,
-        onStall: o.onStall,
-      },
-      resolved: resolved as ResolvedPollOptions<unknown>,
-    }
-  }
-  return resolved
+  return last.resolved as ResolvedPollOptions<T>
 }
 
 function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {

@@ -47,7 +47,7 @@ export abstract class SchedulerEntry extends AsyncResource {
    * chunk of due entries before firing them, so their cache misses overlap (see `CHUNK`).
    */
   prefetch(): number {
-    // The async ids are boxed doubles, each a separate object: one more miss apiece.
+    // `runInAsyncScope` reads both ids first (kept inline, see `storeIdsAsSmis`).
     return this.asyncId() + this.triggerAsyncId()
   }
 }
@@ -268,6 +268,7 @@ export class Scheduler {
     if (this.#free.length < BUCKET_POOL) this.#free.push(bucket)
   }
 
+  /** Takes `entry` out of its bucket; an open bucket left empty leaves the heap for the pool. */
   #unlink(entry: SchedulerEntry): void {
     const bucket = entry.bucket!
     bucket.entries[entry.slot] = undefined
@@ -331,11 +332,7 @@ export class Scheduler {
       for (let i = start; i < end; i++) {
         const entry = entries[i]
         if (entry === undefined) continue
-        entries[i] = undefined
-        entry.bucket = undefined
-        entry.slot = -1
-        this.#pending--
-        if (entry.ref) this.#referenced--
+        this.#unlink(entry)
         fired++
         try {
           entry.fire()

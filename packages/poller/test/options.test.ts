@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { PollLimiter, type PollOptions, phases } from '../src/index'
+import { resolvePollOptions } from '../src/options'
+
+const fn = () => () => true
+
+// Two different valid values for every option. The mapped type makes TypeScript reject this
+// table when an option is added to `PollOptions` and not listed here.
+const variants: {
+  [K in keyof Required<PollOptions<number>>]: [PollOptions<number>[K], PollOptions<number>[K]]
+} = {
+  name: ['a', 'b'],
+  isDone: [fn(), fn()],
+  isFailed: [fn(), fn()],
+  progress: [fn(), fn()],
+  interval: [100, phases([{ every: 200 }])],
+  initialDelay: [10, '20ms'],
+  minInterval: [1, 2],
+  maxInterval: [5_000, '6s'],
+  jitter: [0.1, 0.2],
+  stall: [false, { after: 2 }],
+  deadline: [1_000, '2s'],
+  signal: [new AbortController().signal, new AbortController().signal],
+  retry: [1, { retries: 2 }],
+  limiter: [false, new PollLimiter({ maxConcurrent: 1 })],
+  onAttempt: [fn(), fn()],
+  onProgress: [fn(), fn()],
+  onStall: [fn(), fn()],
+}
+
+describe('resolvePollOptions', () => {
+  it('reuses the last resolution for equal option values, even from a fresh object', () => {
+    const first = resolvePollOptions<number>({ interval: 50 })
+    expect(resolvePollOptions<number>({ interval: 50 })).toBe(first)
+    expect(resolvePollOptions<number>({ interval: 60 })).not.toBe(first)
+    expect(resolvePollOptions<number>({ interval: 60 }).intervalMs).toBe(60)
+  })
+
+  it('never reuses a resolution when any single option differs, is added or is left out', () => {
+    for (const [key, [a, b]] of Object.entries(variants)) {
+      const withA = resolvePollOptions<number>({ [key]: a })
+      expect(resolvePollOptions<number>({ [key]: b }), `${key}: a then b`).not.toBe(withA)
+      const again = resolvePollOptions<number>({ [key]: a })
+      expect(resolvePollOptions<number>({}), `${key}: a then left out`).not.toBe(again)
+      const none = resolvePollOptions<number>({})
+      expect(resolvePollOptions<number>({ [key]: a }), `${key}: left out then a`).not.toBe(none)
+    }
+  })
+
+  it('resolves options with nested objects or a limiter anew on every call', () => {
+    const stall = { after: 2 }
+    const limiter = new PollLimiter({ maxConcurrent: 1 })
+    for (const options of [{ stall }, { retry: { retries: 1 } }, { limiter }] as PollOptions<number>[]) {
+      expect(resolvePollOptions(options)).not.toBe(resolvePollOptions(options))
+    }
+    const before = resolvePollOptions<number>({ stall })
+    stall.after = 5
+    expect(resolvePollOptions<number>({ stall }).stallAfter).toBe(5)
+    expect(before.stallAfter).toBe(2)
+  })
+})
