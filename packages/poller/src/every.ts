@@ -296,7 +296,7 @@ class EveryJob implements Job {
       this.#consecutive++
       this.#lastError = outcome.error
     }
-    jobChannel.publishLazy(() => ({ name: this.name, run, durationMs, error: outcome.error }))
+    if (jobChannel.active) jobChannel.publish({ name: this.name, run, durationMs, error: outcome.error })
     if (!outcome.ok && this.#onError !== undefined) {
       try {
         this.#onError(outcome.error, { run, failures: this.#consecutive })

@@ -305,7 +305,9 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
           info = this.#info(state)
           o.onProgress(info)
         }
-        progressChannel.publishLazy(() => ({ name: o.name, attempt: this.attempt, progress, previous }))
+        if (progressChannel.active) {
+          progressChannel.publish({ name: o.name, attempt: this.attempt, progress, previous })
+        }
       } else this.#stalled++
       if (done) {
         this.#finish('done', undefined, undefined, info ? { ...info, done: true } : this.#info(state, true))
@@ -321,7 +323,8 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
           info ??= this.#info(state)
           o.onStall(info)
         }
-        stallChannel.publishLazy(() => ({ name: o.name, attempt: this.attempt, stalled, progress }))
+        if (stallChannel.active)
+          stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
       }
       this.#nextAt = getScheduler().now() + this.#delay(state, info)
       const sink = this.#sink
@@ -431,13 +434,15 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     }
     counters.active--
     counters.settled[outcome]++
-    settleChannel.publishLazy(() => ({
-      name: o.name,
-      outcome,
-      attempts: this.attempt,
-      durationMs: scheduler.now() - this.startedAt,
-      error,
-    }))
+    if (settleChannel.active) {
+      settleChannel.publish({
+        name: o.name,
+        outcome,
+        attempts: this.attempt,
+        durationMs: scheduler.now() - this.startedAt,
+        error,
+      })
+    }
     this.#sink.settle(error, final)
   }
 }
