@@ -59,12 +59,15 @@ describe('asyncTracer', () => {
       asyncEnd: (ctx: { result?: unknown }) => events.push(`asyncEnd:${String(ctx.result)}`),
       error: () => events.push('error'),
     }
+    expect(tracer.active).toBe(false)
     tracer.channel.subscribe(handlers)
+    expect(tracer.active).toBe(true)
     await tracer.trace(
       async () => 7,
       () => ({ key: 'k' }),
     )
     tracer.channel.unsubscribe(handlers)
+    expect(tracer.active).toBe(false)
     expect(events).toContain('start:k')
     expect(events).toContain('asyncEnd:7')
   })
