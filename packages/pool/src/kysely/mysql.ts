@@ -1,6 +1,5 @@
 import { abortReason, checkOptionsObject, onAbort, schedule } from '@hotpath/core'
 import { type Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type QueryResult } from 'kysely'
-import { ConnectionLostError } from '../errors'
 import {
   breakOnClose,
   createConnectionPool,
@@ -84,15 +83,6 @@ export function isMysqlFatal(error: unknown): boolean {
   return typeof e?.errno !== 'number'
 }
 
-/**
- * mysql2 refuses a command on a connection it already knows is closed with a fatal error that has
- * no `code` ("Can't add new command when connection is in closed state"): nothing was sent.
- */
-function isRefusedUnsent(error: unknown): boolean {
-  const e = error as { fatal?: unknown; code?: unknown }
-  return e.fatal === true && e.code === undefined
-}
-
 class MysqlConnection implements SqlConnection {
   readonly #connection: MysqlConnectionLike
   readonly #kill: (threadId: number) => Promise<void>
@@ -109,7 +99,7 @@ class MysqlConnection implements SqlConnection {
       this.#connection.query(sql, parameters as unknown[], (error, result) => {
         if (error) {
           if (isMysqlFatal(error)) this.broken = true
-          reject(isRefusedUnsent(error) ? new ConnectionLostError({ cause: error }) : error)
+          reject(error)
         } else if (isOkPacket(result)) {
           resolve({
             insertId: result.insertId === undefined ? undefined : BigInt(result.insertId),
