@@ -106,9 +106,7 @@ export default defineScenario({
   name: 'poller/10k-pollers',
   description: `${POLLERS.toLocaleString('en')} concurrent pollers, ${INTERVAL} ms interval, trivial check, ${WINDOW / 1_000} s: CPU time and event-loop utilization (median of ${ROUNDS} interleaved rounds)`,
   measure: async () => {
-    // Warm every contender up first (JIT, module state), then interleave the rounds so a noisy
-    // neighbour on the machine hurts every row alike.
-    for (const contender of Object.values(contenders)) await measureOne(contender, 1_000)
+    // Rounds interleave the contenders, so a noisy neighbour on the machine hurts every row alike.
     const samples = new Map<string, Sample[]>(Object.keys(contenders).map((name) => [name, []]))
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, contender] of Object.entries(contenders)) {
