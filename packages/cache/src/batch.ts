@@ -36,13 +36,11 @@ export async function loadMany<T>(
   const now = getClock().now()
   const waits: Promise<void>[] = []
   const owned = new Map<string, { key: string; indices: number[] }>()
-  const lru = core.l1?.lru
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
     const full = prefix + key
-    const entry = lru?.get(full)
-    if (entry !== undefined && core.fresh(entry, now)) {
-      core.l1!.counters.hits++
+    const entry = core.l1Hit(full, now)
+    if (entry !== undefined) {
       out[i] = entry.value
       continue
     }

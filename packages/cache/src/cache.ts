@@ -7,7 +7,6 @@ import {
   getClock,
   invalidOption,
 } from '@hotpath/core'
-import type { LRUCache } from 'lru-cache'
 import { loadMany, type ManyLoader } from './batch'
 import type { CacheCore, Loader } from './core'
 import type { Entry } from './entry'
@@ -32,14 +31,12 @@ export class Cache<T = unknown> {
   readonly #core: CacheCore
   readonly #prefix: string
   readonly #policy: ResolvedPolicy
-  readonly #lru: LRUCache<string, Entry> | undefined
 
   /** @internal Use {@link createCache}. */
   constructor(core: CacheCore, prefix: string, policy: ResolvedPolicy) {
     this.#core = core
     this.#prefix = prefix
     this.#policy = policy
-    this.#lru = core.l1?.lru
   }
 
   /** The key prefix of this namespace ('' for the root). */
@@ -57,7 +54,7 @@ export class Cache<T = unknown> {
   get(key: string): Promise<T | undefined> {
     const full = this.#full(key)
     if (!this.#core.closed) {
-      const entry = this.#l1Hit(full, coarseNow())
+      const entry = this.#core.l1Hit(full, coarseNow())
       if (entry !== undefined) return entry.settled() as Promise<T>
     }
     return this.#getSlow(key, full)
@@ -75,7 +72,7 @@ export class Cache<T = unknown> {
   peek(key: string): T | undefined {
     const core = this.#core
     core.assertOpen()
-    const entry = this.#l1Hit(this.#full(key), coarseNow())
+    const entry = core.l1Hit(this.#full(key), coarseNow())
     if (entry !== undefined) return entry.value as T
     checkKey(key)
     if (core.l1 !== undefined) core.l1.counters.misses++
@@ -84,14 +81,6 @@ export class Cache<T = unknown> {
 
   #full(key: string): string {
     return this.#prefix === '' ? key : this.#prefix + key
-  }
-
-  /** The fresh L1 entry of `full`, counted as an L1 hit; `undefined` (nothing counted) otherwise. */
-  #l1Hit(full: string, now: number): Entry | undefined {
-    const entry = this.#lru?.get(full)
-    if (entry === undefined || !this.#core.fresh(entry, now)) return undefined
-    this.#core.l1!.counters.hits++
-    return entry
   }
 
   async #getSlow(key: string, full: string): Promise<T | undefined> {
@@ -111,7 +100,7 @@ export class Cache<T = unknown> {
     const full = this.#full(key)
     if (!core.closed) {
       const now = coarseNow()
-      const entry = this.#l1Hit(full, now)
+      const entry = core.l1Hit(full, now)
       if (entry !== undefined) {
         if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader, options)
         return entry.settled() as Promise<T>
@@ -209,7 +198,7 @@ export class Cache<T = unknown> {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!
       checkKey(key)
-      const entry = this.#l1Hit(this.#full(key), now)
+      const entry = core.l1Hit(this.#full(key), now)
       if (entry !== undefined) out[i] = entry.value as T
       else missing.push(i)
     }

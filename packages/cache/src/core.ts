@@ -111,6 +111,16 @@ export class CacheCore {
     )
   }
 
+  /** The fresh L1 entry of `full`, counted as an L1 hit; `undefined` (nothing counted) otherwise. */
+  l1Hit(full: string, now: number): Entry | undefined {
+    const l1 = this.l1
+    if (l1 === undefined) return undefined
+    const entry = l1.lru.get(full)
+    if (entry === undefined || !this.fresh(entry, now)) return undefined
+    l1.counters.hits++
+    return entry
+  }
+
   storeKey(full: string): string {
     return this.#storePrefix + full
   }
