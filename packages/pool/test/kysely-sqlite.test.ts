@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { type Generated, Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { QueryAbortedError } from '../src/index'
+import { ConnectionLostError, QueryAbortedError } from '../src/index'
 import { insertMany, SqliteError, sqliteDialect, updateMany, withQuerySignal } from '../src/kysely'
 
 interface DB {
@@ -224,5 +224,31 @@ describe('sqliteDialect (real SQLite, read/write split)', () => {
     expect(dialect.stats().readers!.borrowed).toBe(0)
     const rows = await db.selectFrom('items').select('name').execute()
     expect(rows.length).toBeGreaterThan(0)
+  })
+
+  it('a writer broken inside a transaction refuses the next statement and the commit unsent', async () => {
+    const local = sqliteDialect({ filename: join(dir, 'lost.db'), readers: 0 })
+    const ldb = new Kysely<DB>({ dialect: local })
+    try {
+      await sql`create table items (id integer primary key, name text not null, qty integer not null)`.execute(
+        ldb,
+      )
+      let refused: unknown
+      const transaction = ldb.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-lost', qty: 1 }).execute()
+        const aborted = withQuerySignal(AbortSignal.timeout(50), () => heavy(2_000_000).execute(tx))
+        await expect(aborted).rejects.toBeInstanceOf(QueryAbortedError)
+        refused = await sql`select 1`.execute(tx).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      })
+      await expect(transaction).rejects.toBeInstanceOf(ConnectionLostError)
+      expect(refused).toBeInstanceOf(ConnectionLostError)
+      expect(local.stats().writer.borrowed).toBe(0)
+      expect(await ldb.selectFrom('items').select('name').execute()).toEqual([])
+    } finally {
+      await ldb.destroy()
+    }
   })
 })

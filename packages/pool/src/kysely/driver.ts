@@ -126,7 +126,8 @@ export function createConnectionPool(
 /**
  * Runs one statement on a connection under the surrounding query signal and `queryTimeout`,
  * reporting slow queries. An abort rejects at once with `E_POOL_QUERY_ABORTED` and breaks the
- * connection.
+ * connection; a connection already broken refuses the statement unsent with
+ * `E_POOL_CONNECTION_LOST`. Every dialect runs its statements through here.
  * @internal
  */
 export async function runStatement(
@@ -134,6 +135,8 @@ export async function runStatement(
   compiled: { sql: string; parameters: readonly unknown[] },
   reporting: Reporting,
 ): Promise<QueryResult<unknown>> {
+  // Closed under a transaction (or between statements of one lease): never sent.
+  if (connection.broken) throw new ConnectionLostError()
   const signal = currentQuerySignal()
   if (signal?.aborted)
     throw new QueryAbortedError('The query was aborted before it started.', { cause: abortReason(signal) })
@@ -236,12 +239,6 @@ export class LeasedConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const connection = this.lease.resource
-    if (connection.broken) {
-      // Closed under a transaction (or between statements of one lease): never sent.
-      const error = new ConnectionLostError()
-      this.fatal = error
-      throw error
-    }
     try {
       return (await runStatement(connection, compiled, this.#reporting)) as QueryResult<R>
     } catch (error) {
