@@ -10,6 +10,18 @@ import { BATCH_SIZE } from '../src/internal/run-batch'
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve))
 const COUNT = BATCH_SIZE * 2 + 5
 
+/** The outcomes of `promises`, filled in as they settle (undefined while pending). */
+function settled<T>(promises: Promise<T>[]): (PromiseSettledResult<T> | undefined)[] {
+  const outcomes: (PromiseSettledResult<T> | undefined)[] = promises.map(() => undefined)
+  for (const [i, promise] of promises.entries()) {
+    promise.then(
+      (value) => (outcomes[i] = { status: 'fulfilled', value }),
+      (reason: unknown) => (outcomes[i] = { status: 'rejected', reason }),
+    )
+  }
+  return outcomes
+}
+
 describe('Semaphore batched run()', () => {
   it('runs queued tasks in order, never more than the permits, with their results', async () => {
     const sem = new Semaphore({ permits: 3 })
@@ -98,30 +110,71 @@ describe('Semaphore batched run()', () => {
     expect(order).toEqual(['f', 'a', 'b', 'c', 'd', 'e'])
   })
 
-  it('clear() rejects the tasks not granted yet, in a batch that already started too', async () => {
+  it('clear() rejects the tasks not granted yet of a batch already open, and of later batches', async () => {
     const sem = new Semaphore({ permits: 2 })
     const gates: (() => void)[] = []
     const ran: number[] = []
-    const results = Array.from({ length: COUNT }, (_, i) =>
-      sem.run(() => {
-        ran.push(i)
-        return new Promise<number>((resolve) => gates.push(() => resolve(i)))
-      }),
+    // Tasks 0 and 1 run at once; 2 waits alone (no waiter before it); 3.. fill the batches.
+    const outcomes = settled(
+      Array.from({ length: COUNT }, (_, i) =>
+        sem.run(() => {
+          ran.push(i)
+          return new Promise<number>((resolve) => gates.push(() => resolve(i)))
+        }),
+      ),
     )
     await flush()
-    gates.shift()!() // task 0 ends: task 2, the first of the batch, starts
+    gates.shift()!() // task 0 ends: task 2 (alone) starts
     await flush()
-    expect(ran).toEqual([0, 1, 2])
-    expect(sem.clear()).toBe(COUNT - 3)
+    gates.shift()!() // task 1 ends: task 3 opens the first batch; 4.. wait their turn in it
+    await flush()
+    gates.shift()!() // task 2 ends: task 4, the second of the batch, is woken
+    await flush()
+    expect(ran).toEqual([0, 1, 2, 3, 4])
+    expect(sem.waiting).toBe(COUNT - 5)
+    expect(sem.clear()).toBe(COUNT - 5)
     expect(sem.waiting).toBe(0)
-    for (const open of gates.splice(0)) open()
-    const outcomes = await Promise.allSettled(results)
-    expect(outcomes.slice(0, 3)).toEqual([0, 1, 2].map((value) => ({ status: 'fulfilled', value })))
-    for (const outcome of outcomes.slice(3)) {
+    await flush()
+    // Every task not granted has settled already, while 3 and 4 still run.
+    expect(outcomes.slice(0, 5)).toEqual([
+      ...[0, 1, 2].map((value) => ({ status: 'fulfilled', value })),
+      undefined,
+      undefined,
+    ])
+    for (const outcome of outcomes.slice(5)) {
       expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'E_SEMAPHORE_CLEARED' } })
     }
-    expect(ran).toEqual([0, 1, 2])
-    expect(sem.stats()).toMatchObject({ inUse: 0, waiting: 0, rejected: COUNT - 3 })
+    for (const open of gates.splice(0)) open()
+    await flush()
+    expect(outcomes.slice(0, 5)).toEqual([0, 1, 2, 3, 4].map((value) => ({ status: 'fulfilled', value })))
+    expect(ran).toEqual([0, 1, 2, 3, 4])
+    expect(sem.stats()).toMatchObject({ inUse: 0, waiting: 0, acquired: 5, rejected: COUNT - 5 })
+  })
+
+  it('clear() in the tick a batch opened rejects its tasks not granted before they start', async () => {
+    const sem = new Semaphore({ permits: 2 })
+    const first = await sem.acquire()
+    const second = await sem.acquire()
+    const ran: number[] = []
+    // Task 0 waits alone; 1.. fill the batches.
+    const outcomes = settled(
+      Array.from({ length: COUNT }, (_, i) =>
+        sem.run(() => {
+          ran.push(i)
+          return i
+        }),
+      ),
+    )
+    first.release() // grants task 0
+    second.release() // grants task 1: the batch opens, its continuations have not run yet
+    expect(sem.clear()).toBe(COUNT - 2)
+    await flush()
+    expect(ran).toEqual([0, 1])
+    expect(outcomes.slice(0, 2)).toEqual([0, 1].map((value) => ({ status: 'fulfilled', value })))
+    for (const outcome of outcomes.slice(2)) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'E_SEMAPHORE_CLEARED' } })
+    }
+    expect(sem.stats()).toMatchObject({ inUse: 0, waiting: 0, acquired: 4, rejected: COUNT - 2 })
   })
 
   it('close() rejects queued tasks and onIdle() waits for the running ones', async () => {
