@@ -62,8 +62,10 @@ export function takeIdle<T>(s: PoolState<T>, now: number): Slot<T> | undefined {
     const slot = s.o.fifo ? s.idle.shift() : s.idle.pop()
     if (slot === undefined) return undefined
     if (slot.expiresAt <= now) retire(s, slot, 'lifetime')
-    else if (isBroken !== undefined && brokenOrThrows(isBroken, slot.resource)) retire(s, slot, 'invalid')
-    else return slot
+    else if (isBroken !== undefined && brokenOrThrows(isBroken, slot.resource)) {
+      s.c.validationFailures++
+      retire(s, slot, 'invalid')
+    } else return slot
   }
 }
 

@@ -90,7 +90,7 @@ export interface PoolOptions<T> {
   /**
    * A cheap synchronous check run every time an idle resource is taken, even within
    * `validateAfter`: `true` means the resource is known dead (its socket closed while idle) and it
-   * is destroyed (reason `'invalid'`) instead of lent.
+   * is destroyed (reason `'invalid'`, counted in `validationFailures`) instead of lent.
    * @default never broken
    */
   isBroken?: (resource: T) => boolean

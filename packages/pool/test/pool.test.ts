@@ -471,6 +471,7 @@ describe('lifecycle', () => {
     expect(other.resource.id).toBe(2)
     expect(factory.destroyed.map((r) => r.id)).toEqual([0])
     expect(factory.calls.validate).toBe(0)
+    expect(pool.stats().validationFailures).toBe(1)
     after.release()
     other.release()
     // a throwing check counts as broken
@@ -479,6 +480,7 @@ describe('lifecycle', () => {
     const third = await pool.acquire()
     expect(third.resource.id).toBe(3)
     expect(factory.destroyed.map((r) => r.id)).toEqual([0, 2])
+    expect(pool.stats().validationFailures).toBe(2)
     again.release()
     third.release()
     await pool.close()
