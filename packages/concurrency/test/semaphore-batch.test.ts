@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { Semaphore } from '../src/index'
+import { describe, expect, it, vi } from 'vitest'
+import { acquireChannel, Semaphore } from '../src/index'
 import { BATCH_SIZE } from '../src/internal/run-batch'
 
 // Queued run() tasks without signal or timeout share batches of up to BATCH_SIZE tasks; these
@@ -108,6 +108,35 @@ describe('Semaphore batched run()', () => {
     held.release()
     await Promise.all(waits)
     expect(order).toEqual(['f', 'a', 'b', 'c', 'd', 'e'])
+  })
+
+  it('records the wait of each batched task from its own enqueue time', async () => {
+    vi.useFakeTimers({ toFake: ['performance', 'Date'] })
+    const events: { name: string; waitMs: number }[] = []
+    const off = acquireChannel.subscribe((event) => events.push(event))
+    try {
+      const sem = new Semaphore({ permits: 1, name: 'batched-waits' })
+      const held = await sem.acquire()
+      // At 0 ms the first task waits alone; those queued at 10, 25 and 45 ms share one batch.
+      const results = [sem.run(() => 'a')]
+      for (const [delay, label] of [
+        [10, 'b'],
+        [15, 'c'],
+        [20, 'd'],
+      ] as const) {
+        vi.advanceTimersByTime(delay)
+        results.push(sem.run(() => label))
+      }
+      vi.advanceTimersByTime(55)
+      held.release() // at 100 ms; the tasks end without the clock moving
+      expect(await Promise.all(results)).toEqual(['a', 'b', 'c', 'd'])
+      const waits = events.filter((event) => event.name === 'batched-waits').map((event) => event.waitMs)
+      expect(waits).toEqual([0, 100, 90, 75, 55])
+      expect(sem.stats().waitTime).toMatchObject({ count: 5, min: 0, max: 100, mean: 64 })
+    } finally {
+      off()
+      vi.useRealTimers()
+    }
   })
 
   it('clear() rejects the tasks not granted yet of a batch already open, and of later batches', async () => {
