@@ -129,8 +129,9 @@ export class QueryAbortedError extends HotpathError {
 
 /**
  * The connection was already closed when a statement was handed to it (`E_POOL_CONNECTION_LOST`):
- * the statement was never sent, so nothing ran on the server and retrying it is safe. The
- * connection is destroyed on release. The driver's own error is the `cause`.
+ * the statement was never sent, so it did not run on the server and retrying it is safe (inside a
+ * transaction, the transaction ended with its connection: retry the whole transaction). The
+ * connection is destroyed on release. The `cause` is the driver's error, when there was one.
  *
  * @example
  * try { await db.selectFrom('t').selectAll().execute() } catch (err) {
