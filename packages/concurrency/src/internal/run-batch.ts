@@ -1,13 +1,8 @@
 import type { Bucket, BucketItem } from './priority-buckets'
-import { Rejection } from './rejection'
+import { lastResolve, newPromise, rejectThrough } from './promise'
 
 /** Most tasks in one batch: the tasks of a batch get their own wake-up promise when it opens. */
 export const BATCH_SIZE = 32
-
-let capturedResolve: (value: unknown) => void
-function capture(resolve: (value: unknown) => void): void {
-  capturedResolve = resolve
-}
 
 /**
  * Up to {@link BATCH_SIZE} queued `run()` tasks without signal or timeout, consecutive in one
@@ -37,8 +32,8 @@ export class RunBatch implements BucketItem {
   #failure: (() => Error) | undefined = undefined
 
   constructor() {
-    this.gate = new Promise<RunBatch>(capture as (resolve: (value: RunBatch) => void) => void)
-    this.#open = capturedResolve
+    this.gate = newPromise<RunBatch>()
+    this.#open = lastResolve<RunBatch>()
   }
 
   /** Tasks in the batch. */
@@ -79,8 +74,8 @@ export class RunBatch implements BucketItem {
    */
   waitTurn(index: number): Promise<unknown> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure())
-    const turn = new Promise(capture)
-    this.#wakers[index] = capturedResolve
+    const turn = newPromise<unknown>()
+    this.#wakers[index] = lastResolve<unknown>()
     return turn
   }
 
@@ -104,7 +99,7 @@ export class RunBatch implements BucketItem {
       const wake = this.#wakers[i]
       if (wake !== undefined) {
         this.#wakers[i] = undefined
-        wake(new Rejection(makeError()))
+        rejectThrough(wake, makeError())
       }
     }
     return count

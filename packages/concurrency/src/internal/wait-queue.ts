@@ -1,15 +1,8 @@
 import { abortReason, getClock } from '@hotpath/core'
 import type { DeadlineEntry, Deadlines } from './deadlines'
 import { type Bucket, type BucketItem, PriorityBuckets } from './priority-buckets'
-import { Rejection } from './rejection'
+import { lastResolve, newPromise, rejectThrough } from './promise'
 import { RunBatch } from './run-batch'
-
-let capturedResolve: (value: unknown) => void
-// One shared executor: creating a waiter's promise allocates no closure. Only `resolve` is kept,
-// so the promise's `reject` function is garbage at once (see Rejection).
-function capture(resolve: (value: unknown) => void): void {
-  capturedResolve = resolve
-}
 
 class TimeoutEntry implements DeadlineEntry {
   heapIndex = -1
@@ -123,13 +116,9 @@ export class WaitQueue<T = void> {
     timeout: number,
     payload?: unknown,
   ): Promise<T> {
-    const promise = new Promise<T>(capture as (resolve: (value: T) => void) => void)
-    const waiter = new Waiter<T>(
-      capturedResolve as (value: T) => void,
-      weight,
-      getClock().monotonic(),
-      payload,
-    )
+    // The waiter keeps only `resolve` (see ./promise), and the promise allocates no closure.
+    const promise = newPromise<T>()
+    const waiter = new Waiter<T>(lastResolve<T>(), weight, getClock().monotonic(), payload)
     this.#entries.push(waiter, priority)
     this.#size++
     if (signal !== undefined) this.#listen(waiter, signal)
@@ -218,7 +207,7 @@ export class WaitQueue<T = void> {
     }
     group.waiters.clear()
     this.aborted += removed.length
-    for (const waiter of removed) reject(waiter, abortReason(group.signal))
+    for (const waiter of removed) rejectThrough(waiter.resolve, abortReason(group.signal))
     const last = removed.at(-1)
     if (last !== undefined) this.#hooks.onCancel(last, 'abort')
   }
@@ -228,7 +217,7 @@ export class WaitQueue<T = void> {
     if (!this.#entries.remove(waiter)) return false
     this.#size--
     this.#detach(waiter)
-    reject(waiter, error)
+    rejectThrough(waiter.resolve, error)
     if (reason === 'abort') this.aborted++
     else if (reason === 'timeout') this.timedOut++
     if (reason !== 'clear') this.#hooks.onCancel(waiter, reason)
@@ -242,7 +231,7 @@ export class WaitQueue<T = void> {
       if (entry instanceof RunBatch) count += entry.fail(makeError)
       else {
         this.#detach(entry)
-        reject(entry, makeError())
+        rejectThrough(entry.resolve, makeError())
         count++
       }
     }
@@ -277,8 +266,4 @@ export class WaitQueue<T = void> {
       waiter.deadline = undefined
     }
   }
-}
-
-function reject<T>(waiter: Waiter<T>, reason: unknown): void {
-  ;(waiter.resolve as (value: unknown) => void)(new Rejection(reason))
 }
