@@ -169,19 +169,21 @@ export class WaitQueue<T = void> {
   /** Grants the first waiter (the queue must not be empty); returns its enqueue time. */
   grantFront(): number {
     const front = this.#entries.peek()!
-    this.#size--
     if (front instanceof RunBatch) {
+      this.#size--
       const startedAt = front.grantNext()
       if (front.granted === front.size) this.#entries.shift()
       return startedAt
     }
-    this.#entries.shift()
-    if (front.group !== undefined || front.deadline !== undefined) this.#detach(front)
+    this.shift()
     front.resolve(this.#hooks.grantValue!(front))
     return front.startedAt
   }
 
-  /** Removes the first waiter (detached: no listener, no deadline). For queues without `enqueueRun`. */
+  /**
+   * Removes the first waiter (detached: no listener, no deadline). Only when the first entry is
+   * not a batch: for queues without `enqueueRun`, and for `grantFront`.
+   */
   shift(): Waiter<T> | undefined {
     const waiter = this.#entries.shift() as Waiter<T> | undefined
     if (waiter === undefined) return undefined
