@@ -110,7 +110,7 @@ export interface AcquireOptions {
    */
   timeout?: Duration
   /**
-   * Higher runs first; FIFO among equal priorities. Any integer, negative included.
+   * Higher runs first; FIFO among equal priorities. Any finite number, negative or fractional.
    * @default 0
    */
   priority?: number
