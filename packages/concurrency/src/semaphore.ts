@@ -62,7 +62,7 @@ export class Semaphore implements AsyncDisposable {
     this.#queue = new WaitQueue<unknown>(
       {
         timeoutError: (timeout) => {
-          timeoutChannel.publishLazy(() => ({ name: this.#name, timeout }))
+          if (timeoutChannel.active) timeoutChannel.publish({ name: this.#name, timeout })
           return new SemaphoreTimeoutError(timeout, `permits of '${this.#name}'`)
         },
         onCancel: () => this.#afterChange(),
