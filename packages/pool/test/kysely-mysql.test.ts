@@ -2,8 +2,9 @@ import { mysqlUrl, needService, tempMysqlDatabase } from '@hotpath/test-utils'
 import { type Generated, Kysely, sql } from 'kysely'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConnectionLostError, QueryAbortedError } from '../src/index'
+import { QueryAbortedError } from '../src/index'
 import { mysqlDialect, withQuerySignal } from '../src/kysely'
+import { expectAbortedTransactionDiscarded, expectServerClosedConnectionsHandled } from './kysely-shared'
 
 interface DB {
   items: { id: Generated<number>; name: string; qty: number }
@@ -106,16 +107,8 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
     }
   })
 
-  it('an aborted statement inside a transaction rejects with QueryAbortedError and nothing is kept', async () => {
-    const transaction = db.transaction().execute(async (tx) => {
-      await tx.insertInto('items').values({ name: 'tx-aborted', qty: 1 }).execute()
-      await withQuerySignal(AbortSignal.timeout(100), () => sql`select sleep(5)`.execute(tx))
-    })
-    await expect(transaction).rejects.toBeInstanceOf(QueryAbortedError)
-    const names = (await db.selectFrom('items').select('name').execute()).map((r) => r.name)
-    expect(names).not.toContain('tx-aborted')
-    expect(dialect.stats().borrowed).toBe(0)
-  })
+  it('an aborted statement inside a transaction rejects with QueryAbortedError and nothing is kept', () =>
+    expectAbortedTransactionDiscarded(db, dialect, 'select sleep(5)'))
 
   it('skips an idle connection the server closed, and refuses a closed one inside a transaction with a typed error', async () => {
     const local = mysqlDialect({
@@ -124,27 +117,13 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
     })
     const kdb = new Kysely<DB>({ dialect: local })
     const admin = await mysql.createConnection({ uri: mysqlUrl() })
-    const killOwnConnection = async (run: (query: string) => Promise<unknown>) => {
-      const { rows } = (await run('select connection_id() as id')) as { rows: { id: number }[] }
-      await admin.query(`kill ${Number(rows[0]!.id)}`)
-      // until the client has seen the socket close
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
     try {
-      await killOwnConnection((query) => sql.raw(query).execute(kdb))
-      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(kdb)
-      expect(Number(rows[0]!.one)).toBe(1)
-      expect(local.stats().destroyed).toBe(1)
-
-      const inTransaction = kdb.transaction().execute(async (tx) => {
-        await killOwnConnection((query) => sql.raw(query).execute(tx))
-        await sql`select 2`.execute(tx)
+      await expectServerClosedConnectionsHandled(kdb, local, async (run) => {
+        const { rows } = (await run('select connection_id() as id')) as { rows: { id: number }[] }
+        await admin.query(`kill ${Number(rows[0]!.id)}`)
+        // until the client has seen the socket close
+        await new Promise((resolve) => setTimeout(resolve, 200))
       })
-      await expect(inTransaction).rejects.toBeInstanceOf(ConnectionLostError)
-      await expect(inTransaction).rejects.toMatchObject({ code: 'E_POOL_CONNECTION_LOST' })
-      expect(local.stats().borrowed).toBe(0)
-      const after = await sql<{ one: number }>`select 1 as one`.execute(kdb)
-      expect(Number(after.rows[0]!.one)).toBe(1)
     } finally {
       await admin.end()
       await kdb.destroy()

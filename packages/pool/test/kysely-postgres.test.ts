@@ -4,6 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AcquireTimeoutError, QueryAbortedError } from '../src/index'
 import { postgresDialect, withQuerySignal } from '../src/kysely'
+import { expectAbortedTransactionDiscarded, expectServerClosedConnectionsHandled } from './kysely-shared'
 
 interface DB {
   items: { id: Generated<number>; name: string; qty: number }
@@ -102,6 +103,40 @@ describe.runIf(await needService('postgres'))('postgresDialect (real PostgreSQL)
     expect(dialect.stats().borrowed).toBe(0)
     const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db)
     expect(rows[0]!.one).toBe(1)
+  })
+
+  it('an aborted statement inside a transaction rejects with QueryAbortedError and nothing is kept', () =>
+    expectAbortedTransactionDiscarded(db, dialect, 'select pg_sleep(5)'))
+
+  it('skips an idle connection the server closed, and refuses a closed one inside a transaction with a typed error', async () => {
+    const ended = new Set<number>()
+    class WatchedClient extends pg.Client {
+      constructor(config: object) {
+        super(config as pg.ClientConfig)
+        this.on('end', () => ended.add((this as unknown as { processID: number }).processID))
+      }
+    }
+    const local = postgresDialect({
+      connectionString: schema.url,
+      pg: { Client: WatchedClient },
+      pool: { max: 1, acquireTimeout: '5s', name: 'pg-idle' },
+    })
+    const kdb = new Kysely<DB>({ dialect: local })
+    const admin = new pg.Client({ connectionString: databaseUrl() })
+    await admin.connect()
+    try {
+      await expectServerClosedConnectionsHandled(kdb, local, async (run) => {
+        const { rows } = (await run('select pg_backend_pid() as pid')) as { rows: { pid: number }[] }
+        const pid = rows[0]!.pid
+        await admin.query('select pg_terminate_backend($1)', [pid])
+        // until the client has seen the socket close
+        for (let i = 0; i < 200 && !ended.has(pid); i++) await new Promise((r) => setTimeout(r, 10))
+        expect(ended.has(pid)).toBe(true)
+      })
+    } finally {
+      await admin.end()
+      await kdb.destroy()
+    }
   })
 
   it('reports slow queries with the SQL and the parameter count, never values', async () => {
