@@ -28,3 +28,62 @@ export function deferred<T>(): Deferred<T> {
   })
   return { promise, resolve, reject }
 }
+
+let capturedResolve: (value: unknown) => void
+
+// One shared executor: creating a promise allocates no closure.
+function capture(resolve: (value: unknown) => void): void {
+  capturedResolve = resolve
+}
+
+/**
+ * A new pending promise created without a closure, for code that makes many of them (a queue
+ * entry per waiter, one per poll). Take its `resolve` with {@link lastResolve} right after the
+ * call; settle it as rejected with {@link rejectThrough}, so only `resolve` needs keeping.
+ *
+ * @example
+ * const promise = newPromise<number>()
+ * const resolve = lastResolve<number>()
+ * waiters.push(resolve) // later: resolve(42), or rejectThrough(resolve, new Error('closed'))
+ */
+export function newPromise<T>(): Promise<T> {
+  return new Promise<T>(capture as (resolve: (value: T) => void) => void)
+}
+
+/**
+ * The `resolve` function of the promise {@link newPromise} made last.
+ *
+ * @example
+ * const gate = newPromise<void>()
+ * const open = lastResolve<void>()
+ */
+export function lastResolve<T>(): (value: T) => void {
+  return capturedResolve
+}
+
+/**
+ * Rejects the promise of `resolve` with `reason`, by resolving it with a thenable that rejects
+ * (the promise settles one microtask later than with its own `reject`).
+ *
+ * @example
+ * const done = newPromise<string>()
+ * rejectThrough(lastResolve<string>(), new Error('stopped'))
+ * await done // throws Error('stopped')
+ */
+export function rejectThrough(resolve: (value: never) => void, reason: unknown): void {
+  ;(resolve as (value: unknown) => void)(new Rejection(reason))
+}
+
+/** A thenable that rejects: a promise resolved with it rejects with `reason`. */
+class Rejection {
+  readonly #reason: unknown
+
+  constructor(reason: unknown) {
+    this.#reason = reason
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: resolving a promise with this thenable rejects it.
+  then(_resolve: unknown, reject: (reason: unknown) => void): void {
+    reject(this.#reason)
+  }
+}

@@ -11,7 +11,7 @@ export {
 } from './abort'
 export { type AsyncTracer, asyncTracer, type EventChannel, eventChannel } from './channels'
 export { type Clock, coarseNow, getClock, getTimers, setClock, setTimers, type TimerProvider } from './clock'
-export { type Deferred, deferred } from './deferred'
+export { type Deferred, deferred, lastResolve, newPromise, rejectThrough } from './deferred'
 export { Deque } from './deque'
 export {
   type Duration,

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Deque, deferred, IndexedHeap, Summary } from '../src/index'
+import { Deque, deferred, IndexedHeap, lastResolve, newPromise, rejectThrough, Summary } from '../src/index'
 
 describe('Deque', () => {
   it('behaves like an array used as a queue at both ends', () => {
@@ -78,5 +78,22 @@ describe('deferred', () => {
     const bad = deferred<number>()
     bad.reject(new Error('x'))
     await expect(bad.promise).rejects.toThrow('x')
+  })
+})
+
+describe('newPromise', () => {
+  it('hands out the resolve of the promise made last, and rejectThrough rejects through it', async () => {
+    const first = newPromise<number>()
+    const resolveFirst = lastResolve<number>()
+    const second = newPromise<number>()
+    const resolveSecond = lastResolve<number>()
+    expect(resolveSecond).not.toBe(resolveFirst)
+    const reason = new Error('closed')
+    rejectThrough(resolveSecond, reason)
+    resolveFirst(1)
+    await expect(first).resolves.toBe(1)
+    await expect(second).rejects.toBe(reason)
+    resolveSecond(2) // already settled: no effect
+    await expect(second).rejects.toBe(reason)
   })
 })

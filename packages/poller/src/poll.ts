@@ -1,4 +1,4 @@
-import { checkFunction } from '@hotpath/core'
+import { checkFunction, lastResolve, newPromise, rejectThrough } from '@hotpath/core'
 import { type PollContext, type PollOptions, resolvePollOptions } from './options'
 import { PollRun, type PollSink, type PollUpdate } from './run'
 
@@ -29,34 +29,19 @@ export function poll<T>(
 ): Promise<T> {
   checkFunction('check', check)
   const resolved = resolvePollOptions(options)
-  const promise = new Promise<T>(capture)
-  const sink = new PromiseSink<T>(captured.resolve as (value: T) => void, captured.reject)
-  captured.resolve = captured.reject = noop
-  new PollRun<T>(check, resolved, sink).start()
+  const promise = newPromise<T>()
+  new PollRun<T>(check, resolved, new PromiseSink<T>(lastResolve<T>())).start()
   return promise
 }
 
-// The executor runs synchronously inside `new Promise`: a shared one saves a closure and its
-// context per poll.
-const noop = () => {}
-const captured: { resolve: (value: never) => void; reject: (error: Error) => void } = {
-  resolve: noop,
-  reject: noop,
-}
-function capture(resolve: (value: never) => void, reject: (error: Error) => void): void {
-  captured.resolve = resolve
-  captured.reject = reject
-}
-
+/** Settles the promise `poll()` returned; it keeps only the promise's `resolve`. */
 class PromiseSink<T> implements PollSink<T> {
-  readonly resolve: (value: T) => void
-  readonly reject: (error: Error) => void
-  constructor(resolve: (value: T) => void, reject: (error: Error) => void) {
-    this.resolve = resolve
-    this.reject = reject
+  readonly #resolve: (value: T) => void
+  constructor(resolve: (value: T) => void) {
+    this.#resolve = resolve
   }
   settle(error: Error | undefined, final: PollUpdate<T> | undefined): void {
-    if (error !== undefined) this.reject(error)
-    else this.resolve(final!.state)
+    if (error !== undefined) rejectThrough(this.#resolve, error)
+    else this.#resolve(final!.state)
   }
 }

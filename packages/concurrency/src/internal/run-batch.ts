@@ -1,5 +1,5 @@
+import { lastResolve, newPromise, rejectThrough } from '@hotpath/core'
 import type { Bucket, BucketItem } from './priority-buckets'
-import { lastResolve, newPromise, rejectThrough } from './promise'
 
 /** Most tasks in one batch: the tasks of a batch get their own wake-up promise when it opens. */
 export const BATCH_SIZE = 32

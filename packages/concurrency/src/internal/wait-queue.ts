@@ -1,7 +1,6 @@
-import { abortReason, getClock } from '@hotpath/core'
+import { abortReason, getClock, lastResolve, newPromise, rejectThrough } from '@hotpath/core'
 import type { DeadlineEntry, Deadlines } from './deadlines'
 import { type Bucket, type BucketItem, PriorityBuckets } from './priority-buckets'
-import { lastResolve, newPromise, rejectThrough } from './promise'
 import { RunBatch } from './run-batch'
 
 class TimeoutEntry implements DeadlineEntry {
