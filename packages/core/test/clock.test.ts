@@ -1,4 +1,6 @@
-import { stat } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { coarseNow, getClock, getTimers, MAX_TIMER_DELAY, schedule, setClock, setTimers } from '../src/index'
 
@@ -25,6 +27,8 @@ describe('clock', () => {
   })
 })
 
+const run = promisify(execFile)
+
 describe('coarseNow', () => {
   const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
   const waitForTick = (since: number) => {
@@ -41,11 +45,16 @@ describe('coarseNow', () => {
   })
 
   it('reads the clock again in an I/O callback after the loop waited for it', async () => {
-    await nextTurn()
-    const held = coarseNow()
-    waitForTick(held)
-    await new Promise((resolve) => stat(import.meta.filename, resolve))
-    expect(coarseNow()).toBeGreaterThan(held)
+    const fixture = fileURLToPath(new URL('./fixtures/coarse-now-wait.ts', import.meta.url))
+    const { stdout } = await run(
+      process.execPath,
+      ['--conditions=@hotpath/source', '--import', 'tsx', fixture],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        timeout: 20_000,
+      },
+    )
+    expect(stdout.trim()).toBe('fresh')
   })
 
   it('reads the clock again after 64 calls in one turn', async () => {
