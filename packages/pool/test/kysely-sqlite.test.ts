@@ -226,13 +226,39 @@ describe('sqliteDialect (real SQLite, read/write split)', () => {
     expect(rows.length).toBeGreaterThan(0)
   })
 
-  it('a writer broken inside a transaction refuses the next statement and the commit unsent', async () => {
-    const local = sqliteDialect({ filename: join(dir, 'lost.db'), readers: 0 })
+  /** Runs `body` on a fresh writer-only database `file` holding an empty `items` table. */
+  const onWriterOnly = async (
+    file: string,
+    body: (ldb: Kysely<DB>, local: ReturnType<typeof sqliteDialect>) => Promise<void>,
+  ) => {
+    const local = sqliteDialect({ filename: join(dir, file), readers: 0 })
     const ldb = new Kysely<DB>({ dialect: local })
     try {
       await sql`create table items (id integer primary key, name text not null, qty integer not null)`.execute(
         ldb,
       )
+      await body(ldb, local)
+    } finally {
+      await ldb.destroy()
+    }
+  }
+
+  it('an aborted statement inside a transaction rejects with QueryAbortedError and the writer is replaced', () =>
+    onWriterOnly('aborted.db', async (ldb, local) => {
+      const before = local.stats().writer.destroyed
+      const transaction = ldb.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-aborted', qty: 1 }).execute()
+        await withQuerySignal(AbortSignal.timeout(50), () => heavy(2_000_000).execute(tx))
+      })
+      // no ROLLBACK is sent on the broken writer to replace the caller's error
+      await expect(transaction).rejects.toBeInstanceOf(QueryAbortedError)
+      expect(local.stats().writer.destroyed).toBe(before + 1)
+      expect(local.stats().writer.borrowed).toBe(0)
+      expect(await ldb.selectFrom('items').select('name').execute()).toEqual([])
+    }))
+
+  it('a writer broken inside a transaction refuses the next statement and the commit unsent', () =>
+    onWriterOnly('lost.db', async (ldb, local) => {
       let refused: unknown
       const transaction = ldb.transaction().execute(async (tx) => {
         await tx.insertInto('items').values({ name: 'tx-lost', qty: 1 }).execute()
@@ -247,8 +273,5 @@ describe('sqliteDialect (real SQLite, read/write split)', () => {
       expect(refused).toBeInstanceOf(ConnectionLostError)
       expect(local.stats().writer.borrowed).toBe(0)
       expect(await ldb.selectFrom('items').select('name').execute()).toEqual([])
-    } finally {
-      await ldb.destroy()
-    }
-  })
+    }))
 })

@@ -226,6 +226,23 @@ export function standardBegin(settings: TransactionSettings): string[] {
   return [sql]
 }
 
+/**
+ * Ends the transaction on `connection` by running COMMIT or ROLLBACK through `run`, except that a
+ * broken connection gets no ROLLBACK: it is destroyed on release, which ends its session and so
+ * rolls the transaction back server-side, and a ROLLBACK on it would only replace the caller's
+ * error (say a QueryAbortedError) with a ConnectionLostError. A COMMIT is always attempted, so a
+ * broken connection refuses it with ConnectionLostError. Every dialect ends transactions here.
+ * @internal
+ */
+export async function endTransaction(
+  connection: SqlConnection,
+  end: 'commit' | 'rollback',
+  run: (statement: CompiledQuery) => Promise<unknown>,
+): Promise<void> {
+  if (end === 'rollback' && connection.broken) return
+  await run(CompiledQuery.raw(end))
+}
+
 /** @internal A Kysely connection over one lease. */
 export class LeasedConnection implements DatabaseConnection {
   readonly lease: Lease<SqlConnection>
@@ -286,14 +303,15 @@ export class PooledDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'))
+    await this.#end(connection as LeasedConnection, 'commit')
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    // A broken connection is destroyed on release, which ends its session and so rolls the
-    // transaction back server-side; sending ROLLBACK on it would only replace the caller's error.
-    if ((connection as LeasedConnection).lease.resource.broken) return
-    await connection.executeQuery(CompiledQuery.raw('rollback'))
+    await this.#end(connection as LeasedConnection, 'rollback')
+  }
+
+  async #end(connection: LeasedConnection, end: 'commit' | 'rollback'): Promise<void> {
+    await endTransaction(connection.lease.resource, end, (statement) => connection.executeQuery(statement))
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {

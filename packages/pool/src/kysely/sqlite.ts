@@ -17,6 +17,7 @@ import type { PoolStats } from '../pool-types'
 import {
   createConnectionPool,
   type DialectPoolOptions,
+  endTransaction,
   type QueryReportingOptions,
   type Reporting,
   resolveReporting,
@@ -185,13 +186,16 @@ export class SqliteRouterDriver implements Driver {
     await this.#finish(connection as RoutingConnection, 'rollback')
   }
 
-  async #finish(connection: RoutingConnection, sql: string): Promise<void> {
+  async #finish(connection: RoutingConnection, end: 'commit' | 'rollback'): Promise<void> {
     const lease = connection.lease
     if (lease === undefined) return
     connection.lease = undefined
     let failure: unknown
     try {
-      await runStatement(lease.resource, CompiledQuery.raw(sql), this.reporting)
+      // A broken writer gets no ROLLBACK; it is destroyed on release below (endTransaction).
+      await endTransaction(lease.resource, end, (statement) =>
+        runStatement(lease.resource, statement, this.reporting),
+      )
     } catch (error) {
       failure = error
       throw error
