@@ -1,10 +1,15 @@
 import { mysqlUrl, needService, tempMysqlDatabase } from '@hotpath/test-utils'
 import { type Generated, Kysely, sql } from 'kysely'
+import mysqlCallbacks from 'mysql2'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueryAbortedError } from '../src/index'
-import { mysqlDialect, withQuerySignal } from '../src/kysely'
-import { expectAbortedTransactionDiscarded, expectServerClosedConnectionsHandled } from './kysely-shared'
+import { type MysqlModuleLike, mysqlDialect, withQuerySignal } from '../src/kysely'
+import {
+  expectAbortedTransactionDiscarded,
+  expectServerClosedConnectionsHandled,
+  killOwnConnection,
+} from './kysely-shared'
 
 interface DB {
   items: { id: Generated<number>; name: string; qty: number }
@@ -111,19 +116,27 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
     expectAbortedTransactionDiscarded(db, dialect, 'select sleep(5)'))
 
   it('skips an idle connection the server closed, and refuses a closed one inside a transaction with a typed error', async () => {
+    const ended = new Set<number>()
+    const watched: MysqlModuleLike = {
+      createConnection(config) {
+        const connection = (mysqlCallbacks as unknown as MysqlModuleLike).createConnection(config)
+        connection.on('end', () => ended.add(connection.threadId!))
+        return connection
+      },
+    }
     const local = mysqlDialect({
       uri: database.url,
+      mysql: watched,
       pool: { max: 1, acquireTimeout: '5s', name: 'mysql-idle' },
     })
     const kdb = new Kysely<DB>({ dialect: local })
     const admin = await mysql.createConnection({ uri: mysqlUrl() })
     try {
-      await expectServerClosedConnectionsHandled(kdb, local, async (run) => {
-        const { rows } = (await run('select connection_id() as id')) as { rows: { id: number }[] }
-        await admin.query(`kill ${Number(rows[0]!.id)}`)
-        // until the client has seen the socket close
-        await new Promise((resolve) => setTimeout(resolve, 200))
-      })
+      await expectServerClosedConnectionsHandled(
+        kdb,
+        local,
+        killOwnConnection('select connection_id() as id', (id) => admin.query(`kill ${id}`), ended),
+      )
     } finally {
       await admin.end()
       await kdb.destroy()

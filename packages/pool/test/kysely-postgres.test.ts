@@ -4,7 +4,11 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AcquireTimeoutError, QueryAbortedError } from '../src/index'
 import { postgresDialect, withQuerySignal } from '../src/kysely'
-import { expectAbortedTransactionDiscarded, expectServerClosedConnectionsHandled } from './kysely-shared'
+import {
+  expectAbortedTransactionDiscarded,
+  expectServerClosedConnectionsHandled,
+  killOwnConnection,
+} from './kysely-shared'
 
 interface DB {
   items: { id: Generated<number>; name: string; qty: number }
@@ -125,14 +129,15 @@ describe.runIf(await needService('postgres'))('postgresDialect (real PostgreSQL)
     const admin = new pg.Client({ connectionString: databaseUrl() })
     await admin.connect()
     try {
-      await expectServerClosedConnectionsHandled(kdb, local, async (run) => {
-        const { rows } = (await run('select pg_backend_pid() as pid')) as { rows: { pid: number }[] }
-        const pid = rows[0]!.pid
-        await admin.query('select pg_terminate_backend($1)', [pid])
-        // until the client has seen the socket close
-        for (let i = 0; i < 200 && !ended.has(pid); i++) await new Promise((r) => setTimeout(r, 10))
-        expect(ended.has(pid)).toBe(true)
-      })
+      await expectServerClosedConnectionsHandled(
+        kdb,
+        local,
+        killOwnConnection(
+          'select pg_backend_pid() as id',
+          (pid) => admin.query('select pg_terminate_backend($1)', [pid]),
+          ended,
+        ),
+      )
     } finally {
       await admin.end()
       await kdb.destroy()

@@ -11,6 +11,33 @@ export interface ItemsDB {
 /** Kills the server session of the connection `run` uses; resolves once the client saw it close. */
 export type KillOwnConnection = (run: (query: string) => Promise<unknown>) => Promise<void>
 
+/** Polls `condition` every 10 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 2_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!condition()) {
+    if (performance.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/**
+ * A {@link KillOwnConnection}: reads the session id with `idSql` (a row `{ id }`), has `kill` end
+ * that session from another connection, then waits until `closed` (the ids of the sessions whose
+ * client emitted its end event, recorded by the test's client) holds it.
+ */
+export function killOwnConnection(
+  idSql: string,
+  kill: (id: number) => Promise<unknown>,
+  closed: ReadonlySet<number>,
+): KillOwnConnection {
+  return async (run) => {
+    const { rows } = (await run(idSql)) as { rows: { id: number | string }[] }
+    const id = Number(rows[0]!.id)
+    await kill(id)
+    await waitFor(() => closed.has(id), `the client of session ${id} to see it close`)
+  }
+}
+
 /**
  * A statement aborted inside a transaction rejects it with QueryAbortedError (no ROLLBACK is sent
  * on the broken connection to replace that error) and nothing the transaction wrote is kept.
