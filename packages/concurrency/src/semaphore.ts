@@ -116,7 +116,7 @@ export class Semaphore implements AsyncDisposable {
    */
   acquire(options?: AcquireOptions): Promise<Permit> {
     if (options === undefined) {
-      if (this.#inUse < this.#permits && this.#queue.size === 0 && !this.#closed) {
+      if (this.#fitsNow(1)) {
         this.#grantNow(1)
         return Promise.resolve(new Permit(this, 1))
       }
@@ -129,11 +129,16 @@ export class Semaphore implements AsyncDisposable {
     }
     const { weight, priority, signal, timeout } = parsed
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    if (this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed) {
+    if (this.#fitsNow(weight)) {
       this.#grantNow(weight)
       return Promise.resolve(new Permit(this, weight))
     }
     return this.#queueAcquire(weight, priority, signal, timeout)
+  }
+
+  /** True when `weight` permits can be granted at once: free, nobody queued, not closed. */
+  #fitsNow(weight: number): boolean {
+    return this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed
   }
 
   #queueAcquire(
@@ -159,7 +164,7 @@ export class Semaphore implements AsyncDisposable {
    */
   tryAcquire(weight = 1): Permit | undefined {
     this.#checkWeight(weight)
-    if (this.#closed || this.#queue.size > 0 || this.#inUse + weight > this.#permits) return undefined
+    if (!this.#fitsNow(weight)) return undefined
     this.#grantNow(weight)
     return new Permit(this, weight)
   }
@@ -172,7 +177,7 @@ export class Semaphore implements AsyncDisposable {
    */
   run<R>(fn: () => R | PromiseLike<R>, options?: AcquireOptions): Promise<Awaited<R>> {
     if (options === undefined) {
-      if (this.#inUse < this.#permits && this.#queue.size === 0 && !this.#closed) {
+      if (this.#fitsNow(1)) {
         this.#grantNow(1)
         return this.#execute(fn, 1)
       }
@@ -185,7 +190,7 @@ export class Semaphore implements AsyncDisposable {
     }
     const { weight, priority, signal, timeout } = parsed
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    if (this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed) {
+    if (this.#fitsNow(weight)) {
       this.#grantNow(weight)
       return this.#execute(fn, weight)
     }
