@@ -332,7 +332,13 @@ export class Scheduler {
       for (let i = start; i < end; i++) {
         const entry = entries[i]
         if (entry === undefined) continue
-        this.#unlink(entry)
+        // `#unlink` inlined by hand: calling it here cost 8 ns of the ~42 per check (in cache;
+        // the engine does not inline it into this loop). A closed bucket needs no `live` count.
+        entries[i] = undefined
+        entry.bucket = undefined
+        entry.slot = -1
+        this.#pending--
+        if (entry.ref) this.#referenced--
         fired++
         try {
           entry.fire()
