@@ -70,8 +70,12 @@ describe('model router over HTTP', () => {
     const { running } = await start()
     for (const p of running.providers.values()) p.behaviour.errorRate = 0
     running.providers.get('alpha')!.behaviour.down = true
+    // Ranking weighs latency against success rate, so how often the failing provider is retried
+    // depends on the healthy one's latency: a steady 150 ms keeps alpha ranked first until it
+    // trips (with gamma's own 80 ms ± 30%, a fast run tried alpha only twice).
+    Object.assign(running.providers.get('gamma')!.behaviour, { latencyMs: 150, jitter: 0 })
     const served = new Set<string>()
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 10; i++) {
       const response = await complete(running.url, 'llama-3-70b') // served by alpha and gamma
       expect(response.status).toBe(200)
       served.add(response.headers.get('x-provider')!)
