@@ -14,10 +14,14 @@ export abstract class SchedulerEntry extends AsyncResource {
   bucket: Bucket | undefined = undefined
   /** The entry's position in its bucket's list while scheduled; -1 otherwise. */
   slot = -1
-  /** Whether this entry keeps the process alive while pending. */
-  readonly ref: boolean
+  /**
+   * Whether this entry keeps the process alive while pending. Declared by each class (a field,
+   * or a getter when constant), so a class that always holds the process open spends no memory
+   * on it.
+   */
+  abstract readonly ref: boolean
 
-  constructor(ref = true) {
+  constructor() {
     // The documented default trigger, passed as a number: the options-object path of the
     // constructor reads two properties through a lookup shared by every AsyncResource in the
     // process (megamorphic); skipping it makes starting a poll about 12% cheaper.
@@ -26,7 +30,6 @@ export abstract class SchedulerEntry extends AsyncResource {
       lastType = new.target
       if (!smiIds.has(new.target)) storeIdsAsSmis(this, new.target)
     }
-    this.ref = ref
   }
 
   /** True while the entry waits to fire. */
@@ -77,10 +80,12 @@ function storeIdsAsSmis(entry: SchedulerEntry, type: object): void {
 
 /** An entry that runs a callback in the async context it was created in. */
 export class ScheduledEntry extends SchedulerEntry {
+  readonly ref: boolean
   readonly #callback: (() => void) | undefined
 
   constructor(callback?: () => void, ref = true) {
-    super(ref)
+    super()
+    this.ref = ref
     this.#callback = callback
   }
 

@@ -46,6 +46,32 @@ describe('channels', () => {
     ])
   })
 
+  it('publishes progress for a plain fixed-interval poll too, and calls isDone once per check', async () => {
+    useFakeTime()
+    const progress = listen('hotpath:poller:progress')
+    const script = [10, 10, 30, 50]
+    const seen: number[] = []
+    const result = settleOf(
+      poll(({ attempt }) => script[attempt - 1]!, {
+        name: 'plain',
+        isDone: (p) => {
+          seen.push(p)
+          return p === 50
+        },
+        interval: 100,
+      }),
+    )
+    await vi.advanceTimersByTimeAsync(1_000)
+    progress.off()
+    expect(result.value).toBe(50)
+    expect(seen).toEqual([10, 10, 30, 50])
+    expect(progress.messages).toEqual([
+      { name: 'plain', attempt: 1, progress: 10, previous: undefined },
+      { name: 'plain', attempt: 3, progress: 30, previous: 10 },
+      { name: 'plain', attempt: 4, progress: 50, previous: 30 },
+    ])
+  })
+
   it('publishes each job run on hotpath:poller:job', async () => {
     useFakeTime()
     const runs = listen('hotpath:poller:job')
