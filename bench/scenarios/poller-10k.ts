@@ -1,3 +1,4 @@
+import { AsyncResource, executionAsyncId } from 'node:async_hooks'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { poll } from '@hotpath/poller'
@@ -9,52 +10,91 @@ const INTERVAL = 50
 const WINDOW = 3_000
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
+/**
+ * A reference row, not a peer: the least any poller can do while running each loop's checks in
+ * that loop's own async context (one `AsyncResource` per loop, entered per check, one timer per
+ * round), with nothing else — no stop, deadline, hint, error handling, stats or scheduling.
+ */
+class BareLoop extends AsyncResource {
+  constructor(
+    readonly check: () => boolean,
+    readonly resolve: () => void,
+  ) {
+    super('bare-loop', executionAsyncId())
+  }
+  run(): boolean {
+    return this.check()
+  }
+}
+const bare = { due: [] as BareLoop[], spare: [] as BareLoop[], armed: false }
+function bareRound(): void {
+  bare.armed = false
+  const due = bare.due
+  for (const loop of due) {
+    if (loop.runInAsyncScope(loop.run, loop)) loop.resolve()
+    else bare.spare.push(loop)
+  }
+  bare.due = bare.spare
+  bare.spare = due
+  due.length = 0
+  if (bare.due.length > 0) armBare(INTERVAL)
+}
+function armBare(delay: number): void {
+  if (bare.armed) return
+  bare.armed = true
+  setTimeout(bareRound, delay)
+}
+
 interface Contender {
   /** Starts POLLERS loops that check `isStopped()` every INTERVAL ms; resolves when all ended. */
   start(isStopped: () => boolean): Promise<unknown>
 }
 
+/** Starts POLLERS loops with `begin` and resolves when all of them ended. */
+const all = (begin: () => Promise<unknown>) => Promise.all(Array.from({ length: POLLERS }, begin))
+
 const contenders: Record<string, Contender> = {
   'hotpath poll': {
+    start: (isStopped) => all(() => poll(isStopped, { interval: INTERVAL })),
+  },
+  'reference: bare AsyncResource per loop, one timer': {
     start: (isStopped) =>
-      Promise.all(Array.from({ length: POLLERS }, () => poll(isStopped, { interval: INTERVAL }))),
+      all(
+        () =>
+          new Promise<void>((resolve) => {
+            bare.due.push(new BareLoop(isStopped, resolve))
+            armBare(0) // first check on the next tick, as hotpath's
+          }),
+      ),
   },
   'p-wait-for': {
-    start: (isStopped) =>
-      Promise.all(Array.from({ length: POLLERS }, () => pWaitFor(isStopped, { interval: INTERVAL }))),
+    start: (isStopped) => all(() => pWaitFor(isStopped, { interval: INTERVAL })),
   },
   'setTimeout loop': {
     start: (isStopped) =>
-      Promise.all(
-        Array.from(
-          { length: POLLERS },
-          () =>
-            new Promise<void>((resolve) => {
-              const tick = () => {
-                if (isStopped()) resolve()
-                else setTimeout(tick, INTERVAL)
-              }
-              tick()
-            }),
-        ),
+      all(
+        () =>
+          new Promise<void>((resolve) => {
+            const tick = () => {
+              if (isStopped()) resolve()
+              else setTimeout(tick, INTERVAL)
+            }
+            tick()
+          }),
       ),
   },
   // The plain loop most async code writes by hand: await a promise around setTimeout.
   'async loop + new Promise(setTimeout)': {
     start: (isStopped) =>
-      Promise.all(
-        Array.from({ length: POLLERS }, async () => {
-          while (!isStopped()) await new Promise((resolve) => setTimeout(resolve, INTERVAL))
-        }),
-      ),
+      all(async () => {
+        while (!isStopped()) await new Promise((resolve) => setTimeout(resolve, INTERVAL))
+      }),
   },
   'async loop + timers/promises': {
     start: (isStopped) =>
-      Promise.all(
-        Array.from({ length: POLLERS }, async () => {
-          while (!isStopped()) await sleep(INTERVAL)
-        }),
-      ),
+      all(async () => {
+        while (!isStopped()) await sleep(INTERVAL)
+      }),
   },
 }
 
