@@ -192,11 +192,6 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     return true
   }
 
-  /** Reads the fields a round reads, so all of their cache lines arrive during the prefetch. */
-  override prefetch(): number {
-    return super.prefetch() + this.#phase + this.#failures + (this.state === undefined ? 0 : 1)
-  }
-
   /** Scheduler callback: the next check is due. */
   fire(): void {
     if (this.#phase !== WAITING) return

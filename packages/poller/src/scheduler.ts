@@ -30,6 +30,13 @@ export abstract class SchedulerEntry extends AsyncResource {
       lastType = new.target
       if (!smiIds.has(new.target)) storeIdsAsSmis(this, new.target)
     }
+    // Node computes the ids in floating point and hands them over boxed; put back as small
+    // integers they sit inside this object (see `storeIdsAsSmis`).
+    const self = this as unknown as Record<symbol, number>
+    const id = self[asyncIdKey!]!
+    if (id <= MAX_INLINE_ID) self[asyncIdKey!] = id | 0
+    const trigger = self[triggerIdKey!]!
+    if (trigger <= MAX_INLINE_ID) self[triggerIdKey!] = trigger | 0
   }
 
   /** True while the entry waits to fire. */
@@ -44,35 +51,35 @@ export abstract class SchedulerEntry extends AsyncResource {
 
   /** Called by the scheduler when due, outside any async context: enter your own. */
   abstract fire(): void
-
-  /**
-   * Reads what `fire()` will read first and returns any number: the scheduler calls it for a
-   * chunk of due entries before firing them, so their cache misses overlap (see `CHUNK`).
-   */
-  prefetch(): number {
-    // `runInAsyncScope` reads both ids first (kept inline, see `storeIdsAsSmis`).
-    return this.asyncId() + this.triggerAsyncId()
-  }
 }
 
-/** Entry classes whose instances already keep their async ids as small integers. */
+/** Entry classes whose layout keeps the async ids as tagged values (see `storeIdsAsSmis`). */
 const smiIds = new WeakSet<object>()
+/** Node's keys of an `AsyncResource`'s async id and trigger id, read off the first entry. */
+let asyncIdKey: symbol | undefined
+let triggerIdKey: symbol | undefined
+/** Ids up to this stay small integers on every 64-bit V8 build. */
+const MAX_INLINE_ID = 0x3fff_ffff
 /** The class constructed last (checked before `smiIds`: entries come in runs of one class). */
 let lastType: object | undefined
 
 /**
  * `AsyncResource` stores its async id and trigger id as doubles, and V8 then keeps each in a
- * heap box of its own: every wake-up of a scattered entry paid a second, dependent cache miss to
- * read them. Writing a non-number once to those two fields (and putting the number back) makes
- * V8 retype the fields of this object layout, shared by every later instance of the class, so
- * the ids are stored inline as small integers. The values are unchanged; only the layout is.
+ * heap box of its own: 32 more bytes per entry, and a second, dependent cache miss whenever a
+ * scattered entry wakes. Writing a non-number once to those two fields (and putting the number
+ * back) makes V8 retype the fields of this object layout, shared by every later instance of the
+ * class, to tagged values; each constructor then stores the ids as small integers, inline. The
+ * values are unchanged; only the layout is.
  */
 function storeIdsAsSmis(entry: SchedulerEntry, type: object): void {
   smiIds.add(type)
+  const record = entry as unknown as Record<symbol, unknown>
   for (const key of Object.getOwnPropertySymbols(entry)) {
     const descriptor = Object.getOwnPropertyDescriptor(entry, key)
     if (typeof descriptor?.value !== 'number' || !descriptor.writable) continue
-    const record = entry as unknown as Record<symbol, unknown>
+    if (descriptor.value === entry.asyncId()) asyncIdKey = key
+    else if (descriptor.value === entry.triggerAsyncId()) triggerIdKey = key
+    else continue
     record[key] = null
     record[key] = descriptor.value
   }
@@ -137,15 +144,6 @@ export interface SchedulerStats {
   /** Most entries fired in one timer callback. */
   largestBatch: number
 }
-
-/**
- * Entries fired per chunk. Each chunk is read once in a tight loop before its callbacks run, so
- * the cache misses on scattered entry objects overlap instead of stalling one by one.
- */
-const CHUNK = 64
-/** Written by the prefetch loop, so the engine cannot drop its reads as dead code. */
-// biome-ignore lint/correctness/noUnusedVariables: a sink, written on purpose and never read
-let prefetched = 0
 
 /** Node timers have 1 ms resolution: an entry due within 1 ms of a wake-up fires with it. */
 const SLACK_MS = 1
@@ -328,33 +326,25 @@ export class Scheduler {
   #fireBucket(bucket: Bucket): number {
     const entries = bucket.entries
     let fired = 0
-    let touched = 0
-    for (let start = 0; start < bucket.size; start += CHUNK) {
-      const end = Math.min(start + CHUNK, bucket.size)
-      // Entries are scattered over the heap and have left the cache during the wait: reading
-      // a chunk's entries in a loop this small lets their cache misses overlap.
-      for (let i = start; i < end; i++) touched += entries[i]?.prefetch() ?? 0
-      for (let i = start; i < end; i++) {
-        const entry = entries[i]
-        if (entry === undefined) continue
-        // `#unlink` inlined by hand: calling it here cost 8 ns of the ~42 per check (in cache;
-        // the engine does not inline it into this loop). A closed bucket needs no `live` count.
-        entries[i] = undefined
-        entry.bucket = undefined
-        entry.slot = -1
-        this.#pending--
-        if (entry.ref) this.#referenced--
-        fired++
-        try {
-          entry.fire()
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error
-          })
-        }
+    for (let i = 0; i < bucket.size; i++) {
+      const entry = entries[i]
+      if (entry === undefined) continue
+      // `#unlink` inlined by hand: calling it here cost 8 ns of the ~42 per check (in cache;
+      // the engine does not inline it into this loop). A closed bucket needs no `live` count.
+      entries[i] = undefined
+      entry.bucket = undefined
+      entry.slot = -1
+      this.#pending--
+      if (entry.ref) this.#referenced--
+      fired++
+      try {
+        entry.fire()
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error
+        })
       }
     }
-    prefetched = touched
     return fired
   }
 

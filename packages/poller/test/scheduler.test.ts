@@ -95,13 +95,13 @@ describe('scheduler', () => {
     expect(scheduler.stats().pending).toBe(0)
   })
 
-  it('fires a bucket larger than one chunk in order, skipping entries removed or moved by earlier callbacks', () => {
+  it('fires a large bucket in order, skipping entries removed or moved by earlier callbacks', () => {
     useFakeTime()
     const scheduler = new Scheduler()
     const fired: number[] = []
     const entries: ScheduledEntry[] = []
-    // 200 entries span four chunks of 64; entry 10 removes 100 (a later chunk) and moves 150
-    // to a later due time, entry 120 removes 5 (already fired, a no-op) and 199 (the last slot).
+    // 200 entries in one bucket; entry 10 removes 100 (not fired yet) and moves 150 to a later
+    // due time, entry 120 removes 5 (already fired, a no-op) and 199 (the last slot).
     for (let i = 0; i < 200; i++) {
       entries.push(
         new ScheduledEntry(() => {
