@@ -1,6 +1,6 @@
-import { checkFunction, lastResolve, newPromise, rejectThrough } from '@hotpath/core'
+import { checkFunction, lastResolve, newPromise } from '@hotpath/core'
 import { type PollContext, type PollOptions, resolvePollOptions } from './options'
-import { PollRun, type PollSink, type PollUpdate } from './run'
+import { PollRun } from './run'
 
 /**
  * Calls `check` until `isDone(state)` and resolves with that final state. Every poller in the
@@ -30,18 +30,6 @@ export function poll<T>(
   checkFunction('check', check)
   const resolved = resolvePollOptions(options)
   const promise = newPromise<T>()
-  new PollRun<T>(check, resolved, new PromiseSink<T>(lastResolve<T>())).start()
+  new PollRun<T>(check, resolved, lastResolve<T>()).start()
   return promise
-}
-
-/** Settles the promise `poll()` returned; it keeps only the promise's `resolve`. */
-class PromiseSink<T> implements PollSink<T> {
-  readonly #resolve: (value: T) => void
-  constructor(resolve: (value: T) => void) {
-    this.#resolve = resolve
-  }
-  settle(error: Error | undefined, final: PollUpdate<T> | undefined): void {
-    if (error !== undefined) rejectThrough(this.#resolve, error)
-    else this.#resolve(final!.state)
-  }
 }

@@ -1,4 +1,4 @@
-import { AbortedError, type Duration, parseDuration } from '@hotpath/core'
+import { AbortedError, type Duration, parseDuration, rejectThrough } from '@hotpath/core'
 import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
 import {
   PollAbortedError,
@@ -74,6 +74,27 @@ class CheckContext<T> implements PollContext {
 }
 
 /**
+ * What a poller needs only off the fixed-interval path — progress and stall tracking, a signal,
+ * a deadline, asynchronous checks — kept apart so a plain poller stays small (bytes per `poll()`
+ * are what the scavenger copies when 10,000 start at once).
+ */
+class PollExtras<T> {
+  hasState = false
+  stalled = 0
+  progress: unknown = undefined
+  nextAt = 0
+  deadlineEntry: ScheduledEntry | undefined = undefined
+  controller: AbortController | undefined = undefined
+  /** Why the poll ended early, for a check that asks for its signal afterwards. */
+  endReason: unknown = undefined
+  /** The poll ended during a check that still holds a limiter slot. */
+  abandoned = false
+  onValue: ((value: T) => void) | undefined = undefined
+  onError: ((error: unknown) => void) | undefined = undefined
+  onAbort: (() => void) | undefined = undefined
+}
+
+/**
  * The state machine behind `poll()` and `watch()`. It holds no timer of its own: its next check
  * and its deadline are entries of the shared scheduler, and a check's outcome is handled by two
  * callbacks bound once, so a round costs no closure and no promise beyond the check's own.
@@ -94,38 +115,23 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   #ctx: CheckContext<T> | undefined
   readonly #o: ResolvedPollOptions<T>
   state: T | undefined
-  // Read by the general path only.
-  readonly #limiter: ResolvedPollOptions<T>['limiter']
-  readonly #onAttempt: ResolvedPollOptions<T>['onAttempt']
-  #hasState = false
-  readonly #sink: PollSink<T>
-  #deadlineEntry: ScheduledEntry | undefined
-  #controller: AbortController | undefined
-  #endReason: unknown
-  #abandoned = false
-  #stalled = 0
-  #progress: unknown
-  #nextAt = 0
+  /** A `watch()` stream, or the `resolve` of the promise `poll()` returned. */
+  readonly #sink: PollSink<T> | ((value: T) => void)
   startedAt = 0
   limiterPrev: LimiterWaiter | undefined
   limiterNext: LimiterWaiter | undefined
+  /** Off the fixed-interval path only: created on first use (see `PollExtras`). */
+  #x: PollExtras<T> | undefined
 
-  // Created on first use: a poller whose check is synchronous, or that has no signal, needs none.
-  #onValue: ((value: T) => void) | undefined
-  #onError: ((error: unknown) => void) | undefined
-  #onAbort: (() => void) | undefined
-
-  constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T>) {
+  constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T> | ((value: T) => void)) {
     super()
     this.#check = check
     this.#o = options
     this.#sink = sink
-    this.#limiter = options.limiter
-    this.#onAttempt = options.onAttempt
     const o = options
     // Everything that makes a check more than "call, test isDone, wait the interval".
     const simple =
-      sink.update === undefined &&
+      (typeof sink === 'function' || sink.update === undefined) &&
       o.isFailed === undefined &&
       o.onProgress === undefined &&
       o.onStall === undefined &&
@@ -152,13 +158,15 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     }
     const signal = o.signal
     if (signal !== undefined) {
-      this.#onAbort = () =>
+      const onAbort = () =>
         this.finish('aborted', new PollAbortedError(signal.reason, this.state), signal.reason)
-      signal.addEventListener('abort', this.#onAbort, { once: true })
+      this.extras().onAbort = onAbort
+      signal.addEventListener('abort', onAbort, { once: true })
     }
     if (o.deadline !== Number.POSITIVE_INFINITY) {
-      this.#deadlineEntry = new ScheduledEntry(() => this.onDeadline())
-      scheduler.add(this.#deadlineEntry, o.deadline)
+      const deadline = new ScheduledEntry(() => this.onDeadline())
+      this.extras().deadlineEntry = deadline
+      scheduler.add(deadline, o.deadline)
     }
     scheduler.add(this, o.initialDelay)
   }
@@ -174,17 +182,24 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     if (this.#phase !== PAUSED) return
     this.#phase = WAITING
     const scheduler = getScheduler()
-    scheduler.add(this, this.#nextAt - scheduler.now())
+    scheduler.add(this, this.extras().nextAt - scheduler.now())
   }
 
   /** The signal handed to checks, created on first use. */
   checkSignal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
+    const x = this.extras()
+    if (x.controller === undefined) {
+      x.controller = new AbortController()
       // Read for the first time after the poll ended early (a check that awaited before looking).
-      if (this.#endReason !== undefined) this.#controller.abort(this.#endReason)
+      if (x.endReason !== undefined) x.controller.abort(x.endReason)
     }
-    return this.#controller.signal
+    return x.controller.signal
+  }
+
+  /** The state kept off the fixed-interval path, created on first use. */
+  private extras(): PollExtras<T> {
+    this.#x ??= new PollExtras<T>()
+    return this.#x
   }
 
   /** A poller always keeps the process alive while it waits. */
@@ -252,7 +267,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   }
 
   private due(): void {
-    const limiter = this.#limiter
+    const limiter = this.#o.limiter
     if (limiter !== undefined) {
       this.#phase = QUEUED
       if (!limiter.acquire(this)) return
@@ -263,19 +278,19 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   /** Limiter callback: a slot is ours. */
   grant(): void {
     if (this.#phase === QUEUED) this.runInAsyncScope(this.startCheck, this)
-    else this.#limiter?.release()
+    else this.#o.limiter?.release()
   }
 
   private startCheck(): void {
     this.#phase = HANDLING
     const attempt = this.beginAttempt()
-    const onAttempt = this.#onAttempt
+    const onAttempt = this.#o.onAttempt
     if (onAttempt !== undefined) {
       this.callHook(onAttempt, { attempt, elapsed: getScheduler().now() - this.startedAt })
     }
     // The hook or a subscriber to the check channel ended the poll.
     if (this.#phase === FINISHED) {
-      this.#limiter?.release()
+      this.#o.limiter?.release()
       return
     }
     const result = this.callCheck()
@@ -310,9 +325,10 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   /** Handles what a check returned: a value now, a promise when it settles. */
   private settleCheck(result: T | PromiseLike<T>): void {
     if (isThenable(result)) {
-      this.#onValue ??= (value: T) => this.checked(value)
-      this.#onError ??= (error: unknown) => this.checkFailed(error)
-      result.then(this.#onValue, this.#onError)
+      const x = this.extras()
+      x.onValue ??= (value: T) => this.checked(value)
+      x.onError ??= (error: unknown) => this.checkFailed(error)
+      result.then(x.onValue, x.onError)
     } else this.checked(result)
   }
 
@@ -329,12 +345,13 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     if (this.#phase !== FINISHED) {
       this.#phase = HANDLING
       counters.checking--
-      this.#limiter?.release()
+      this.#o.limiter?.release()
       return true
     }
-    if (this.#abandoned) {
-      this.#abandoned = false
-      this.#limiter?.release()
+    const x = this.#x
+    if (x?.abandoned) {
+      x.abandoned = false
+      this.#o.limiter?.release()
     }
     return false
   }
@@ -345,19 +362,20 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     const o = this.#o
     let info: PollInfo<T> | undefined
     try {
-      const hadState = this.#hasState
+      const x = this.extras()
+      const hadState = x.hasState
       this.state = state
-      this.#hasState = true
+      x.hasState = true
       if (o.isFailed?.(state)) {
         this.finish('failed', new PollFailedError(state, this.attempt))
         return
       }
       const done = o.isDone(state)
       const progress = o.progress === undefined ? state : o.progress(state)
-      const previous = this.#progress
+      const previous = x.progress
       if (!hadState || !Object.is(progress, previous)) {
-        this.#stalled = 0
-        this.#progress = progress
+        x.stalled = 0
+        x.progress = progress
         if (o.onProgress !== undefined) {
           info = this.info(state)
           o.onProgress(info)
@@ -365,12 +383,12 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
         if (progressChannel.active) {
           progressChannel.publish({ name: o.name, attempt: this.attempt, progress, previous })
         }
-      } else this.#stalled++
+      } else x.stalled++
       if (done) {
         this.finish('done', undefined, undefined, info ? { ...info, done: true } : this.info(state, true))
         return
       }
-      const stalled = this.#stalled
+      const stalled = x.stalled
       if (stalled >= o.stallFailAfter) {
         this.finish('stalled', new PollStalledError(stalled, progress, state))
         return
@@ -383,9 +401,13 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
         if (stallChannel.active)
           stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
       }
-      this.#nextAt = getScheduler().now() + this.delay(state, info)
+      x.nextAt = getScheduler().now() + this.delay(state, info)
       const sink = this.#sink
-      if (sink.update !== undefined && !sink.update({ ...(info ?? this.info(state)), done: false })) {
+      if (
+        typeof sink !== 'function' &&
+        sink.update !== undefined &&
+        !sink.update({ ...(info ?? this.info(state)), done: false })
+      ) {
         if (this.#phase === HANDLING) this.#phase = PAUSED
         return
       }
@@ -395,14 +417,14 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     }
     if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
     this.#phase = WAITING
-    getScheduler().add(this, this.#nextAt - getScheduler().now())
+    getScheduler().add(this, this.extras().nextAt - getScheduler().now())
   }
 
   /** `isDone` accepted `state` in `fixedCheck`. */
   private fixedDone(state: T): void {
     const progress = this.#o.progress
     try {
-      this.#progress = progress === undefined ? state : progress(state)
+      this.extras().progress = progress === undefined ? state : progress(state)
     } catch (error) {
       this.finish('error', toError(error))
       return
@@ -438,9 +460,9 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   private info(state: T, done?: boolean): PollInfo<T> | PollUpdate<T> {
     const info: PollInfo<T> = {
       state,
-      progress: this.#progress,
+      progress: this.#x?.progress,
       attempt: this.attempt,
-      stalled: this.#stalled,
+      stalled: this.#x?.stalled ?? 0,
       elapsed: getScheduler().now() - this.startedAt,
     }
     if (done !== undefined) (info as PollUpdate<T>).done = done
@@ -450,11 +472,12 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
     let delay: number
-    if (o.phases !== undefined) delay = o.phases.intervalFor(this.#progress)
+    const x = this.extras()
+    if (o.phases !== undefined) delay = o.phases.intervalFor(x.progress)
     else if (o.intervalFn !== undefined)
       delay = parseDuration(o.intervalFn(info ?? this.info(state)), 'interval')
     else delay = o.intervalMs
-    if (this.#stalled >= o.stallAfter) delay *= o.stallBackoff ** (this.#stalled - o.stallAfter + 1)
+    if (x.stalled >= o.stallAfter) delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
     return this.bound(delay)
   }
 
@@ -489,17 +512,19 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     const o = this.#o
     const scheduler = getScheduler()
     scheduler.remove(this)
-    if (this.#deadlineEntry !== undefined) scheduler.remove(this.#deadlineEntry)
-    if (this.#onAbort !== undefined) o.signal!.removeEventListener('abort', this.#onAbort)
+    const x = this.#x
+    if (x?.deadlineEntry !== undefined) scheduler.remove(x.deadlineEntry)
+    if (x?.onAbort !== undefined) o.signal!.removeEventListener('abort', x.onAbort)
     if (phase === QUEUED) o.limiter?.cancel(this)
     else if (phase === CHECKING) {
       counters.checking--
-      this.#abandoned = true
+      this.extras().abandoned = true
     }
     if (abortReason !== undefined) {
-      this.#endReason = abortReason
-      if (this.#controller !== undefined && !this.#controller.signal.aborted)
-        this.#controller.abort(abortReason)
+      const extras = this.extras()
+      extras.endReason = abortReason
+      if (extras.controller !== undefined && !extras.controller.signal.aborted)
+        extras.controller.abort(abortReason)
     }
     counters.active--
     counters.settled[outcome]++
@@ -512,7 +537,10 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
         error,
       })
     }
-    this.#sink.settle(error, final)
+    const sink = this.#sink
+    if (typeof sink !== 'function') sink.settle(error, final)
+    else if (error !== undefined) rejectThrough(sink, error)
+    else sink(final!.state)
   }
 }
 
