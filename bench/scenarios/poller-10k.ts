@@ -100,7 +100,7 @@ const contenders: Record<string, Contender> = {
 
 const STEADY_FROM = 500
 const WARM_MS = 600
-const ROUNDS = 3
+const ROUNDS = 5
 
 interface Sample {
   cpuMs: number
