@@ -121,7 +121,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   limiterPrev: LimiterWaiter | undefined
   limiterNext: LimiterWaiter | undefined
   /** Off the fixed-interval path only: created on first use (see `PollExtras`). */
-  #x: PollExtras<T> | undefined
+  #extras: PollExtras<T> | undefined
 
   constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T> | ((value: T) => void)) {
     super()
@@ -198,8 +198,8 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
 
   /** The state kept off the fixed-interval path, created on first use. */
   private extras(): PollExtras<T> {
-    this.#x ??= new PollExtras<T>()
-    return this.#x
+    this.#extras ??= new PollExtras<T>()
+    return this.#extras
   }
 
   /** A poller always keeps the process alive while it waits. */
@@ -348,7 +348,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
       this.#o.limiter?.release()
       return true
     }
-    const x = this.#x
+    const x = this.#extras
     if (x?.abandoned) {
       x.abandoned = false
       this.#o.limiter?.release()
@@ -460,9 +460,9 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   private info(state: T, done?: boolean): PollInfo<T> | PollUpdate<T> {
     const info: PollInfo<T> = {
       state,
-      progress: this.#x?.progress,
+      progress: this.#extras?.progress,
       attempt: this.attempt,
-      stalled: this.#x?.stalled ?? 0,
+      stalled: this.#extras?.stalled ?? 0,
       elapsed: getScheduler().now() - this.startedAt,
     }
     if (done !== undefined) (info as PollUpdate<T>).done = done
@@ -512,7 +512,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     const o = this.#o
     const scheduler = getScheduler()
     scheduler.remove(this)
-    const x = this.#x
+    const x = this.#extras
     if (x?.deadlineEntry !== undefined) scheduler.remove(x.deadlineEntry)
     if (x?.onAbort !== undefined) o.signal!.removeEventListener('abort', x.onAbort)
     if (phase === QUEUED) o.limiter?.cancel(this)

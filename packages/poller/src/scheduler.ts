@@ -32,11 +32,13 @@ export abstract class SchedulerEntry extends AsyncResource {
     }
     // Node computes the ids in floating point and hands them over boxed; put back as small
     // integers they sit inside this object (see `storeIdsAsSmis`).
-    const self = this as unknown as Record<symbol, number>
-    const id = self[asyncIdKey!]!
-    if (id <= MAX_INLINE_ID) self[asyncIdKey!] = id | 0
-    const trigger = self[triggerIdKey!]!
-    if (trigger <= MAX_INLINE_ID) self[triggerIdKey!] = trigger | 0
+    if (asyncIdKey !== undefined && triggerIdKey !== undefined) {
+      const self = this as unknown as Record<symbol, number>
+      const id = self[asyncIdKey]!
+      if (id <= MAX_INLINE_ID) self[asyncIdKey] = id | 0
+      const trigger = self[triggerIdKey]!
+      if (trigger <= MAX_INLINE_ID) self[triggerIdKey] = trigger | 0
+    }
   }
 
   /** True while the entry waits to fire. */
