@@ -72,6 +72,22 @@ describe('channels', () => {
     ])
   })
 
+  it('runs no check when a hotpath:poller:check subscriber ends the poll first', async () => {
+    useFakeTime()
+    const controller = new AbortController()
+    const checks = vi.fn(() => false)
+    const stopper = (message: unknown) => {
+      if ((message as { attempt: number }).attempt === 3) controller.abort()
+    }
+    subscribe('hotpath:poller:check', stopper)
+    const result = settleOf(poll(checks, { interval: 10, signal: controller.signal }))
+    await vi.advanceTimersByTimeAsync(1_000)
+    unsubscribe('hotpath:poller:check', stopper)
+    expect(result.error?.name).toBe('PollAbortedError')
+    expect(checks).toHaveBeenCalledTimes(2)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('publishes each job run on hotpath:poller:job', async () => {
     useFakeTime()
     const runs = listen('hotpath:poller:job')

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  PollAbortedError,
   PollCheckError,
   PollFailedError,
   PollStalledError,
@@ -299,6 +300,38 @@ describe('poll', () => {
     await vi.advanceTimersByTimeAsync(1_000)
     expect(result.error).toBe(bug)
     expect(check).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('on the plain fixed-interval path: a check that aborts its own poll gets no further check', async () => {
+    useFakeTime()
+    const controller = new AbortController()
+    const check = vi.fn(({ attempt }: { attempt: number }) => {
+      if (attempt === 2) controller.abort(new Error('done with it'))
+      return false
+    })
+    const result = settleOf(poll(check, { interval: 10, signal: controller.signal }))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(result.error).toBeInstanceOf(PollAbortedError)
+    expect(check).toHaveBeenCalledTimes(2)
+    expect(pollerStats().checking).toBe(0)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('on the plain fixed-interval path: a throwing isDone ends the poll with its error', async () => {
+    useFakeTime()
+    const bug = new Error('bug in isDone')
+    const check = vi.fn(() => 1)
+    const isDone = vi.fn((state: number) => {
+      if (check.mock.calls.length === 3) throw bug
+      return state > 1
+    })
+    const result = settleOf(poll(check, { interval: 10, isDone }))
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(result.error).toBe(bug)
+    expect(check).toHaveBeenCalledTimes(3)
+    expect(isDone).toHaveBeenCalledTimes(3)
+    expect(pollerStats().checking).toBe(0)
     expect(vi.getTimerCount()).toBe(0)
   })
 
