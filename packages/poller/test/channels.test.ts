@@ -83,7 +83,7 @@ describe('channels', () => {
     const result = settleOf(poll(checks, { interval: 10, signal: controller.signal }))
     await vi.advanceTimersByTimeAsync(1_000)
     unsubscribe('hotpath:poller:check', stopper)
-    expect(result.error?.name).toBe('PollAbortedError')
+    expect((result.error as Error | undefined)?.name).toBe('PollAbortedError')
     expect(checks).toHaveBeenCalledTimes(2)
     expect(vi.getTimerCount()).toBe(0)
   })
