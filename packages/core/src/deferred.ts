@@ -1,3 +1,5 @@
+import { HotpathError } from './errors'
+
 /**
  * A promise with its `resolve` and `reject` exposed (`Promise.withResolvers` for Node 20).
  *
@@ -29,7 +31,7 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject }
 }
 
-let capturedResolve: (value: unknown) => void
+let capturedResolve: ((value: unknown) => void) | undefined
 
 // One shared executor: creating a promise allocates no closure.
 function capture(resolve: (value: unknown) => void): void {
@@ -51,14 +53,24 @@ export function newPromise<T>(): Promise<T> {
 }
 
 /**
- * The `resolve` function of the promise {@link newPromise} made last.
+ * The `resolve` function of the promise {@link newPromise} made last; call it once, right after
+ * `newPromise()`. It is handed over, not kept: a settled promise holds its value, so keeping its
+ * `resolve` here would keep that value alive until the next `newPromise()`.
  *
  * @example
  * const gate = newPromise<void>()
  * const open = lastResolve<void>()
  */
 export function lastResolve<T>(): (value: T) => void {
-  return capturedResolve
+  const resolve = capturedResolve
+  if (resolve === undefined) {
+    throw new HotpathError(
+      'E_NO_PROMISE',
+      'lastResolve() hands out each resolve once: call newPromise() first.',
+    )
+  }
+  capturedResolve = undefined
+  return resolve
 }
 
 /**

@@ -96,4 +96,10 @@ describe('newPromise', () => {
     resolveSecond(2) // already settled: no effect
     await expect(second).rejects.toBe(reason)
   })
+
+  it('hands each resolve out once, so it does not keep a settled value alive', () => {
+    newPromise<number>()
+    lastResolve<number>()
+    expect(() => lastResolve<number>()).toThrow(expect.objectContaining({ code: 'E_NO_PROMISE' }))
+  })
 })

@@ -197,7 +197,7 @@ const DEFAULT_MAX_INTERVAL = 120_000
  * allocating and validating the same record again. Only plain values take part: nested `stall` or
  * `retry` objects may be changed in place, and a limiter name may be defined again.
  */
-let last: { raw: PollOptions<unknown>; resolved: ResolvedPollOptions<unknown> } | undefined
+let last: { raw: PollOptions<unknown>; resolved: ResolvedPollOptions<unknown>; runs: number } | undefined
 
 function reusable(o: PollOptions<unknown>): boolean {
   return (
@@ -260,9 +260,26 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
   const o = checkOptionsObject('options', options) as PollOptions<unknown>
   if (!reusable(o)) return resolve(o) as ResolvedPollOptions<T>
   if (last === undefined || !sameValues(o, last.raw)) {
-    last = { raw: snapshot(o), resolved: resolve(o) }
+    last = { raw: snapshot(o), resolved: resolve(o), runs: 0 }
   }
   return last.resolved as ResolvedPollOptions<T>
+}
+
+/**
+ * A run started with `options` (see {@link releasePollOptions}).
+ * @internal
+ */
+export function holdPollOptions(options: object): void {
+  if (last?.resolved === options) last.runs++
+}
+
+/**
+ * A run started with `options` ended. The cache forgets a record no running poll uses: it holds
+ * the caller's functions and signal, which must not outlive their polls.
+ * @internal
+ */
+export function releasePollOptions(options: object): void {
+  if (last?.resolved === options && --last.runs <= 0) last = undefined
 }
 
 function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {

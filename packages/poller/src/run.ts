@@ -8,7 +8,14 @@ import {
   PollTimeoutError,
 } from './errors'
 import type { LimiterWaiter } from './limiter'
-import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
+import {
+  holdPollOptions,
+  type PollContext,
+  type PollInfo,
+  type ResolvedPollOptions,
+  releasePollOptions,
+  resolvePollOptions,
+} from './options'
 import { getScheduler, ScheduledEntry, SchedulerEntry } from './scheduler'
 import { counters } from './stats'
 
@@ -94,6 +101,10 @@ class PollExtras<T> {
   onAbort: (() => void) | undefined = undefined
 }
 
+/** See `PollRun.keepLayouts`; `null` while it is being built. */
+let layoutKeeper: PollRun<unknown> | null | undefined
+const idle = (): undefined => undefined
+
 /**
  * The state machine behind `poll()` and `watch()`. It holds no timer of its own: its next check
  * and its deadline are entries of the shared scheduler, and a check's outcome is handled by two
@@ -143,6 +154,24 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
       o.limiter === undefined &&
       o.onAttempt === undefined
     this.#fixedDelay = simple ? Math.min(Math.max(o.intervalMs, o.minInterval), o.maxInterval) : -1
+    if (layoutKeeper === undefined) PollRun.keepLayouts()
+  }
+
+  /**
+   * Builds the process's layout keeper: a poller that is never started, with a check context and
+   * extras, held for the life of the process. V8 drops a class's object layouts (maps) once no
+   * object uses them: after a burst of polls has ended and a full GC has run, the next burst would
+   * rebuild them, learn every field's type again (throwing away the code compiled for the old
+   * layouts, then compiling it again while the burst runs) and box the async ids again. Starting
+   * 10,000 polls took 8–14 ms that way against 2.5–5 ms with the keeper. It holds no user value.
+   */
+  private static keepLayouts(): void {
+    layoutKeeper = null // the keeper's own construction must not build another
+    const keeper = new PollRun<unknown>(idle, resolvePollOptions(undefined), idle)
+    keeper.startedAt = 0.5 // a clock reading: its field holds doubles from the first start on
+    keeper.#ctx = new CheckContext(keeper)
+    keeper.#extras = new PollExtras()
+    layoutKeeper = keeper
   }
 
   /** Starts polling: the first check runs after `initialDelay` (0: at the next scheduler tick). */
@@ -151,6 +180,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     const scheduler = getScheduler()
     counters.started++
     counters.active++
+    holdPollOptions(o)
     this.startedAt = scheduler.now()
     if (o.signal?.aborted) {
       this.finish('aborted', new PollAbortedError(o.signal.reason, undefined), o.signal.reason)
@@ -516,6 +546,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     }
     counters.active--
     counters.settled[outcome]++
+    releasePollOptions(o)
     if (settleChannel.active) {
       settleChannel.publish({
         name: o.name,

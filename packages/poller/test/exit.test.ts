@@ -5,12 +5,15 @@ import { describe, expect, it } from 'vitest'
 const fixture = fileURLToPath(new URL('./fixtures/exit.ts', import.meta.url))
 const cwd = fileURLToPath(new URL('..', import.meta.url))
 
-function run(mode: string): Promise<{ code: number | null; lines: string[]; wallMs: number }> {
+function run(
+  mode: string,
+  flags: string[] = [],
+): Promise<{ code: number | null; lines: string[]; wallMs: number }> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      ['--conditions=@hotpath/source', '--import', 'tsx', fixture, mode],
+      [...flags, '--conditions=@hotpath/source', '--import', 'tsx', fixture, mode],
       { cwd, timeout: 20_000 },
       (error, stdout) => {
         if (error?.killed) reject(new Error(`the child did not exit by itself: ${stdout}`))
@@ -51,6 +54,14 @@ describe('real time, in a child process', () => {
     expect(code).toBe(0)
     expect(at(lines, 'done true')).toBeGreaterThanOrEqual(290)
     expect(at(lines, 'exit')).toBeGreaterThanOrEqual(at(lines, 'done true'))
+  })
+
+  it('a settled poll leaves nothing of the caller’s reachable: check, isDone, signal, final state', async () => {
+    // The first poll builds what later ones reuse (the layout keeper, the options cache); the
+    // second one is the last the cache and the promise helper saw.
+    const { code, lines } = await run('retain', ['--expose-gc'])
+    expect(code).toBe(0)
+    expect(lines.find((l) => l.startsWith('kept'))).toMatch(/^kept \[\] /)
   })
 
   it('an unref’d every() job does not hold the process', async () => {
