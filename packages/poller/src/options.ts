@@ -266,6 +266,14 @@ export function resolvePollOptions<T>(options: PollOptions<T> | undefined): Reso
 }
 
 /**
+ * The options of a poll given none, resolved afresh: the options cache is left as it is.
+ * @internal
+ */
+export function defaultPollOptions(): ResolvedPollOptions<unknown> {
+  return resolve({})
+}
+
+/**
  * A run started with `options` (see {@link releasePollOptions}).
  * @internal
  */
