@@ -41,7 +41,7 @@ export interface JobBackoffOptions {
   initial?: Duration
   /** Growth per further consecutive failure. @default 2 */
   factor?: number
-  /** Largest delay after failures. @default 8 × the interval */
+  /** Largest delay after failures. @default 8 × the interval, or `initial` when that is longer */
   max?: Duration
 }
 
@@ -175,12 +175,15 @@ class EveryJob implements Job {
     else {
       const b = checkOptionsObject('backoff', o.backoff)
       const initial = parseDuration(b.initial ?? this.#interval, 'backoff.initial')
-      const max = parseDuration(b.max ?? this.#interval * 8, 'backoff.max')
+      // Without a `max`, the cap is 8 intervals, or the initial delay itself when that is longer.
+      const max =
+        b.max === undefined ? Math.max(this.#interval * 8, initial) : parseDuration(b.max, 'backoff.max')
       if (max < initial)
         throw invalidOption('backoff.max', `a duration >= backoff.initial (${initial} ms)`, b.max)
       this.#backoff = { initial, factor: checkNumber('backoff.factor', b.factor ?? 2, { min: 1 }), max }
     }
     this.#timeout = parseDuration(o.timeout ?? Number.POSITIVE_INFINITY, 'timeout', { allowInfinity: true })
+    if (this.#timeout <= 0) throw invalidOption('timeout', 'a duration > 0 (or Infinity)', o.timeout)
     this.#signal = checkSignal('signal', o.signal)
     this.#onError =
       o.onError === undefined

@@ -97,7 +97,10 @@ export class PollLimiter {
     this.#starts = Number.isFinite(this.rate) ? new Float64Array(this.rate) : undefined
   }
 
-  /** Takes a slot at once (returns true) or queues `waiter` until `grant()` (returns false). */
+  /**
+   * Takes a slot at once (returns true) or queues `waiter` until `grant()` (returns false).
+   * @internal called by pollers; pass the limiter to `poll()` instead
+   */
   acquire(waiter: LimiterWaiter): boolean {
     const now = getScheduler().now()
     if (this.#head === undefined && this.#waitFor(now) === 0) {
@@ -114,13 +117,20 @@ export class PollLimiter {
     return false
   }
 
-  /** Gives back a slot taken by `acquire`. */
+  /**
+   * Gives back a slot taken by `acquire`.
+   * @internal called by pollers; a release without an acquire is ignored
+   */
   release(): void {
+    if (this.#running === 0) return
     this.#running--
     if (this.#head !== undefined) this.#pump()
   }
 
-  /** Removes a queued waiter (after an abort). */
+  /**
+   * Removes a queued waiter (after an abort).
+   * @internal called by pollers
+   */
   cancel(waiter: LimiterWaiter): void {
     const { limiterPrev: prev, limiterNext: next } = waiter
     if (prev) prev.limiterNext = next

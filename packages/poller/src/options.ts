@@ -36,7 +36,8 @@ export interface PollContext {
   readonly elapsed: number
   /**
    * Asks for the next check no sooner than `delay` from now (a `Retry-After` hint), capped at
-   * `maxInterval`. Applies to the delay after this check, whether it returns or throws.
+   * `maxInterval`. Applies to the delay after this check, whether it returns or throws. A value
+   * that is not a duration throws a `TypeError`, and the poll rejects with it (no retry).
    */
   retryAfter(delay: Duration): void
 }
@@ -127,7 +128,10 @@ export interface PollOptions<T> {
   initialDelay?: Duration
   /** Lower bound of every delay. @default 0 */
   minInterval?: Duration
-  /** Upper bound of every delay, stalls and `retryAfter` hints included. @default '2m' */
+  /**
+   * Upper bound of every delay, configured intervals, stalls and `retryAfter` hints included.
+   * @default '2m', or the longest number, duration or `phases` interval when that is longer
+   */
   maxInterval?: Duration
   /** Random spread of each delay, as a fraction (0.1 = ±10%). @default 0 */
   jitter?: number
@@ -148,7 +152,10 @@ export interface PollOptions<T> {
   onAttempt?: (info: { attempt: number; elapsed: number }) => void
   /** Called when the progress changes (including the first observation). @default undefined */
   onProgress?: (info: PollInfo<T>) => void
-  /** Called once per stall (see `stall.after`). @default undefined */
+  /**
+   * Called once per stall (see `stall.after`). Given without `stall`, it turns stall detection on
+   * with `after: 3` and no stretching; with `stall: false` it is an error. @default undefined
+   */
   onStall?: (info: PollInfo<T>) => void
 }
 
@@ -190,6 +197,7 @@ function optionalFunction<F extends (...args: never[]) => unknown>(
 }
 
 const DEFAULT_MAX_INTERVAL = 120_000
+const DEFAULT_STALL_AFTER = 3
 
 /**
  * The options resolved last and the values they came from. Pollers are often started in bulk
@@ -291,7 +299,7 @@ export function releasePollOptions(options: object): void {
 }
 
 function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
-  const interval = o.interval ?? 1_000
+  const interval = o.interval === undefined ? 1_000 : o.interval
   let intervalMs = 0
   let schedule: PhaseSchedule | undefined
   let intervalFn: ((info: PollInfo<T>) => Duration) | undefined
@@ -300,9 +308,13 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
   else intervalMs = parseDuration(interval, 'interval')
 
   // Defaults skip the parsers: a poll with one or two options is created often (10,000 at once).
-  const minInterval = o.minInterval == null ? 0 : parseDuration(o.minInterval, 'minInterval')
+  const minInterval = o.minInterval === undefined ? 0 : parseDuration(o.minInterval, 'minInterval')
+  // The default cap bounds stretching (stalls, hints); it never cuts short an interval the
+  // caller configured. A cap the caller sets applies to every delay, as documented.
   const maxInterval =
-    o.maxInterval == null ? DEFAULT_MAX_INTERVAL : parseDuration(o.maxInterval, 'maxInterval')
+    o.maxInterval === undefined
+      ? Math.max(DEFAULT_MAX_INTERVAL, schedule === undefined ? intervalMs : schedule.longest)
+      : parseDuration(o.maxInterval, 'maxInterval')
   if (maxInterval < minInterval) {
     throw invalidOption('maxInterval', `a duration >= minInterval (${minInterval} ms)`, o.maxInterval)
   }
@@ -311,9 +323,24 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
   let stallBackoff = 1
   let stallFailAfter = Number.POSITIVE_INFINITY
   let stallHook: ((info: PollInfo<T>) => void) | undefined
-  if (o.stall !== undefined && o.stall !== false) {
-    const stall = checkOptionsObject('stall', o.stall)
-    stallAfter = checkInteger('stall.after', stall.after ?? 3, { min: 1 })
+  const onStall = optionalFunction<(info: PollInfo<T>) => void>('onStall', o.onStall)
+  if (o.stall === undefined) {
+    // A top-level onStall alone asks to be told of stalls: detect them, stretch nothing.
+    if (onStall !== undefined) stallAfter = DEFAULT_STALL_AFTER
+  } else if (o.stall === false) {
+    if (onStall !== undefined) {
+      throw invalidOption('onStall', 'left out when `stall` is false (stalls are not detected)', onStall)
+    }
+  } else {
+    if (typeof o.stall !== 'object' || o.stall === null) {
+      throw invalidOption(
+        'stall',
+        'an options object { after?, backoff?, onStall?, failAfter? } or false',
+        o.stall,
+      )
+    }
+    const stall = o.stall
+    stallAfter = checkInteger('stall.after', stall.after ?? DEFAULT_STALL_AFTER, { min: 1 })
     stallBackoff = checkNumber('stall.backoff', stall.backoff ?? 1.5, { min: 1 })
     stallFailAfter = checkInteger('stall.failAfter', stall.failAfter ?? Number.POSITIVE_INFINITY, {
       min: 1,
@@ -321,7 +348,6 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
     })
     stallHook = optionalFunction<(info: PollInfo<T>) => void>('stall.onStall', stall.onStall)
   }
-  const onStall = optionalFunction<(info: PollInfo<T>) => void>('onStall', o.onStall)
 
   let retries = 0
   let retryDelay = 1_000
@@ -329,7 +355,14 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
   let shouldRetry: ((error: unknown, failures: number) => boolean) | undefined
   if (typeof o.retry === 'number') retries = checkInteger('retry', o.retry, { min: 0 })
   else if (o.retry !== undefined && o.retry !== false) {
-    const retry = checkOptionsObject('retry', o.retry)
+    if (typeof o.retry !== 'object' || o.retry === null) {
+      throw invalidOption(
+        'retry',
+        'a number of retries, an options object { retries?, delay?, factor?, shouldRetry? } or false',
+        o.retry,
+      )
+    }
+    const retry = o.retry
     retries = checkInteger('retry.retries', retry.retries ?? 3, { min: 0, allowInfinity: true })
     retryDelay = parseDuration(retry.delay ?? 1_000, 'retry.delay')
     retryFactor = checkNumber('retry.factor', retry.factor ?? 2, { min: 1 })
@@ -341,23 +374,23 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
 
   // Internal and never handed out; the PollRun copies what it reads per round.
   return {
-    name: o.name == null ? 'poll' : checkString('name', o.name),
+    name: o.name === undefined ? 'poll' : checkString('name', o.name),
     isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
     isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
     progress: optionalFunction<(state: T) => unknown>('progress', o.progress),
     intervalMs,
     phases: schedule,
     intervalFn,
-    initialDelay: o.initialDelay == null ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
+    initialDelay: o.initialDelay === undefined ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
     minInterval,
     maxInterval,
-    jitter: o.jitter == null ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 }),
+    jitter: o.jitter === undefined ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 }),
     stallAfter,
     stallBackoff,
     stallFailAfter,
     onStall: combine(stallHook, onStall),
     deadline:
-      o.deadline == null
+      o.deadline === undefined
         ? Number.POSITIVE_INFINITY
         : parseDuration(o.deadline, 'deadline', { allowInfinity: true }),
     signal: checkSignal('signal', o.signal),

@@ -21,6 +21,7 @@ export interface Phase {
  * const schedule = phases([{ until: 50, every: '2s' }, { every: '500ms' }])
  * schedule.intervalFor(20) // 2000
  * schedule.intervalFor(80) // 500
+ * schedule.longest // 2000
  */
 export class PhaseSchedule {
   readonly #until: Float64Array
@@ -51,6 +52,13 @@ export class PhaseSchedule {
       this.#until[i] = until
       this.#every[i] = parseDuration(phase.every, `phases[${i}].every`)
     })
+  }
+
+  /** The longest interval of the schedule, in milliseconds. */
+  get longest(): number {
+    let longest = 0
+    for (const every of this.#every) if (every > longest) longest = every
+    return longest
   }
 
   /** The interval for `progress` (the first phase when progress is not a number). */

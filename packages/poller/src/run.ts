@@ -76,7 +76,15 @@ class CheckContext<T> implements PollContext {
     return getScheduler().now() - this.#run.startedAt
   }
   retryAfter(delay: Duration): void {
-    this.#run.hint = parseDuration(delay, 'retryAfter')
+    let ms: number
+    try {
+      ms = parseDuration(delay, 'retryAfter')
+    } catch (error) {
+      // A usage error, not a transient one: the poll rejects with it instead of retrying.
+      this.#run.misused(error as Error)
+      throw error
+    }
+    this.#run.hint = ms
   }
 }
 
@@ -224,6 +232,11 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
       if (x.endReason !== undefined) x.controller.abort(x.endReason)
     }
     return x.controller.signal
+  }
+
+  /** Ends the poll with `error`: its check used the context wrongly (no retry). */
+  misused(error: Error): void {
+    this.finish('error', error)
   }
 
   /** The state kept off the fixed-interval path, created on first use. */

@@ -34,14 +34,19 @@ describe('every', () => {
       await new Promise((resolve) => setTimeout(resolve, 3_000))
       running--
     })
-    await vi.advanceTimersByTimeAsync(20_000)
+    await vi.advanceTimersByTimeAsync(18_000)
     expect(maxRunning).toBe(1)
     expect(starts).toEqual([1_000, 5_000, 9_000, 13_000, 17_000])
-    // trigger() during a run joins it instead of starting another
-    const joined = job.trigger()
+    // trigger() during the run started at 17 s joins it instead of starting another
     expect(job.running).toBe(true)
-    await vi.advanceTimersByTimeAsync(3_000)
+    let joinedAt = -1
+    const joined = job.trigger().then(() => {
+      joinedAt = now()
+    })
+    await vi.advanceTimersByTimeAsync(2_000)
     await joined
+    expect(joinedAt).toBe(20_000)
+    expect(starts).toHaveLength(5)
     expect(maxRunning).toBe(1)
     await job.stop()
   })
@@ -170,5 +175,25 @@ describe('every', () => {
     expect(() => every(0, () => {})).toThrow('Expected `interval` to be a duration > 0, got `0` (number)')
     expect(() => every('1s', 'x' as never)).toThrow('Expected `task` to be a function')
     expect(() => every('1s', () => {}, { backoff: { initial: '10s', max: '1s' } })).toThrow(/backoff\.max/)
+    expect(() => every('1s', () => {}, { timeout: 0 })).toThrow(
+      'Expected `timeout` to be a duration > 0 (or Infinity), got `0` (number)',
+    )
+  })
+
+  it('takes a backoff.initial longer than the default max as the max', async () => {
+    useFakeTime()
+    const starts: number[] = []
+    const job = every(
+      '1s',
+      () => {
+        starts.push(now())
+        throw new Error('down')
+      },
+      { backoff: { initial: '1h' } },
+    )
+    await vi.advanceTimersByTimeAsync(3 * 3_600_000)
+    // fail@1s → +1h (8 intervals would be 8 s: the initial delay wins), then capped there
+    expect(starts.slice(0, 3)).toEqual([1_000, 3_601_000, 7_201_000])
+    await job.stop()
   })
 })

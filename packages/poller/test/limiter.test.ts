@@ -137,6 +137,25 @@ describe('limiter', () => {
     expect(limiter.stats().granted).toBe(5)
   })
 
+  it('ignores a release without an acquire: the cap stays whole', async () => {
+    useFakeTime()
+    const limiter = new PollLimiter({ maxConcurrent: 1 })
+    limiter.release()
+    expect(limiter.stats().running).toBe(0)
+    let running = 0
+    let peak = 0
+    const check = async () => {
+      peak = Math.max(peak, ++running)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      running--
+      return true
+    }
+    const results = [settleOf(poll(check, { limiter })), settleOf(poll(check, { limiter }))]
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(results.every((r) => r.value === true)).toBe(true)
+    expect(peak).toBe(1)
+  })
+
   it('validates its options', () => {
     expect(() => new PollLimiter({ rate: 0 })).toThrow(
       'Expected `rate` to be an integer between 1 and 100000 (or Infinity), got `0` (number)',

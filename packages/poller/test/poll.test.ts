@@ -150,6 +150,80 @@ describe('poll', () => {
     expect(times).toEqual([0, 7_000, 37_000, 38_000])
   })
 
+  it('rejects a bad ctx.retryAfter() value with its own error at once, without retrying', async () => {
+    useFakeTime()
+    let checks = 0
+    const result = settleOf(
+      poll(
+        (ctx) => {
+          checks++
+          ctx.retryAfter('soon' as never)
+          return false
+        },
+        { retry: 5, interval: 100 },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(result.error).toBeInstanceOf(TypeError)
+    expect((result.error as Error).message).toMatch(/Expected `retryAfter` to be a duration.*got `'soon'`/)
+    expect(checks).toBe(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('keeps an interval longer than the default maxInterval instead of cutting it', async () => {
+    useFakeTime()
+    const times: number[] = []
+    const slowPhases: number[] = []
+    const a = settleOf(
+      poll(
+        ({ attempt }) => {
+          times.push(now())
+          return attempt === 3
+        },
+        { interval: '5m' },
+      ),
+    )
+    const b = settleOf(
+      poll(
+        ({ attempt }) => {
+          slowPhases.push(now())
+          return attempt === 3
+        },
+        { interval: phases([{ until: 50, every: '3m' }, { every: '1s' }]), progress: () => 0 },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(3_600_000)
+    expect(a.value).toBe(true)
+    expect(b.value).toBe(true)
+    expect(times).toEqual([0, 300_000, 600_000])
+    expect(slowPhases).toEqual([0, 180_000, 360_000])
+  })
+
+  it('tells a top-level onStall of stalls without stretching the interval when stall is not set', async () => {
+    useFakeTime()
+    const times: number[] = []
+    const stalls: number[] = []
+    const result = settleOf(
+      poll(
+        ({ attempt }) => {
+          times.push(now())
+          return attempt
+        },
+        {
+          isDone: (n) => n === 6,
+          progress: () => 'queued',
+          interval: 100,
+          onStall: (info) => stalls.push(info.attempt),
+        },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(result.value).toBe(6)
+    expect(times).toEqual([0, 100, 200, 300, 400, 500])
+    // check 1 observes the progress; checks 2-4 are the three without a change
+    expect(stalls).toEqual([4])
+  })
+
   it('rejects with PollFailedError carrying the last state when isFailed', async () => {
     useFakeTime()
     const result = settleOf(
@@ -427,6 +501,19 @@ describe('poll', () => {
     )
     expect(() => poll(() => 1, { minInterval: '10s', maxInterval: '1s' })).toThrow(/maxInterval/)
     expect(() => poll(() => 1, { limiter: 'nope' })).toThrow(/Expected `limiter`/)
+    expect(() => poll(() => 1, { stall: true as never })).toThrow(
+      'Expected `stall` to be an options object { after?, backoff?, onStall?, failAfter? } or false, got `true` (boolean)',
+    )
+    expect(() => poll(() => 1, { retry: true as never })).toThrow(
+      /Expected `retry` to be a number of retries, an options object .* or false, got `true`/,
+    )
+    expect(() => poll(() => 1, { stall: false, onStall: () => {} })).toThrow(
+      /Expected `onStall` to be left out when `stall` is false/,
+    )
+    expect(() => poll(() => 1, { name: null as never })).toThrow(
+      /Expected `name` to be a non-empty string, got `null`/,
+    )
+    expect(() => poll(() => 1, { deadline: null as never })).toThrow(/Expected `deadline` to be a duration/)
     expect(() =>
       phases([
         { until: 50, every: '1s' },
