@@ -263,10 +263,17 @@ function snapshot(o: PollOptions<unknown>): PollOptions<unknown> {
   }
 }
 
-/** Validates `poll()`/`watch()` options into the record a run reads (never handed out). */
-export function resolvePollOptions<T>(options: PollOptions<T> | undefined): ResolvedPollOptions<T> {
+/**
+ * Validates `poll()`/`watch()` options into the record a run reads (never handed out). With
+ * `shared` false the record bypasses the cache: for a run that may never start (a `watch()`
+ * stream nobody iterates), which would otherwise leave the caller's functions in the cache.
+ */
+export function resolvePollOptions<T>(
+  options: PollOptions<T> | undefined,
+  shared = true,
+): ResolvedPollOptions<T> {
   const o = checkOptionsObject('options', options) as PollOptions<unknown>
-  if (!reusable(o)) return resolve(o) as ResolvedPollOptions<T>
+  if (!shared || !reusable(o)) return resolve(o) as ResolvedPollOptions<T>
   if (last === undefined || !sameValues(o, last.raw)) {
     last = { raw: snapshot(o), resolved: resolve(o), runs: 0 }
   }

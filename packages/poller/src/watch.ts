@@ -134,6 +134,8 @@ export function watch<T>(
   options?: PollOptions<T>,
 ): PollWatch<T> {
   checkFunction('check', check)
-  const resolved = resolvePollOptions(options)
+  // Not through the options cache: the stream may never be iterated, so its run may never start
+  // and release the cached record.
+  const resolved = resolvePollOptions(options, false)
   return new WatchStream<T>((sink) => new PollRun<T>(check, resolved, sink))
 }

@@ -56,7 +56,7 @@ describe('real time, in a child process', () => {
     expect(at(lines, 'exit')).toBeGreaterThanOrEqual(at(lines, 'done true'))
   })
 
-  it('a settled poll leaves nothing of the caller’s reachable: check, isDone, signal, final state', async () => {
+  it('a settled poll, or a watch() never iterated, leaves nothing of the caller’s reachable: check, isDone, signal, final state', async () => {
     // The first poll builds what later ones reuse (the layout keeper, the options cache); the
     // second one is the last the cache and the promise helper saw.
     const { code, lines } = await run('retain', ['--expose-gc'])
