@@ -7,7 +7,6 @@ import {
   type Duration,
   eventChannel,
   getClock,
-  invalidOption,
   parseDuration,
 } from '@hotpath/core'
 
@@ -159,8 +158,7 @@ export interface LimitShape {
  */
 export function resolveLimitShape(raw: Partial<RateLimiterOptions>): LimitShape {
   const limit = checkInteger('limit', raw.limit, { min: 1 })
-  const window = parseDuration(raw.window, 'window')
-  if (window <= 0) throw invalidOption('window', 'a duration > 0', raw.window)
+  const window = parseDuration(raw.window, 'window', { positive: true })
   const algorithm = checkOneOf('algorithm', raw.algorithm ?? 'sliding-window', [
     'sliding-window',
     'token-bucket',

@@ -38,25 +38,38 @@ const EXPECTED = "a duration (milliseconds >= 0, or a string like '250ms', '30s'
  *
  * @param value - the duration to parse
  * @param name - the option name shown in the error
- * @param options - `allowInfinity` accepts `Infinity` as "never"
+ * @param options - `allowInfinity` accepts `Infinity` as "never"; `positive` rejects zero
  * @example
  * parseDuration('5m') // 300000
  * parseDuration(250)  // 250
  * parseDuration('5 mins', 'ttl') // TypeError: Expected `ttl` to be a duration (...), got `'5 mins'` (string)
+ * parseDuration(0, 'window', { positive: true }) // TypeError: Expected `window` to be a duration > 0, got `0` (number)
  */
 export function parseDuration(
   value: unknown,
   name = 'duration',
-  options: { allowInfinity?: boolean } = {},
+  options: { allowInfinity?: boolean; positive?: boolean } = {},
 ): number {
-  if (typeof value === 'number') {
-    if (
-      value >= 0 &&
-      (Number.isFinite(value) || (options.allowInfinity && value === Number.POSITIVE_INFINITY))
-    ) {
-      return value
-    }
+  const ms = toMilliseconds(value, options.allowInfinity === true)
+  if (ms === undefined) {
     throw invalidOption(name, options.allowInfinity ? `${EXPECTED} or Infinity` : EXPECTED, value)
+  }
+  if (ms === 0 && options.positive) {
+    throw invalidOption(
+      name,
+      options.allowInfinity ? 'a duration > 0 (or Infinity)' : 'a duration > 0',
+      value,
+    )
+  }
+  return ms
+}
+
+/** Milliseconds of a valid duration; `undefined` for anything else. */
+function toMilliseconds(value: unknown, allowInfinity: boolean): number | undefined {
+  if (typeof value === 'number') {
+    return value >= 0 && (Number.isFinite(value) || (allowInfinity && value === Number.POSITIVE_INFINITY))
+      ? value
+      : undefined
   }
   if (typeof value === 'string') {
     const match = PATTERN.exec(value.trim())
@@ -65,7 +78,7 @@ export function parseDuration(
       if (Number.isFinite(ms)) return ms
     }
   }
-  throw invalidOption(name, options.allowInfinity ? `${EXPECTED} or Infinity` : EXPECTED, value)
+  return undefined
 }
 
 /**

@@ -19,6 +19,24 @@ describe('parseDuration', () => {
     expect(parseDuration(input)).toBe(expected)
   })
 
+  it('rejects zero with `positive`, keeps the standard error for the rest, and takes Infinity when allowed', () => {
+    for (const zero of [0, '0ms', '0s']) {
+      expect(() => parseDuration(zero, 'window', { positive: true })).toThrow(
+        `Expected \`window\` to be a duration > 0, got \`${typeof zero === 'string' ? `'${zero}'` : zero}\``,
+      )
+    }
+    expect(() => parseDuration(0, 'timeout', { positive: true, allowInfinity: true })).toThrow(
+      'Expected `timeout` to be a duration > 0 (or Infinity), got `0` (number)',
+    )
+    expect(() => parseDuration(-1, 'window', { positive: true })).toThrow(
+      /to be a duration \(milliseconds >= 0/,
+    )
+    expect(parseDuration('1ms', 'window', { positive: true })).toBe(1)
+    expect(parseDuration(Number.POSITIVE_INFINITY, 'timeout', { positive: true, allowInfinity: true })).toBe(
+      Number.POSITIVE_INFINITY,
+    )
+  })
+
   it.each([
     ['5 mins'],
     ['-1s'],

@@ -165,8 +165,7 @@ class EveryJob implements Job {
 
   constructor(interval: Duration, task: Task, options: EveryOptions | undefined) {
     this.#task = checkFunction('task', task)
-    this.#interval = parseDuration(interval, 'interval')
-    if (this.#interval <= 0) throw invalidOption('interval', 'a duration > 0', interval)
+    this.#interval = parseDuration(interval, 'interval', { positive: true })
     const o = checkOptionsObject('options', options)
     this.name = checkString('name', o.name ?? (task.name || 'job'))
     this.#jitter = checkNumber('jitter', o.jitter ?? 0, { min: 0, max: 1 })
@@ -182,8 +181,10 @@ class EveryJob implements Job {
         throw invalidOption('backoff.max', `a duration >= backoff.initial (${initial} ms)`, b.max)
       this.#backoff = { initial, factor: checkNumber('backoff.factor', b.factor ?? 2, { min: 1 }), max }
     }
-    this.#timeout = parseDuration(o.timeout ?? Number.POSITIVE_INFINITY, 'timeout', { allowInfinity: true })
-    if (this.#timeout <= 0) throw invalidOption('timeout', 'a duration > 0 (or Infinity)', o.timeout)
+    this.#timeout = parseDuration(o.timeout ?? Number.POSITIVE_INFINITY, 'timeout', {
+      allowInfinity: true,
+      positive: true,
+    })
     this.#signal = checkSignal('signal', o.signal)
     this.#onError =
       o.onError === undefined

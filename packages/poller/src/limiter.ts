@@ -92,8 +92,7 @@ export class PollLimiter {
     this.name = checkString('name', o.name)
     this.maxConcurrent = checkInteger('maxConcurrent', o.maxConcurrent, { min: 1, allowInfinity: true })
     this.rate = checkInteger('rate', o.rate, { min: 1, max: MAX_RATE, allowInfinity: true })
-    this.per = parseDuration(o.per, 'per')
-    if (this.per <= 0) throw invalidOption('per', 'a duration > 0', o.per)
+    this.per = parseDuration(o.per, 'per', { positive: true })
     this.#starts = Number.isFinite(this.rate) ? new Float64Array(this.rate) : undefined
   }
 

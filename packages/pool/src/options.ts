@@ -241,9 +241,8 @@ export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptio
   const { min, max } = checkMinMax(raw.min ?? 0, raw.max ?? 10)
   const acquireTimeout = parseDuration(raw.acquireTimeout ?? '30s', 'acquireTimeout')
   const retry = checkOptionsObject('createRetry', raw.createRetry)
-  const retryBase = parseDuration(retry.base ?? '50ms', 'createRetry.base')
+  const retryBase = parseDuration(retry.base ?? '50ms', 'createRetry.base', { positive: true })
   const retryMax = parseDuration(retry.max ?? '5s', 'createRetry.max')
-  if (retryBase <= 0) throw invalidOption('createRetry.base', 'a duration > 0', retry.base)
   if (retryMax < retryBase) throw invalidOption('createRetry.max', `a duration >= ${retryBase} ms`, retry.max)
   const infinite = { allowInfinity: true }
   return Object.freeze({
