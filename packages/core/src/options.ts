@@ -157,15 +157,21 @@ export function checkSignal(name: string, value: unknown): AbortSignal | undefin
 }
 
 /**
- * Checks that `options` is a plain object (or undefined) and returns it as a record.
+ * Checks that `options` is a plain object (or undefined) and returns it as a record. `expected`
+ * replaces "an options object" in the error, for an option that also takes other forms.
  *
  * @example
  * const raw = checkOptionsObject('options', userOptions)
+ * const retry = checkOptionsObject('retry', options.retry, 'a number, an options object or false')
  */
-export function checkOptionsObject<T extends object>(name: string, value: T | undefined): Partial<T> {
+export function checkOptionsObject<T extends object>(
+  name: string,
+  value: T | undefined,
+  expected = 'an options object',
+): Partial<T> {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidOption(name, 'an options object', value)
+    throw invalidOption(name, expected, value)
   }
   return value
 }

@@ -339,14 +339,11 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
       throw invalidOption('onStall', 'left out when `stall` is false (stalls are not detected)', onStall)
     }
   } else {
-    if (typeof o.stall !== 'object' || o.stall === null) {
-      throw invalidOption(
-        'stall',
-        'an options object { after?, backoff?, onStall?, failAfter? } or false',
-        o.stall,
-      )
-    }
-    const stall = o.stall
+    const stall = checkOptionsObject(
+      'stall',
+      o.stall,
+      'an options object { after?, backoff?, onStall?, failAfter? } or false',
+    )
     stallAfter = checkInteger('stall.after', stall.after ?? DEFAULT_STALL_AFTER, { min: 1 })
     stallBackoff = checkNumber('stall.backoff', stall.backoff ?? 1.5, { min: 1 })
     stallFailAfter = checkInteger('stall.failAfter', stall.failAfter ?? Number.POSITIVE_INFINITY, {
@@ -362,14 +359,11 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
   let shouldRetry: ((error: unknown, failures: number) => boolean) | undefined
   if (typeof o.retry === 'number') retries = checkInteger('retry', o.retry, { min: 0 })
   else if (o.retry !== undefined && o.retry !== false) {
-    if (typeof o.retry !== 'object' || o.retry === null) {
-      throw invalidOption(
-        'retry',
-        'a number of retries, an options object { retries?, delay?, factor?, shouldRetry? } or false',
-        o.retry,
-      )
-    }
-    const retry = o.retry
+    const retry = checkOptionsObject(
+      'retry',
+      o.retry,
+      'a number of retries, an options object { retries?, delay?, factor?, shouldRetry? } or false',
+    )
     retries = checkInteger('retry.retries', retry.retries ?? 3, { min: 0, allowInfinity: true })
     retryDelay = parseDuration(retry.delay ?? 1_000, 'retry.delay')
     retryFactor = checkNumber('retry.factor', retry.factor ?? 2, { min: 1 })

@@ -504,6 +504,9 @@ describe('poll', () => {
     expect(() => poll(() => 1, { stall: true as never })).toThrow(
       'Expected `stall` to be an options object { after?, backoff?, onStall?, failAfter? } or false, got `true` (boolean)',
     )
+    expect(() => poll(() => 1, { stall: [] as never })).toThrow(
+      /Expected `stall` to be an options object .* or false, got/,
+    )
     expect(() => poll(() => 1, { retry: true as never })).toThrow(
       /Expected `retry` to be a number of retries, an options object .* or false, got `true`/,
     )
