@@ -306,7 +306,7 @@ export function releasePollOptions(options: object): void {
 }
 
 function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
-  const interval = o.interval === undefined ? 1_000 : o.interval
+  const interval = o.interval ?? 1_000
   let intervalMs = 0
   let schedule: PhaseSchedule | undefined
   let intervalFn: ((info: PollInfo<T>) => Duration) | undefined
@@ -315,11 +315,11 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
   else intervalMs = parseDuration(interval, 'interval')
 
   // Defaults skip the parsers: a poll with one or two options is created often (10,000 at once).
-  const minInterval = o.minInterval === undefined ? 0 : parseDuration(o.minInterval, 'minInterval')
+  const minInterval = o.minInterval == null ? 0 : parseDuration(o.minInterval, 'minInterval')
   // The default cap bounds stretching (stalls, hints); it never cuts short an interval the
   // caller configured. A cap the caller sets applies to every delay, as documented.
   const maxInterval =
-    o.maxInterval === undefined
+    o.maxInterval == null
       ? Math.max(DEFAULT_MAX_INTERVAL, schedule === undefined ? intervalMs : schedule.longest)
       : parseDuration(o.maxInterval, 'maxInterval')
   if (maxInterval < minInterval) {
@@ -375,23 +375,23 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
 
   // Internal and never handed out; the PollRun copies what it reads per round.
   return {
-    name: o.name === undefined ? 'poll' : checkString('name', o.name),
+    name: o.name == null ? 'poll' : checkString('name', o.name),
     isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
     isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
     progress: optionalFunction<(state: T) => unknown>('progress', o.progress),
     intervalMs,
     phases: schedule,
     intervalFn,
-    initialDelay: o.initialDelay === undefined ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
+    initialDelay: o.initialDelay == null ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
     minInterval,
     maxInterval,
-    jitter: o.jitter === undefined ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 }),
+    jitter: o.jitter == null ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 }),
     stallAfter,
     stallBackoff,
     stallFailAfter,
     onStall: combine(stallHook, onStall),
     deadline:
-      o.deadline === undefined
+      o.deadline == null
         ? Number.POSITIVE_INFINITY
         : parseDuration(o.deadline, 'deadline', { allowInfinity: true }),
     signal: checkSignal('signal', o.signal),

@@ -513,10 +513,6 @@ describe('poll', () => {
     expect(() => poll(() => 1, { stall: false, onStall: () => {} })).toThrow(
       /Expected `onStall` to be left out when `stall` is false/,
     )
-    expect(() => poll(() => 1, { name: null as never })).toThrow(
-      /Expected `name` to be a non-empty string, got `null`/,
-    )
-    expect(() => poll(() => 1, { deadline: null as never })).toThrow(/Expected `deadline` to be a duration/)
     expect(() =>
       phases([
         { until: 50, every: '1s' },
