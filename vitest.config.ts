@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 // Tests and benches run on source: every workspace package's `exports` has this condition
@@ -14,6 +15,8 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@hotpath/source'] } },
   test: {
+    // Process tests run plain `node` on dist/: build what is stale first.
+    globalSetup: [fileURLToPath(new URL('./scripts/ensure-built.ts', import.meta.url))],
     projects: roots
       .filter((root) => existsSync(`${root}/test`))
       .map((root) => ({
