@@ -190,3 +190,69 @@ export function withDefaults<T extends object>(defaults: T, options: Partial<T> 
   }
   return Object.freeze(merged) as Readonly<T>
 }
+
+/** Edit distance between two short names (insertions, deletions, substitutions, swaps). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = []
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i])
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0]!.push(j)
+        continue
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1)
+      }
+      rows[i]!.push(best)
+    }
+  }
+  return rows[a.length]![b.length]!
+}
+
+/**
+ * The known name closest to `name`, if one is close enough to be a likely misspelling.
+ *
+ * @example
+ * closestName('tll', ['ttl', 'max']) // 'ttl'
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase()
+  let best: string | undefined
+  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/**
+ * Refuses option names the caller does not know, so a misspelled option fails at once instead of
+ * running silently with its default (what TypeScript tells its users, plain JavaScript users get
+ * at run time). `where` names the options object in the message, e.g. `createCache()`.
+ *
+ * @example
+ * checkKnownOptions('createCache()', { tll: '5m' }, ['ttl', 'max'])
+ * // TypeError: Expected `tll` to be a known option of createCache() (did you mean `ttl`?), got `'5m'` (string)
+ */
+export function checkKnownOptions(
+  where: string,
+  options: object | undefined,
+  known: readonly string[],
+): void {
+  if (options === undefined || options === null) return
+  for (const key in options) {
+    if (!Object.hasOwn(options, key) || known.includes(key)) continue
+    const hint = closestName(key, known)
+    const expected = hint
+      ? `a known option of ${where} (did you mean \`${hint}\`?)`
+      : `a known option of ${where} (${known.map((name) => `\`${name}\``).join(', ')})`
+    throw invalidOption(key, expected, (options as Record<string, unknown>)[key])
+  }
+}

@@ -3,11 +3,13 @@ import {
   checkBoolean,
   checkFunction,
   checkInteger,
+  checkKnownOptions,
   checkNumber,
   checkOneOf,
   checkOptionsObject,
   checkSignal,
   checkString,
+  closestName,
   describeValue,
   invalidOption,
   withDefaults,
@@ -69,5 +71,47 @@ describe('option checks', () => {
     const merged = withDefaults({ a: 1, b: 2 }, { a: undefined, b: 3 })
     expect(merged).toEqual({ a: 1, b: 3 })
     expect(Object.isFrozen(merged)).toBe(true)
+  })
+})
+
+describe('unknown option names', () => {
+  const known = ['ttl', 'max', 'l2Timeout', 'namespace'] as const
+
+  it('refuses a misspelled name with a hint to the closest known one, synchronously', () => {
+    expect(() => checkKnownOptions('createCache()', { tll: '5m' }, known)).toThrow(
+      new TypeError(
+        "Expected `tll` to be a known option of createCache() (did you mean `ttl`?), got `'5m'` (string)",
+      ),
+    )
+    expect(() => checkKnownOptions('createCache()', { L2timeout: 5 }, known)).toThrow(
+      /did you mean `l2Timeout`/,
+    )
+    expect(() => checkKnownOptions('createCache()', { namspace: 'a' }, known)).toThrow(
+      /did you mean `namespace`/,
+    )
+  })
+
+  it('lists the known names when nothing is close', () => {
+    expect(() => checkKnownOptions('createCache()', { colour: 'red' }, known)).toThrow(
+      'Expected `colour` to be a known option of createCache() (`ttl`, `max`, `l2Timeout`, `namespace`), got',
+    )
+  })
+
+  it('accepts known names, undefined values of known names, and no options at all', () => {
+    expect(() => checkKnownOptions('x()', { ttl: 1, max: undefined }, known)).not.toThrow()
+    expect(() => checkKnownOptions('x()', undefined, known)).not.toThrow()
+    expect(() => checkKnownOptions('x()', {}, known)).not.toThrow()
+  })
+
+  it('ignores inherited properties', () => {
+    const options = Object.create({ inherited: 1 }) as object
+    expect(() => checkKnownOptions('x()', options, known)).not.toThrow()
+  })
+
+  it('closestName finds transpositions, case slips and one-letter slips only', () => {
+    expect(closestName('mxa', known)).toBe('max')
+    expect(closestName('TTL', known)).toBe('ttl')
+    expect(closestName('timeout', known)).toBe('l2Timeout')
+    expect(closestName('retries', known)).toBeUndefined()
   })
 })
