@@ -1,4 +1,4 @@
-import { checkNumber, checkOptionsObject } from '@hotpath/core'
+import { checkKnownOptions, checkNumber, checkOptionsObject } from '@hotpath/core'
 import { linearFit } from './leak-watch'
 import type { RegistrySnapshot, SeriesSnapshot } from './registry-options'
 
@@ -98,6 +98,7 @@ export function advise(
   options: AdviseOptions = {},
 ): Advice[] {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('advise()', raw, Object.keys(DEFAULTS))
   const o = { ...DEFAULTS }
   for (const key of Object.keys(DEFAULTS) as Array<keyof AdviseOptions>) {
     if (raw[key] !== undefined) o[key] = checkNumber(key, raw[key], { min: 0 })

@@ -1,6 +1,7 @@
 import {
   checkFunction,
   checkInteger,
+  checkKnownOptions,
   checkNumber,
   checkOptionsObject,
   type Duration,
@@ -116,6 +117,15 @@ export function linearFit(xs: readonly number[], ys: readonly number[]): { slope
  */
 export function leakWatch(options: LeakWatchOptions = {}): LeakWatch {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('leakWatch()', raw, [
+    'interval',
+    'window',
+    'minGrowth',
+    'minConfidence',
+    'registry',
+    'onLeak',
+    'measure',
+  ])
   const interval = parseDuration(raw.interval ?? '1m', 'interval')
   const window = checkInteger('window', raw.window ?? 10, { min: 3, max: 10_000 })
   const minGrowth = checkNumber('minGrowth', raw.minGrowth ?? 1_048_576, { min: 0 })

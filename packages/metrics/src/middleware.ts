@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   checkBoolean,
   checkFunction,
+  checkKnownOptions,
   checkOptionsObject,
   checkString,
   getClock,
@@ -107,6 +108,7 @@ function pathOf(url: string | undefined): string {
  */
 export function timingMiddleware(options: TimingOptions): TimingMiddleware {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('timingMiddleware()', raw, ['registry', 'metric', 'header', 'processTime', 'route'])
   const registry = raw.registry
   if (!registry || typeof registry.histogram !== 'function')
     throw invalidOption('registry', 'a Registry', registry)

@@ -1,4 +1,4 @@
-import { checkOptionsObject, invalidOption } from '@hotpath/core'
+import { checkKnownOptions, checkOptionsObject, invalidOption } from '@hotpath/core'
 import type {
   Attributes,
   BatchObservableCallback,
@@ -66,7 +66,11 @@ type Feed = (result: BatchObservableResult, scratch: Map<HdrLayout, HdrCounts>) 
  * bridge.close()
  */
 export function otelBridge(registry: Registry, options: OtelBridgeOptions): OtelBridge {
-  checkOptionsObject('options', options)
+  checkKnownOptions('otelBridge()', checkOptionsObject('options', options), [
+    'meter',
+    'quantiles',
+    'quantileView',
+  ])
   const meter = options.meter
   if (meter === null || typeof meter !== 'object' || typeof meter.addBatchObservableCallback !== 'function') {
     throw invalidOption('meter', 'an OpenTelemetry Meter', meter)

@@ -1,6 +1,7 @@
 import type { Session } from 'node:inspector'
 import {
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   checkSignal,
   checkString,
@@ -72,6 +73,8 @@ export interface HeapProfileOptions {
 
 const busy = new Set<string>()
 
+const PROFILE_OPTIONS = ['duration', 'path', 'samplingInterval', 'signal']
+
 // Builtins loaded on first use, so that importing the package stays cheap.
 const builtin = <ID extends 'node:fs/promises' | 'node:os' | 'node:v8' | 'node:inspector'>(id: ID) =>
   process.getBuiltinModule(id)
@@ -117,21 +120,23 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 }
 
 /**
- * Records a CPU profile of this process through `node:inspector` for `duration` (the seeds'
- * cProfile wrapper). Opens in Chrome DevTools (Performance tab) or speedscope when written to a
- * `.cpuprofile` file. One CPU profile at a time per process.
+ * Records a CPU profile of this process through `node:inspector` for `duration`. Opens in
+ * Chrome DevTools (Performance tab) or speedscope when written to a `.cpuprofile` file. One CPU
+ * profile at a time per process. Bad options throw at once; the returned promise rejects only for
+ * what happens while profiling.
  *
  * @example
  * const profile = await cpuProfile({ duration: '10s', path: './api.cpuprofile' })
  * profile.samples.length
  */
-export async function cpuProfile(options: CpuProfileOptions = {}): Promise<CpuProfile> {
+export function cpuProfile(options: CpuProfileOptions = {}): Promise<CpuProfile> {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('cpuProfile()', raw, PROFILE_OPTIONS)
   const duration = parseDuration(raw.duration ?? '10s', 'duration')
   const path = raw.path === undefined ? undefined : checkString('path', raw.path)
   const interval = positiveInteger('samplingInterval', raw.samplingInterval, 1000)
   const signal = checkSignal('signal', raw.signal)
-  const profile = await run('CPU profile', async (session) => {
+  return record('CPU profile', path, async (session) => {
     await post(session, 'Profiler.enable')
     await post(session, 'Profiler.setSamplingInterval', { interval })
     await post(session, 'Profiler.start')
@@ -141,8 +146,6 @@ export async function cpuProfile(options: CpuProfileOptions = {}): Promise<CpuPr
     await post(session, 'Profiler.disable')
     return result.profile
   })
-  if (path !== undefined) await builtin('node:fs/promises').writeFile(path, JSON.stringify(profile))
-  return profile
 }
 
 /**
@@ -152,13 +155,14 @@ export async function cpuProfile(options: CpuProfileOptions = {}): Promise<CpuPr
  * @example
  * const profile = await heapProfile({ duration: '30s', path: './api.heapprofile' })
  */
-export async function heapProfile(options: HeapProfileOptions = {}): Promise<HeapProfile> {
+export function heapProfile(options: HeapProfileOptions = {}): Promise<HeapProfile> {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('heapProfile()', raw, PROFILE_OPTIONS)
   const duration = parseDuration(raw.duration ?? '10s', 'duration')
   const path = raw.path === undefined ? undefined : checkString('path', raw.path)
   const samplingInterval = positiveInteger('samplingInterval', raw.samplingInterval, 32768)
   const signal = checkSignal('signal', raw.signal)
-  const profile = await run('heap profile', async (session) => {
+  return record('heap profile', path, async (session) => {
     await post(session, 'HeapProfiler.enable')
     await post(session, 'HeapProfiler.startSampling', { samplingInterval })
     await wait(duration, signal)
@@ -166,6 +170,15 @@ export async function heapProfile(options: HeapProfileOptions = {}): Promise<Hea
     await post(session, 'HeapProfiler.disable')
     return result.profile
   })
+}
+
+/** Runs a profiling session (options already checked) and writes its result to `path` if given. */
+async function record<P>(
+  what: string,
+  path: string | undefined,
+  body: (session: Session) => Promise<P>,
+): Promise<P> {
+  const profile = await run(what, body)
   if (path !== undefined) await builtin('node:fs/promises').writeFile(path, JSON.stringify(profile))
   return profile
 }
@@ -178,9 +191,13 @@ export async function heapProfile(options: HeapProfileOptions = {}): Promise<Hea
  * @example
  * const file = await heapSnapshot({ path: `/tmp/api-${Date.now()}.heapsnapshot` })
  */
-export async function heapSnapshot(options: { path?: string } = {}): Promise<string> {
+export function heapSnapshot(options: { path?: string } = {}): Promise<string> {
   const raw = checkOptionsObject('options', options)
-  const path = raw.path === undefined ? undefined : checkString('path', raw.path)
+  checkKnownOptions('heapSnapshot()', raw, ['path'])
+  return writeSnapshot(raw.path === undefined ? undefined : checkString('path', raw.path))
+}
+
+async function writeSnapshot(path: string | undefined): Promise<string> {
   const free = builtin('node:os').freemem()
   const heapUsed = process.memoryUsage().heapUsed
   if (free < 2 * heapUsed) throw new LowMemoryError(free, heapUsed)

@@ -1,5 +1,6 @@
 import {
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   checkString,
   getClock,
@@ -32,6 +33,9 @@ import { unitInfo } from './units'
 
 type Listener = (metric: AnyMetric) => void
 
+const METRIC_OPTIONS = ['help', 'labels', 'maxSeries', 'unit']
+const HISTOGRAM_OPTIONS = [...METRIC_OPTIONS, 'lowest', 'highest', 'significantDigits', 'buckets']
+
 /**
  * A set of metrics with one exposition, one snapshot and one interval clock.
  *
@@ -59,6 +63,7 @@ export class Registry {
 
   constructor(options: RegistryOptions = {}) {
     const raw = checkOptionsObject('options', options)
+    checkKnownOptions('new Registry()', raw, ['maxSeries', 'interval', 'prefix'])
     this.maxSeries = checkInteger('maxSeries', raw.maxSeries ?? 2000, { min: 1, max: 1_000_000 })
     this.prefix = raw.prefix === undefined || raw.prefix === '' ? '' : checkMetricName(raw.prefix)
     this.interval =
@@ -84,7 +89,7 @@ export class Registry {
    * const errors = registry.counter('errors', { labels: ['kind'] })
    */
   counter<L extends string = never>(name: string, options: MetricOptions<L> = {}): Counter<L> {
-    const o = this.#common(name, options, '')
+    const o = this.#common(name, options, '', METRIC_OPTIONS)
     return this.#register(
       o.name,
       'counter',
@@ -101,7 +106,7 @@ export class Registry {
    * const inFlight = registry.gauge('in_flight_requests')
    */
   gauge<L extends string = never>(name: string, options: MetricOptions<L> = {}): Gauge<L> {
-    const o = this.#common(name, options, '')
+    const o = this.#common(name, options, '', METRIC_OPTIONS)
     return this.#register(
       o.name,
       'gauge',
@@ -118,7 +123,7 @@ export class Registry {
    * const latency = registry.histogram('db_query_duration', { unit: 'ms', labels: ['query'] })
    */
   histogram<L extends string = never>(name: string, options: HistogramOptions<L> = {}): Histogram<L> {
-    const o = this.#common(name, options, 'ms')
+    const o = this.#common(name, options, 'ms', HISTOGRAM_OPTIONS)
     const info = unitInfo(o.unit)
     const lowest = numberOption('lowest', options.lowest ?? info.lowest, 0)
     const highest = numberOption('highest', options.highest ?? info.highest, lowest * 2)
@@ -132,8 +137,8 @@ export class Registry {
     }) as Histogram<L>
   }
 
-  #common(name: string, options: MetricOptions<string>, defaultUnit: string) {
-    checkOptionsObject('options', options)
+  #common(name: string, options: MetricOptions<string>, defaultUnit: string, known: readonly string[]) {
+    checkKnownOptions(`the options of metric '${name}'`, checkOptionsObject('options', options), known)
     return {
       name: checkMetricName(name),
       help: options.help === undefined ? '' : checkString('help', options.help, { allowEmpty: true }),

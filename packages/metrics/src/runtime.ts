@@ -2,6 +2,7 @@ import type { IntervalHistogram, PerformanceObserver } from 'node:perf_hooks'
 import {
   checkBoolean,
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   type Duration,
   getClock,
@@ -96,6 +97,7 @@ const NODE_GC_KINDS: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incr
  */
 export function runtimeMetrics(registry: Registry, options: RuntimeMetricsOptions = {}): RuntimeMetrics {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('runtimeMetrics()', raw, ['interval', 'resolution', 'unref', 'gc'])
   const interval = parseDuration(raw.interval ?? '10s', 'interval')
   const resolution = checkInteger('resolution', raw.resolution ?? 10, { min: 1, max: 1000 })
   const unref = checkBoolean('unref', raw.unref ?? true)

@@ -1,4 +1,5 @@
 import {
+  checkKnownOptions,
   checkOptionsObject,
   checkString,
   type Duration,
@@ -81,6 +82,7 @@ export function slowLog(
   options: SlowLogOptions = {},
 ): <A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, name?: string) => (...args: A) => Promise<R> {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('slowLog()', raw, ['threshold', 'logger', 'histogram'])
   const thresholdMs = parseDuration(raw.threshold ?? '1s', 'threshold')
   const logger = raw.logger ?? consoleLogger
   if (typeof logger?.warn !== 'function')

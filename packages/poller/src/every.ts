@@ -1,6 +1,7 @@
 import {
   checkBoolean,
   checkFunction,
+  checkKnownOptions,
   checkNumber,
   checkOptionsObject,
   checkSignal,
@@ -167,12 +168,23 @@ class EveryJob implements Job {
     this.#task = checkFunction('task', task)
     this.#interval = parseDuration(interval, 'interval', { positive: true })
     const o = checkOptionsObject('options', options)
+    checkKnownOptions('every()', o, [
+      'name',
+      'jitter',
+      'runOnStart',
+      'backoff',
+      'timeout',
+      'signal',
+      'unref',
+      'onError',
+    ])
     this.name = checkString('name', o.name ?? (task.name || 'job'))
     this.#jitter = checkNumber('jitter', o.jitter ?? 0, { min: 0, max: 1 })
     const runOnStart = checkBoolean('runOnStart', o.runOnStart ?? false)
     if (o.backoff === false) this.#backoff = undefined
     else {
       const b = checkOptionsObject('backoff', o.backoff)
+      checkKnownOptions('`backoff`', b, ['initial', 'factor', 'max'])
       const initial = parseDuration(b.initial ?? this.#interval, 'backoff.initial')
       // Without a `max`, the cap is 8 intervals, or the initial delay itself when that is longer.
       const max =

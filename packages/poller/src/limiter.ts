@@ -1,5 +1,6 @@
 import {
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   checkString,
   type Duration,
@@ -85,6 +86,7 @@ export class PollLimiter {
 
   constructor(options: PollLimiterOptions = {}) {
     const raw = checkOptionsObject('options', options)
+    checkKnownOptions('new PollLimiter()', raw, ['name', 'maxConcurrent', 'rate', 'per'])
     const o = withDefaults(
       { name: 'default', maxConcurrent: Number.POSITIVE_INFINITY, rate: Number.POSITIVE_INFINITY, per: '1s' },
       raw,

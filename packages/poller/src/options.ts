@@ -1,6 +1,7 @@
 import {
   checkFunction,
   checkInteger,
+  checkKnownOptions,
   checkNumber,
   checkOptionsObject,
   checkSignal,
@@ -207,6 +208,26 @@ const DEFAULT_STALL_AFTER = 3
  */
 let last: { raw: PollOptions<unknown>; resolved: ResolvedPollOptions<unknown>; runs: number } | undefined
 
+const POLL_OPTIONS: readonly (keyof PollOptions<unknown>)[] = [
+  'name',
+  'isDone',
+  'isFailed',
+  'progress',
+  'interval',
+  'initialDelay',
+  'minInterval',
+  'maxInterval',
+  'jitter',
+  'stall',
+  'deadline',
+  'signal',
+  'retry',
+  'limiter',
+  'onAttempt',
+  'onProgress',
+  'onStall',
+]
+
 function reusable(o: PollOptions<unknown>): boolean {
   return (
     (o.limiter === undefined || o.limiter === false) &&
@@ -273,6 +294,9 @@ export function resolvePollOptions<T>(
   shared = true,
 ): ResolvedPollOptions<T> {
   const o = checkOptionsObject('options', options) as PollOptions<unknown>
+  // Checked on every call, not only when resolving: the cache matches by value, so a misspelled
+  // name beside cached values would otherwise slip through.
+  checkKnownOptions('poll()/watch()', o, POLL_OPTIONS)
   if (!shared || !reusable(o)) return resolve(o) as ResolvedPollOptions<T>
   if (last === undefined || !sameValues(o, last.raw)) {
     last = { raw: snapshot(o), resolved: resolve(o), runs: 0 }
@@ -344,6 +368,7 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
       o.stall,
       'an options object { after?, backoff?, onStall?, failAfter? } or false',
     )
+    checkKnownOptions('`stall`', stall, ['after', 'backoff', 'onStall', 'failAfter'])
     stallAfter = checkInteger('stall.after', stall.after ?? DEFAULT_STALL_AFTER, { min: 1 })
     stallBackoff = checkNumber('stall.backoff', stall.backoff ?? 1.5, { min: 1 })
     stallFailAfter = checkInteger('stall.failAfter', stall.failAfter ?? Number.POSITIVE_INFINITY, {
@@ -364,6 +389,7 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
       o.retry,
       'a number of retries, an options object { retries?, delay?, factor?, shouldRetry? } or false',
     )
+    checkKnownOptions('`retry`', retry, ['retries', 'delay', 'factor', 'shouldRetry'])
     retries = checkInteger('retry.retries', retry.retries ?? 3, { min: 0, allowInfinity: true })
     retryDelay = parseDuration(retry.delay ?? 1_000, 'retry.delay')
     retryFactor = checkNumber('retry.factor', retry.factor ?? 2, { min: 1 })

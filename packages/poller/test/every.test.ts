@@ -197,3 +197,16 @@ describe('every', () => {
     await job.stop()
   })
 })
+
+describe('every() option names', () => {
+  it('refuses a misspelled option or backoff option with a hint, synchronously, before anything is scheduled', () => {
+    const jobs = pollerStats().jobs
+    expect(() => every('1s', () => {}, { runOnstart: true } as never)).toThrow(
+      new TypeError(
+        'Expected `runOnstart` to be a known option of every() (did you mean `runOnStart`?), got `true` (boolean)',
+      ),
+    )
+    expect(() => every('1s', () => {}, { backoff: { inital: 5 } } as never)).toThrow(/did you mean `initial`/)
+    expect(pollerStats().jobs).toBe(jobs)
+  })
+})

@@ -59,3 +59,34 @@ describe('resolvePollOptions', () => {
     expect(before.stallAfter).toBe(2)
   })
 })
+
+describe('unknown option names', () => {
+  it('every documented poll() option is known, with and without the options cache', () => {
+    for (const [name, [value]] of Object.entries(variants)) {
+      expect(() => resolvePollOptions({ [name]: value })).not.toThrow()
+      expect(() => resolvePollOptions({ [name]: value }, false)).not.toThrow()
+    }
+  })
+
+  it('a misspelled poll() option is a TypeError with a hint, also when the other values match a cached record', () => {
+    const isDone = fn()
+    resolvePollOptions({ interval: 100, isDone })
+    expect(() =>
+      resolvePollOptions({ interval: 100, isDone, dedline: 1_000 } as PollOptions<number>),
+    ).toThrow(
+      new TypeError(
+        'Expected `dedline` to be a known option of poll()/watch() (did you mean `deadline`?), got `1000` (number)',
+      ),
+    )
+  })
+
+  it('nested stall and retry options, every() and PollLimiter options are checked too', () => {
+    expect(() => resolvePollOptions({ stall: { afer: 2 } } as PollOptions<number>)).toThrow(
+      /`afer` to be a known option of `stall` \(did you mean `after`\?\)/,
+    )
+    expect(() => resolvePollOptions({ retry: { retires: 2 } } as PollOptions<number>)).toThrow(
+      /`retires` to be a known option of `retry` \(did you mean `retries`\?\)/,
+    )
+    expect(() => new PollLimiter({ maxConcurent: 2 } as never)).toThrow(/did you mean `maxConcurrent`/)
+  })
+})
