@@ -199,7 +199,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
     }
   }
 
-  // The seed's `async with semaphore`: at most `processingConcurrency` messages are between
+  // One semaphore around processing: at most `processingConcurrency` messages are between
   // arrival and broadcast; the others wait (bounded queue, bounded wait).
   async function processMessage(
     client: Client,

@@ -54,7 +54,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
     grace: '1h',
     ...(redis ? { l2: redis.store, bus: redis.bus } : {}),
   })
-  // The seed's per-kind TTLs: models 5 min, providers 10 min, health 1 min.
+  // Per-kind TTLs: models 5 min, providers 10 min, health 1 min.
   const models = cache.namespace('models', { ttl: '5m' })
   const providers = cache.namespace('providers', { ttl: '10m' })
   const providerNames = (await loadProviders(db)).map((p) => p.name)
@@ -68,7 +68,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
     maxDelay: '200ms',
     dedupe: false,
   })
-  // Per-client limit, as the gateway seed's per-IP limits: keyed by API key, else by address.
+  // Per-client limit, as an API gateway's per-IP limits: keyed by API key, else by address.
   const limiter = new RateLimiter({
     limit: config.rateLimitPerMinute,
     window: '1m',

@@ -11,8 +11,8 @@ export interface ProviderEntry {
   url: string
 }
 
-/** The embedded catalog the demo seeds into its database. */
-export const SEED_MODELS: ModelEntry[] = [
+/** The embedded catalog the app writes into its database at start-up. */
+export const CATALOG_MODELS: ModelEntry[] = [
   { id: 'gpt-4o-mini', ownedBy: 'openai', providers: ['alpha', 'beta', 'gamma'] },
   { id: 'gpt-4o', ownedBy: 'openai', providers: ['alpha', 'beta'] },
   { id: 'claude-3-haiku', ownedBy: 'anthropic', providers: ['beta', 'gamma'] },
@@ -21,7 +21,7 @@ export const SEED_MODELS: ModelEntry[] = [
 ]
 
 /** Names and default behaviour of the fake providers started with the app. */
-export const SEED_PROVIDERS = [
+export const FAKE_PROVIDERS = [
   { name: 'alpha', latencyMs: 25, errorRate: 0.01 },
   { name: 'beta', latencyMs: 45, errorRate: 0.02 },
   { name: 'gamma', latencyMs: 80, errorRate: 0.05 },

@@ -53,10 +53,10 @@ export function openDatabase(options: { databaseUrl: string | undefined; sqliteF
 }
 
 /**
- * Creates the tables when missing and seeds the catalog.
+ * Creates the tables when missing and replaces the catalog with `models` and `providers`.
  *
  * @example
- * await migrate(db, SEED_MODELS, providers)
+ * await migrate(db, CATALOG_MODELS, providers)
  */
 export async function migrate(
   db: Kysely<RouterDatabase>,

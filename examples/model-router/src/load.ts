@@ -1,6 +1,6 @@
 import { ProgressBar } from '@hotpath/example-kit'
 import { createRegistry } from '@hotpath/metrics'
-import { SEED_MODELS } from './catalog'
+import { CATALOG_MODELS } from './catalog'
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
@@ -36,7 +36,7 @@ function plan(count: number, listShare: number): PlannedRequest[] {
   // Pre-generated request mix, so the driver does no work beyond sending.
   return Array.from({ length: count }, (_, i) => {
     if ((i * 7919) % 1000 < listShare * 1000) return { method: 'GET', path: '/v1/models', body: undefined }
-    const model = SEED_MODELS[i % SEED_MODELS.length]!.id
+    const model = CATALOG_MODELS[i % CATALOG_MODELS.length]!.id
     return {
       method: 'POST',
       path: '/v1/chat/completions',

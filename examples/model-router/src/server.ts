@@ -1,5 +1,5 @@
 import { buildRouter, type Router } from './app'
-import { SEED_MODELS, SEED_PROVIDERS } from './catalog'
+import { CATALOG_MODELS, FAKE_PROVIDERS } from './catalog'
 import type { RouterConfig } from './config'
 import { migrate, openDatabase, type RouterDb } from './db'
 import { type FakeProvider, startFakeProvider } from './fake-provider'
@@ -16,7 +16,7 @@ export interface RunningRouter {
 }
 
 /**
- * Starts fake providers, opens and seeds the database, and listens on `config.port`.
+ * Starts fake providers, opens the database, writes the catalog into it, and listens on `config.port`.
  *
  * @example
  * const running = await startRouter(readConfig())
@@ -24,16 +24,16 @@ export interface RunningRouter {
  */
 export async function startRouter(config: RouterConfig): Promise<RunningRouter> {
   const providers = new Map<string, FakeProvider>()
-  for (const seed of SEED_PROVIDERS) {
+  for (const fake of FAKE_PROVIDERS) {
     providers.set(
-      seed.name,
-      await startFakeProvider(seed.name, { latencyMs: seed.latencyMs, errorRate: seed.errorRate }),
+      fake.name,
+      await startFakeProvider(fake.name, { latencyMs: fake.latencyMs, errorRate: fake.errorRate }),
     )
   }
   const database = openDatabase(config)
   await migrate(
     database.db,
-    SEED_MODELS,
+    CATALOG_MODELS,
     [...providers.values()].map((p) => ({ name: p.name, url: p.url })),
   )
   const router = await buildRouter(config, database)

@@ -48,7 +48,7 @@ export async function buildTokenManager(
   const cache = createCache({ namespace: 'token-manager', l1: { maxEntries: 1_000 } })
   const tokens = new TokenStore(db, cache.namespace('tokens', { ttl: config.tokenCacheTtl }))
   const videos = new VideoJobs(db, tokens, apiUrl, config.pollScale)
-  // Token refresh runs in the background so that no request waits for it (the seed's fix).
+  // Token refresh runs in the background so that no request waits for it.
   const refreshJob = every(config.refreshEvery, ({ signal }) => refreshTokens(tokens, apiUrl, signal), {
     jitter: 0.1,
     timeout: '1m',

@@ -8,13 +8,13 @@ export interface TokenManagerConfig {
   sqliteFile: string
   /** Reader threads of the SQLite read/write split. */
   readers: number
-  /** How long the active-token list stays cached, ms (the seed: 30 s). */
+  /** How long the active-token list stays cached, ms (30 s by default; writes patch it meanwhile). */
   tokenCacheTtl: number
-  /** Background refresh period, ms (the seed: at most every 5 minutes). */
+  /** Background refresh period, ms (5 minutes by default: refresh at most that often). */
   refreshEvery: number
-  /** Batch token tests in flight at once (the seed: 5). */
+  /** Batch token tests in flight at once (5 by default, to stay under the provider's rate limit). */
   testConcurrency: number
-  /** Multiplies the poll schedule (1 = the seed's 5 s / 3 s / 2 s, capped at 10 s). */
+  /** Multiplies the poll schedule (1 = 5 s / 3 s / 2 s by progress, capped at 10 s). */
   pollScale: number
 }
 

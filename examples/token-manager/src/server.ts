@@ -13,21 +13,22 @@ export interface RunningTokenManager {
 }
 
 /**
- * Starts the fake video API, opens the database, seeds tokens when there are none, and listens.
+ * Starts the fake video API, opens the database, adds `initialTokens` tokens when there are none,
+ * and listens.
  *
  * @example
  * const running = await startTokenManager(readConfig())
  */
 export async function startTokenManager(
   config: TokenManagerConfig,
-  seedTokens = 8,
+  initialTokens = 8,
 ): Promise<RunningTokenManager> {
   const api = await startFakeVideoApi({ jobDurationMs: 20_000 * config.pollScale * 2 })
   const database = openDatabase(config.sqliteFile, config.readers)
   await migrate(database.db)
   const manager = await buildTokenManager(config, database, api.url)
   if ((await manager.tokens.active()).length === 0) {
-    for (let i = 1; i <= seedTokens; i++) await manager.tokens.add(`token-${i}`, `tok-${i}`)
+    for (let i = 1; i <= initialTokens; i++) await manager.tokens.add(`token-${i}`, `tok-${i}`)
   }
   const url = await manager.app.listen({ port: config.port, host: '127.0.0.1' })
   return {

@@ -11,7 +11,7 @@ export interface TestReport {
 }
 
 /**
- * Tests every token against the provider, at most `concurrency` at once (the seed: 5, to stay
+ * Tests every token against the provider, at most `concurrency` at once (5 in the app, to stay
  * under the provider's rate limit), and disables the ones that fail — one transaction for all.
  *
  * @example

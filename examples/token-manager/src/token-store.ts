@@ -31,7 +31,7 @@ export class TokenStore {
   readonly #db: Kysely<TokenDatabase>
   readonly #cache: Cache
   readonly #inFlight = new Map<number, number>()
-  // The seed's `token_lock`: writes and their cache update happen under one lock, with wait stats.
+  // `token_lock`: writes and their cache update happen under one lock, with wait stats.
   readonly lock = new Mutex({ name: 'token_lock', warnAfter: '100ms' })
   readonly usage: Batcher<{ tokenId: number; kind: string; at: number }, void>
 

@@ -22,7 +22,7 @@ export interface VideoJob {
 }
 
 /**
- * Submits video-generation jobs with the least-loaded token and follows each one with the seed's
+ * Submits video-generation jobs with the least-loaded token and follows each one with an
  * adaptive schedule: every 5 s below 30%, 3 s to 70%, 2 s after; stretched ×1.5 after 3 checks
  * without progress; never beyond 10 s (all × `scale`).
  *

@@ -13,14 +13,14 @@ afterEach(async () => {
 })
 
 let counter = 0
-async function start(env: Record<string, string> = {}, seedTokens = 8) {
+async function start(env: Record<string, string> = {}, initialTokens = 8) {
   const config = readConfig({
     PORT: '0',
     SQLITE_FILE: join(tmpdir(), `hotpath-tokens-${process.pid}-${++counter}.db`),
     POLL_SCALE: '0.01', // 50 ms / 30 ms / 20 ms, capped at 100 ms
     ...env,
   })
-  const running = await startTokenManager(config, seedTokens)
+  const running = await startTokenManager(config, initialTokens)
   started.push(running)
   return { running, config }
 }

@@ -33,7 +33,7 @@ export interface Advice {
  * advise(registry.snapshot({ view: 'interval' }), { poolWaitP95: 50, httpP95: 250 })
  */
 export interface AdviseOptions {
-  /** Cache hit ratio below which a cache is flagged (the seeds' 70%). @default 0.7 */
+  /** Cache hit ratio below which a cache is flagged (70% is a common service target). @default 0.7 */
   cacheHitRatio?: number
   /** Reads a cache needs before its hit ratio is judged. @default 100 */
   minCacheReads?: number
@@ -49,7 +49,7 @@ export interface AdviseOptions {
   heapGrowth?: number
   /** R² needed for a heap or queue trend. @default 0.8 */
   trendConfidence?: number
-  /** HTTP p95 target (ms) per route (the seeds' "P95 < 100 ms"). @default 100 */
+  /** HTTP p95 target (ms) per route (a common service target: p95 < 100 ms). @default 100 */
   httpP95?: number
 }
 
@@ -83,7 +83,7 @@ function valueAt(
 }
 
 /**
- * Turns a registry snapshot into the seeds' recommendations, computed from real figures: cache hit
+ * Turns a registry snapshot into tuning recommendations, computed from real figures: cache hit
  * ratio per cache/namespace, pool wait p95 with a Little's-law size, semaphore backlog (growing,
  * when given several snapshots), event-loop delay p99 and utilization, heap growth, HTTP p95 per
  * route, and series limits reached. Pass several snapshots (oldest first) to judge trends; use an

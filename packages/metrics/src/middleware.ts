@@ -32,7 +32,8 @@ export interface TimingOptions {
    */
   header?: string | false
   /**
-   * Adds `X-Process-Time: <seconds>` to every response, as the seeds' middleware did.
+   * Adds `X-Process-Time: <seconds>` to every response, for clients and proxies that read that
+   * header rather than Server-Timing.
    * @default false
    */
   processTime?: boolean

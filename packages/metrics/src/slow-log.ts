@@ -71,7 +71,7 @@ const consoleLogger: SlowLogger = {
 
 /**
  * Wraps async functions so that calls slower than `threshold` are logged with their duration
- * (the seeds' slow-query log: "over 1 s → warning").
+ * (a slow-query log: by default, anything over 1 s is logged as a warning).
  *
  * @example
  * const slow = slowLog({ threshold: '1s', logger: pino() })

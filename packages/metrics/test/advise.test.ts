@@ -28,7 +28,7 @@ function cache(name: string, hits: number, misses: number) {
 }
 
 describe('advise', () => {
-  it('turns real figures into the seeds’ recommendations, each naming its metric and value', () => {
+  it('turns real figures into recommendations, each naming its metric and value', () => {
     const registry = createRegistry()
     const pool = {
       stats: () => ({

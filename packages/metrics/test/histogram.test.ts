@@ -2,8 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createRegistry, HistogramDecodeError } from '../src/index'
 
-function logNormal(n: number, seed = 42): Float64Array {
-  let s = seed
+function logNormal(n: number, start = 42): Float64Array {
+  let s = start
   const rand = () => {
     s = (s * 1664525 + 1013904223) >>> 0
     return (s + 0.5) / 4294967296

@@ -13,7 +13,10 @@ describe('process lifetime (plain node, built package)', () => {
         kind === 'esm'
           ? "import { createRegistry, runtimeMetrics, leakWatch } from '@hotpath/metrics'"
           : "const { createRegistry, runtimeMetrics, leakWatch } = require('@hotpath/metrics')"
-      const run = await runNodeSource(pkg, kind, `${load}
+      const run = await runNodeSource(
+        pkg,
+        kind,
+        `${load}
         let last = 0
         process.on('exit', () => console.log('exit-gap', Math.round(performance.now() - last)))
         const registry = createRegistry({ interval: '1s' })
@@ -24,7 +27,8 @@ describe('process lifetime (plain node, built package)', () => {
           console.log(registry.prometheus().includes('jobs_total 1'), registry.prometheus().includes('runtime_event_loop_delay'))
           last = performance.now()
         }, 250)
-      `)
+      `,
+      )
       expect(run.stderr).toBe('')
       expect(run.code).toBe(0)
       expect(run.lines[0]).toBe('true true')

@@ -45,7 +45,7 @@ describe('poll', () => {
     expect(n).toBe(3)
   })
 
-  it('follows the seed schedule exactly: 5 s below 30%, 3 s to 70%, 2 s after, stretch after 3 stalls, cap 10 s', async () => {
+  it('follows the phased schedule exactly: 5 s below 30%, 3 s to 70%, 2 s after, stretch after 3 stalls, cap 10 s', async () => {
     useFakeTime()
     const script = [0, 10, 25, 40, 55, 55, 55, 55, 55, 55, 55, 75, 90, 100]
     const times: number[] = []

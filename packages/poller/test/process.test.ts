@@ -21,13 +21,17 @@ function gap(lines: string[]): number {
 
 describe('process lifetime (plain node, built package)', () => {
   it('ESM: a pending poll keeps the process alive until it settles; then it exits at once', async () => {
-    const run = await runNodeSource(pkg, 'esm', `${exitGap}
+    const run = await runNodeSource(
+      pkg,
+      'esm',
+      `${exitGap}
       import { poll } from '@hotpath/poller'
       let n = 0
       const value = await poll(() => ++n, { interval: 100, isDone: (s) => s >= 3 })
       console.log('done', value)
       mark()
-    `)
+    `,
+    )
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.lines[0]).toBe('done 3')
@@ -35,21 +39,28 @@ describe('process lifetime (plain node, built package)', () => {
   })
 
   it('CommonJS: a poll that never succeeds keeps the process alive until its deadline and rejects with E_POLL_TIMEOUT', async () => {
-    const run = await runNodeSource(pkg, 'cjs', `${exitGap}
+    const run = await runNodeSource(
+      pkg,
+      'cjs',
+      `${exitGap}
       const { poll } = require('@hotpath/poller')
       const started = performance.now()
       poll(() => false, { interval: 50, deadline: 400 }).catch((error) => {
         console.log(error.code, performance.now() - started >= 390)
         mark()
       })
-    `)
+    `,
+    )
     expect(run.code).toBe(0)
     expect(run.lines[0]).toBe('E_POLL_TIMEOUT true')
     expect(gap(run.lines)).toBeLessThan(200)
   })
 
   it('an every() job keeps the process alive like setInterval until stopped; an unref job does not', async () => {
-    const run = await runNodeSource(pkg, 'esm', `${exitGap}
+    const run = await runNodeSource(
+      pkg,
+      'esm',
+      `${exitGap}
       import { every } from '@hotpath/poller'
       every('1h', () => console.log('never'), { unref: true })
       let runs = 0
@@ -61,7 +72,8 @@ describe('process lifetime (plain node, built package)', () => {
           mark()
         }
       })
-    `)
+    `,
+    )
     expect(run.code).toBe(0)
     expect(run.lines[0]).toBe('stopped after 3')
     expect(run.lines).not.toContain('never')

@@ -7,7 +7,7 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-/** The seed's rules, written out plainly: the delay after each check of `script`. */
+/** The phased schedule's rules, written out plainly: the delay after each check of `script`. */
 function expectedGaps(script: number[], after: number, backoff: number, max: number): number[] {
   const gaps: number[] = []
   let stalled = 0
