@@ -19,7 +19,7 @@ import { PhaseSchedule } from './phases'
  * @example
  * poll(async (ctx) => {
  *   const res = await fetch(url, { signal: ctx.signal })
- *   if (res.status === 429) ctx.retryAfter(Number(res.headers.get('retry-after')) * 1_000)
+ *   if (res.status === 429) ctx.retryAfter(res.headers.get('retry-after'))
  *   return res.json()
  * }, { isDone: (s) => s.done })
  */
@@ -36,11 +36,13 @@ export interface PollContext {
   /** Milliseconds since polling started. */
   readonly elapsed: number
   /**
-   * Asks for the next check no sooner than `delay` from now (a `Retry-After` hint), capped at
-   * `maxInterval`. Applies to the delay after this check, whether it returns or throws. A value
-   * that is not a duration throws a `TypeError`, and the poll rejects with it (no retry).
+   * Asks for the next check no sooner than `delay` from now, capped at `maxInterval`. Takes a
+   * duration (`250`, `'5s'`) or a `Retry-After` header value exactly as received: delta-seconds
+   * (`'120'`) or an HTTP-date (the delay until then); `null`/`undefined` (no header) is no hint.
+   * Applies to the delay after this check, whether it returns or throws. Any other value throws a
+   * `TypeError`, and the poll rejects with it (no retry).
    */
-  retryAfter(delay: Duration): void
+  retryAfter(delay: Duration | string | null | undefined): void
 }
 
 /**

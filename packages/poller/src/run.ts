@@ -16,6 +16,7 @@ import {
   type ResolvedPollOptions,
   releasePollOptions,
 } from './options'
+import { retryAfterMs } from './retry-after'
 import { getScheduler, ScheduledEntry, SchedulerEntry } from './scheduler'
 import { counters } from './stats'
 
@@ -75,16 +76,16 @@ class CheckContext<T> implements PollContext {
   get elapsed(): number {
     return getScheduler().now() - this.#run.startedAt
   }
-  retryAfter(delay: Duration): void {
-    let ms: number
+  retryAfter(delay: Duration | string | null | undefined): void {
+    let ms: number | undefined
     try {
-      ms = parseDuration(delay, 'retryAfter')
+      ms = retryAfterMs(delay)
     } catch (error) {
       // A usage error, not a transient one: the poll rejects with it instead of retrying.
       this.#run.misused(error as Error)
       throw error
     }
-    this.#run.hint = ms
+    if (ms !== undefined) this.#run.hint = ms
   }
 }
 

@@ -150,6 +150,46 @@ describe('poll', () => {
     expect(times).toEqual([0, 7_000, 37_000, 38_000])
   })
 
+  it('takes a Retry-After header value as received: delta-seconds, an HTTP-date, or no header', async () => {
+    useFakeTime() // wall clock at the epoch
+    const times: number[] = []
+    const result = settleOf(
+      poll(
+        (ctx) => {
+          times.push(now())
+          if (ctx.attempt === 1) ctx.retryAfter('2') // seconds, as a server sends it
+          if (ctx.attempt === 2) ctx.retryAfter(' 3 ')
+          if (ctx.attempt === 3) ctx.retryAfter('Thu, 01 Jan 1970 00:00:12 GMT') // 7 s after this check
+          if (ctx.attempt === 4) ctx.retryAfter(null) // header absent: the interval applies
+          if (ctx.attempt === 5) ctx.retryAfter('Thu, 01 Jan 1970 00:00:01 GMT') // past: no wait added
+          return ctx.attempt === 6
+        },
+        { interval: '1s', maxInterval: '30s' },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(result.value).toBe(true)
+    expect(times).toEqual([0, 2_000, 5_000, 12_000, 13_000, 14_000])
+  })
+
+  it('refuses a Retry-After value that is neither delta-seconds nor an HTTP-date', async () => {
+    useFakeTime()
+    for (const bad of ['-1', '1.5', 'Someday, 99 Foo 2026', 'tomorrow']) {
+      const result = settleOf(
+        poll(
+          (ctx) => {
+            ctx.retryAfter(bad)
+            return false
+          },
+          { interval: 100 },
+        ),
+      )
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(result.error, bad).toBeInstanceOf(TypeError)
+      expect((result.error as Error).message).toContain('a Retry-After header value')
+    }
+  })
+
   it('rejects a bad ctx.retryAfter() value with its own error at once, without retrying', async () => {
     useFakeTime()
     let checks = 0
@@ -165,7 +205,9 @@ describe('poll', () => {
     )
     await vi.advanceTimersByTimeAsync(10_000)
     expect(result.error).toBeInstanceOf(TypeError)
-    expect((result.error as Error).message).toMatch(/Expected `retryAfter` to be a duration.*got `'soon'`/)
+    expect((result.error as Error).message).toMatch(
+      /Expected `retryAfter` to be a duration, or a Retry-After header value.*got `'soon'`/,
+    )
     expect(checks).toBe(1)
     expect(vi.getTimerCount()).toBe(0)
   })
