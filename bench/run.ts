@@ -16,6 +16,7 @@ import { formatNs, formatOps, renderTable } from './lib/table'
 const here = dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
+const KNOWN_FLAGS = ['--quick', '--list', '--help', '-h']
 const filters = args.filter((a) => !a.startsWith('--'))
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
@@ -106,11 +107,48 @@ function printMeasure(name: string, description: string, rows: MeasureRow[]): vo
   )
 }
 
+const USAGE = `Usage: pnpm bench [--quick] [--list] [filter ...]
+
+Runs the tinybench scenarios in bench/scenarios/ whose file name contains any filter (all without
+one), prints each as a table with ratios to its baseline (a peer library), and stores the figures
+in bench/results/latest.json.
+
+  --list    print the scenarios (file name and what each measures) and exit
+  --quick   shorter measuring and warm-up times, for a smoke run (figures are not comparable)
+  --help    this text
+
+Examples: pnpm bench cache-l1   pnpm bench --quick pool   pnpm bench --list`
+
+/** The description a scenario file declares, read from its source (nothing is loaded or run). */
+function describe(file: string): string {
+  const source = readFileSync(join(here, 'scenarios', file), 'utf8')
+  const match = /description:\s*(['`"])(.*?)\1/s.exec(source)
+  if (!match) return ''
+  // Template placeholders show the file's numeric constants (`${KEYS.toLocaleString()}` -> 10,000).
+  return match[2]!
+    .replace(/\$\{\s*([A-Z_]+)(?:\.toLocaleString\([^)]*\))?\s*\}/g, (whole, name: string) => {
+      const constant = new RegExp(`const ${name}\\s*=\\s*([\\d_.]+)\\b`).exec(source)
+      return constant ? Number(constant[1]!.replaceAll('_', '')).toLocaleString('en') : whole
+    })
+    .replace(/\s+/g, ' ')
+}
+
 async function main(): Promise<void> {
+  const unknown = args.filter((a) => a.startsWith('-') && !KNOWN_FLAGS.includes(a))
+  if (args.includes('--help') || args.includes('-h') || unknown.length > 0) {
+    if (unknown.length > 0) console.error(`Unknown option ${unknown.join(', ')}\n`)
+    console.log(USAGE)
+    process.exit(unknown.length > 0 ? 2 : 0)
+  }
   const files = readdirSync(join(here, 'scenarios'))
     .filter((f) => f.endsWith('.ts'))
     .filter((f) => filters.length === 0 || filters.some((filter) => f.includes(filter)))
     .sort()
+  if (args.includes('--list')) {
+    const width = Math.max(...files.map((f) => f.length - 3))
+    for (const file of files) console.log(`${file.slice(0, -3).padEnd(width)}  ${describe(file)}`)
+    return
+  }
   if (files.length === 0) {
     console.error(`No scenario matches ${filters.join(', ') || '(none)'}; files live in bench/scenarios/.`)
     process.exit(1)
