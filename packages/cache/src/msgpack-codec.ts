@@ -1,4 +1,4 @@
-import type { Codec } from './codec'
+import { type Codec, refusePollutionDeep } from './codec'
 import { CacheCodecError } from './errors'
 
 /**
@@ -36,14 +36,19 @@ export interface MsgpackCodecOptions {
 /**
  * A MessagePack codec on the optional peer `msgpackr`, loaded when this function is called (not
  * when the package is imported). Smaller payloads and faster than JSON for binary-heavy values;
- * round-trips Date, Buffer, Uint8Array, Map, Set, BigInt and undefined. msgpackr never assigns
- * `__proto__` keys onto prototypes.
+ * round-trips Date, Buffer, Uint8Array, Map, Set, BigInt and undefined. Decoding refuses payloads
+ * carrying `constructor.prototype` keys, as {@link jsonCodec} does; msgpackr itself renames a
+ * `__proto__` key to `__proto_`, and the output of a Packr passed in is checked for one.
  *
  * @example
  * const cache = createCache({ codec: await msgpackCodec(), l2: redisStore({ client }) })
  */
 export async function msgpackCodec(options: MsgpackCodecOptions = {}): Promise<Codec> {
   let packr = options.packr
+  // msgpack strings are raw UTF-8 with no escapes, so with our own Packr a payload whose bytes
+  // never spell `constructor` or `__proto__` cannot carry such a key and skips the walk. A Packr
+  // passed in may keep keys elsewhere (shared structures), so its output is always walked.
+  const walkAlways = packr !== undefined
   if (!packr) {
     let mod: { Packr: new (options: object) => PackrLike }
     try {
@@ -60,11 +65,25 @@ export async function msgpackCodec(options: MsgpackCodecOptions = {}): Promise<C
     id: options.id ?? 'm1',
     encode: (value: unknown) => used.pack(value),
     decode(data: string | Uint8Array): unknown {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data
+      let value: unknown
       try {
-        return used.unpack(typeof data === 'string' ? Buffer.from(data, 'latin1') : data)
+        value = used.unpack(bytes)
       } catch (error) {
         throw new CacheCodecError('Could not decode a MessagePack cache payload.', { cause: error })
       }
+      if (walkAlways || mayCarryPrototypeKey(bytes)) refusePollutionDeep(value)
+      return value
     },
   })
+}
+
+const CONSTRUCTOR = Buffer.from('constructor')
+const PROTO = Buffer.from('__proto__')
+
+function mayCarryPrototypeKey(bytes: Uint8Array): boolean {
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return buffer.includes(CONSTRUCTOR) || buffer.includes(PROTO)
 }
