@@ -1,3 +1,4 @@
+import { checkKnownOptions, checkOptionsObject, checkString } from '@hotpath/core'
 import { CacheCodecError } from './errors'
 
 /**
@@ -173,7 +174,9 @@ function revive(value: unknown): unknown {
  * codec.decode(codec.encode({ at: new Date(0), ids: new Set([1n]) })) // same shape and types
  */
 export function jsonCodec(options: JsonCodecOptions = {}): Codec {
-  const id = options.id ?? 'j1'
+  const raw = checkOptionsObject('options', options)
+  checkKnownOptions('jsonCodec()', raw, ['id'])
+  const id = checkString('id', raw.id ?? 'j1')
   return Object.freeze({
     id,
     encode(value: unknown): string {

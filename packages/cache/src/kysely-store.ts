@@ -1,5 +1,7 @@
 import {
+  checkBoolean,
   checkInteger,
+  checkKnownOptions,
   checkOneOf,
   checkOptionsObject,
   checkString,
@@ -56,6 +58,16 @@ export interface KyselyStoreOptions {
   purgeEvery?: number
 }
 
+/** Option names of {@link KyselyStoreOptions}. */
+export const KYSELY_STORE_OPTIONS = [
+  'db',
+  'table',
+  'tagTable',
+  'dialect',
+  'createTables',
+  'purgeEvery',
+] as const
+
 interface Row {
   key: string
   value: Buffer | Uint8Array
@@ -97,6 +109,7 @@ function escapeLike(text: string): string {
  */
 export function kyselyStore(options: KyselyStoreOptions): CacheStore {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('kyselyStore()', raw, KYSELY_STORE_OPTIONS)
   if (!raw.db || typeof raw.db.selectFrom !== 'function')
     throw invalidOption('db', 'a Kysely instance', raw.db)
   const db = raw.db
@@ -106,6 +119,7 @@ export function kyselyStore(options: KyselyStoreOptions): CacheStore {
     raw.dialect === undefined
       ? detect(db)
       : checkOneOf('dialect', raw.dialect, ['sqlite', 'postgres', 'mysql'] as const)
+  const createTables = checkBoolean('createTables', raw.createTables ?? true)
   const purgeEvery = checkInteger('purgeEvery', raw.purgeEvery ?? 1_000, { min: 1 })
   const binary = dialect === 'postgres' ? 'bytea' : dialect === 'mysql' ? 'longblob' : 'blob'
   const keyType = dialect === 'mysql' ? 'varchar(512)' : 'text'
@@ -113,7 +127,7 @@ export function kyselyStore(options: KyselyStoreOptions): CacheStore {
   let writes = 0
 
   const ready = (): Promise<void> => {
-    if (raw.createTables === false) return Promise.resolve()
+    if (!createTables) return Promise.resolve()
     schema ??= (async () => {
       await db.schema
         .createTable(table)

@@ -1,3 +1,4 @@
+import { checkKnownOptions, checkOptionsObject, checkString, invalidOption } from '@hotpath/core'
 import { type Codec, refusePollutionDeep } from './codec'
 import { CacheCodecError } from './errors'
 
@@ -43,32 +44,43 @@ export interface MsgpackCodecOptions {
  * @example
  * const cache = createCache({ codec: await msgpackCodec(), l2: redisStore({ client }) })
  */
-export async function msgpackCodec(options: MsgpackCodecOptions = {}): Promise<Codec> {
-  let packr = options.packr
+export function msgpackCodec(options: MsgpackCodecOptions = {}): Promise<Codec> {
+  const raw = checkOptionsObject('options', options)
+  checkKnownOptions('msgpackCodec()', raw, ['id', 'packr'])
+  const id = checkString('id', raw.id ?? 'm1')
+  const packr = raw.packr
+  if (packr !== undefined && (typeof packr?.pack !== 'function' || typeof packr.unpack !== 'function')) {
+    throw invalidOption('packr', 'a Packr ({ pack, unpack })', packr)
+  }
   // msgpack strings are raw UTF-8 with no escapes, so with our own Packr a payload whose bytes
   // never spell `constructor` or `__proto__` cannot carry such a key and skips the walk. A Packr
   // passed in may keep keys elsewhere (shared structures), so its output is always walked.
-  const walkAlways = packr !== undefined
-  if (!packr) {
-    let mod: { Packr: new (options: object) => PackrLike }
-    try {
-      mod = (await import('msgpackr')) as unknown as typeof mod
-    } catch (error) {
-      throw new CacheCodecError('msgpackCodec() needs the optional peer `msgpackr`: install it.', {
-        cause: error,
-      })
-    }
-    packr = new mod.Packr({ moreTypes: true, useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' })
+  return packr !== undefined
+    ? Promise.resolve(codec(id, packr, true))
+    : loadPackr().then((own) => codec(id, own, false))
+}
+
+async function loadPackr(): Promise<PackrLike> {
+  let mod: { Packr: new (options: object) => PackrLike }
+  try {
+    mod = (await import('msgpackr')) as unknown as typeof mod
+  } catch (error) {
+    throw new CacheCodecError('msgpackCodec() needs the optional peer `msgpackr`: install it.', {
+      cause: error,
+    })
   }
-  const used = packr
+  return new mod.Packr({ moreTypes: true, useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' })
+}
+
+function codec(id: string, packr: PackrLike, walkAlways: boolean): Codec {
   return Object.freeze({
-    id: options.id ?? 'm1',
-    encode: (value: unknown) => used.pack(value),
+    id,
+    encode: (value: unknown) => packr.pack(value),
     decode(data: string | Uint8Array): unknown {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data
       let value: unknown
       try {
-        value = used.unpack(bytes)
+        value = packr.unpack(bytes)
       } catch (error) {
         throw new CacheCodecError('Could not decode a MessagePack cache payload.', { cause: error })
       }

@@ -1,4 +1,10 @@
-import { checkOptionsObject, checkString, invalidOption } from '@hotpath/core'
+import {
+  checkInteger,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkString,
+  invalidOption,
+} from '@hotpath/core'
 import { keySlot } from './key-slot'
 import type { RedisClientLike } from './redis-client'
 import type { CacheStore, StoredValue, StoreWrite } from './store'
@@ -29,6 +35,9 @@ export interface RedisStoreOptions {
   scanCount?: number
 }
 
+/** Option names of {@link RedisStoreOptions}. */
+export const REDIS_STORE_OPTIONS = ['client', 'prefix', 'scanCount'] as const
+
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&')
 }
@@ -46,12 +55,13 @@ function escapeGlob(text: string): string {
  */
 export function redisStore(options: RedisStoreOptions): CacheStore {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('redisStore()', raw, REDIS_STORE_OPTIONS)
   if (!raw.client || typeof raw.client.getBuffer !== 'function') {
     throw invalidOption('client', 'an ioredis Redis or Cluster client', raw.client)
   }
   const client: RedisClientLike = raw.client
   const prefix = checkString('prefix', raw.prefix ?? 'hotpath:', { allowEmpty: true })
-  const scanCount = raw.scanCount ?? 500
+  const scanCount = checkInteger('scanCount', raw.scanCount ?? 500, { min: 1 })
   const cluster = typeof client.nodes === 'function'
   const tagKey = (tag: string) => `${prefix}~tag:${tag}`
   const bytes = (value: StoredValue) =>
