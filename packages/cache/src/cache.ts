@@ -13,6 +13,7 @@ import { loadMany, type ManyLoader } from './batch'
 import type { CacheCore, Loader } from './core'
 import type { Entry } from './entry'
 import { CacheClosedError } from './errors'
+import type { LoaderContext } from './loader-context'
 import {
   type CacheEntryInput,
   type CachePolicy,
@@ -26,6 +27,17 @@ import {
   type SetOptions,
 } from './options'
 import { buildStats, type CacheStats } from './stats'
+
+/**
+ * What `getOrSet` and `getOrSetMany` resolve to: the loader's own type on an untyped cache
+ * (`Cache<unknown>`), the cache's type otherwise (so a loader returning `1` on a `Cache<number>`
+ * gives `number`, not the literal `1`).
+ *
+ * @example
+ * const user = await createCache().getOrSet('user:1', async () => ({ id: 1 })) // { id: number }
+ * const count = await createCache<number>().getOrSet('n', () => 1) // number
+ */
+export type Loaded<T, V> = unknown extends T ? V : T
 
 /** A write checked and resolved before anything is stored. */
 interface PreparedWrite {
@@ -105,13 +117,18 @@ export class Cache<T = unknown> {
 
   /**
    * Returns the value of `key`, loading it with `loader` on a miss. One loader runs per key at a
-   * time across all callers; grace, timeouts and eager refresh apply. The result's type is the
-   * loader's (inferred), which must fit the cache's `T`.
+   * time across all callers; grace, timeouts and eager refresh apply. On an untyped cache the
+   * result has the loader's type (inferred, see {@link Loaded}); on a `Cache<T>` the loader must
+   * return a `T`.
    *
    * @example
    * const providers = await cache.getOrSet('providers', () => db.providers.list(), { ttl: '10m' })
    */
-  getOrSet<V extends T = T>(key: string, loader: Loader<V>, options?: GetOrSetOptions): Promise<V> {
+  getOrSet<V extends T>(
+    key: string,
+    loader: (ctx: LoaderContext<T>) => V | PromiseLike<V>,
+    options?: GetOrSetOptions,
+  ): Promise<Loaded<T, V>> {
     const core = this.#core
     const full = this.#full(key)
     if (typeof loader !== 'function') checkFunction('loader', loader)
@@ -120,21 +137,21 @@ export class Cache<T = unknown> {
       const now = coarseNow()
       const entry = core.l1Hit(full, now)
       if (entry !== undefined) {
-        if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader, options)
-        return entry.settled() as Promise<V>
+        if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader as Loader<unknown>, options)
+        return entry.settled() as Promise<Loaded<T, V>>
       }
     }
     // Joining a load already in flight (a stampede) costs one map lookup and shares its promise.
     if (options?.signal === undefined && core.flights.has(full))
-      return core.flights.do(full, noop) as Promise<V>
-    return this.#getOrSetSlow(key, full, loader, options)
+      return core.flights.do(full, noop) as Promise<Loaded<T, V>>
+    return this.#getOrSetSlow(key, full, loader as Loader<unknown>, options)
   }
 
-  #refresh<V>(
+  #refresh(
     key: string,
     full: string,
     entry: Entry,
-    loader: Loader<V>,
+    loader: Loader<unknown>,
     options: GetOrSetOptions | undefined,
   ): void {
     const policy = this.#resolve(options)
@@ -142,12 +159,12 @@ export class Cache<T = unknown> {
     this.#core.startLoad(full, key, loader, policy, this.#tags(options?.tags), entry)
   }
 
-  #getOrSetSlow<V>(
+  #getOrSetSlow<R>(
     key: string,
     full: string,
-    loader: Loader<V>,
+    loader: Loader<unknown>,
     options: GetOrSetOptions | undefined,
-  ): Promise<V> {
+  ): Promise<R> {
     checkKey(key)
     const policy = this.#resolve(options)
     const signal = checkSignal('signal', options?.signal)
@@ -155,7 +172,7 @@ export class Cache<T = unknown> {
     const run = this.#core.closed
       ? Promise.reject(new CacheClosedError())
       : this.#core.resolve(full, key, loader, policy, tags)
-    return (signal ? abortable(run, signal) : run) as Promise<V>
+    return (signal ? abortable(run, signal) : run) as Promise<R>
   }
 
   /**
@@ -271,16 +288,16 @@ export class Cache<T = unknown> {
   /**
    * Returns values in key order, loading every missing key with ONE loader call that receives only
    * the missing keys (as an array; return values aligned with it, or a Map by key). Keys already
-   * loading elsewhere are joined, not loaded twice.
+   * loading elsewhere are joined, not loaded twice. Types as for {@link getOrSet}.
    *
    * @example
    * const users = await cache.getOrSetMany(ids, (missing) => db.users.findMany(missing))
    */
-  getOrSetMany<V extends T = T>(
+  getOrSetMany<V extends T>(
     keys: readonly string[],
     loader: ManyLoader<V>,
     options?: GetOrSetOptions,
-  ): Promise<V[]> {
+  ): Promise<Loaded<T, V>[]> {
     checkKeys(keys)
     checkFunction('loader', loader)
     if (options !== undefined) checkKnownOptions('getOrSetMany()', checkOptions(options), GET_OR_SET_OPTIONS)
@@ -291,7 +308,7 @@ export class Cache<T = unknown> {
     const run = core.closed
       ? Promise.reject(new CacheClosedError())
       : loadMany(core, this.#prefix, keys, loader, policy, tags)
-    return (signal ? abortable(run, signal) : run) as Promise<V[]>
+    return (signal ? abortable(run, signal) : run) as Promise<Loaded<T, V>[]>
   }
 
   /**
