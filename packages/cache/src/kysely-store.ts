@@ -58,6 +58,13 @@ export interface KyselyStoreOptions {
   purgeEvery?: number
 }
 
+/**
+ * Rows per upsert statement in `setMany`: 3 parameters a row stays far below the smallest bound
+ * of the three dialects (32,766 parameters in SQLite, 65,535 in PostgreSQL and MySQL), so a
+ * `warm()` chunk is one statement.
+ */
+const ROWS_PER_STATEMENT = 5_000
+
 /** Option names of {@link KyselyStoreOptions}. */
 export const KYSELY_STORE_OPTIONS = [
   'db',
@@ -210,7 +217,9 @@ export function kyselyStore(options: KyselyStoreOptions): CacheStore {
         value: toBuffer(w.value),
         expires_at: Math.ceil(now + w.ttl),
       }))
-      for (let i = 0; i < rows.length; i += 200) await upsert(rows.slice(i, i + 200))
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        await upsert(rows.slice(i, i + ROWS_PER_STATEMENT))
+      }
     },
     async delete(keys: readonly string[]) {
       await ready()
