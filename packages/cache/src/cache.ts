@@ -431,7 +431,7 @@ export class Cache<T = unknown> {
   warm(
     source: readonly CacheEntryInput<T>[] | (() => Promise<readonly CacheEntryInput<T>[]>),
   ): Promise<number> {
-    if (typeof source === 'function') return source().then((entries) => this.#warm(entries))
+    if (typeof source === 'function') return Promise.resolve(source()).then((entries) => this.#warm(entries))
     return this.#warm(source)
   }
 

@@ -80,6 +80,13 @@ describe('argument errors are synchronous TypeErrors in the fixed format', () =>
     expect(local.peek('a')).toBeUndefined()
   })
 
+  it('warm takes a function returning entries, with or without a promise', async () => {
+    const local = createCache()
+    expect(await local.warm(async () => [{ key: 'a', value: 1 }])).toBe(1)
+    expect(await local.warm((() => [{ key: 'b', value: 2 }]) as never)).toBe(1)
+    expect(local.peek('b')).toBe(2)
+  })
+
   it('a closed cache still rejects (it is not an argument error)', async () => {
     const closed = createCache()
     await closed.close()
