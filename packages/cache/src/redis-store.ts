@@ -145,6 +145,7 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
     async setMany(writes: readonly StoreWrite[]) {
       // One script call per batch (per hash slot on a cluster, where a script may only touch one
       // slot); all calls are sent in the same tick, so they share one round trip per connection.
+      if (writes.length === 0) return
       const calls: Promise<unknown>[] = []
       for (const indices of bySlot(writes.map((w) => prefix + w.key))) {
         for (let i = 0; i < indices.length; i += SET_BATCH) {

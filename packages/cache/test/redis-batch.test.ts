@@ -78,6 +78,8 @@ describe.runIf(await needService('redis'))('redisStore batches writes', () => {
     expect(await client.pttl(`${prefix}b`)).toBeGreaterThan(5_000)
 
     await client.config('RESETSTAT')
+    await store.setMany([])
+    expect(await commandCalls(client)).not.toHaveProperty('evalsha')
     const cache = createCache({ l2: store, l2Timeout: '5s' })
     await cache.setMany([
       { key: 'x', value: 1 },
