@@ -1,6 +1,8 @@
 import {
   abortable,
   checkFunction,
+  checkKnownOptions,
+  checkOptionsObject,
   checkSignal,
   checkString,
   coarseNow,
@@ -10,15 +12,40 @@ import {
 import { loadMany, type ManyLoader } from './batch'
 import type { CacheCore, Loader } from './core'
 import type { Entry } from './entry'
+import { CacheClosedError } from './errors'
+import type { LoaderContext } from './loader-context'
 import {
   type CacheEntryInput,
   type CachePolicy,
+  ENTRY_OPTIONS,
+  GET_OR_SET_OPTIONS,
   type GetOrSetOptions,
+  POLICY_OPTIONS,
   type ResolvedPolicy,
   resolvePolicy,
+  SET_OPTIONS,
   type SetOptions,
 } from './options'
 import { buildStats, type CacheStats } from './stats'
+
+/**
+ * What `getOrSet` and `getOrSetMany` resolve to: the loader's own type on an untyped cache
+ * (`Cache<unknown>`), the cache's type otherwise (so a loader returning `1` on a `Cache<number>`
+ * gives `number`, not the literal `1`).
+ *
+ * @example
+ * const user = await createCache().getOrSet('user:1', async () => ({ id: 1 })) // { id: number }
+ * const count = await createCache<number>().getOrSet('n', () => 1) // number
+ */
+export type Loaded<T, V> = unknown extends T ? V : T
+
+/** A write checked and resolved before anything is stored. */
+interface PreparedWrite {
+  full: string
+  value: unknown
+  policy: ResolvedPolicy
+  tags: string[] | undefined
+}
 
 /**
  * A multi-tier cache (or one namespace of it). Create it with {@link createCache}.
@@ -83,40 +110,48 @@ export class Cache<T = unknown> {
     return this.#prefix === '' ? key : this.#prefix + key
   }
 
-  async #getSlow(key: string, full: string): Promise<T | undefined> {
+  #getSlow(key: string, full: string): Promise<T | undefined> {
     checkKey(key)
-    return (await this.#core.getSlow(full, this.#policy)) as T | undefined
+    return this.#core.getSlow(full, this.#policy) as Promise<T | undefined>
   }
 
   /**
    * Returns the value of `key`, loading it with `loader` on a miss. One loader runs per key at a
-   * time across all callers; grace, timeouts and eager refresh apply.
+   * time across all callers; grace, timeouts and eager refresh apply. On an untyped cache the
+   * result has the loader's type (inferred, see {@link Loaded}); on a `Cache<T>` the loader must
+   * return a `T`.
    *
    * @example
    * const providers = await cache.getOrSet('providers', () => db.providers.list(), { ttl: '10m' })
    */
-  getOrSet(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
+  getOrSet<V extends T>(
+    key: string,
+    loader: (ctx: LoaderContext<T>) => V | PromiseLike<V>,
+    options?: GetOrSetOptions,
+  ): Promise<Loaded<T, V>> {
     const core = this.#core
     const full = this.#full(key)
+    if (typeof loader !== 'function') checkFunction('loader', loader)
+    if (options !== undefined) checkKnownOptions('getOrSet()', checkOptions(options), GET_OR_SET_OPTIONS)
     if (!core.closed) {
       const now = coarseNow()
       const entry = core.l1Hit(full, now)
       if (entry !== undefined) {
-        if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader, options)
-        return entry.settled() as Promise<T>
+        if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader as Loader<unknown>, options)
+        return entry.settled() as Promise<Loaded<T, V>>
       }
     }
     // Joining a load already in flight (a stampede) costs one map lookup and shares its promise.
     if (options?.signal === undefined && core.flights.has(full))
-      return core.flights.do(full, noop) as Promise<T>
-    return this.#getOrSetSlow(key, full, loader, options)
+      return core.flights.do(full, noop) as Promise<Loaded<T, V>>
+    return this.#getOrSetSlow(key, full, loader as Loader<unknown>, options)
   }
 
   #refresh(
     key: string,
     full: string,
     entry: Entry,
-    loader: Loader<T>,
+    loader: Loader<unknown>,
     options: GetOrSetOptions | undefined,
   ): void {
     const policy = this.#resolve(options)
@@ -124,18 +159,20 @@ export class Cache<T = unknown> {
     this.#core.startLoad(full, key, loader, policy, this.#tags(options?.tags), entry)
   }
 
-  async #getOrSetSlow(
+  #getOrSetSlow<R>(
     key: string,
     full: string,
-    loader: Loader<T>,
+    loader: Loader<unknown>,
     options: GetOrSetOptions | undefined,
-  ): Promise<T> {
+  ): Promise<R> {
     checkKey(key)
-    checkFunction('loader', loader)
     const policy = this.#resolve(options)
     const signal = checkSignal('signal', options?.signal)
-    const run = this.#core.resolve(full, key, loader, policy, this.#tags(options?.tags))
-    return (await (signal ? abortable(run, signal) : run)) as T
+    const tags = this.#tags(options?.tags)
+    const run = this.#core.closed
+      ? Promise.reject(new CacheClosedError())
+      : this.#core.resolve(full, key, loader, policy, tags)
+    return (signal ? abortable(run, signal) : run) as Promise<R>
   }
 
   /**
@@ -144,8 +181,9 @@ export class Cache<T = unknown> {
    * @example
    * await cache.set('health:openai', { ok: true }, { ttl: '1m', tags: ['provider:openai'] })
    */
-  async set(key: string, value: T, options?: SetOptions): Promise<void> {
-    await this.#setMany([{ key, value, ...options }], false)
+  set(key: string, value: T, options?: SetOptions): Promise<void> {
+    if (options !== undefined) checkKnownOptions('set()', checkOptions(options), SET_OPTIONS)
+    return this.#store([this.#prepare(key, value, options)], false)
   }
 
   /**
@@ -155,21 +193,42 @@ export class Cache<T = unknown> {
    * await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: '1m' }])
    */
   setMany(entries: readonly CacheEntryInput<T>[]): Promise<void> {
-    return this.#setMany(entries, false)
+    return this.#store(this.#prepareEntries(entries, 'setMany()'), false)
   }
 
-  async #setMany(entries: readonly CacheEntryInput<T>[], silent: boolean): Promise<void> {
+  /** Checks every entry before anything is stored, so a bad one throws and stores nothing. */
+  #prepareEntries(entries: unknown, where: string): PreparedWrite[] {
+    if (!Array.isArray(entries)) throw invalidOption('entries', 'an array of { key, value }', entries)
+    const prepared: PreparedWrite[] = []
+    for (let i = 0; i < entries.length; i++) {
+      const input: unknown = entries[i]
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+        throw invalidOption(`entries[${i}]`, 'an object { key, value }', input)
+      }
+      checkKnownOptions(`${where} entries`, input, ENTRY_OPTIONS)
+      const { key, value } = input as CacheEntryInput<T>
+      prepared.push(this.#prepare(key, value, input as SetOptions))
+    }
+    return prepared
+  }
+
+  #prepare(key: string, value: unknown, options: SetOptions | undefined): PreparedWrite {
+    checkKey(key)
+    return {
+      full: this.#prefix + key,
+      value,
+      policy: this.#resolve(options),
+      tags: this.#tags(options?.tags),
+    }
+  }
+
+  async #store(prepared: PreparedWrite[], silent: boolean): Promise<void> {
     const core = this.#core
     core.assertOpen()
-    if (!Array.isArray(entries)) throw invalidOption('entries', 'an array of { key, value }', entries)
     const items = []
     let background = this.#policy.l2Background
-    for (const input of entries) {
-      checkKey(input?.key)
-      const policy = this.#resolve(input)
+    for (const { full, value, policy, tags } of prepared) {
       if (policy.l2Background !== this.#policy.l2Background) background = policy.l2Background
-      const full = this.#prefix + input.key
-      const tags = this.#tags(input.tags)
       const versions = tags === undefined ? undefined : await core.tagVersions(tags)
       core.invalidateLocal(full)
       // A tagged value whose tag versions cannot be read is not stored: it could outlive an
@@ -177,7 +236,7 @@ export class Cache<T = unknown> {
       const entry =
         tags !== undefined && versions === undefined
           ? undefined
-          : core.makeEntry(input.value, policy.ttl, policy, tags, versions)
+          : core.makeEntry(value, policy.ttl, policy, tags, versions)
       items.push({ full, entry })
     }
     await core.write(items, background, silent)
@@ -189,15 +248,19 @@ export class Cache<T = unknown> {
    * @example
    * const [a, b] = await cache.getMany(['a', 'b'])
    */
-  async getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
+  getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
+    return this.#getMany(checkKeys(keys))
+  }
+
+  async #getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
     const core = this.#core
     core.assertOpen()
-    const out: (T | undefined)[] = new Array(keys.length)
+    // Filled, not `new Array(n)`: a miss is an `undefined` element, never a hole.
+    const out: (T | undefined)[] = new Array(keys.length).fill(undefined)
     const missing: number[] = []
     const now = coarseNow()
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!
-      checkKey(key)
       const entry = core.l1Hit(this.#full(key), now)
       if (entry !== undefined) out[i] = entry.value as T
       else missing.push(i)
@@ -225,29 +288,27 @@ export class Cache<T = unknown> {
   /**
    * Returns values in key order, loading every missing key with ONE loader call that receives only
    * the missing keys (as an array; return values aligned with it, or a Map by key). Keys already
-   * loading elsewhere are joined, not loaded twice.
+   * loading elsewhere are joined, not loaded twice. Types as for {@link getOrSet}.
    *
    * @example
    * const users = await cache.getOrSetMany(ids, (missing) => db.users.findMany(missing))
    */
-  async getOrSetMany(
+  getOrSetMany<V extends T>(
     keys: readonly string[],
-    loader: ManyLoader<T>,
+    loader: ManyLoader<V>,
     options?: GetOrSetOptions,
-  ): Promise<T[]> {
-    this.#core.assertOpen()
+  ): Promise<Loaded<T, V>[]> {
+    checkKeys(keys)
     checkFunction('loader', loader)
-    for (const key of keys) checkKey(key)
+    if (options !== undefined) checkKnownOptions('getOrSetMany()', checkOptions(options), GET_OR_SET_OPTIONS)
     const signal = checkSignal('signal', options?.signal)
-    const run = loadMany(
-      this.#core,
-      this.#prefix,
-      keys,
-      loader,
-      this.#resolve(options),
-      this.#tags(options?.tags),
-    )
-    return (await (signal ? abortable(run, signal) : run)) as T[]
+    const policy = this.#resolve(options)
+    const tags = this.#tags(options?.tags)
+    const core = this.#core
+    const run = core.closed
+      ? Promise.reject(new CacheClosedError())
+      : loadMany(core, this.#prefix, keys, loader, policy, tags)
+    return (signal ? abortable(run, signal) : run) as Promise<Loaded<T, V>[]>
   }
 
   /**
@@ -257,8 +318,8 @@ export class Cache<T = unknown> {
    * @example
    * await cache.delete('user:1')
    */
-  async delete(key: string): Promise<void> {
-    await this.deleteMany([key])
+  delete(key: string): Promise<void> {
+    return this.#deleteMany([this.#prefix + checkKey(key)])
   }
 
   /**
@@ -267,10 +328,13 @@ export class Cache<T = unknown> {
    * @example
    * await cache.deleteMany(['user:1', 'user:2'])
    */
-  async deleteMany(keys: readonly string[]): Promise<void> {
+  deleteMany(keys: readonly string[]): Promise<void> {
+    return this.#deleteMany(checkKeys(keys).map((key) => this.#prefix + key))
+  }
+
+  async #deleteMany(fulls: string[]): Promise<void> {
     const core = this.#core
     core.assertOpen()
-    const fulls = keys.map((key) => this.#prefix + checkKey(key))
     for (const full of fulls) core.invalidateLocal(full)
     if (!core.l2) {
       core.publish({ k: fulls })
@@ -291,10 +355,14 @@ export class Cache<T = unknown> {
    * @example
    * await cache.invalidateTags(['provider:openai'])
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    if (!Array.isArray(tags)) throw invalidOption('tags', 'an array of strings', tags)
+    return this.#invalidateTags(this.#tags(tags))
+  }
+
+  async #invalidateTags(fulls: string[] | undefined): Promise<void> {
     const core = this.#core
     core.assertOpen()
-    const fulls = this.#tags(tags)
     if (fulls === undefined) return
     if (!core.l2) {
       const pairs: [string, number][] = fulls.map((tag) => [tag, (core.tags.get(tag) ?? 0) + 1])
@@ -349,6 +417,7 @@ export class Cache<T = unknown> {
    */
   namespace<U = T>(name: string, policy?: CachePolicy): Cache<U> {
     checkString('name', name)
+    if (policy !== undefined) checkKnownOptions('namespace()', checkOptions(policy, 'policy'), POLICY_OPTIONS)
     return new Cache<U>(this.#core, `${this.#prefix}${name}:`, resolvePolicy(this.#policy, policy, 'policy'))
   }
 
@@ -359,13 +428,24 @@ export class Cache<T = unknown> {
    * @example
    * await cache.namespace('models').warm(async () => (await db.models.list()).map((m) => ({ key: m.id, value: m })))
    */
-  async warm(
+  warm(
     source: readonly CacheEntryInput<T>[] | (() => Promise<readonly CacheEntryInput<T>[]>),
   ): Promise<number> {
-    const entries = typeof source === 'function' ? await source() : source
-    const CHUNK = 500
-    for (let i = 0; i < entries.length; i += CHUNK) await this.#setMany(entries.slice(i, i + CHUNK), true)
-    return entries.length
+    if (typeof source === 'function') return Promise.resolve(source()).then((entries) => this.#warm(entries))
+    return this.#warm(source)
+  }
+
+  /** Checks every entry first (nothing stored when one is bad), then stores them chunk by chunk. */
+  #warm(entries: readonly CacheEntryInput<T>[]): Promise<number> {
+    const prepared = this.#prepareEntries(entries, 'warm()')
+    return this.#storeChunks(prepared)
+  }
+
+  async #storeChunks(prepared: PreparedWrite[]): Promise<number> {
+    for (let i = 0; i < prepared.length; i += WARM_CHUNK) {
+      await this.#store(prepared.slice(i, i + WARM_CHUNK), true)
+    }
+    return prepared.length
   }
 
   /**
@@ -410,7 +490,23 @@ export class Cache<T = unknown> {
 
 const noop = () => {}
 
+/** Entries per L2 call in `warm()`. */
+const WARM_CHUNK = 500
+
 function checkKey(key: unknown): string {
   if (typeof key !== 'string') throw invalidOption('key', 'a string', key)
   return key
+}
+
+/** Refuses anything but an array of strings (a string is not a list of its characters). */
+function checkKeys(keys: unknown): readonly string[] {
+  if (!Array.isArray(keys)) throw invalidOption('keys', 'an array of strings', keys)
+  for (let i = 0; i < keys.length; i++) {
+    if (typeof keys[i] !== 'string') throw invalidOption(`keys[${i}]`, 'a string', keys[i])
+  }
+  return keys
+}
+
+function checkOptions<O extends object>(options: O, name = 'options'): O {
+  return checkOptionsObject(name, options) as O
 }

@@ -1,3 +1,4 @@
+import { checkKnownOptions, checkOptionsObject, checkString } from '@hotpath/core'
 import { CacheCodecError } from './errors'
 
 /**
@@ -68,24 +69,50 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
   }
 }
 
-function refusePollution(holder: Record<string, unknown>): void {
-  if (Object.hasOwn(holder, '__proto__')) {
-    throw new CacheCodecError('Refused a JSON payload with a `__proto__` key (prototype pollution).')
-  }
-  const ctor = holder.constructor
-  if (
-    Object.hasOwn(holder, 'constructor') &&
-    ctor !== null &&
-    typeof ctor === 'object' &&
-    Object.hasOwn(ctor, 'prototype')
-  ) {
+const protoKeyError = () =>
+  new CacheCodecError('Refused a cache payload with a `__proto__` key (prototype pollution).')
+
+/**
+ * Throws when `holder` has an own key through which a merge could reach a prototype: `__proto__`,
+ * or a `constructor` object carrying `prototype`. A lone `constructor` or `prototype` key is data.
+ */
+export function refusePollution(holder: object): void {
+  if (Object.hasOwn(holder, '__proto__')) throw protoKeyError()
+  if (!Object.hasOwn(holder, 'constructor')) return
+  const ctor = (holder as { constructor: unknown }).constructor
+  if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) {
     throw new CacheCodecError(
-      'Refused a JSON payload with a `constructor.prototype` key (prototype pollution).',
+      'Refused a cache payload with a `constructor.prototype` key (prototype pollution).',
     )
   }
 }
 
-function untag(tagged: Record<string, unknown>, check: boolean): unknown {
+/**
+ * Walks a decoded value and throws {@link refusePollution}'s error for the first prototype key at
+ * any depth, inside arrays, plain objects, Map values and Set items.
+ */
+export function refusePollutionDeep(value: unknown): void {
+  if (value === null || typeof value !== 'object') return
+  if (Array.isArray(value)) {
+    for (const item of value) refusePollutionDeep(item)
+    return
+  }
+  if (value instanceof Map) {
+    for (const item of value.values()) refusePollutionDeep(item)
+    return
+  }
+  if (value instanceof Set) {
+    for (const item of value) refusePollutionDeep(item)
+    return
+  }
+  if (ArrayBuffer.isView(value) || value instanceof Date) return
+  refusePollution(value)
+  for (const key in value) {
+    if (Object.hasOwn(value, key)) refusePollutionDeep((value as Record<string, unknown>)[key])
+  }
+}
+
+function untag(tagged: Record<string, unknown>): unknown {
   const v = tagged.v
   switch (tagged[TAG]) {
     case 'u':
@@ -103,18 +130,16 @@ function untag(tagged: Record<string, unknown>, check: boolean): unknown {
       return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength))
     }
     case 'M':
-      return new Map((revive(v, check) as [unknown, unknown][]) ?? [])
+      return new Map((revive(v) as [unknown, unknown][]) ?? [])
     case 'S':
-      return new Set((revive(v, check) as unknown[]) ?? [])
+      return new Set((revive(v) as unknown[]) ?? [])
     case 'O': {
       const out: Record<string, unknown> = {}
       for (const [key, value] of v as [string, unknown][]) {
-        if (key === '__proto__') {
-          throw new CacheCodecError('Refused a JSON payload with a `__proto__` key (prototype pollution).')
-        }
-        out[key] = revive(value, check)
+        if (key === '__proto__') throw protoKeyError()
+        out[key] = revive(value)
       }
-      if (check) refusePollution(out)
+      refusePollution(out)
       return out
     }
     default:
@@ -122,18 +147,18 @@ function untag(tagged: Record<string, unknown>, check: boolean): unknown {
   }
 }
 
-function revive(value: unknown, check: boolean): unknown {
+function revive(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = revive(value[i], check)
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i])
     return value
   }
   const holder = value as Record<string, unknown>
-  if (check) refusePollution(holder)
-  if (typeof holder[TAG] === 'string' && Object.hasOwn(holder, TAG)) return untag(holder, check)
+  refusePollution(holder)
+  if (typeof holder[TAG] === 'string' && Object.hasOwn(holder, TAG)) return untag(holder)
   for (const key of Object.keys(holder)) {
     const item = holder[key]
-    if (item !== null && typeof item === 'object') holder[key] = revive(item, check)
+    if (item !== null && typeof item === 'object') holder[key] = revive(item)
   }
   return holder
 }
@@ -149,7 +174,9 @@ function revive(value: unknown, check: boolean): unknown {
  * codec.decode(codec.encode({ at: new Date(0), ids: new Set([1n]) })) // same shape and types
  */
 export function jsonCodec(options: JsonCodecOptions = {}): Codec {
-  const id = options.id ?? 'j1'
+  const raw = checkOptionsObject('options', options)
+  checkKnownOptions('jsonCodec()', raw, ['id'])
+  const id = checkString('id', raw.id ?? 'j1')
   return Object.freeze({
     id,
     encode(value: unknown): string {
@@ -166,9 +193,11 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       } catch (error) {
         throw new CacheCodecError('Could not parse a JSON cache payload.', { cause: error })
       }
-      const check = text.includes('__proto__') || text.includes('constructor')
-      if (!check && !text.includes(TAG_IN_TEXT)) return parsed
-      return revive(parsed, check)
+      // A key can only spell `__proto__` or `constructor` literally or with a \u escape (no other
+      // JSON escape yields a letter or `_`), so text with neither cannot carry one and skips the
+      // walk. Tags are written as \u0000, so the same test finds them.
+      if (!text.includes('\\u') && !text.includes('__proto__') && !text.includes('constructor')) return parsed
+      return revive(parsed)
     },
   })
 }

@@ -1,5 +1,6 @@
 import {
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   checkString,
   type Duration,
@@ -11,7 +12,7 @@ import { type Codec, jsonCodec } from './codec'
 import { CacheCore } from './core'
 import { createL1, type L1Options } from './l1'
 import { L2Tier } from './l2-tier'
-import { type CachePolicy, DEFAULT_POLICY, resolvePolicy } from './options'
+import { type CachePolicy, DEFAULT_POLICY, POLICY_OPTIONS, resolvePolicy } from './options'
 import type { CacheBus, CacheStore } from './store'
 
 /**
@@ -83,6 +84,21 @@ export interface CacheOptions extends CachePolicy {
   maxTags?: number
 }
 
+/** Option names of {@link CacheOptions}. */
+export const CACHE_OPTIONS = [
+  ...POLICY_OPTIONS,
+  'namespace',
+  'l1',
+  'l2',
+  'bus',
+  'l2Timeout',
+  'breaker',
+  'codec',
+  'maxTags',
+] as const
+/** Option names of {@link BreakerOptions}. */
+export const BREAKER_OPTIONS = ['threshold', 'cooldown'] as const
+
 /**
  * Creates a cache: L1 in memory on lru-cache, optional L2 store and bus.
  *
@@ -100,6 +116,7 @@ export interface CacheOptions extends CachePolicy {
  */
 export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('createCache()', raw, CACHE_OPTIONS)
   const name = checkString('namespace', raw.namespace ?? 'cache')
   const codec = raw.codec ?? jsonCodec()
   if (
@@ -111,6 +128,7 @@ export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
   }
   const l1 = createL1(raw.l1)
   const breaker = checkOptionsObject('breaker', raw.breaker)
+  checkKnownOptions('`breaker`', breaker, BREAKER_OPTIONS)
   let l2: L2Tier | undefined
   if (raw.l2 !== undefined) {
     if (typeof raw.l2?.get !== 'function') throw invalidOption('l2', 'a cache store', raw.l2)

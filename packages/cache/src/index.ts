@@ -1,6 +1,6 @@
 export type { ManyLoader } from './batch'
 export type { BreakerState } from './breaker'
-export { Cache } from './cache'
+export { Cache, type Loaded } from './cache'
 export { type Codec, type JsonCodecOptions, jsonCodec } from './codec'
 export type { Loader } from './core'
 export { type BreakerOptions, type CacheOptions, createCache } from './create-cache'

@@ -1,5 +1,7 @@
 import {
+  checkBoolean,
   checkInteger,
+  checkKnownOptions,
   checkOneOf,
   checkOptionsObject,
   checkString,
@@ -56,6 +58,23 @@ export interface KyselyStoreOptions {
   purgeEvery?: number
 }
 
+/**
+ * Rows per upsert statement in `setMany`: 3 parameters a row stays far below the smallest bound
+ * of the three dialects (32,766 parameters in SQLite, 65,535 in PostgreSQL and MySQL), so a
+ * `warm()` chunk is one statement.
+ */
+const ROWS_PER_STATEMENT = 5_000
+
+/** Option names of {@link KyselyStoreOptions}. */
+export const KYSELY_STORE_OPTIONS = [
+  'db',
+  'table',
+  'tagTable',
+  'dialect',
+  'createTables',
+  'purgeEvery',
+] as const
+
 interface Row {
   key: string
   value: Buffer | Uint8Array
@@ -97,6 +116,7 @@ function escapeLike(text: string): string {
  */
 export function kyselyStore(options: KyselyStoreOptions): CacheStore {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('kyselyStore()', raw, KYSELY_STORE_OPTIONS)
   if (!raw.db || typeof raw.db.selectFrom !== 'function')
     throw invalidOption('db', 'a Kysely instance', raw.db)
   const db = raw.db
@@ -106,6 +126,7 @@ export function kyselyStore(options: KyselyStoreOptions): CacheStore {
     raw.dialect === undefined
       ? detect(db)
       : checkOneOf('dialect', raw.dialect, ['sqlite', 'postgres', 'mysql'] as const)
+  const createTables = checkBoolean('createTables', raw.createTables ?? true)
   const purgeEvery = checkInteger('purgeEvery', raw.purgeEvery ?? 1_000, { min: 1 })
   const binary = dialect === 'postgres' ? 'bytea' : dialect === 'mysql' ? 'longblob' : 'blob'
   const keyType = dialect === 'mysql' ? 'varchar(512)' : 'text'
@@ -113,7 +134,7 @@ export function kyselyStore(options: KyselyStoreOptions): CacheStore {
   let writes = 0
 
   const ready = (): Promise<void> => {
-    if (raw.createTables === false) return Promise.resolve()
+    if (!createTables) return Promise.resolve()
     schema ??= (async () => {
       await db.schema
         .createTable(table)
@@ -196,7 +217,9 @@ export function kyselyStore(options: KyselyStoreOptions): CacheStore {
         value: toBuffer(w.value),
         expires_at: Math.ceil(now + w.ttl),
       }))
-      for (let i = 0; i < rows.length; i += 200) await upsert(rows.slice(i, i + 200))
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        await upsert(rows.slice(i, i + ROWS_PER_STATEMENT))
+      }
     },
     async delete(keys: readonly string[]) {
       await ready()

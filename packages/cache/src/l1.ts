@@ -1,4 +1,4 @@
-import { checkInteger, checkOptionsObject, invalidOption } from '@hotpath/core'
+import { checkInteger, checkKnownOptions, checkOptionsObject, invalidOption } from '@hotpath/core'
 import { LRUCache } from 'lru-cache'
 import type { Entry } from './entry'
 import { parseBytes } from './options'
@@ -23,6 +23,9 @@ export interface L1Options {
   maxBytes?: number | string
 }
 
+/** Option names of {@link L1Options}. */
+export const L1_OPTIONS = ['maxEntries', 'maxBytes'] as const
+
 /** L1 counters. */
 export interface L1Counters {
   hits: number
@@ -38,7 +41,8 @@ export interface L1 {
 
 export function createL1(options: L1Options | false | undefined): L1 | undefined {
   if (options === false) return undefined
-  const raw = checkOptionsObject('l1', options)
+  const raw = checkOptionsObject('l1', options, 'an options object or false')
+  checkKnownOptions('`l1`', raw, L1_OPTIONS)
   const maxEntries = checkInteger('l1.maxEntries', raw.maxEntries ?? 10_000, { min: 1, allowInfinity: true })
   const maxBytes = raw.maxBytes === undefined ? undefined : parseBytes(raw.maxBytes, 'l1.maxBytes')
   if (maxEntries === Number.POSITIVE_INFINITY && maxBytes === undefined) {

@@ -1,5 +1,6 @@
 import {
   checkInteger,
+  checkKnownOptions,
   checkNumber,
   checkOneOf,
   checkOptionsObject,
@@ -18,7 +19,8 @@ import {
 export interface LoaderTimeouts {
   /**
    * When a stale value is at hand, serve it once the loader has run this long and let the loader
-   * finish in the background. `0` is stale-while-revalidate: serve stale at once.
+   * finish in the background. `0` is stale-while-revalidate: serve stale at once. Must not exceed
+   * `hard` (a `TypeError` otherwise, also when one of the two is inherited).
    * @default 0
    */
   soft?: Duration
@@ -82,6 +84,26 @@ export interface CachePolicy {
   l2Write?: 'await' | 'background'
 }
 
+/** Option names of {@link CachePolicy}, also accepted by `createCache`, namespaces and `getOrSet`. */
+export const POLICY_OPTIONS = [
+  'ttl',
+  'grace',
+  'jitter',
+  'eagerRefresh',
+  'negativeTtl',
+  'timeouts',
+  'failSafeRetry',
+  'l2Write',
+] as const
+/** Option names of {@link LoaderTimeouts}. */
+export const TIMEOUT_OPTIONS = ['soft', 'hard'] as const
+/** Option names of {@link SetOptions}. */
+export const SET_OPTIONS = ['ttl', 'grace', 'jitter', 'l2Write', 'tags'] as const
+/** Field names of {@link CacheEntryInput}. */
+export const ENTRY_OPTIONS = ['key', 'value', ...SET_OPTIONS] as const
+/** Option names of {@link GetOrSetOptions}. */
+export const GET_OR_SET_OPTIONS = [...POLICY_OPTIONS, 'tags', 'signal'] as const
+
 /** A policy with every field resolved to milliseconds. */
 export interface ResolvedPolicy {
   readonly ttl: number
@@ -107,7 +129,10 @@ export const DEFAULT_POLICY: ResolvedPolicy = Object.freeze({
   l2Background: false,
 })
 
-/** Merges a user policy over a resolved one, validating every field. */
+/**
+ * Merges a user policy over a resolved one, validating every field. Option names are checked by
+ * the caller, which knows what else its options object may hold.
+ */
 export function resolvePolicy(
   base: ResolvedPolicy,
   policy: CachePolicy | undefined,
@@ -117,6 +142,7 @@ export function resolvePolicy(
   const raw = checkOptionsObject(name, policy)
   const ttl = raw.ttl === undefined ? base.ttl : parseDuration(raw.ttl, 'ttl')
   const timeouts = checkOptionsObject('timeouts', raw.timeouts)
+  checkKnownOptions('`timeouts`', timeouts, TIMEOUT_OPTIONS)
   const eager =
     raw.eagerRefresh === undefined
       ? base.eager
@@ -142,6 +168,15 @@ export function resolvePolicy(
       raw.l2Write === undefined
         ? base.l2Background
         : checkOneOf('l2Write', raw.l2Write, ['await', 'background'] as const) === 'background',
+  }
+  // A soft timeout past the hard one would keep a caller holding a stale value waiting beyond
+  // `hard`, the bound it was promised.
+  if (resolved.soft > resolved.hard) {
+    throw invalidOption(
+      'timeouts.soft',
+      `a duration <= \`timeouts.hard\` (${resolved.hard} ms)`,
+      timeouts.soft ?? resolved.soft,
+    )
   }
   return Object.freeze(resolved)
 }

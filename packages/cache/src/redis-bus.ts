@@ -1,4 +1,11 @@
-import { checkInteger, checkOptionsObject, checkString, Deque, invalidOption } from '@hotpath/core'
+import {
+  checkInteger,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkString,
+  Deque,
+  invalidOption,
+} from '@hotpath/core'
 import type { RedisBusClientLike, RedisSubscriberLike } from './redis-client'
 import type { BusHandlers, BusMessage, BusStats, CacheBus } from './store'
 
@@ -28,6 +35,9 @@ export interface RedisBusOptions {
   maxQueue?: number
 }
 
+/** Option names of {@link RedisBusOptions}. */
+export const REDIS_BUS_OPTIONS = ['client', 'channel', 'maxQueue'] as const
+
 function isMessage(value: unknown): value is BusMessage {
   if (value === null || typeof value !== 'object') return false
   const m = value as Record<string, unknown>
@@ -55,6 +65,7 @@ function isMessage(value: unknown): value is BusMessage {
  */
 export function redisBus(options: RedisBusOptions): CacheBus {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('redisBus()', raw, REDIS_BUS_OPTIONS)
   const client = raw.client
   if (!client || typeof client.duplicate !== 'function' || typeof client.publish !== 'function') {
     throw invalidOption('client', 'an ioredis Redis or Cluster client', client)

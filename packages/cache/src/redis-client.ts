@@ -17,6 +17,8 @@ export interface RedisClientLike {
   set(key: string, value: string | Buffer, mode: 'PX', ttl: number): Promise<unknown>
   mget(keys: string[]): Promise<(string | null)[]>
   incr(key: string): Promise<number>
+  evalsha(sha: string, numKeys: number, ...args: (string | Buffer | number)[]): Promise<unknown>
+  eval(script: string, numKeys: number, ...args: (string | Buffer | number)[]): Promise<unknown>
   unlink(...keys: string[]): Promise<number>
   scan(
     cursor: string,

@@ -1,4 +1,11 @@
-import { checkOptionsObject, checkString, invalidOption } from '@hotpath/core'
+import { createHash } from 'node:crypto'
+import {
+  checkInteger,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkString,
+  invalidOption,
+} from '@hotpath/core'
 import { keySlot } from './key-slot'
 import type { RedisClientLike } from './redis-client'
 import type { CacheStore, StoredValue, StoreWrite } from './store'
@@ -29,6 +36,19 @@ export interface RedisStoreOptions {
   scanCount?: number
 }
 
+/** Option names of {@link RedisStoreOptions}. */
+export const REDIS_STORE_OPTIONS = ['client', 'prefix', 'scanCount'] as const
+
+/** Entries per script call in `setMany` (bounds how long one call holds Redis). */
+const SET_BATCH = 500
+
+// Sets KEYS[i] to ARGV[2i] with a PX ttl of ARGV[2i-1]: a whole batch in one command, one round trip.
+const SET_MANY_SCRIPT = `for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[i * 2], 'PX', ARGV[i * 2 - 1])
+end
+return #KEYS`
+const SET_MANY_SHA = createHash('sha1').update(SET_MANY_SCRIPT).digest('hex')
+
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&')
 }
@@ -46,12 +66,13 @@ function escapeGlob(text: string): string {
  */
 export function redisStore(options: RedisStoreOptions): CacheStore {
   const raw = checkOptionsObject('options', options)
+  checkKnownOptions('redisStore()', raw, REDIS_STORE_OPTIONS)
   if (!raw.client || typeof raw.client.getBuffer !== 'function') {
     throw invalidOption('client', 'an ioredis Redis or Cluster client', raw.client)
   }
   const client: RedisClientLike = raw.client
   const prefix = checkString('prefix', raw.prefix ?? 'hotpath:', { allowEmpty: true })
-  const scanCount = raw.scanCount ?? 500
+  const scanCount = checkInteger('scanCount', raw.scanCount ?? 500, { min: 1 })
   const cluster = typeof client.nodes === 'function'
   const tagKey = (tag: string) => `${prefix}~tag:${tag}`
   const bytes = (value: StoredValue) =>
@@ -59,9 +80,9 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
       ? value
       : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 
-  /** MGET in one call, or one per hash slot on a cluster, results in key order. */
-  async function mget<R>(keys: string[], call: (keys: string[]) => Promise<R[]>): Promise<R[]> {
-    if (!cluster) return call(keys)
+  /** Indices of `keys` grouped by hash slot on a cluster (one group on a single server). */
+  function bySlot(keys: readonly string[]): number[][] {
+    if (!cluster) return [keys.map((_, i) => i)]
     const groups = new Map<number, number[]>()
     keys.forEach((key, i) => {
       const slot = keySlot(key)
@@ -69,9 +90,16 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
       if (group) group.push(i)
       else groups.set(slot, [i])
     })
+    return [...groups.values()]
+  }
+
+  /** MGET in one call, or one per hash slot on a cluster, results in key order. */
+  async function mget<R>(keys: string[], call: (keys: string[]) => Promise<R[]>): Promise<R[]> {
+    if (!cluster) return call(keys)
+    const groups = bySlot(keys)
     const out: R[] = new Array(keys.length)
     await Promise.all(
-      [...groups.values()].map(async (indices) => {
+      groups.map(async (indices) => {
         const values = await call(indices.map((i) => keys[i]!))
         indices.forEach((index, j) => {
           out[index] = values[j]!
@@ -79,6 +107,16 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
       }),
     )
     return out
+  }
+
+  /** EVALSHA, loading the script with EVAL on the node that does not have it yet. */
+  async function runScript(numKeys: number, args: (string | Buffer)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(SET_MANY_SHA, numKeys, ...args)
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
+      return client.eval(SET_MANY_SCRIPT, numKeys, ...args)
+    }
   }
 
   async function clearNode(node: RedisClientLike, pattern: string): Promise<void> {
@@ -105,10 +143,22 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
       await client.set(prefix + key, bytes(value), 'PX', Math.max(1, Math.ceil(ttl)))
     },
     async setMany(writes: readonly StoreWrite[]) {
-      // Sent in the same tick, these go out back to back on the connection(s).
-      await Promise.all(
-        writes.map((w) => client.set(prefix + w.key, bytes(w.value), 'PX', Math.max(1, Math.ceil(w.ttl)))),
-      )
+      // One script call per batch (per hash slot on a cluster, where a script may only touch one
+      // slot); all calls are sent in the same tick, so they share one round trip per connection.
+      if (writes.length === 0) return
+      const calls: Promise<unknown>[] = []
+      for (const indices of bySlot(writes.map((w) => prefix + w.key))) {
+        for (let i = 0; i < indices.length; i += SET_BATCH) {
+          const batch = indices.slice(i, i + SET_BATCH)
+          const args: (string | Buffer)[] = batch.map((j) => prefix + writes[j]!.key)
+          for (const j of batch) {
+            const w = writes[j]!
+            args.push(String(Math.max(1, Math.ceil(w.ttl))), bytes(w.value))
+          }
+          calls.push(runScript(batch.length, args))
+        }
+      }
+      await Promise.all(calls)
     },
     async delete(keys: readonly string[]) {
       if (keys.length === 0) return
