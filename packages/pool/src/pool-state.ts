@@ -36,6 +36,8 @@ export interface PoolState<T> {
   retryAt: number
   timer: TimerHandle | undefined
   timerAt: number
+  /** True while a caller awaits the pool (a pending acquire): the timer then keeps the process alive. */
+  held: boolean
   readonly createControllers: Set<AbortController>
   readonly pendingDestroys: Set<Promise<void>>
   readonly settled: Set<(drained: boolean) => void>
@@ -59,7 +61,7 @@ export interface PoolStateHooks<T> {
 export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHooks<T>): PoolState<T> {
   const idle = new Deque<Slot<T>>()
   const slots = new Set<Slot<T>>()
-  const waiters = new WaiterQueue<T>()
+  const waiters = new WaiterQueue<T>((busy) => hold(state, busy))
   const createControllers = new Set<AbortController>()
   const pendingDestroys = new Set<Promise<void>>()
   const settled = new Set<(drained: boolean) => void>()
@@ -67,7 +69,7 @@ export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHook
   const c = new PoolCounters()
   const owner: LeaseOwner<T> = { giveBack: hooks.giveBack }
   const o = resolveOptions(options)
-  return {
+  const state: PoolState<T> = {
     o,
     min: o.min,
     max: o.max,
@@ -82,6 +84,7 @@ export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHook
     retryAt: 0,
     timer: undefined,
     timerAt: Number.POSITIVE_INFINITY,
+    held: false,
     createControllers,
     pendingDestroys,
     settled,
@@ -91,6 +94,19 @@ export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHook
     close: hooks.close,
     tick: hooks.tick,
   }
+  return state
+}
+
+/**
+ * @internal The pool's timer keeps the process alive only while a caller awaits the pool: a
+ * pending acquire's deadline, and the create retries serving it, must run even when nothing else
+ * is pending in the process; housekeeping of an idle pool (eviction, keepalive, lifetime, leak
+ * checks) must never delay the process's exit.
+ */
+export function hold<T>(s: PoolState<T>, held: boolean): void {
+  s.held = held
+  if (held) s.timer?.ref()
+  else s.timer?.unref()
 }
 
 function noop(): void {}
@@ -122,7 +138,8 @@ export function arm<T>(s: PoolState<T>, at: number): void {
   if (at >= s.timerAt || s.state === CLOSED) return
   s.timer?.cancel()
   s.timerAt = at
-  s.timer = schedule(s.tick, Math.max(0, at - getClock().monotonic())).unref()
+  s.timer = schedule(s.tick, Math.max(0, at - getClock().monotonic()))
+  if (!s.held) s.timer.unref()
 }
 
 /** @internal */

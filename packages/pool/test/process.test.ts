@@ -1,0 +1,140 @@
+import { freePort, runNodeSource } from '@hotpath/test-utils'
+import { describe, expect, it } from 'vitest'
+
+// Plain `node` child processes on the built package: what keeps a user's script alive, and what
+// lets it exit, can only be seen from outside the test runner (which keeps its own loop busy).
+const packageDir = new URL('..', import.meta.url)
+
+type Kind = 'esm' | 'cjs'
+
+/** Wraps a script body so it runs the same in ESM (top-level await) and CommonJS. */
+function script(kind: Kind, imports: Record<string, string[]>, body: string): string {
+  const lines = Object.entries(imports).map(([from, names]) =>
+    kind === 'esm'
+      ? `import { ${names.join(', ')} } from '${from}'`
+      : `const { ${names.join(', ')} } = require('${from}')`,
+  )
+  return kind === 'esm'
+    ? `${lines.join('\n')}\n${body}\n`
+    : `${lines.join('\n')}\n;(async () => {\n${body}\n})()\n`
+}
+
+describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
+  it('a pending acquire keeps the process alive until its timeout, then fails with a typed error', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      kind,
+      script(
+        kind,
+        { '@hotpath/pool': ['createPool'] },
+        `
+        const pool = createPool({
+          create: async () => { throw new Error('connection refused') },
+          max: 2,
+          createRetry: { base: '20ms', max: '50ms' },
+        })
+        const started = performance.now()
+        try {
+          await pool.acquire({ timeout: 300 })
+          console.log('acquired')
+        } catch (error) {
+          console.log(error.code, Math.round(performance.now() - started), error.cause.message)
+        }`,
+      ),
+    )
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.lines).toHaveLength(1)
+    const [code, waited, ...cause] = run.lines[0]!.split(' ')
+    expect(code).toBe('E_POOL_ACQUIRE_TIMEOUT')
+    expect(Number(waited)).toBeGreaterThanOrEqual(295)
+    expect(cause.join(' ')).toBe('connection refused')
+  })
+
+  it('an unhandled acquire timeout ends the process with code 1 and the typed error', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      kind,
+      script(
+        kind,
+        { '@hotpath/pool': ['createPool'] },
+        `
+        const pool = createPool({ create: () => new Promise(() => {}), max: 1, createTimeout: 100 })
+        await pool.acquire({ timeout: 250 })`,
+      ),
+    )
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/E_POOL_ACQUIRE_TIMEOUT/)
+    expect(run.elapsedMs).toBeGreaterThanOrEqual(250)
+  })
+
+  it('an idle pool (min, keepalive, idle timeout) lets the process exit right after the last await', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      kind,
+      script(
+        kind,
+        { '@hotpath/pool': ['createPool'] },
+        `
+        const pool = createPool({
+          create: async () => ({}),
+          destroy: () => {},
+          validate: async () => true,
+          min: 2,
+          max: 2,
+          keepalive: '1s',
+          idleTimeout: '2s',
+          maxLifetime: '10m',
+          leakDetection: '20s',
+          acquireTimeout: '30s',
+        })
+        await pool.initialize()
+        const [a, b] = await Promise.all([pool.acquire(), pool.acquire()])
+        // a queued acquire served by a release: its 30 s deadline must not hold the process
+        const queued = pool.acquire()
+        a.release()
+        ;(await queued).release()
+        b.release()
+        await pool.use(async () => {})
+        console.log(Date.now())`,
+      ),
+    )
+    const exitedAt = Date.now()
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(exitedAt - Number(run.lines[0])).toBeLessThan(200)
+  })
+
+  it('a Kysely query against a closed port keeps the process alive until the acquire timeout', async () => {
+    const port = await freePort()
+    const run = await runNodeSource(
+      packageDir,
+      kind,
+      script(
+        kind,
+        { kysely: ['Kysely', 'sql'], '@hotpath/pool/kysely': ['postgresDialect'] },
+        `
+        const db = new Kysely({
+          dialect: postgresDialect({
+            connectionString: 'postgres://postgres@127.0.0.1:${port}/test',
+            pool: { acquireTimeout: 400, createRetry: { base: '20ms', max: '100ms' } },
+          }),
+        })
+        const started = performance.now()
+        try {
+          await sql\`select 1\`.execute(db)
+          console.log('connected')
+        } catch (error) {
+          console.log(error.code, error.cause && error.cause.code, Math.round(performance.now() - started))
+        }
+        await db.destroy()`,
+      ),
+    )
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const [code, cause, waited] = (run.lines[0] ?? '').split(' ')
+    expect(code).toBe('E_POOL_ACQUIRE_TIMEOUT')
+    expect(cause).toBe('ECONNREFUSED')
+    expect(Number(waited)).toBeGreaterThanOrEqual(395)
+  })
+})
