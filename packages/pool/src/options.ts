@@ -77,7 +77,8 @@ export interface PoolOptions<T> {
    */
   create: (context: CreateContext) => T | Promise<T>
   /**
-   * Destroys a resource (errors are swallowed and counted).
+   * Destroys a resource. Errors are counted (`stats().destroyErrors`) and reported on
+   * `hotpath:pool:destroy-error`, never thrown.
    * @default a no-op
    */
   destroy?: (resource: T) => void | Promise<void>
@@ -126,7 +127,17 @@ export interface PoolOptions<T> {
    */
   createTimeout?: Duration
   /**
+   * Give up waiting for a single `destroy` after this long: it is counted in
+   * `stats().destroyTimeouts`, reported as a `DestroyTimeoutError` (channel
+   * `hotpath:pool:destroy-error`, `logger.warn`), and `drain()`/`close()` stop waiting for it.
+   * `Infinity` waits for ever.
+   * @default '5s'
+   */
+  destroyTimeout?: Duration
+  /**
    * Idle resources above `min` are destroyed after this long unused; `Infinity` keeps them.
+   * The `min` resources are never evicted for idleness: they are replaced when they reach
+   * `maxLifetime`, fail `keepalive` validation or are found broken.
    * @default '10m'
    */
   idleTimeout?: Duration
@@ -165,7 +176,7 @@ export interface PoolOptions<T> {
    */
   onLeak?: (report: LeakReport) => void
   /**
-   * Receives leak warnings.
+   * Receives leak warnings and destroy timeouts.
    * @default none
    */
   logger?: PoolLogger
@@ -207,6 +218,7 @@ export interface ResolvedOptions<T> {
   max: number
   acquireTimeout: number
   createTimeout: number
+  destroyTimeout: number
   idleTimeout: number
   maxLifetime: number
   maxUses: number
@@ -266,6 +278,7 @@ export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptio
     max,
     acquireTimeout,
     createTimeout: parseDuration(raw.createTimeout ?? acquireTimeout, 'createTimeout'),
+    destroyTimeout: parseDuration(raw.destroyTimeout ?? '5s', 'destroyTimeout', infinite),
     idleTimeout: parseDuration(raw.idleTimeout ?? '10m', 'idleTimeout', infinite),
     maxLifetime: parseDuration(raw.maxLifetime ?? '30m', 'maxLifetime', infinite),
     maxUses: checkInteger('maxUses', raw.maxUses ?? Number.POSITIVE_INFINITY, {

@@ -202,6 +202,8 @@ export class Pool<T> {
       max: this.#s.max,
       created: this.#s.c.created,
       destroyed: this.#s.c.destroyed,
+      destroyErrors: this.#s.c.destroyErrors,
+      destroyTimeouts: this.#s.c.destroyTimeouts,
       acquired: this.#s.c.acquired,
       reused: this.#s.c.reused,
       timeouts: this.#s.c.timeouts,

@@ -14,9 +14,18 @@ export function fakeFactory(options: { createMs?: number; fail?: () => Error | u
   return {
     calls,
     destroyed,
-    create: async () => {
+    create: async ({ signal }: { signal?: AbortSignal } = {}) => {
       calls.create++
-      if (options.createMs) await new Promise((resolve) => setTimeout(resolve, options.createMs))
+      if (options.createMs) {
+        // like a connect that honours its signal: the pool's close or createTimeout stops it
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, options.createMs)
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer)
+            reject(signal.reason)
+          })
+        })
+      }
       const error = options.fail?.()
       if (error) throw error
       return { id: next++, broken: false } as FakeResource

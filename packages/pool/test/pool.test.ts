@@ -1,8 +1,11 @@
+import { eventChannel } from '@hotpath/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   AcquireTimeoutError,
   createPool,
+  DestroyTimeoutError,
   DoubleReleaseError,
+  type Lease,
   PoolClosedError,
   PoolInitializeError,
   PoolQueueFullError,
@@ -627,6 +630,86 @@ describe('drain and close', () => {
     await other.close()
     await expect(draining).resolves.toEqual({ drained: false, outstanding: 1 })
     held.release()
+  })
+
+  it('drain serves every acquire queued before it, creating resources when needed', async () => {
+    useFakeTime()
+    const factory = fakeFactory({ createMs: 20 })
+    const pool = createPool({ ...factory, min: 3, max: 3, acquireTimeout: '5s' })
+    // two creates at a time (maxCreating): the third acquire needs a create started during the drain
+    const served: Lease<FakeResource>[] = []
+    for (let i = 0; i < 3; i++) void pool.acquire().then((lease) => served.push(lease))
+    const drained = pool.drain()
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolClosedError)
+    await vi.advanceTimersByTimeAsync(40)
+    expect(served.map((lease) => lease.resource.id).sort()).toEqual([0, 1, 2])
+    for (const lease of served) lease.release()
+    await expect(drained).resolves.toEqual({ drained: true, outstanding: 0 })
+    expect(factory.calls).toMatchObject({ create: 3, destroy: 3 })
+  })
+
+  it('close waits for creates in flight and destroys what they bring', async () => {
+    useFakeTime()
+    let created = 0
+    const destroyed: number[] = []
+    // a create that ignores its signal, as many client libraries' connect calls do
+    const pool = createPool<{ id: number }>({
+      create: () => new Promise((resolve) => setTimeout(() => resolve({ id: created++ }), 10)),
+      destroy: (resource) => {
+        destroyed.push(resource.id)
+      },
+      min: 2,
+      max: 4,
+    })
+    let done = false
+    const drained = pool.drain().then((result) => {
+      done = true
+      return result
+    })
+    await vi.advanceTimersByTimeAsync(5)
+    expect(done).toBe(false)
+    await vi.advanceTimersByTimeAsync(5)
+    await expect(drained).resolves.toEqual({ drained: true, outstanding: 0 })
+    expect(created).toBe(2)
+    expect(destroyed.sort()).toEqual([0, 1])
+  })
+
+  it('a hung destroy is given up after destroyTimeout: counted, reported, and close finishes', async () => {
+    useFakeTime()
+    const warn = vi.fn()
+    const errors: unknown[] = []
+    const off = eventChannel<{ error: unknown }>('hotpath:pool:destroy-error').subscribe((m) =>
+      errors.push(m.error),
+    )
+    const pool = createPool({
+      create: () => ({}),
+      destroy: (resource: { hang?: boolean }) =>
+        resource.hang ? new Promise<void>(() => {}) : Promise.reject(new Error('already closed')),
+      max: 2,
+      destroyTimeout: '1s',
+      logger: { warn },
+    })
+    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()])
+    ;(a!.resource as { hang?: boolean }).hang = true
+    a!.destroy()
+    b!.destroy()
+    await flush()
+    expect(pool.stats()).toMatchObject({ destroyed: 2, destroyErrors: 1, destroyTimeouts: 0 })
+    let closed = false
+    const closing = pool.close().then(() => {
+      closed = true
+    })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(closed).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await closing
+    expect(pool.stats()).toMatchObject({ destroyErrors: 2, destroyTimeouts: 1 })
+    expect((errors[0] as Error).message).toBe('already closed')
+    expect(errors[1]).toBeInstanceOf(DestroyTimeoutError)
+    expect((errors[1] as DestroyTimeoutError).code).toBe('E_POOL_DESTROY_TIMEOUT')
+    expect(warn).toHaveBeenCalledOnce()
+    expect(warn.mock.calls[0]![0]).toMatch(/gave up waiting for a destroy after 1000 ms/)
+    off()
   })
 
   it('asyncDispose closes the pool', async () => {

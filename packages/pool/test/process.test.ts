@@ -105,6 +105,41 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
     expect(exitedAt - Number(run.lines[0])).toBeLessThan(200)
   })
 
+  it('drain() serves the acquires queued before it, then closes and lets the process exit', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      kind,
+      script(
+        kind,
+        { '@hotpath/pool': ['createPool'] },
+        `
+        let created = 0
+        let destroyed = 0
+        const pool = createPool({
+          create: () => new Promise((resolve) => setTimeout(() => resolve({ id: created++ }), 20)),
+          destroy: () => { destroyed++ },
+          min: 3,
+          max: 3,
+          acquireTimeout: '2s',
+        })
+        // the holders give back only once all three are served
+        const served = Promise.all([1, 2, 3].map(() => pool.acquire())).then(
+          (leases) => { for (const lease of leases) lease.release(); return leases.length + ' served' },
+          (error) => error.code,
+        )
+        const started = performance.now()
+        const result = await pool.drain({ timeout: '3s' })
+        console.log(JSON.stringify(result))
+        console.log(await served)
+        console.log(created, destroyed, performance.now() - started < 1500)
+        await pool.acquire().catch((error) => console.log(error.code))`,
+      ),
+    )
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.lines).toEqual(['{"drained":true,"outstanding":0}', '3 served', '3 3 true', 'E_POOL_CLOSED'])
+  })
+
   it('a Kysely query against a closed port keeps the process alive until the acquire timeout', async () => {
     const port = await freePort()
     const run = await runNodeSource(
