@@ -181,7 +181,10 @@ export interface PoolOptions<T> {
    */
   logger?: PoolLogger
   /**
-   * Bound of the waiting queue; further acquires reject with `E_POOL_QUEUE_FULL`.
+   * How many acquires may wait for a borrowed resource to come back; further ones reject at once
+   * with `E_POOL_QUEUE_FULL`. Acquires that a create can serve (while the pool is below `max`) do
+   * not count: `0` means an acquire is served by an idle resource or by a create it starts, and is
+   * refused only when it would have to wait behind others.
    * @default 1000
    */
   maxWaiting?: number

@@ -88,7 +88,9 @@ export class Pool<T> {
         }
       }
     }
-    if (this.#s.waiters.size >= this.#s.o.maxWaiting) {
+    // Waiters up to the room left under `max` are served by creates; only those beyond it wait
+    // for a release, and `maxWaiting` bounds them (0: an acquire never waits behind others).
+    if (this.#s.waiters.size >= this.#s.o.maxWaiting + Math.max(0, this.#s.max - this.#s.slots.size)) {
       this.#s.c.rejected++
       return Promise.reject(new PoolQueueFullError(this.#s.o.name, this.#s.o.maxWaiting))
     }

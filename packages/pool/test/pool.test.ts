@@ -226,6 +226,27 @@ describe('waiting', () => {
     await pool.close()
   })
 
+  it('maxWaiting: 0 serves what an idle resource or a create can serve and refuses only queueing', async () => {
+    useFakeTime()
+    const factory = fakeFactory({ createMs: 10 })
+    const pool = createPool({ ...factory, max: 2, maxWaiting: 0 })
+    // an empty pool: both acquires start their own create
+    const first = pool.acquire()
+    const second = pool.acquire()
+    // the third would have to wait for a release
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolQueueFullError)
+    await vi.advanceTimersByTimeAsync(10)
+    const [a, b] = await Promise.all([first, second])
+    await expect(pool.acquire()).rejects.toMatchObject({ code: 'E_POOL_QUEUE_FULL', maxWaiting: 0 })
+    a.release()
+    const again = await pool.acquire()
+    expect(again.resource).toBe(a.resource)
+    expect(pool.stats()).toMatchObject({ rejected: 2, created: 2, pending: 0 })
+    again.release()
+    b.release()
+    await pool.close()
+  })
+
   it('an abort removes the waiter at once and leaves no listener', async () => {
     const pool = createPool({ ...fakeFactory(), max: 1 })
     const held = await pool.acquire()
