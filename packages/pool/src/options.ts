@@ -2,6 +2,7 @@ import {
   checkBoolean,
   checkFunction,
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   checkString,
   type Duration,
@@ -240,6 +241,42 @@ export interface ResolvedOptions<T> {
 const noop = () => {}
 const alwaysFatal = () => true
 
+const POOL_OPTIONS = [
+  'create',
+  'destroy',
+  'validate',
+  'isBroken',
+  'isFatal',
+  'name',
+  'min',
+  'max',
+  'acquireTimeout',
+  'createTimeout',
+  'destroyTimeout',
+  'idleTimeout',
+  'maxLifetime',
+  'maxUses',
+  'keepalive',
+  'validateAfter',
+  'leakDetection',
+  'onLeak',
+  'logger',
+  'maxWaiting',
+  'maxCreating',
+  'createRetry',
+  'fifo',
+] as const satisfies readonly (keyof PoolOptions<unknown>)[]
+
+const RETRY_OPTIONS = ['base', 'max'] as const satisfies readonly (keyof CreateRetryOptions)[]
+
+function checkLogger(value: unknown): PoolLogger | undefined {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object' || typeof (value as PoolLogger).warn !== 'function') {
+    throw invalidOption('logger', 'an object with a warn(message, details) method', value)
+  }
+  return value as PoolLogger
+}
+
 /** @internal */
 export function checkMinMax(min: unknown, max: unknown): { min: number; max: number } {
   const checkedMax = checkInteger('max', max, { min: 1 })
@@ -250,12 +287,14 @@ export function checkMinMax(min: unknown, max: unknown): { min: number; max: num
 /** @internal */
 export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptions<T>> {
   const raw = checkOptionsObject('options', input) as PoolOptions<T>
+  checkKnownOptions('createPool()', raw, POOL_OPTIONS)
   if (raw.max === Number.POSITIVE_INFINITY) {
     throw invalidOption('max', 'an integer >= 1 (a pool needs a bound)', raw.max)
   }
   const { min, max } = checkMinMax(raw.min ?? 0, raw.max ?? 10)
   const acquireTimeout = parseDuration(raw.acquireTimeout ?? '30s', 'acquireTimeout')
   const retry = checkOptionsObject('createRetry', raw.createRetry)
+  checkKnownOptions('createRetry', retry, RETRY_OPTIONS)
   const retryBase = parseDuration(retry.base ?? '50ms', 'createRetry.base', { positive: true })
   const retryMax = parseDuration(retry.max ?? '5s', 'createRetry.max')
   if (retryMax < retryBase) throw invalidOption('createRetry.max', `a duration >= ${retryBase} ms`, retry.max)
@@ -293,7 +332,7 @@ export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptio
     leakDetection: parseDuration(raw.leakDetection ?? Number.POSITIVE_INFINITY, 'leakDetection', infinite),
     onLeak:
       raw.onLeak === undefined ? undefined : checkFunction<(r: LeakReport) => void>('onLeak', raw.onLeak),
-    logger: raw.logger,
+    logger: checkLogger(raw.logger),
     maxWaiting: checkInteger('maxWaiting', raw.maxWaiting ?? 1_000, { min: 0 }),
     maxCreating: checkInteger('maxCreating', raw.maxCreating ?? 2, { min: 1 }),
     retryBase,

@@ -11,9 +11,7 @@ export function fakeFactory(options: { createMs?: number; fail?: () => Error | u
   let next = 0
   const calls = { create: 0, destroy: 0, validate: 0 }
   const destroyed: FakeResource[] = []
-  return {
-    calls,
-    destroyed,
+  const factory = {
     create: async ({ signal }: { signal?: AbortSignal } = {}) => {
       calls.create++
       if (options.createMs) {
@@ -39,6 +37,11 @@ export function fakeFactory(options: { createMs?: number; fail?: () => Error | u
       return !resource.broken
     },
   }
+  // Not enumerable: `createPool({ ...factory })` passes only the pool's own options.
+  return Object.defineProperties(factory, {
+    calls: { value: calls, enumerable: false },
+    destroyed: { value: destroyed, enumerable: false },
+  }) as typeof factory & { calls: typeof calls; destroyed: FakeResource[] }
 }
 
 export function useFakeTime(): void {

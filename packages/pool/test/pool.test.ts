@@ -103,6 +103,71 @@ describe('acquire and release', () => {
   })
 })
 
+describe('argument errors', () => {
+  it('refuses unknown option names with a did-you-mean hint', () => {
+    expect(() => createPool({ ...fakeFactory(), maxWaitng: 5 } as never)).toThrow(
+      'Expected `maxWaitng` to be a known option of createPool() (did you mean `maxWaiting`?), got `5` (number)',
+    )
+    expect(() => createPool({ ...fakeFactory(), createRetry: { bsae: '1s' } } as never)).toThrow(
+      'Expected `bsae` to be a known option of createRetry (did you mean `base`?)',
+    )
+    expect(() => createPool({ ...fakeFactory(), logger: {} as never })).toThrow(
+      'Expected `logger` to be an object with a warn(message, details) method, got `[object]` (object)',
+    )
+  })
+
+  it('every public method throws a synchronous TypeError for a bad argument, open or closed', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const calls: [string, () => unknown, RegExp][] = [
+      ['acquire(null)', () => pool.acquire(null as never), /Expected `options` to be an options object/],
+      ['acquire({ timout })', () => pool.acquire({ timout: 5 } as never), /did you mean `timeout`/],
+      [
+        'acquire({ priority: 1.5 })',
+        () => pool.acquire({ priority: 1.5 }),
+        /Expected `priority` to be an integer/,
+      ],
+      [
+        'acquire({ signal: {} })',
+        () => pool.acquire({ signal: {} as never }),
+        /Expected `signal` to be an AbortSignal/,
+      ],
+      [
+        'acquire({ timeout: -1 })',
+        () => pool.acquire({ timeout: -1 }),
+        /Expected `timeout` to be a duration/,
+      ],
+      ['use(1)', () => pool.use(1 as never), /Expected `fn` to be a function/],
+      ['use(fn, { priorty })', () => pool.use(() => 1, { priorty: 1 } as never), /did you mean `priority`/],
+      [
+        'initialize({ failFast: 1 })',
+        () => pool.initialize({ failFast: 1 as never }),
+        /Expected `failFast` to be a boolean/,
+      ],
+      ['initialize({ timeOut })', () => pool.initialize({ timeOut: 1 } as never), /did you mean `timeout`/],
+      ['resize({ maxx })', () => pool.resize({ maxx: 3 } as never), /did you mean `max`/],
+      ['resize({ max: 0 })', () => pool.resize({ max: 0 }), /Expected `max` to be an integer >= 1/],
+      ['advise({ rest })', () => pool.advise({ rest: true } as never), /did you mean `reset`/],
+      ['advise(null)', () => pool.advise(null as never), /Expected `options` to be an options object/],
+      [
+        'drain({ timeout: "soon" })',
+        () => pool.drain({ timeout: 'soon' as never }),
+        /Expected `timeout` to be a duration/,
+      ],
+      ['drain({ timeot })', () => pool.drain({ timeot: 1 } as never), /did you mean `timeout`/],
+    ]
+    for (const closed of [false, true]) {
+      if (closed) await pool.close()
+      for (const [name, call, message] of calls) {
+        let result: unknown
+        expect(() => {
+          result = call()
+        }, `${name} (closed: ${closed})`).toThrow(message)
+        expect(result).toBeUndefined()
+      }
+    }
+  })
+})
+
 describe('waiting', () => {
   it('one deadline covers the queue wait and the create', async () => {
     useFakeTime()
