@@ -618,6 +618,72 @@ describe('lifecycle', () => {
   })
 })
 
+describe('behaviours generic-pool users rely on', () => {
+  it('serves every higher-priority waiter before any lower one, and equal priorities in arrival order', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const held = await pool.acquire()
+    const order: string[] = []
+    const waiting: Promise<void>[] = []
+    const enqueue = (name: string, priority: number) =>
+      waiting.push(
+        pool.acquire({ priority }).then((lease) => {
+          order.push(name)
+          lease.release()
+        }),
+      )
+    for (let i = 0; i < 5; i++) enqueue(`low${i}`, 0)
+    for (let i = 0; i < 5; i++) enqueue(`high${i}`, 1)
+    held.release()
+    await Promise.all(waiting)
+    expect(order).toEqual([
+      'high0',
+      'high1',
+      'high2',
+      'high3',
+      'high4',
+      'low0',
+      'low1',
+      'low2',
+      'low3',
+      'low4',
+    ])
+    await pool.close()
+  })
+
+  it('destroying a lease serves the next waiter with a new resource', async () => {
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1 })
+    const first = await pool.acquire()
+    const waiting = pool.acquire()
+    expect(pool.stats()).toMatchObject({ pending: 1, borrowed: 1 })
+    first.destroy()
+    const next = await waiting
+    expect(next.resource.id).toBe(1)
+    expect(factory.destroyed).toEqual([first.resource])
+    expect(pool.stats()).toMatchObject({ pending: 0, borrowed: 1, size: 1 })
+    next.release()
+    await pool.close()
+  })
+
+  it('min resources are not evicted for idleness; they are replaced at maxLifetime', async () => {
+    // generic-pool's evictor closes idle resources below min and creates new ones; this pool keeps
+    // min open (as HikariCP does) and renews them through maxLifetime and keepalive instead.
+    useFakeTime()
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, min: 2, max: 2, idleTimeout: 50, maxLifetime: '1m' })
+    await flush()
+    await vi.advanceTimersByTimeAsync(10_000)
+    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()])
+    expect([a!.resource.id, b!.resource.id].sort()).toEqual([0, 1])
+    a!.release()
+    b!.release()
+    expect(pool.stats()).toMatchObject({ destroyed: 0, created: 2 })
+    await vi.advanceTimersByTimeAsync(62_000)
+    expect(pool.stats()).toMatchObject({ size: 2, idle: 2, destroyed: 2, created: 4 })
+    await pool.close()
+  })
+})
+
 describe('resize, stats, advise', () => {
   it('resizes live', async () => {
     useFakeTime()
