@@ -7,27 +7,31 @@ const packageDir = new URL('..', import.meta.url)
 
 type Kind = 'esm' | 'cjs'
 
-/** Wraps a script body so it runs the same in ESM (top-level await) and CommonJS. */
-function script(kind: Kind, imports: Record<string, string[]>, body: string): string {
+const POOL = { '@hotpath/pool': ['createPool'] }
+
+/**
+ * Runs a script body in a plain node process, wrapped so it runs the same in ESM (top-level
+ * await) and CommonJS (an async function, as a CommonJS user would write it).
+ */
+function run(kind: Kind, imports: Record<string, string[]>, body: string) {
   const lines = Object.entries(imports).map(([from, names]) =>
     kind === 'esm'
       ? `import { ${names.join(', ')} } from '${from}'`
       : `const { ${names.join(', ')} } = require('${from}')`,
   )
-  return kind === 'esm'
-    ? `${lines.join('\n')}\n${body}\n`
-    : `${lines.join('\n')}\n;(async () => {\n${body}\n})()\n`
+  const source =
+    kind === 'esm'
+      ? `${lines.join('\n')}\n${body}\n`
+      : `${lines.join('\n')}\n;(async () => {\n${body}\n})()\n`
+  return runNodeSource(packageDir, kind, source)
 }
 
 describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
   it('a pending acquire keeps the process alive until its timeout, then fails with a typed error', async () => {
-    const run = await runNodeSource(
-      packageDir,
+    const result = await run(
       kind,
-      script(
-        kind,
-        { '@hotpath/pool': ['createPool'] },
-        `
+      POOL,
+      `
         const pool = createPool({
           create: async () => { throw new Error('connection refused') },
           max: 2,
@@ -40,42 +44,34 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
         } catch (error) {
           console.log(error.code, Math.round(performance.now() - started), error.cause.message)
         }`,
-      ),
     )
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(0)
-    expect(run.lines).toHaveLength(1)
-    const [code, waited, ...cause] = run.lines[0]!.split(' ')
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.lines).toHaveLength(1)
+    const [code, waited, ...cause] = result.lines[0]!.split(' ')
     expect(code).toBe('E_POOL_ACQUIRE_TIMEOUT')
     expect(Number(waited)).toBeGreaterThanOrEqual(295)
     expect(cause.join(' ')).toBe('connection refused')
   })
 
   it('an unhandled acquire timeout ends the process with code 1 and the typed error', async () => {
-    const run = await runNodeSource(
-      packageDir,
+    const result = await run(
       kind,
-      script(
-        kind,
-        { '@hotpath/pool': ['createPool'] },
-        `
+      POOL,
+      `
         const pool = createPool({ create: () => new Promise(() => {}), max: 1, createTimeout: 100 })
         await pool.acquire({ timeout: 250 })`,
-      ),
     )
-    expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/E_POOL_ACQUIRE_TIMEOUT/)
-    expect(run.elapsedMs).toBeGreaterThanOrEqual(250)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/E_POOL_ACQUIRE_TIMEOUT/)
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(250)
   })
 
   it('an idle pool (min, keepalive, idle timeout) lets the process exit right after the last await', async () => {
-    const run = await runNodeSource(
-      packageDir,
+    const result = await run(
       kind,
-      script(
-        kind,
-        { '@hotpath/pool': ['createPool'] },
-        `
+      POOL,
+      `
         const pool = createPool({
           create: async () => ({}),
           destroy: () => {},
@@ -97,22 +93,18 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
         b.release()
         await pool.use(async () => {})
         console.log(Date.now())`,
-      ),
     )
     const exitedAt = Date.now()
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(0)
-    expect(exitedAt - Number(run.lines[0])).toBeLessThan(200)
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(exitedAt - Number(result.lines[0])).toBeLessThan(200)
   })
 
   it('drain() serves the acquires queued before it, then closes and lets the process exit', async () => {
-    const run = await runNodeSource(
-      packageDir,
+    const result = await run(
       kind,
-      script(
-        kind,
-        { '@hotpath/pool': ['createPool'] },
-        `
+      POOL,
+      `
         let created = 0
         let destroyed = 0
         const pool = createPool({
@@ -133,22 +125,23 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
         console.log(await served)
         console.log(created, destroyed, performance.now() - started < 1500)
         await pool.acquire().catch((error) => console.log(error.code))`,
-      ),
     )
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(0)
-    expect(run.lines).toEqual(['{"drained":true,"outstanding":0}', '3 served', '3 3 true', 'E_POOL_CLOSED'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.lines).toEqual([
+      '{"drained":true,"outstanding":0}',
+      '3 served',
+      '3 3 true',
+      'E_POOL_CLOSED',
+    ])
   })
 
   it('a Kysely query against a closed port keeps the process alive until the acquire timeout', async () => {
     const port = await freePort()
-    const run = await runNodeSource(
-      packageDir,
+    const result = await run(
       kind,
-      script(
-        kind,
-        { kysely: ['Kysely', 'sql'], '@hotpath/pool/kysely': ['postgresDialect'] },
-        `
+      { kysely: ['Kysely', 'sql'], '@hotpath/pool/kysely': ['postgresDialect'] },
+      `
         const db = new Kysely({
           dialect: postgresDialect({
             connectionString: 'postgres://postgres@127.0.0.1:${port}/test',
@@ -163,11 +156,10 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
           console.log(error.code, error.cause && error.cause.code, Math.round(performance.now() - started))
         }
         await db.destroy()`,
-      ),
     )
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(0)
-    const [code, cause, waited] = (run.lines[0] ?? '').split(' ')
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const [code, cause, waited] = (result.lines[0] ?? '').split(' ')
     expect(code).toBe('E_POOL_ACQUIRE_TIMEOUT')
     expect(cause).toBe('ECONNREFUSED')
     expect(Number(waited)).toBeGreaterThanOrEqual(395)
