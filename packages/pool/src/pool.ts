@@ -263,9 +263,11 @@ export class Pool<T> {
   }
 
   /**
-   * Stops new acquires, waits up to `timeout` for leases to come back and queued waiters to be
-   * served, then closes: remaining waiters reject with `E_POOL_CLOSED`, idle resources are
-   * destroyed, leases still out are destroyed when released.
+   * Refuses new acquires (`E_POOL_CLOSED`), serves every acquire queued before the call (creating
+   * resources when needed) and waits up to `timeout` for leases to come back, then closes: waiters
+   * still queued reject with `E_POOL_CLOSED`, idle resources are destroyed, creates and destroys in
+   * flight are awaited (each at most its timeout), leases still out are destroyed when released.
+   * Bad options throw a `TypeError` synchronously.
    *
    * @example
    * process.on('SIGTERM', async () => { await pool.drain({ timeout: '10s' }) })
@@ -288,7 +290,8 @@ export class Pool<T> {
   }
 
   /**
-   * Closes at once (a `drain` with no grace period). Settles every waiter.
+   * Closes at once (a `drain` with no grace period): queued acquires reject with `E_POOL_CLOSED`.
+   * Resolves once the pool's creates and destroys in flight are done or timed out.
    *
    * @example
    * await pool.close()

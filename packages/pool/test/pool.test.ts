@@ -111,6 +111,9 @@ describe('argument errors', () => {
     expect(() => createPool({ ...fakeFactory(), createRetry: { bsae: '1s' } } as never)).toThrow(
       'Expected `bsae` to be a known option of createRetry (did you mean `base`?)',
     )
+    expect(() => createPool({ ...fakeFactory(), acquireTimeoutMillis: 100 } as never)).toThrow(
+      'Expected `acquireTimeoutMillis` to be a known option of createPool() (did you mean `acquireTimeout`?)',
+    )
     expect(() => createPool({ ...fakeFactory(), logger: {} as never })).toThrow(
       'Expected `logger` to be an object with a warn(message, details) method, got `[object]` (object)',
     )
