@@ -136,6 +136,35 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
     ])
   })
 
+  it('close() with a hung destroy and a create that ignores its signal finishes after their timeouts', async () => {
+    const result = await run(
+      kind,
+      POOL,
+      `
+        let first = true
+        const pool = createPool({
+          create: () => (first ? ((first = false), Promise.resolve({})) : new Promise(() => {})),
+          destroy: () => new Promise(() => {}),
+          max: 2,
+          createTimeout: 300,
+          destroyTimeout: 200,
+        })
+        const lease = await pool.acquire()
+        lease.destroy()
+        void pool.acquire({ timeout: 5000 }).catch((error) => console.log(error.code))
+        const started = performance.now()
+        await pool.close()
+        const { destroyTimeouts, createErrors } = pool.stats()
+        console.log('closed', destroyTimeouts, createErrors, Math.round(performance.now() - started))`,
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.lines[0]).toBe('E_POOL_CLOSED')
+    const [closed, destroyTimeouts, createErrors, waited] = (result.lines[1] ?? '').split(' ')
+    expect([closed, destroyTimeouts, createErrors]).toEqual(['closed', '1', '1'])
+    expect(Number(waited)).toBeGreaterThanOrEqual(195)
+  })
+
   it('a Kysely query against a closed port keeps the process alive until the acquire timeout', async () => {
     const port = await freePort()
     const result = await run(
