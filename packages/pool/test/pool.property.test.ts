@@ -90,4 +90,78 @@ describe('invariants', () => {
       { numRuns: 150 },
     )
   })
+
+  it('drain serves or times out every acquire queued before it and closes every resource it created', async () => {
+    useFakeTime()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (commands, drainAt, min) => {
+          let made = 0
+          let destroyed = 0
+          const pool = createPool<{ id: number }>({
+            create: ({ signal }) =>
+              new Promise((resolve, reject) => {
+                const timer = setTimeout(() => resolve({ id: made++ }), 20)
+                signal.addEventListener('abort', () => {
+                  clearTimeout(timer)
+                  reject(signal.reason)
+                })
+              }),
+            destroy: () => {
+              destroyed++
+            },
+            min,
+            max: 4,
+            acquireTimeout: 150,
+            idleTimeout: 300,
+            maxLifetime: 1_000,
+          })
+          const leases: Lease<{ id: number }>[] = []
+          const outcomes: Promise<string>[] = []
+          let drained: Promise<{ drained: boolean }> | undefined
+          for (const [index, cmd] of commands.entries()) {
+            if (index === drainAt) drained = pool.drain({ timeout: 2_000 })
+            if (cmd.kind === 'acquire') {
+              const before = drained === undefined
+              outcomes.push(
+                pool.acquire().then(
+                  (lease) => {
+                    leases.push(lease)
+                    return 'served'
+                  },
+                  (error: { code?: string }) => (before ? (error.code ?? 'other') : `after:${error.code}`),
+                ),
+              )
+            } else if (cmd.kind === 'release' && leases.length > 0) {
+              const [lease] = leases.splice(cmd.index % leases.length, 1)
+              lease!.release(cmd.error ? new Error('broken') : undefined)
+            } else if (cmd.kind === 'resize') {
+              pool.resize({ min: cmd.min, max: cmd.max })
+            } else if (cmd.kind === 'advance') {
+              await vi.advanceTimersByTimeAsync(cmd.ms)
+            }
+            await vi.advanceTimersByTimeAsync(0)
+          }
+          drained ??= pool.drain({ timeout: 2_000 })
+          // the holders give everything back while the drain runs
+          for (let round = 0; round < 4; round++) {
+            await vi.advanceTimersByTimeAsync(100)
+            for (const lease of leases.splice(0)) lease.release()
+          }
+          const result = await drained
+          expect(result.drained).toBe(true)
+          for (const outcome of await Promise.all(outcomes)) {
+            // queued before the drain: served or timed out, never refused; after it: refused
+            expect(['served', 'E_POOL_ACQUIRE_TIMEOUT', 'after:E_POOL_CLOSED']).toContain(outcome)
+          }
+          expect(destroyed).toBe(made)
+          expect(pool.stats()).toMatchObject({ borrowed: 0, pending: 0, creating: 0, size: 0 })
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
 })
