@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createPool, type Lease } from '../src/index'
+import { createPool, type Lease, type Pool } from '../src/index'
 import { type FakeResource, fakeFactory, useFakeTime } from './helpers'
 
 afterEach(() => {
@@ -21,6 +21,18 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     .map(([max, min]) => ({ kind: 'resize' as const, max, min: Math.min(min, max) })),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }),
 )
+
+/** Runs a release, resize or advance command (acquires are handled by each property). */
+async function apply<T>(pool: Pool<T>, leases: Lease<T>[], cmd: Command): Promise<void> {
+  if (cmd.kind === 'release' && leases.length > 0) {
+    const [lease] = leases.splice(cmd.index % leases.length, 1)
+    lease!.release(cmd.error ? new Error('broken') : undefined)
+  } else if (cmd.kind === 'resize') {
+    pool.resize({ min: cmd.min, max: cmd.max })
+  } else if (cmd.kind === 'advance') {
+    await vi.advanceTimersByTimeAsync(cmd.ms)
+  }
+}
 
 describe('invariants', () => {
   it('borrowed + idle never exceeds max, including across resize', async () => {
@@ -62,14 +74,7 @@ describe('invariants', () => {
                 () => {},
               ),
             )
-          } else if (cmd.kind === 'release' && leases.length > 0) {
-            const [lease] = leases.splice(cmd.index % leases.length, 1)
-            lease!.release(cmd.error ? new Error('broken') : undefined)
-          } else if (cmd.kind === 'resize') {
-            pool.resize({ min: cmd.min, max: cmd.max })
-          } else if (cmd.kind === 'advance') {
-            await vi.advanceTimersByTimeAsync(cmd.ms)
-          }
+          } else await apply(pool, leases, cmd)
           await vi.advanceTimersByTimeAsync(0)
           check()
           // a lease is only granted while there is room under max
@@ -141,14 +146,7 @@ describe('invariants', () => {
                       : `after:${error.code}`,
                 ),
               )
-            } else if (cmd.kind === 'release' && leases.length > 0) {
-              const [lease] = leases.splice(cmd.index % leases.length, 1)
-              lease!.release(cmd.error ? new Error('broken') : undefined)
-            } else if (cmd.kind === 'resize') {
-              pool.resize({ min: cmd.min, max: cmd.max })
-            } else if (cmd.kind === 'advance') {
-              await vi.advanceTimersByTimeAsync(cmd.ms)
-            }
+            } else await apply(pool, leases, cmd)
             await vi.advanceTimersByTimeAsync(0)
           }
           drained ??= pool.drain({ timeout: 60_000 })
