@@ -52,6 +52,18 @@ export interface DestroyMessage {
 }
 
 /**
+ * Message of `hotpath:pool:destroy-error`: a `destroy` threw or rejected (`error` is what it
+ * threw), or did not settle within `destroyTimeout` (`error` is a `DestroyTimeoutError`).
+ *
+ * @example
+ * eventChannel<DestroyErrorMessage>('hotpath:pool:destroy-error').subscribe((m) => log.warn(m.error))
+ */
+export interface DestroyErrorMessage {
+  pool: string
+  error: unknown
+}
+
+/**
  * Why a resource was destroyed.
  *
  * @example
@@ -98,6 +110,7 @@ export const channels = {
   create: eventChannel<CreateMessage>('hotpath:pool:create'),
   createError: eventChannel<CreateErrorMessage>('hotpath:pool:create-error'),
   destroy: eventChannel<DestroyMessage>('hotpath:pool:destroy'),
+  destroyError: eventChannel<DestroyErrorMessage>('hotpath:pool:destroy-error'),
   acquireTimeout: eventChannel<AcquireTimeoutMessage>('hotpath:pool:acquire-timeout'),
   leak: eventChannel<LeakReport>('hotpath:pool:leak'),
   slowQuery: eventChannel<SlowQueryMessage>('hotpath:pool:slow-query'),

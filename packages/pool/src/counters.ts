@@ -4,6 +4,8 @@ import { getClock, Summary } from '@hotpath/core'
 export class PoolCounters {
   created = 0
   destroyed = 0
+  destroyErrors = 0
+  destroyTimeouts = 0
   acquired = 0
   reused = 0
   timeouts = 0

@@ -43,8 +43,8 @@ export function giveBack<T>(
   else if (slot.expiresAt <= now) retire(s, slot, 'lifetime')
   else if (s.slots.size > s.max) retire(s, slot, 'resize')
   else offer(s, slot, now)
+  if (s.waiters.size > 0 || (s.state === OPEN && s.slots.size < s.min)) fill(s)
   if (s.state !== OPEN) checkQuiet(s)
-  else if (s.slots.size < s.min || s.waiters.size > 0) fill(s)
 }
 
 function fatal<T>(s: PoolState<T>, error: unknown): boolean {

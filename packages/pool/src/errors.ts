@@ -149,6 +149,29 @@ export class ConnectionLostError extends HotpathError {
 }
 
 /**
+ * A `destroy` did not settle within `destroyTimeout` (`E_POOL_DESTROY_TIMEOUT`). The pool stops
+ * waiting for it (so `drain()` and `close()` finish), counts it in `stats().destroyTimeouts` and
+ * reports it on `hotpath:pool:destroy-error` and through `logger.warn`.
+ *
+ * @example
+ * eventChannel<DestroyErrorMessage>('hotpath:pool:destroy-error').subscribe(({ error }) => {
+ *   if (error instanceof DestroyTimeoutError) log.warn(error.message)
+ * })
+ */
+export class DestroyTimeoutError extends HotpathError {
+  /** The timeout that elapsed, in milliseconds. */
+  readonly timeout: number
+
+  constructor(name: string, timeout: number) {
+    super(
+      'E_POOL_DESTROY_TIMEOUT',
+      `Pool '${name}' gave up waiting for a destroy after ${timeout} ms; the resource may still be open on the other side (raise \`destroyTimeout\` if destroys are slow).`,
+    )
+    this.timeout = timeout
+  }
+}
+
+/**
  * Every error class of `@hotpath/pool` by name.
  *
  * @example
@@ -163,4 +186,5 @@ export const errors = {
   CreateTimeoutError,
   QueryAbortedError,
   ConnectionLostError,
+  DestroyTimeoutError,
 } as const

@@ -1,18 +1,23 @@
-import { getClock, schedule } from '@hotpath/core'
+import { getClock } from '@hotpath/core'
 import { channels } from './channels'
 import { recycle } from './dispatch'
 import { CreateTimeoutError, PoolInitializeError } from './errors'
 import { arm, CLOSED, checkQuiet, destroyResource, OPEN, type PoolState } from './pool-state'
 import { IDLE, type Slot } from './slot'
+import { Work } from './work'
 
 const LIFETIME_JITTER = 0.025
 
-/** @internal Starts creates for `min` and for waiters that outnumber the creates in flight. */
+/**
+ * @internal Starts creates for `min` and for waiters that outnumber the creates in flight. While
+ * draining, only for waiters: every acquire queued before `drain()` is still served.
+ */
 export function fill<T>(s: PoolState<T>): void {
-  if (s.state !== OPEN) return
+  if (s.state === CLOSED) return
   const now = getClock().monotonic()
   if (s.retryAt > now) return
-  let wanted = Math.max(s.waiters.size - s.creating, s.min - s.slots.size - s.creating)
+  const forMin = s.state === OPEN ? s.min - s.slots.size - s.creating : 0
+  let wanted = Math.max(s.waiters.size - s.creating, forMin)
   // While creates fail, probe with one create at a time instead of one per waiter.
   if (s.failures > 0) wanted = Math.min(wanted, 1 - s.creating)
   while (wanted > 0 && s.creating < s.o.maxCreating && s.slots.size + s.creating < s.max) {
@@ -24,15 +29,16 @@ export function fill<T>(s: PoolState<T>): void {
 function startCreate<T>(s: PoolState<T>, started: number): void {
   s.creating++
   const controller = new AbortController()
-  s.createControllers.add(controller)
-  const offClose = () => s.createControllers.delete(controller)
-  let timedOut = false
-  const timer = schedule(() => {
-    timedOut = true
-    controller.abort(new CreateTimeoutError(s.o.name, s.o.createTimeout))
-    onCreateFailed(s, controller.signal.reason)
-  }, s.o.createTimeout)
-  timer.unref()
+  const work = new Work(
+    s.work,
+    false,
+    s.o.createTimeout,
+    () => {
+      controller.abort(new CreateTimeoutError(s.o.name, s.o.createTimeout))
+      onCreateFailed(s, controller.signal.reason)
+    },
+    controller,
+  )
   let created: Promise<T>
   try {
     created = Promise.resolve(s.o.create({ signal: controller.signal }))
@@ -41,18 +47,13 @@ function startCreate<T>(s: PoolState<T>, started: number): void {
   }
   created.then(
     (resource) => {
-      timer.cancel()
-      offClose()
-      if (timedOut) {
-        destroyResource(s, resource, 'close')
-        return
-      }
-      onCreated(s, resource, started)
+      // Timed out already: counted as a failure, the late resource is not wanted.
+      if (work.finished) destroyResource(s, resource, 'close')
+      else onCreated(s, resource, started)
+      work.finish()
     },
     (error: unknown) => {
-      timer.cancel()
-      offClose()
-      if (!timedOut) onCreateFailed(s, error)
+      if (work.finish()) onCreateFailed(s, error)
     },
   )
 }

@@ -2,6 +2,7 @@ import {
   checkBoolean,
   checkFunction,
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   checkString,
   type Duration,
@@ -77,7 +78,8 @@ export interface PoolOptions<T> {
    */
   create: (context: CreateContext) => T | Promise<T>
   /**
-   * Destroys a resource (errors are swallowed and counted).
+   * Destroys a resource. Errors are counted (`stats().destroyErrors`) and reported on
+   * `hotpath:pool:destroy-error`, never thrown.
    * @default a no-op
    */
   destroy?: (resource: T) => void | Promise<void>
@@ -126,7 +128,17 @@ export interface PoolOptions<T> {
    */
   createTimeout?: Duration
   /**
+   * Give up waiting for a single `destroy` after this long: it is counted in
+   * `stats().destroyTimeouts`, reported as a `DestroyTimeoutError` (channel
+   * `hotpath:pool:destroy-error`, `logger.warn`), and `drain()`/`close()` stop waiting for it.
+   * `Infinity` waits for ever.
+   * @default '5s'
+   */
+  destroyTimeout?: Duration
+  /**
    * Idle resources above `min` are destroyed after this long unused; `Infinity` keeps them.
+   * The `min` resources are never evicted for idleness: they are replaced when they reach
+   * `maxLifetime`, fail `keepalive` validation or are found broken.
    * @default '10m'
    */
   idleTimeout?: Duration
@@ -165,12 +177,15 @@ export interface PoolOptions<T> {
    */
   onLeak?: (report: LeakReport) => void
   /**
-   * Receives leak warnings.
+   * Receives leak warnings and destroy timeouts.
    * @default none
    */
   logger?: PoolLogger
   /**
-   * Bound of the waiting queue; further acquires reject with `E_POOL_QUEUE_FULL`.
+   * How many acquires may wait for a borrowed resource to come back; further ones reject at once
+   * with `E_POOL_QUEUE_FULL`. Acquires that a create can serve (while the pool is below `max`) do
+   * not count: `0` means an acquire is served by an idle resource or by a create it starts, and is
+   * refused only when it would have to wait behind others.
    * @default 1000
    */
   maxWaiting?: number
@@ -207,6 +222,7 @@ export interface ResolvedOptions<T> {
   max: number
   acquireTimeout: number
   createTimeout: number
+  destroyTimeout: number
   idleTimeout: number
   maxLifetime: number
   maxUses: number
@@ -225,6 +241,42 @@ export interface ResolvedOptions<T> {
 const noop = () => {}
 const alwaysFatal = () => true
 
+const POOL_OPTIONS = [
+  'create',
+  'destroy',
+  'validate',
+  'isBroken',
+  'isFatal',
+  'name',
+  'min',
+  'max',
+  'acquireTimeout',
+  'createTimeout',
+  'destroyTimeout',
+  'idleTimeout',
+  'maxLifetime',
+  'maxUses',
+  'keepalive',
+  'validateAfter',
+  'leakDetection',
+  'onLeak',
+  'logger',
+  'maxWaiting',
+  'maxCreating',
+  'createRetry',
+  'fifo',
+] as const satisfies readonly (keyof PoolOptions<unknown>)[]
+
+const RETRY_OPTIONS = ['base', 'max'] as const satisfies readonly (keyof CreateRetryOptions)[]
+
+function checkLogger(value: unknown): PoolLogger | undefined {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object' || typeof (value as PoolLogger).warn !== 'function') {
+    throw invalidOption('logger', 'an object with a warn(message, details) method', value)
+  }
+  return value as PoolLogger
+}
+
 /** @internal */
 export function checkMinMax(min: unknown, max: unknown): { min: number; max: number } {
   const checkedMax = checkInteger('max', max, { min: 1 })
@@ -235,12 +287,14 @@ export function checkMinMax(min: unknown, max: unknown): { min: number; max: num
 /** @internal */
 export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptions<T>> {
   const raw = checkOptionsObject('options', input) as PoolOptions<T>
+  checkKnownOptions('createPool()', raw, POOL_OPTIONS)
   if (raw.max === Number.POSITIVE_INFINITY) {
     throw invalidOption('max', 'an integer >= 1 (a pool needs a bound)', raw.max)
   }
   const { min, max } = checkMinMax(raw.min ?? 0, raw.max ?? 10)
   const acquireTimeout = parseDuration(raw.acquireTimeout ?? '30s', 'acquireTimeout')
   const retry = checkOptionsObject('createRetry', raw.createRetry)
+  checkKnownOptions('createRetry', retry, RETRY_OPTIONS)
   const retryBase = parseDuration(retry.base ?? '50ms', 'createRetry.base', { positive: true })
   const retryMax = parseDuration(retry.max ?? '5s', 'createRetry.max')
   if (retryMax < retryBase) throw invalidOption('createRetry.max', `a duration >= ${retryBase} ms`, retry.max)
@@ -266,6 +320,7 @@ export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptio
     max,
     acquireTimeout,
     createTimeout: parseDuration(raw.createTimeout ?? acquireTimeout, 'createTimeout'),
+    destroyTimeout: parseDuration(raw.destroyTimeout ?? '5s', 'destroyTimeout', infinite),
     idleTimeout: parseDuration(raw.idleTimeout ?? '10m', 'idleTimeout', infinite),
     maxLifetime: parseDuration(raw.maxLifetime ?? '30m', 'maxLifetime', infinite),
     maxUses: checkInteger('maxUses', raw.maxUses ?? Number.POSITIVE_INFINITY, {
@@ -277,7 +332,7 @@ export function resolveOptions<T>(input: PoolOptions<T>): Readonly<ResolvedOptio
     leakDetection: parseDuration(raw.leakDetection ?? Number.POSITIVE_INFINITY, 'leakDetection', infinite),
     onLeak:
       raw.onLeak === undefined ? undefined : checkFunction<(r: LeakReport) => void>('onLeak', raw.onLeak),
-    logger: raw.logger,
+    logger: checkLogger(raw.logger),
     maxWaiting: checkInteger('maxWaiting', raw.maxWaiting ?? 1_000, { min: 0 }),
     maxCreating: checkInteger('maxCreating', raw.maxCreating ?? 2, { min: 1 }),
     retryBase,

@@ -1,10 +1,12 @@
 import { Deque, getClock, schedule, type TimerHandle } from '@hotpath/core'
 import { channels, type DestroyReason } from './channels'
 import { PoolCounters } from './counters'
+import { DestroyTimeoutError } from './errors'
 import type { LeaseOwner } from './lease'
 import { type PoolOptions, type ResolvedOptions, resolveOptions } from './options'
 import { GONE, type Slot } from './slot'
 import { WaiterQueue } from './waiters'
+import { Work } from './work'
 
 /** @internal Pool states. */
 export const OPEN = 0
@@ -36,8 +38,10 @@ export interface PoolState<T> {
   retryAt: number
   timer: TimerHandle | undefined
   timerAt: number
-  readonly createControllers: Set<AbortController>
-  readonly pendingDestroys: Set<Promise<void>>
+  /** True while a caller awaits the pool (a pending acquire): the timer then keeps the process alive. */
+  held: boolean
+  /** Creates and destroys in flight (`close()` waits for them, each bounded by its timeout). */
+  readonly work: Set<Work>
   readonly settled: Set<(drained: boolean) => void>
   readonly initWaiters: Set<InitWaiter>
   readonly c: PoolCounters
@@ -59,15 +63,14 @@ export interface PoolStateHooks<T> {
 export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHooks<T>): PoolState<T> {
   const idle = new Deque<Slot<T>>()
   const slots = new Set<Slot<T>>()
-  const waiters = new WaiterQueue<T>()
-  const createControllers = new Set<AbortController>()
-  const pendingDestroys = new Set<Promise<void>>()
+  const waiters = new WaiterQueue<T>((busy) => hold(state, busy))
+  const work = new Set<Work>()
   const settled = new Set<(drained: boolean) => void>()
   const initWaiters = new Set<InitWaiter>()
   const c = new PoolCounters()
   const owner: LeaseOwner<T> = { giveBack: hooks.giveBack }
   const o = resolveOptions(options)
-  return {
+  const state: PoolState<T> = {
     o,
     min: o.min,
     max: o.max,
@@ -82,8 +85,8 @@ export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHook
     retryAt: 0,
     timer: undefined,
     timerAt: Number.POSITIVE_INFINITY,
-    createControllers,
-    pendingDestroys,
+    held: false,
+    work,
     settled,
     initWaiters,
     c,
@@ -91,9 +94,20 @@ export function createPoolState<T>(options: PoolOptions<T>, hooks: PoolStateHook
     close: hooks.close,
     tick: hooks.tick,
   }
+  return state
 }
 
-function noop(): void {}
+/**
+ * @internal The pool's timer keeps the process alive only while a caller awaits the pool: a
+ * pending acquire's deadline, and the create retries serving it, must run even when nothing else
+ * is pending in the process; housekeeping of an idle pool (eviction, keepalive, lifetime, leak
+ * checks) must never delay the process's exit.
+ */
+export function hold<T>(s: PoolState<T>, held: boolean): void {
+  s.held = held
+  if (held) s.timer?.ref()
+  else s.timer?.unref()
+}
 
 /** @internal Removes a slot from the pool and destroys its resource. */
 export function retire<T>(s: PoolState<T>, slot: Slot<T>, reason: DestroyReason): void {
@@ -103,18 +117,48 @@ export function retire<T>(s: PoolState<T>, slot: Slot<T>, reason: DestroyReason)
   destroyResource(s, slot.resource, reason)
 }
 
-/** @internal */
+/**
+ * @internal Destroys a resource. A `destroy` that throws, rejects or outlives `destroyTimeout` is
+ * counted and reported (channel `hotpath:pool:destroy-error`; a timeout also through `logger`) and
+ * never blocks `close()` longer than `destroyTimeout`.
+ */
 export function destroyResource<T>(s: PoolState<T>, resource: T, reason: DestroyReason): void {
   s.c.destroyed++
   if (channels.destroy.active) channels.destroy.publish({ pool: s.o.name, reason })
-  let done: Promise<void>
+  let result: unknown
   try {
-    done = Promise.resolve(s.o.destroy(resource)).then(noop, noop)
-  } catch {
-    done = Promise.resolve()
+    result = s.o.destroy(resource)
+  } catch (error) {
+    destroyFailed(s, error)
+    return
   }
-  s.pendingDestroys.add(done)
-  void done.then(() => s.pendingDestroys.delete(done))
+  if (!isThenable(result)) return
+  const timeout = s.o.destroyTimeout
+  const work = new Work(s.work, s.state === CLOSED, timeout, () =>
+    destroyFailed(s, new DestroyTimeoutError(s.o.name, timeout)),
+  )
+  result.then(
+    () => work.finish(),
+    (error: unknown) => {
+      if (work.finish()) destroyFailed(s, error)
+    },
+  )
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+function destroyFailed<T>(s: PoolState<T>, error: unknown): void {
+  s.c.destroyErrors++
+  const timedOut = error instanceof DestroyTimeoutError
+  if (timedOut) s.c.destroyTimeouts++
+  if (channels.destroyError.active) channels.destroyError.publish({ pool: s.o.name, error })
+  if (timedOut) s.o.logger?.warn(error.message, { pool: s.o.name, error })
 }
 
 /** @internal Arms the pool's one timer for `at` unless it already fires earlier. */
@@ -122,7 +166,8 @@ export function arm<T>(s: PoolState<T>, at: number): void {
   if (at >= s.timerAt || s.state === CLOSED) return
   s.timer?.cancel()
   s.timerAt = at
-  s.timer = schedule(s.tick, Math.max(0, at - getClock().monotonic())).unref()
+  s.timer = schedule(s.tick, Math.max(0, at - getClock().monotonic()))
+  if (!s.held) s.timer.unref()
 }
 
 /** @internal */

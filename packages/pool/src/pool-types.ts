@@ -87,6 +87,10 @@ export interface PoolStats {
   max: number
   created: number
   destroyed: number
+  /** Destroys that threw, rejected or timed out. */
+  destroyErrors: number
+  /** Destroys given up after `destroyTimeout` (also counted in `destroyErrors`). */
+  destroyTimeouts: number
   /** Leases granted. */
   acquired: number
   /** Leases granted on a resource that had been lent before. */

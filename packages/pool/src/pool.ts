@@ -1,7 +1,9 @@
 import {
   abortReason,
+  checkBoolean,
   checkFunction,
   checkInteger,
+  checkKnownOptions,
   checkOptionsObject,
   checkSignal,
   getClock,
@@ -28,6 +30,25 @@ import {
 } from './pool-state'
 import type { AcquireOptions, DrainOptions, DrainResult, InitializeOptions, PoolStats } from './pool-types'
 import type { Slot } from './slot'
+
+const ACQUIRE_OPTIONS = ['signal', 'priority', 'timeout'] as const satisfies readonly (keyof AcquireOptions)[]
+const INITIALIZE_OPTIONS = ['failFast', 'timeout'] as const satisfies readonly (keyof InitializeOptions)[]
+const DRAIN_OPTIONS = ['timeout'] as const satisfies readonly (keyof DrainOptions)[]
+const RESIZE_OPTIONS = ['min', 'max'] as const
+const ADVISE_OPTIONS = ['reset'] as const
+
+/** Runs `fn` on a lease's resource and releases it; an error is passed to `release(err)` and rethrown. */
+async function runLeased<T, R>(lease: Lease<T>, fn: (resource: T) => R | Promise<R>): Promise<R> {
+  let result: R
+  try {
+    result = await fn(lease.resource)
+  } catch (error) {
+    lease.release(error)
+    throw error
+  }
+  lease.release()
+  return result
+}
 
 /**
  * A resource pool: bounded, with one deadline per acquire, create retries with backoff, max
@@ -64,17 +85,18 @@ export class Pool<T> {
    * await using lease = await pool.acquire({ signal: request.signal, priority: 1 })
    */
   acquire(options?: AcquireOptions): Promise<Lease<T>> {
-    if (this.#s.state !== OPEN) return Promise.reject(new PoolClosedError(this.#s.o.name))
     let signal: AbortSignal | undefined
     let priority = 0
     let timeout = this.#s.o.acquireTimeout
     if (options !== undefined) {
       checkOptionsObject('options', options)
+      checkKnownOptions('acquire()', options, ACQUIRE_OPTIONS)
       signal = checkSignal('signal', options.signal)
       if (options.priority !== undefined) priority = checkInteger('priority', options.priority)
       if (options.timeout !== undefined) timeout = parseDuration(options.timeout, 'timeout')
-      if (signal?.aborted) return Promise.reject(abortReason(signal))
     }
+    if (this.#s.state !== OPEN) return Promise.reject(new PoolClosedError(this.#s.o.name))
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
     this.#s.c.windowRequested++
     const now = getClock().monotonic()
     if (this.#s.waiters.size === 0) {
@@ -88,7 +110,9 @@ export class Pool<T> {
         }
       }
     }
-    if (this.#s.waiters.size >= this.#s.o.maxWaiting) {
+    // Waiters up to the room left under `max` are served by creates; only those beyond it wait
+    // for a release, and `maxWaiting` bounds them (0: an acquire never waits behind others).
+    if (this.#s.waiters.size >= this.#s.o.maxWaiting + Math.max(0, this.#s.max - this.#s.slots.size)) {
       this.#s.c.rejected++
       return Promise.reject(new PoolQueueFullError(this.#s.o.name, this.#s.o.maxWaiting))
     }
@@ -110,18 +134,9 @@ export class Pool<T> {
    * @example
    * const rows = await pool.use((conn) => conn.query('select 1'), { timeout: '2s' })
    */
-  async use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
+  use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
     checkFunction('fn', fn)
-    const lease = await this.acquire(options)
-    let result: R
-    try {
-      result = await fn(lease.resource)
-    } catch (error) {
-      lease.release(error)
-      throw error
-    }
-    lease.release()
-    return result
+    return this.acquire(options).then((lease) => runLeased(lease, fn))
   }
 
   /**
@@ -133,8 +148,9 @@ export class Pool<T> {
    */
   initialize(options: InitializeOptions = {}): Promise<void> {
     const raw = checkOptionsObject('options', options)
+    checkKnownOptions('initialize()', raw, INITIALIZE_OPTIONS)
     const timeout = parseDuration(raw.timeout ?? this.#s.o.acquireTimeout, 'timeout')
-    const failFast = raw.failFast ?? false
+    const failFast = checkBoolean('failFast', raw.failFast ?? false)
     if (this.#s.state !== OPEN) return Promise.reject(new PoolClosedError(this.#s.o.name))
     if (this.#s.slots.size >= this.#s.min) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
@@ -171,6 +187,7 @@ export class Pool<T> {
    */
   resize(bounds: { min?: number; max?: number }): void {
     const raw = checkOptionsObject('bounds', bounds)
+    checkKnownOptions('resize()', raw, RESIZE_OPTIONS)
     const { min, max } = checkMinMax(
       raw.min ?? Math.min(this.#s.min, raw.max ?? this.#s.max),
       raw.max ?? this.#s.max,
@@ -202,6 +219,8 @@ export class Pool<T> {
       max: this.#s.max,
       created: this.#s.c.created,
       destroyed: this.#s.c.destroyed,
+      destroyErrors: this.#s.c.destroyErrors,
+      destroyTimeouts: this.#s.c.destroyTimeouts,
       acquired: this.#s.c.acquired,
       reused: this.#s.c.reused,
       timeouts: this.#s.c.timeouts,
@@ -225,6 +244,9 @@ export class Pool<T> {
    * if (advice.suggestedMax > advice.currentMax) console.warn(advice.summary)
    */
   advise(options: { reset?: boolean } = {}): PoolAdvice {
+    const raw = checkOptionsObject('options', options)
+    checkKnownOptions('advise()', raw, ADVISE_OPTIONS)
+    const reset = checkBoolean('reset', raw.reset ?? false)
     const now = getClock().monotonic()
     const advice = computeAdvice({
       min: this.#s.min,
@@ -236,22 +258,27 @@ export class Pool<T> {
       meanWaitMs: this.#s.c.windowWaitCount === 0 ? 0 : this.#s.c.windowWaitSum / this.#s.c.windowWaitCount,
       timeouts: this.#s.c.windowTimeouts,
     })
-    if (options.reset) {
-      this.#s.c.resetWindow(now)
-    }
+    if (reset) this.#s.c.resetWindow(now)
     return advice
   }
 
   /**
-   * Stops new acquires, waits up to `timeout` for leases to come back and queued waiters to be
-   * served, then closes: remaining waiters reject with `E_POOL_CLOSED`, idle resources are
-   * destroyed, leases still out are destroyed when released.
+   * Refuses new acquires (`E_POOL_CLOSED`), serves every acquire queued before the call (creating
+   * resources when needed) and waits up to `timeout` for leases to come back, then closes: waiters
+   * still queued reject with `E_POOL_CLOSED`, idle resources are destroyed, creates and destroys in
+   * flight are awaited (each at most its timeout), leases still out are destroyed when released.
+   * Bad options throw a `TypeError` synchronously.
    *
    * @example
    * process.on('SIGTERM', async () => { await pool.drain({ timeout: '10s' }) })
    */
-  async drain(options: DrainOptions = {}): Promise<DrainResult> {
-    const timeout = parseDuration(checkOptionsObject('options', options).timeout ?? '30s', 'timeout')
+  drain(options: DrainOptions = {}): Promise<DrainResult> {
+    const raw = checkOptionsObject('options', options)
+    checkKnownOptions('drain()', raw, DRAIN_OPTIONS)
+    return this.#drain(parseDuration(raw.timeout ?? '30s', 'timeout'))
+  }
+
+  async #drain(timeout: number): Promise<DrainResult> {
     if (this.#s.state === OPEN) this.#s.state = DRAINING
     let drained = isQuiet(this.#s)
     if (!drained && timeout > 0 && this.#s.state === DRAINING) {
@@ -263,13 +290,14 @@ export class Pool<T> {
   }
 
   /**
-   * Closes at once (a `drain` with no grace period). Settles every waiter.
+   * Closes at once (a `drain` with no grace period): queued acquires reject with `E_POOL_CLOSED`.
+   * Resolves once the pool's creates and destroys in flight are done or timed out.
    *
    * @example
    * await pool.close()
    */
   async close(): Promise<void> {
-    await this.drain({ timeout: 0 })
+    await this.#drain(0)
   }
 
   /** Closes the pool (`await using pool = createPool(...)`). */

@@ -47,12 +47,18 @@ export interface WaiterInit<T> {
  * @internal The waiting acquires: a priority heap (higher priority, then arrival) for service
  * order and a second heap of deadlines for the pool's one timer. Every pending waiter is in the
  * deadline heap; one being validated for has left the service heap. Settling removes a waiter from
- * both in O(log n) and drops its abort listener.
+ * both in O(log n) and drops its abort listener. `onBusy` hears when the first waiter arrives
+ * (`true`) and when the last one settles (`false`): a caller is awaiting the pool exactly then.
  */
 export class WaiterQueue<T> {
   readonly #queue = new IndexedHeap<Waiter<T>>(waiterBefore)
   readonly #deadlines = new IndexedHeap<DeadlineEntry<T>>(deadlineBefore)
+  readonly #onBusy: (busy: boolean) => void
   #seq = 0
+
+  constructor(onBusy: (busy: boolean) => void) {
+    this.#onBusy = onBusy
+  }
 
   /** Waiters in the service queue. */
   get size(): number {
@@ -79,6 +85,7 @@ export class WaiterQueue<T> {
     waiter.timer = { heapIndex: -1, at: waiter.deadline, waiter }
     this.#queue.push(waiter)
     this.#deadlines.push(waiter.timer)
+    if (this.#deadlines.size === 1) this.#onBusy(true)
     if (init.signal !== undefined) {
       waiter.onAbort = () => onAbort(waiter)
       init.signal.addEventListener('abort', waiter.onAbort, { once: true })
@@ -98,6 +105,7 @@ export class WaiterQueue<T> {
 
   /** Removes a waiter everywhere and drops its abort listener. */
   settle(waiter: Waiter<T>): void {
+    if (!waiter.pending) return
     waiter.pending = false
     this.#queue.remove(waiter)
     this.#deadlines.remove(waiter.timer)
@@ -105,6 +113,7 @@ export class WaiterQueue<T> {
       ;(waiter.signal as AbortSignal).removeEventListener('abort', waiter.onAbort)
       waiter.onAbort = undefined
     }
+    if (this.#deadlines.size === 0) this.#onBusy(false)
   }
 
   /** The earliest deadline of a pending waiter. */
@@ -120,9 +129,15 @@ export class WaiterQueue<T> {
 
   /** Settles and returns every pending waiter. */
   drain(): Waiter<T>[] {
-    const all = this.#deadlines.drain().map((entry) => entry.waiter)
-    this.#queue.drain()
-    for (const waiter of all) this.settle(waiter)
+    const all: Waiter<T>[] = []
+    for (
+      let waiter = this.#deadlines.peek()?.waiter;
+      waiter !== undefined;
+      waiter = this.#deadlines.peek()?.waiter
+    ) {
+      this.settle(waiter)
+      all.push(waiter)
+    }
     return all
   }
 }

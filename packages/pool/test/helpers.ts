@@ -11,12 +11,19 @@ export function fakeFactory(options: { createMs?: number; fail?: () => Error | u
   let next = 0
   const calls = { create: 0, destroy: 0, validate: 0 }
   const destroyed: FakeResource[] = []
-  return {
-    calls,
-    destroyed,
-    create: async () => {
+  const factory = {
+    create: async ({ signal }: { signal?: AbortSignal } = {}) => {
       calls.create++
-      if (options.createMs) await new Promise((resolve) => setTimeout(resolve, options.createMs))
+      if (options.createMs) {
+        // like a connect that honours its signal: the pool's close or createTimeout stops it
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, options.createMs)
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer)
+            reject(signal.reason)
+          })
+        })
+      }
       const error = options.fail?.()
       if (error) throw error
       return { id: next++, broken: false } as FakeResource
@@ -30,6 +37,11 @@ export function fakeFactory(options: { createMs?: number; fail?: () => Error | u
       return !resource.broken
     },
   }
+  // Not enumerable: `createPool({ ...factory })` passes only the pool's own options.
+  return Object.defineProperties(factory, {
+    calls: { value: calls, enumerable: false },
+    destroyed: { value: destroyed, enumerable: false },
+  }) as typeof factory & { calls: typeof calls; destroyed: FakeResource[] }
 }
 
 export function useFakeTime(): void {

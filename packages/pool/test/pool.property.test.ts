@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createPool, type Lease } from '../src/index'
+import { createPool, type Lease, type Pool } from '../src/index'
 import { type FakeResource, fakeFactory, useFakeTime } from './helpers'
 
 afterEach(() => {
@@ -21,6 +21,18 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     .map(([max, min]) => ({ kind: 'resize' as const, max, min: Math.min(min, max) })),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }),
 )
+
+/** Runs a release, resize or advance command (acquires are handled by each property). */
+async function apply<T>(pool: Pool<T>, leases: Lease<T>[], cmd: Command): Promise<void> {
+  if (cmd.kind === 'release' && leases.length > 0) {
+    const [lease] = leases.splice(cmd.index % leases.length, 1)
+    lease!.release(cmd.error ? new Error('broken') : undefined)
+  } else if (cmd.kind === 'resize') {
+    pool.resize({ min: cmd.min, max: cmd.max })
+  } else if (cmd.kind === 'advance') {
+    await vi.advanceTimersByTimeAsync(cmd.ms)
+  }
+}
 
 describe('invariants', () => {
   it('borrowed + idle never exceeds max, including across resize', async () => {
@@ -62,14 +74,7 @@ describe('invariants', () => {
                 () => {},
               ),
             )
-          } else if (cmd.kind === 'release' && leases.length > 0) {
-            const [lease] = leases.splice(cmd.index % leases.length, 1)
-            lease!.release(cmd.error ? new Error('broken') : undefined)
-          } else if (cmd.kind === 'resize') {
-            pool.resize({ min: cmd.min, max: cmd.max })
-          } else if (cmd.kind === 'advance') {
-            await vi.advanceTimersByTimeAsync(cmd.ms)
-          }
+          } else await apply(pool, leases, cmd)
           await vi.advanceTimersByTimeAsync(0)
           check()
           // a lease is only granted while there is room under max
@@ -87,6 +92,84 @@ describe('invariants', () => {
         expect(end.acquired).toBe(granted)
         await pool.close()
       }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('drain serves or times out every acquire queued before it and closes every resource it created', async () => {
+    useFakeTime()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.boolean(),
+        async (commands, drainAt, min, honoursSignal) => {
+          let made = 0
+          let destroyed = 0
+          const pool = createPool<{ id: number }>({
+            create: ({ signal }) =>
+              new Promise((resolve, reject) => {
+                const timer = setTimeout(() => resolve({ id: made++ }), 20)
+                if (honoursSignal) {
+                  signal.addEventListener('abort', () => {
+                    clearTimeout(timer)
+                    reject(signal.reason)
+                  })
+                }
+              }),
+            destroy: () => {
+              destroyed++
+            },
+            min,
+            max: 4,
+            acquireTimeout: 5_000,
+            idleTimeout: 300,
+            maxLifetime: 1_000,
+          })
+          const leases: Lease<{ id: number }>[] = []
+          const outcomes: Promise<string>[] = []
+          let drained: Promise<{ drained: boolean }> | undefined
+          for (const [index, cmd] of commands.entries()) {
+            if (index === drainAt) drained = pool.drain({ timeout: 60_000 })
+            if (cmd.kind === 'acquire') {
+              const before = drained === undefined
+              outcomes.push(
+                pool.acquire().then(
+                  (lease) => {
+                    leases.push(lease)
+                    return 'served'
+                  },
+                  (error: { code?: string }) =>
+                    before
+                      ? `${drained === undefined ? 'open' : 'draining'}:${error.code}`
+                      : `after:${error.code}`,
+                ),
+              )
+            } else await apply(pool, leases, cmd)
+            await vi.advanceTimersByTimeAsync(0)
+          }
+          drained ??= pool.drain({ timeout: 60_000 })
+          let done = false
+          void drained.then(() => {
+            done = true
+          })
+          // the holders give everything back every 100 ms while the drain runs
+          for (let round = 0; round < 200 && !done; round++) {
+            for (const lease of leases.splice(0)) lease.release()
+            await vi.advanceTimersByTimeAsync(100)
+          }
+          const result = await drained
+          expect(result.drained).toBe(true)
+          for (const outcome of await Promise.all(outcomes)) {
+            // queued before the drain: served (or timed out while the pool was still open);
+            // after it: refused
+            expect(['served', 'open:E_POOL_ACQUIRE_TIMEOUT', 'after:E_POOL_CLOSED']).toContain(outcome)
+          }
+          expect(destroyed).toBe(made)
+          expect(pool.stats()).toMatchObject({ borrowed: 0, pending: 0, creating: 0, size: 0 })
+        },
+      ),
       { numRuns: 150 },
     )
   })

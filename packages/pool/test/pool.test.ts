@@ -1,8 +1,11 @@
+import { eventChannel } from '@hotpath/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   AcquireTimeoutError,
   createPool,
+  DestroyTimeoutError,
   DoubleReleaseError,
+  type Lease,
   PoolClosedError,
   PoolInitializeError,
   PoolQueueFullError,
@@ -97,6 +100,74 @@ describe('acquire and release', () => {
     expect(() => createPool({ ...fakeFactory(), isBroken: true as never })).toThrow(
       'Expected `isBroken` to be a function, got `true` (boolean)',
     )
+  })
+})
+
+describe('argument errors', () => {
+  it('refuses unknown option names with a did-you-mean hint', () => {
+    expect(() => createPool({ ...fakeFactory(), maxWaitng: 5 } as never)).toThrow(
+      'Expected `maxWaitng` to be a known option of createPool() (did you mean `maxWaiting`?), got `5` (number)',
+    )
+    expect(() => createPool({ ...fakeFactory(), createRetry: { bsae: '1s' } } as never)).toThrow(
+      'Expected `bsae` to be a known option of createRetry (did you mean `base`?)',
+    )
+    expect(() => createPool({ ...fakeFactory(), acquireTimeoutMillis: 100 } as never)).toThrow(
+      'Expected `acquireTimeoutMillis` to be a known option of createPool() (did you mean `acquireTimeout`?)',
+    )
+    expect(() => createPool({ ...fakeFactory(), logger: {} as never })).toThrow(
+      'Expected `logger` to be an object with a warn(message, details) method, got `[object]` (object)',
+    )
+  })
+
+  it('every public method throws a synchronous TypeError for a bad argument, open or closed', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const calls: [string, () => unknown, RegExp][] = [
+      ['acquire(null)', () => pool.acquire(null as never), /Expected `options` to be an options object/],
+      ['acquire({ timout })', () => pool.acquire({ timout: 5 } as never), /did you mean `timeout`/],
+      [
+        'acquire({ priority: 1.5 })',
+        () => pool.acquire({ priority: 1.5 }),
+        /Expected `priority` to be an integer/,
+      ],
+      [
+        'acquire({ signal: {} })',
+        () => pool.acquire({ signal: {} as never }),
+        /Expected `signal` to be an AbortSignal/,
+      ],
+      [
+        'acquire({ timeout: -1 })',
+        () => pool.acquire({ timeout: -1 }),
+        /Expected `timeout` to be a duration/,
+      ],
+      ['use(1)', () => pool.use(1 as never), /Expected `fn` to be a function/],
+      ['use(fn, { priorty })', () => pool.use(() => 1, { priorty: 1 } as never), /did you mean `priority`/],
+      [
+        'initialize({ failFast: 1 })',
+        () => pool.initialize({ failFast: 1 as never }),
+        /Expected `failFast` to be a boolean/,
+      ],
+      ['initialize({ timeOut })', () => pool.initialize({ timeOut: 1 } as never), /did you mean `timeout`/],
+      ['resize({ maxx })', () => pool.resize({ maxx: 3 } as never), /did you mean `max`/],
+      ['resize({ max: 0 })', () => pool.resize({ max: 0 }), /Expected `max` to be an integer >= 1/],
+      ['advise({ rest })', () => pool.advise({ rest: true } as never), /did you mean `reset`/],
+      ['advise(null)', () => pool.advise(null as never), /Expected `options` to be an options object/],
+      [
+        'drain({ timeout: "soon" })',
+        () => pool.drain({ timeout: 'soon' as never }),
+        /Expected `timeout` to be a duration/,
+      ],
+      ['drain({ timeot })', () => pool.drain({ timeot: 1 } as never), /did you mean `timeout`/],
+    ]
+    for (const closed of [false, true]) {
+      if (closed) await pool.close()
+      for (const [name, call, message] of calls) {
+        let result: unknown
+        expect(() => {
+          result = call()
+        }, `${name} (closed: ${closed})`).toThrow(message)
+        expect(result).toBeUndefined()
+      }
+    }
   })
 })
 
@@ -220,6 +291,27 @@ describe('waiting', () => {
     expect(pool.stats().rejected).toBe(1)
     held.release()
     ;(await waiting).release()
+    await pool.close()
+  })
+
+  it('maxWaiting: 0 serves what an idle resource or a create can serve and refuses only queueing', async () => {
+    useFakeTime()
+    const factory = fakeFactory({ createMs: 10 })
+    const pool = createPool({ ...factory, max: 2, maxWaiting: 0 })
+    // an empty pool: both acquires start their own create
+    const first = pool.acquire()
+    const second = pool.acquire()
+    // the third would have to wait for a release
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolQueueFullError)
+    await vi.advanceTimersByTimeAsync(10)
+    const [a, b] = await Promise.all([first, second])
+    await expect(pool.acquire()).rejects.toMatchObject({ code: 'E_POOL_QUEUE_FULL', maxWaiting: 0 })
+    a.release()
+    const again = await pool.acquire()
+    expect(again.resource).toBe(a.resource)
+    expect(pool.stats()).toMatchObject({ rejected: 2, created: 2, pending: 0 })
+    again.release()
+    b.release()
     await pool.close()
   })
 
@@ -529,6 +621,72 @@ describe('lifecycle', () => {
   })
 })
 
+describe('behaviours generic-pool users rely on', () => {
+  it('serves every higher-priority waiter before any lower one, and equal priorities in arrival order', async () => {
+    const pool = createPool({ ...fakeFactory(), max: 1 })
+    const held = await pool.acquire()
+    const order: string[] = []
+    const waiting: Promise<void>[] = []
+    const enqueue = (name: string, priority: number) =>
+      waiting.push(
+        pool.acquire({ priority }).then((lease) => {
+          order.push(name)
+          lease.release()
+        }),
+      )
+    for (let i = 0; i < 5; i++) enqueue(`low${i}`, 0)
+    for (let i = 0; i < 5; i++) enqueue(`high${i}`, 1)
+    held.release()
+    await Promise.all(waiting)
+    expect(order).toEqual([
+      'high0',
+      'high1',
+      'high2',
+      'high3',
+      'high4',
+      'low0',
+      'low1',
+      'low2',
+      'low3',
+      'low4',
+    ])
+    await pool.close()
+  })
+
+  it('destroying a lease serves the next waiter with a new resource', async () => {
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, max: 1 })
+    const first = await pool.acquire()
+    const waiting = pool.acquire()
+    expect(pool.stats()).toMatchObject({ pending: 1, borrowed: 1 })
+    first.destroy()
+    const next = await waiting
+    expect(next.resource.id).toBe(1)
+    expect(factory.destroyed).toEqual([first.resource])
+    expect(pool.stats()).toMatchObject({ pending: 0, borrowed: 1, size: 1 })
+    next.release()
+    await pool.close()
+  })
+
+  it('min resources are not evicted for idleness; they are replaced at maxLifetime', async () => {
+    // generic-pool's evictor closes idle resources below min and creates new ones; this pool keeps
+    // min open (as HikariCP does) and renews them through maxLifetime and keepalive instead.
+    useFakeTime()
+    const factory = fakeFactory()
+    const pool = createPool({ ...factory, min: 2, max: 2, idleTimeout: 50, maxLifetime: '1m' })
+    await flush()
+    await vi.advanceTimersByTimeAsync(10_000)
+    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()])
+    expect([a!.resource.id, b!.resource.id].sort()).toEqual([0, 1])
+    a!.release()
+    b!.release()
+    expect(pool.stats()).toMatchObject({ destroyed: 0, created: 2 })
+    await vi.advanceTimersByTimeAsync(62_000)
+    expect(pool.stats()).toMatchObject({ size: 2, idle: 2, destroyed: 2, created: 4 })
+    await pool.close()
+  })
+})
+
 describe('resize, stats, advise', () => {
   it('resizes live', async () => {
     useFakeTime()
@@ -627,6 +785,86 @@ describe('drain and close', () => {
     await other.close()
     await expect(draining).resolves.toEqual({ drained: false, outstanding: 1 })
     held.release()
+  })
+
+  it('drain serves every acquire queued before it, creating resources when needed', async () => {
+    useFakeTime()
+    const factory = fakeFactory({ createMs: 20 })
+    const pool = createPool({ ...factory, min: 3, max: 3, acquireTimeout: '5s' })
+    // two creates at a time (maxCreating): the third acquire needs a create started during the drain
+    const served: Lease<FakeResource>[] = []
+    for (let i = 0; i < 3; i++) void pool.acquire().then((lease) => served.push(lease))
+    const drained = pool.drain()
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolClosedError)
+    await vi.advanceTimersByTimeAsync(40)
+    expect(served.map((lease) => lease.resource.id).sort()).toEqual([0, 1, 2])
+    for (const lease of served) lease.release()
+    await expect(drained).resolves.toEqual({ drained: true, outstanding: 0 })
+    expect(factory.calls).toMatchObject({ create: 3, destroy: 3 })
+  })
+
+  it('close waits for creates in flight and destroys what they bring', async () => {
+    useFakeTime()
+    let created = 0
+    const destroyed: number[] = []
+    // a create that ignores its signal, as many client libraries' connect calls do
+    const pool = createPool<{ id: number }>({
+      create: () => new Promise((resolve) => setTimeout(() => resolve({ id: created++ }), 10)),
+      destroy: (resource) => {
+        destroyed.push(resource.id)
+      },
+      min: 2,
+      max: 4,
+    })
+    let done = false
+    const drained = pool.drain().then((result) => {
+      done = true
+      return result
+    })
+    await vi.advanceTimersByTimeAsync(5)
+    expect(done).toBe(false)
+    await vi.advanceTimersByTimeAsync(5)
+    await expect(drained).resolves.toEqual({ drained: true, outstanding: 0 })
+    expect(created).toBe(2)
+    expect(destroyed.sort()).toEqual([0, 1])
+  })
+
+  it('a hung destroy is given up after destroyTimeout: counted, reported, and close finishes', async () => {
+    useFakeTime()
+    const warn = vi.fn()
+    const errors: unknown[] = []
+    const off = eventChannel<{ error: unknown }>('hotpath:pool:destroy-error').subscribe((m) =>
+      errors.push(m.error),
+    )
+    const pool = createPool({
+      create: () => ({}),
+      destroy: (resource: { hang?: boolean }) =>
+        resource.hang ? new Promise<void>(() => {}) : Promise.reject(new Error('already closed')),
+      max: 2,
+      destroyTimeout: '1s',
+      logger: { warn },
+    })
+    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()])
+    ;(a!.resource as { hang?: boolean }).hang = true
+    a!.destroy()
+    b!.destroy()
+    await flush()
+    expect(pool.stats()).toMatchObject({ destroyed: 2, destroyErrors: 1, destroyTimeouts: 0 })
+    let closed = false
+    const closing = pool.close().then(() => {
+      closed = true
+    })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(closed).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await closing
+    expect(pool.stats()).toMatchObject({ destroyErrors: 2, destroyTimeouts: 1 })
+    expect((errors[0] as Error).message).toBe('already closed')
+    expect(errors[1]).toBeInstanceOf(DestroyTimeoutError)
+    expect((errors[1] as DestroyTimeoutError).code).toBe('E_POOL_DESTROY_TIMEOUT')
+    expect(warn).toHaveBeenCalledOnce()
+    expect(warn.mock.calls[0]![0]).toMatch(/gave up waiting for a destroy after 1000 ms/)
+    off()
   })
 
   it('asyncDispose closes the pool', async () => {
