@@ -1,14 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   checkBoolean,
-  checkOptionsObject,
   checkString,
   type Duration,
   eventChannel,
   getClock,
+  invalidOption,
   parseDuration,
   type SummarySnapshot,
 } from '@hotpath/core'
+import { readOptions } from './internal/options'
 import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
 
@@ -124,6 +125,18 @@ export interface LockHandle extends Disposable, AsyncDisposable {
   release(): boolean
 }
 
+const LOCK_OPTIONS = ['signal', 'timeout']
+
+/**
+ * Checks the function and options of a lock call (synchronously, before any wait). Shared by
+ * Mutex and RWLock.
+ * @internal
+ */
+export function checkLockCall(where: string, fn: unknown, options: LockAcquireOptions | undefined): void {
+  if (fn !== undefined && typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
+  if (options !== undefined) readOptions(where, options, LOCK_OPTIONS)
+}
+
 const REENTERED: LockHandle = {
   release: () => false,
   [Symbol.dispose]() {},
@@ -147,6 +160,16 @@ export class WaitMeter {
   /** Returns a start mark when anyone needs the wait time, else -1. */
   start(): number {
     return this.warnAfter !== Number.POSITIVE_INFINITY || lockWaitChannel.active ? getClock().monotonic() : -1
+  }
+
+  /** Measures the wait for `permit` (started now). */
+  wait(permit: Promise<Permit>, kind: LockWaitEvent['kind']): Promise<Permit> {
+    const started = this.start()
+    if (started < 0) return permit
+    return permit.then((held) => {
+      this.done(started, kind)
+      return held
+    })
   }
 
   done(started: number, kind: LockWaitEvent['kind']): void {
@@ -177,7 +200,7 @@ export class Mutex implements AsyncDisposable {
   readonly #holders: AsyncLocalStorage<Set<Mutex>> | undefined
 
   constructor(options?: MutexOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new Mutex()', options, ['name', 'reentrant', 'warnAfter', 'timeout', 'maxQueue'])
     const name = checkString('name', raw.name ?? 'mutex')
     this.#reentrant = checkBoolean('reentrant', raw.reentrant ?? false)
     this.#meter = new WaitMeter(
@@ -205,12 +228,10 @@ export class Mutex implements AsyncDisposable {
    * @example
    * await using held = await lock.acquire({ timeout: '500ms' })
    */
-  async acquire(options?: LockAcquireOptions): Promise<LockHandle> {
-    if (this.#holdsIt()) return REENTERED
-    const started = this.#meter.start()
-    const permit: Permit = await this.#semaphore.acquire(options)
-    this.#meter.done(started, 'mutex')
-    return permit
+  acquire(options?: LockAcquireOptions): Promise<LockHandle> {
+    checkLockCall('Mutex.acquire()', undefined, options)
+    if (this.#holdsIt()) return Promise.resolve(REENTERED)
+    return this.#meter.wait(this.#semaphore.acquire(options), 'mutex')
   }
 
   /**
@@ -220,11 +241,14 @@ export class Mutex implements AsyncDisposable {
    * @example
    * const balance = await lock.run(async () => { const b = await read(); await write(b + 1); return b + 1 })
    */
-  async run<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
+    checkLockCall('Mutex.run()', fn, options)
+    return this.#run(fn, options)
+  }
+
+  async #run<R>(fn: () => R | PromiseLike<R>, options: LockAcquireOptions | undefined): Promise<Awaited<R>> {
     if (this.#holdsIt()) return await fn()
-    const started = this.#meter.start()
-    const permit = await this.#semaphore.acquire(options)
-    this.#meter.done(started, 'mutex')
+    const permit = await this.#meter.wait(this.#semaphore.acquire(options), 'mutex')
     try {
       if (this.#holders === undefined) return await fn()
       const held = new Set(this.#holders.getStore())

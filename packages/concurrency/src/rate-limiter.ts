@@ -1,14 +1,13 @@
 import {
   checkInteger,
-  checkNumber,
   checkOneOf,
-  checkOptionsObject,
   checkString,
   type Duration,
   eventChannel,
   getClock,
   parseDuration,
 } from '@hotpath/core'
+import { readOptions } from './internal/options'
 
 /**
  * Outcome of one `consume`.
@@ -169,6 +168,18 @@ export function resolveLimitShape(raw: Partial<RateLimiterOptions>): LimitShape 
   return { limit, window, algorithm, burst, segments }
 }
 
+/** The option names both limiters share. @internal */
+export const LIMIT_SHAPE_OPTIONS = ['limit', 'window', 'algorithm', 'burst', 'segments', 'maxKeys', 'name']
+
+/**
+ * Checks the key and weight of a `consume`: a string key, an integer weight from 0 to the
+ * capacity (a numeric string would be counted wrongly by the comparisons). @internal
+ */
+export function checkConsume(key: unknown, weight: unknown, capacity: number): void {
+  if (typeof key !== 'string') checkString('key', key, { allowEmpty: true })
+  if (weight !== 1) checkInteger('weight', weight, { min: 0, max: capacity })
+}
+
 const SWEEP_EVERY = 64
 const SWEEP_MAX = 256
 
@@ -198,7 +209,7 @@ export class RateLimiter implements RateLimiterLike {
   #evicted = 0
 
   constructor(options: RateLimiterOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new RateLimiter()', options, LIMIT_SHAPE_OPTIONS)
     const shape = resolveLimitShape(raw)
     this.#limit = shape.limit
     this.#window = shape.window
@@ -227,8 +238,7 @@ export class RateLimiter implements RateLimiterLike {
    * if (!limiter.consume(userId, cost).allowed) throw new RateLimitedError(...)
    */
   consume(key: string, weight = 1): RateLimitResult {
-    const capacity = this.#algorithm === 'sliding-window' ? this.#limit : this.#burst
-    if (!(weight >= 0 && weight <= capacity)) checkNumber('weight', weight, { min: 0, max: capacity })
+    checkConsume(key, weight, this.#algorithm === 'sliding-window' ? this.#limit : this.#burst)
     const now = getClock().monotonic()
     if (++this.#calls % SWEEP_EVERY === 0) this.#sweep(now)
     const keys = this.#keys
@@ -260,6 +270,7 @@ export class RateLimiter implements RateLimiterLike {
    * limiter.reset(userId) // after a successful login
    */
   reset(key: string): boolean {
+    if (typeof key !== 'string') checkString('key', key, { allowEmpty: true })
     return this.#keys.delete(key)
   }
 

@@ -2,17 +2,18 @@ import {
   abortReason,
   checkInteger,
   checkNumber,
-  checkOptionsObject,
   checkSignal,
   checkString,
   type Deferred,
   deferred,
   getClock,
+  invalidOption,
   parseDuration,
   Summary,
 } from '@hotpath/core'
 import { ClosedError, QueueFullError, SemaphoreClearedError, SemaphoreTimeoutError } from './errors'
 import { Deadlines } from './internal/deadlines'
+import { readOptions } from './internal/options'
 import type { RunBatch } from './internal/run-batch'
 import { WaitQueue } from './internal/wait-queue'
 import { Permit } from './permit'
@@ -25,6 +26,9 @@ import {
   type SemaphoreStats,
   timeoutChannel,
 } from './semaphore-types'
+
+const SEMAPHORE_OPTIONS = ['permits', 'maxQueue', 'timeout', 'name']
+const ACQUIRE_OPTIONS = ['signal', 'timeout', 'priority', 'weight']
 
 /** The checked options of the current call (parsing is synchronous: one object serves all). */
 const parsed = { weight: 1, priority: 0, signal: undefined as AbortSignal | undefined, timeout: 0 }
@@ -54,7 +58,7 @@ export class Semaphore implements AsyncDisposable {
   #closed = false
 
   constructor(options?: SemaphoreOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new Semaphore()', options, SEMAPHORE_OPTIONS)
     this.#permits = checkInteger('permits', raw.permits ?? 1, { min: 1 })
     this.#maxQueue = checkInteger('maxQueue', raw.maxQueue ?? 100_000, { min: 0, allowInfinity: true })
     this.#timeout = parseDuration(raw.timeout ?? Number.POSITIVE_INFINITY, 'timeout', { allowInfinity: true })
@@ -122,11 +126,7 @@ export class Semaphore implements AsyncDisposable {
       }
       return this.#queueAcquire(1, 0, undefined, this.#timeout)
     }
-    try {
-      this.#parse(options)
-    } catch (error) {
-      return Promise.reject(error)
-    }
+    this.#parse(options, 'Semaphore.acquire()')
     const { weight, priority, signal, timeout } = parsed
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (this.#fitsNow(weight)) {
@@ -176,23 +176,20 @@ export class Semaphore implements AsyncDisposable {
    * const results = await Promise.all(urls.map((url) => sem.run(() => fetch(url))))
    */
   run<R>(fn: () => R | PromiseLike<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    if (typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
     if (options === undefined) {
       if (this.#fitsNow(1)) {
         this.#grantNow(1)
-        return this.#execute(fn, 1)
+        return this.#startSoon(fn, 1)
       }
       return this.#queueRun(fn, 1, 0, undefined, this.#timeout)
     }
-    try {
-      this.#parse(options)
-    } catch (error) {
-      return Promise.reject(error)
-    }
+    this.#parse(options, 'Semaphore.run()')
     const { weight, priority, signal, timeout } = parsed
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (this.#fitsNow(weight)) {
       this.#grantNow(weight)
-      return this.#execute(fn, weight)
+      return this.#startSoon(fn, weight)
     }
     return this.#queueRun(fn, weight, priority, signal, timeout)
   }
@@ -227,6 +224,17 @@ export class Semaphore implements AsyncDisposable {
   }
 
   readonly #executeOne = (fn: () => unknown) => this.#execute(fn, 1)
+
+  /**
+   * Runs a task granted at once in a later microtask, never inside `run()`: the caller's code
+   * after `run()` always comes first, as for a queued task, and nothing `fn` throws can escape.
+   */
+  #startSoon<R>(fn: () => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
+    const started = Promise.resolve(fn as unknown)
+    if (weight === 1)
+      return started.then(this.#executeOne as (task: unknown) => unknown) as Promise<Awaited<R>>
+    return started.then(() => this.#execute(fn, weight))
+  }
 
   /** The continuation of a batched task: runs when the batch opens, in the caller's context. */
   readonly #runInBatch = async (batch: RunBatch): Promise<unknown> => {
@@ -331,7 +339,8 @@ export class Semaphore implements AsyncDisposable {
   }
 
   /** Checks `options` into `parsed` (throws on a bad option). */
-  #parse(options: AcquireOptions): void {
+  #parse(options: AcquireOptions, where: string): void {
+    readOptions(where, options, ACQUIRE_OPTIONS)
     const weight = options.weight ?? 1
     const priority = options.priority ?? 0
     if (weight !== 1) this.#checkWeight(weight)
