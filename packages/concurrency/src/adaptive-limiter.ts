@@ -13,7 +13,7 @@ import {
 import { readOptions } from './internal/options'
 import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
-import type { AcquireOptions } from './semaphore-types'
+import type { AcquireOptions, ClearOptions } from './semaphore-types'
 
 /**
  * Limit algorithms, after Netflix concurrency-limits.
@@ -357,13 +357,14 @@ export class AdaptiveLimiter {
   }
 
   /**
-   * Rejects every waiting caller (`E_SEMAPHORE_CLEARED`).
+   * Rejects every waiting caller with `reason` (default `E_SEMAPHORE_CLEARED`).
    *
    * @example
    * limiter.clear()
    */
-  clear(): number {
-    return this.#semaphore.clear()
+  clear(options?: ClearOptions): number {
+    if (options !== undefined) readOptions('AdaptiveLimiter.clear()', options, ['reason'])
+    return this.#semaphore.clear(options)
   }
 
   #sample(rtt: number, inFlight: number, dropped: boolean): void {

@@ -12,6 +12,7 @@ import {
 import { readOptions } from './internal/options'
 import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
+import type { ClearOptions, WatchOptions } from './semaphore-types'
 
 /**
  * Message on `hotpath:concurrency:lock-wait`: a lock was acquired after `waitMs`.
@@ -222,6 +223,30 @@ export class Mutex implements AsyncDisposable {
   }
 
   /**
+   * True while someone holds the lock (the method form of `locked`).
+   *
+   * @example
+   * if (!lock.isLocked()) await lock.run(refresh)
+   */
+  isLocked(): boolean {
+    return this.#semaphore.inUse > 0
+  }
+
+  /**
+   * Resolves once the lock is free and nobody waits for it, without taking it (at once if so
+   * already); queued `acquire()`/`run()` callers are served first. Rejects with the signal's
+   * reason when `signal` aborts.
+   *
+   * @example
+   * await lock.waitForUnlock({ signal: AbortSignal.timeout(5_000) })
+   * const snapshot = readState() // no writer is running or queued right now
+   */
+  waitForUnlock(options?: WatchOptions): Promise<void> {
+    if (options !== undefined) readOptions('Mutex.waitForUnlock()', options, ['signal'])
+    return this.#semaphore.onIdle(options)
+  }
+
+  /**
    * Waits for the lock and returns a disposable handle. In reentrant mode, a caller already inside
    * `run()` of this mutex gets a handle at once (releasing it does nothing).
    *
@@ -260,13 +285,15 @@ export class Mutex implements AsyncDisposable {
   }
 
   /**
-   * Rejects every waiter with `E_SEMAPHORE_CLEARED`; the holder keeps the lock.
+   * Rejects every waiter with `reason` (default `E_SEMAPHORE_CLEARED`); the holder keeps the lock.
    *
    * @example
    * lock.clear()
+   * lock.clear({ reason: new Error('shutting down') })
    */
-  clear(): number {
-    return this.#semaphore.clear()
+  clear(options?: ClearOptions): number {
+    if (options !== undefined) readOptions('Mutex.clear()', options, ['reason'])
+    return this.#semaphore.clear(options)
   }
 
   /**

@@ -2,6 +2,7 @@ import { checkInteger, checkString, type Duration, parseDuration, type SummarySn
 import { readOptions } from './internal/options'
 import { checkLockCall, type LockAcquireOptions, type LockHandle, WaitMeter } from './mutex'
 import { Semaphore } from './semaphore'
+import type { ClearOptions } from './semaphore-types'
 
 /**
  * Options of {@link RWLock}.
@@ -167,13 +168,14 @@ export class RWLock implements AsyncDisposable {
   }
 
   /**
-   * Rejects every waiter with `E_SEMAPHORE_CLEARED`.
+   * Rejects every waiter with `reason` (default `E_SEMAPHORE_CLEARED`).
    *
    * @example
    * lock.clear()
    */
-  clear(): number {
-    return this.#semaphore.clear()
+  clear(options?: ClearOptions): number {
+    if (options !== undefined) readOptions('RWLock.clear()', options, ['reason'])
+    return this.#semaphore.clear(options)
   }
 
   /**

@@ -82,6 +82,8 @@ describe.each(['esm', 'cjs'] as const)('process lifetime (%s, plain node on dist
       kind,
       `const sem = new Semaphore({ permits: 2, timeout: '10m' })
        await sem.run(() => 1)
+       await sem.run(() => 1, { taskTimeout: '10m' })
+       await sem.onIdle()
        const held = await sem.acquire({ weight: 2 })
        const queued = sem.run(() => 'queued', { timeout: '10m' })
        held.release()
