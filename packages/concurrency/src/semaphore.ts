@@ -249,22 +249,20 @@ export class Semaphore implements AsyncDisposable {
   ): Promise<Awaited<R>> {
     if (typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
     if (options === undefined) {
-      if (this.#taskTimeout === INFINITE) {
-        if (this.#fitsNow(1)) {
-          this.#grantNow(1)
-          return this.#startSoon(fn, 1)
-        }
-        return this.#queueRun(fn, 1, 0, undefined, this.#timeout, INFINITE)
+      if (this.#taskTimeout === INFINITE && this.#fitsNow(1)) {
+        this.#grantNow(1)
+        return this.#startSoon(fn, 1)
       }
-      return this.#runWith(fn, 1, 0, undefined, this.#timeout, this.#taskTimeout)
+      return this.#runOrQueue(fn, 1, 0, undefined, this.#timeout, this.#taskTimeout)
     }
     this.#parse(options, 'Semaphore.run()', RUN_OPTIONS)
     const { weight, priority, signal, timeout } = parsed
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    return this.#runWith(fn, weight, priority, signal, timeout, parsed.taskTimeout)
+    return this.#runOrQueue(fn, weight, priority, signal, timeout, parsed.taskTimeout)
   }
 
-  #runWith<R>(
+  /** Starts `fn` soon when its permits are free, else queues it. */
+  #runOrQueue<R>(
     fn: (signal: AbortSignal | undefined) => R | PromiseLike<R>,
     weight: number,
     priority: number,
@@ -277,17 +275,6 @@ export class Semaphore implements AsyncDisposable {
       if (taskTimeout === INFINITE) return this.#startSoon(fn, weight)
       return Promise.resolve().then(() => this.#executeTimed(fn, weight, taskTimeout))
     }
-    return this.#queueRun(fn, weight, priority, signal, timeout, taskTimeout)
-  }
-
-  #queueRun<R>(
-    fn: (signal: AbortSignal | undefined) => R | PromiseLike<R>,
-    weight: number,
-    priority: number,
-    signal: AbortSignal | undefined,
-    timeout: number,
-    taskTimeout: number,
-  ): Promise<Awaited<R>> {
     const refused = this.#refusal(timeout)
     if (refused !== undefined) return refused
     let result: Promise<unknown> | undefined
