@@ -3,15 +3,17 @@ import {
   checkInteger,
   checkNumber,
   checkOneOf,
-  checkOptionsObject,
   checkString,
   type Duration,
   eventChannel,
   getClock,
+  invalidOption,
   parseDuration,
 } from '@hotpath/core'
+import { readOptions } from './internal/options'
+import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
-import type { AcquireOptions } from './semaphore-types'
+import type { AcquireOptions, ClearOptions } from './semaphore-types'
 
 /**
  * Limit algorithms, after Netflix concurrency-limits.
@@ -174,6 +176,8 @@ export interface AdaptiveLimiterStats {
   minRtt: number
 }
 
+const SLOT_OPTIONS = ['signal', 'timeout', 'priority']
+
 /**
  * A concurrency limit that finds itself: it measures each call's round-trip time and adjusts the
  * number of calls allowed in flight (Netflix concurrency-limits' AIMD, Vegas and Gradient2).
@@ -217,7 +221,24 @@ export class AdaptiveLimiter {
   #dropped = 0
 
   constructor(options?: AdaptiveLimiterOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new AdaptiveLimiter()', options, [
+      'algorithm',
+      'initialLimit',
+      'min',
+      'max',
+      'maxQueue',
+      'timeout',
+      'backoffRatio',
+      'rttTimeout',
+      'tolerance',
+      'smoothing',
+      'longWindow',
+      'queueSize',
+      'windowSize',
+      'maxDrift',
+      'isDropped',
+      'name',
+    ])
     this.#algorithm = checkOneOf('algorithm', raw.algorithm ?? 'gradient2', [
       'aimd',
       'vegas',
@@ -262,8 +283,12 @@ export class AdaptiveLimiter {
    * const token = await limiter.acquire({ signal })
    * try { await call(); token.success() } catch (err) { isOverload(err) ? token.dropped() : token.ignore() }
    */
-  async acquire(options?: Omit<AcquireOptions, 'weight'>): Promise<AdaptiveToken> {
-    const permit = await this.#semaphore.acquire(options)
+  acquire(options?: Omit<AcquireOptions, 'weight'>): Promise<AdaptiveToken> {
+    if (options !== undefined) readOptions('AdaptiveLimiter.acquire()', options, SLOT_OPTIONS)
+    return this.#semaphore.acquire(options).then(this.#token)
+  }
+
+  readonly #token = (permit: Permit): AdaptiveToken => {
     const inFlight = ++this.#inFlight
     const started = getClock().monotonic()
     let done = false
@@ -291,8 +316,14 @@ export class AdaptiveLimiter {
    * @example
    * const body = await limiter.run(() => upstream.get(path))
    */
-  async run<R>(fn: () => R | PromiseLike<R>, options?: Omit<AcquireOptions, 'weight'>): Promise<Awaited<R>> {
-    const token = await this.acquire(options)
+  run<R>(fn: () => R | PromiseLike<R>, options?: Omit<AcquireOptions, 'weight'>): Promise<Awaited<R>> {
+    if (typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
+    if (options !== undefined) readOptions('AdaptiveLimiter.run()', options, SLOT_OPTIONS)
+    return this.#run(fn, this.#semaphore.acquire(options))
+  }
+
+  async #run<R>(fn: () => R | PromiseLike<R>, slot: Promise<Permit>): Promise<Awaited<R>> {
+    const token = this.#token(await slot)
     let result: Awaited<R>
     try {
       result = await fn()
@@ -326,13 +357,14 @@ export class AdaptiveLimiter {
   }
 
   /**
-   * Rejects every waiting caller (`E_SEMAPHORE_CLEARED`).
+   * Rejects every waiting caller with `reason` (default `E_SEMAPHORE_CLEARED`).
    *
    * @example
    * limiter.clear()
    */
-  clear(): number {
-    return this.#semaphore.clear()
+  clear(options?: ClearOptions): number {
+    if (options !== undefined) readOptions('AdaptiveLimiter.clear()', options, ['reason'])
+    return this.#semaphore.clear(options)
   }
 
   #sample(rtt: number, inFlight: number, dropped: boolean): void {

@@ -1,12 +1,5 @@
-import {
-  abortReason,
-  checkFunction,
-  checkInteger,
-  checkOneOf,
-  checkOptionsObject,
-  checkSignal,
-  getClock,
-} from '@hotpath/core'
+import { abortReason, checkFunction, checkInteger, checkOneOf, checkSignal, getClock } from '@hotpath/core'
+import { checkIterable, readOptions } from './internal/options'
 
 /**
  * Outcome of one item in `'settle'` mode.
@@ -85,12 +78,14 @@ export function batchExecute<T, R>(
   fn: (item: T, context: TaskContext) => R | PromiseLike<R>,
   options: BatchExecuteOptions & { mode: 'fail-fast' },
 ): Promise<Awaited<R>[]>
-export async function batchExecute<T, R>(
+export function batchExecute<T, R>(
   items: Iterable<T>,
   fn: (item: T, context: TaskContext) => R | PromiseLike<R>,
   options?: BatchExecuteOptions,
 ): Promise<SettledItem<Awaited<R>>[] | Awaited<R>[]> {
-  const raw = checkOptionsObject('options', options)
+  checkIterable('items', items)
+  checkFunction('fn', fn)
+  const raw = readOptions('batchExecute()', options, ['concurrency', 'batchSize', 'signal', 'mode'])
   const concurrency = checkInteger('concurrency', raw.concurrency ?? 5, { min: 1 })
   const batchSize = checkInteger('batchSize', raw.batchSize ?? Number.POSITIVE_INFINITY, {
     min: 1,
@@ -98,7 +93,17 @@ export async function batchExecute<T, R>(
   })
   const mode = checkOneOf('mode', raw.mode ?? 'settle', ['settle', 'fail-fast'] as const)
   const outer = checkSignal('signal', raw.signal)
-  checkFunction('fn', fn)
+  return execute(items, fn, concurrency, batchSize, mode, outer)
+}
+
+async function execute<T, R>(
+  items: Iterable<T>,
+  fn: (item: T, context: TaskContext) => R | PromiseLike<R>,
+  concurrency: number,
+  batchSize: number,
+  mode: 'settle' | 'fail-fast',
+  outer: AbortSignal | undefined,
+): Promise<SettledItem<Awaited<R>>[] | Awaited<R>[]> {
   if (outer?.aborted) throw abortReason(outer)
   const list = Array.isArray(items) ? (items as T[]) : Array.from(items)
   const results: SettledItem<Awaited<R>>[] = new Array(list.length)

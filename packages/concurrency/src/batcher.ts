@@ -2,7 +2,6 @@ import {
   checkBoolean,
   checkFunction,
   checkInteger,
-  checkOptionsObject,
   type Deferred,
   Deque,
   type Duration,
@@ -12,6 +11,7 @@ import {
   type TimerHandle,
 } from '@hotpath/core'
 import { ClosedError, QueueFullError } from './errors'
+import { checkIterable, readOptions } from './internal/options'
 
 /**
  * The batch function: receives the keys of one batch and returns one result per key, in the same
@@ -134,7 +134,14 @@ export class Batcher<K, V = unknown> implements AsyncDisposable {
 
   constructor(fn: BatchFunction<K, V>, options?: BatcherOptions<K>) {
     this.#fn = checkFunction('fn', fn)
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new Batcher()', options, [
+      'maxBatchSize',
+      'maxDelay',
+      'dedupe',
+      'cacheKey',
+      'concurrency',
+      'maxPending',
+    ])
     this.#maxBatchSize = checkInteger('maxBatchSize', raw.maxBatchSize ?? 100, { min: 1 })
     this.#maxDelay = parseDuration(raw.maxDelay ?? 0, 'maxDelay')
     this.#dedupe = checkBoolean('dedupe', raw.dedupe ?? true)
@@ -185,6 +192,7 @@ export class Batcher<K, V = unknown> implements AsyncDisposable {
    * const [a, b] = await users.loadMany(['1', '2'])
    */
   loadMany(keys: Iterable<K>): Promise<V[]> {
+    checkIterable('keys', keys)
     return Promise.all(Array.from(keys, (key) => this.load(key)))
   }
 

@@ -3,7 +3,6 @@ import {
   checkFunction,
   checkInteger,
   checkOneOf,
-  checkOptionsObject,
   checkSignal,
   Deque,
   type Duration,
@@ -11,6 +10,7 @@ import {
 } from '@hotpath/core'
 import { ClosedError, QueueFullError, SemaphoreTimeoutError } from './errors'
 import { Deadlines } from './internal/deadlines'
+import { readOptions } from './internal/options'
 import { WaitQueue } from './internal/wait-queue'
 
 /**
@@ -83,6 +83,12 @@ export interface BoundedQueueStats {
   closed: boolean
 }
 
+/** The checked options of one wait. */
+interface Wait {
+  signal: AbortSignal | undefined
+  timeout: number
+}
+
 /**
  * A FIFO queue with a hard capacity and a chosen overflow policy, for producer/consumer pipelines.
  * `take()` waits for an item; iterate with `for await` until `close()` and drained.
@@ -99,6 +105,7 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
   readonly #onDrop: ((item: T) => void) | undefined
   readonly #maxWaiting: number
   readonly #timeout: number
+  readonly #defaultWait: Wait
   readonly #producers: WaitQueue<void>
   readonly #consumers: WaitQueue<T>
   #closed = false
@@ -108,7 +115,13 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
   #rejected = 0
 
   constructor(options: BoundedQueueOptions<T>) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new BoundedQueue()', options, [
+      'capacity',
+      'overflow',
+      'onDrop',
+      'maxWaiting',
+      'timeout',
+    ])
     this.#capacity = checkInteger('capacity', raw.capacity, { min: 1 })
     this.#overflow = checkOneOf('overflow', raw.overflow ?? 'reject', [
       'reject',
@@ -119,6 +132,7 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
       raw.onDrop === undefined ? undefined : checkFunction<(item: T) => void>('onDrop', raw.onDrop)
     this.#maxWaiting = checkInteger('maxWaiting', raw.maxWaiting ?? 100_000, { min: 0, allowInfinity: true })
     this.#timeout = parseDuration(raw.timeout ?? Number.POSITIVE_INFINITY, 'timeout', { allowInfinity: true })
+    this.#defaultWait = { signal: undefined, timeout: this.#timeout }
     const deadlines = new Deadlines()
     this.#producers = new WaitQueue<void>(
       {
@@ -175,13 +189,14 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
    * await queue.push(job, { signal, timeout: '2s' })
    */
   push(item: T, options?: QueueWaitOptions): Promise<void> {
+    const wait = this.#readWait('BoundedQueue.push()', options)
     if (this.#closed) return Promise.reject(new ClosedError('queue'))
     if (this.tryPush(item)) return Promise.resolve()
     if (this.#overflow === 'reject') {
       this.#rejected++
       return Promise.reject(new QueueFullError(this.#capacity, 'bounded queue'))
     }
-    return this.#wait(this.#producers, options, item) as Promise<void>
+    return this.#wait(this.#producers, wait, item) as Promise<void>
   }
 
   /**
@@ -192,9 +207,10 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
    * const job = await queue.take({ timeout: '30s' })
    */
   take(options?: QueueWaitOptions): Promise<T> {
+    const wait = this.#readWait('BoundedQueue.take()', options)
     if (this.#items.size > 0) return Promise.resolve(this.#takeNow())
     if (this.#closed) return Promise.reject(new ClosedError('queue'))
-    return this.#wait(this.#consumers, options, undefined) as Promise<T>
+    return this.#wait(this.#consumers, wait, undefined) as Promise<T>
   }
 
   /**
@@ -283,22 +299,26 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
     return item
   }
 
-  #wait<W>(queue: WaitQueue<W>, options: QueueWaitOptions | undefined, payload: unknown): Promise<W> {
-    try {
-      const signal = checkSignal('signal', options?.signal)
-      const timeout =
-        options?.timeout === undefined
+  /** Checks the options of a `push`/`take` (before anything happens, so even when it need not wait). */
+  #readWait(where: string, options: QueueWaitOptions | undefined): Wait {
+    if (options === undefined) return this.#defaultWait
+    const raw = readOptions(where, options, ['signal', 'timeout'])
+    return {
+      signal: checkSignal('signal', raw.signal),
+      timeout:
+        raw.timeout === undefined
           ? this.#timeout
-          : parseDuration(options.timeout, 'timeout', { allowInfinity: true })
-      if (signal?.aborted) return Promise.reject(abortReason(signal))
-      if (queue.size >= this.#maxWaiting) {
-        this.#rejected++
-        return Promise.reject(new QueueFullError(this.#maxWaiting, 'waiting list of the bounded queue'))
-      }
-      if (timeout === 0) return Promise.reject(new SemaphoreTimeoutError(0, 'the queue'))
-      return queue.enqueue(1, 0, signal, timeout, payload)
-    } catch (error) {
-      return Promise.reject(error)
+          : parseDuration(raw.timeout, 'timeout', { allowInfinity: true }),
     }
+  }
+
+  #wait<W>(queue: WaitQueue<W>, { signal, timeout }: Wait, payload: unknown): Promise<W> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (queue.size >= this.#maxWaiting) {
+      this.#rejected++
+      return Promise.reject(new QueueFullError(this.#maxWaiting, 'waiting list of the bounded queue'))
+    }
+    if (timeout === 0) return Promise.reject(new SemaphoreTimeoutError(0, 'the queue'))
+    return queue.enqueue(1, 0, signal, timeout, payload)
   }
 }

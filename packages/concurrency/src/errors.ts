@@ -41,6 +41,25 @@ export class SemaphoreTimeoutError extends TimeoutError {
 }
 
 /**
+ * A task started by `run(fn, { taskTimeout })` ran longer than its `taskTimeout`
+ * (`E_TASK_TIMEOUT`): the call rejected and the task's signal was aborted with this error. The
+ * task's permits stay held until it settles.
+ *
+ * @example
+ * await sem.run((signal) => fetch(url, { signal }), { taskTimeout: '2s' }).catch((err) => err.code) // 'E_TASK_TIMEOUT'
+ */
+export class TaskTimeoutError extends TimeoutError {
+  constructor(timeout: number, what = 'task', options: HotpathErrorOptions = {}) {
+    super(
+      timeout,
+      `The ${what} ran longer than ${timeout} ms; its signal was aborted. Make it faster or raise \`taskTimeout\`.`,
+      options,
+    )
+    ;(this as { code: string }).code = 'E_TASK_TIMEOUT'
+  }
+}
+
+/**
  * `clear()` rejected a waiter (`E_SEMAPHORE_CLEARED`).
  *
  * @example
@@ -108,6 +127,7 @@ export const errors = {
   QueueFullError,
   SemaphoreTimeoutError,
   SemaphoreClearedError,
+  TaskTimeoutError,
   ClosedError,
   RateLimitedError,
   RedisUnavailableError,

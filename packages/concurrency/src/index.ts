@@ -28,6 +28,7 @@ export {
   RedisUnavailableError,
   SemaphoreClearedError,
   SemaphoreTimeoutError,
+  TaskTimeoutError,
 } from './errors'
 export { type MapConcurrentOptions, mapConcurrent } from './map-concurrent'
 export {
@@ -56,11 +57,14 @@ export {
   type AcquireEvent,
   type AcquireOptions,
   acquireChannel,
+  type ClearOptions,
   type RejectEvent,
+  type RunOptions,
   rejectChannel,
   type SemaphoreOptions,
   type SemaphoreStats,
   type TimeoutEvent,
   timeoutChannel,
+  type WatchOptions,
 } from './semaphore-types'
 export { type SingleFlight, singleFlight } from './single-flight'

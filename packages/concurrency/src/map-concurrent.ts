@@ -1,13 +1,6 @@
-import {
-  abortReason,
-  checkBoolean,
-  checkFunction,
-  checkInteger,
-  checkOptionsObject,
-  checkSignal,
-  Deque,
-} from '@hotpath/core'
+import { abortReason, checkBoolean, checkFunction, checkInteger, checkSignal, Deque } from '@hotpath/core'
 import type { TaskContext } from './batch-execute'
+import { checkIterable, readOptions } from './internal/options'
 
 /**
  * Options of {@link mapConcurrent}.
@@ -48,16 +41,28 @@ type Slot<R> = { done: boolean; ok: boolean; value: R | undefined; error: unknow
  *   await sink.write(row)
  * }
  */
-export async function* mapConcurrent<T, R>(
+export function mapConcurrent<T, R>(
   source: AsyncIterable<T> | Iterable<T>,
   fn: (item: T, context: TaskContext) => R | PromiseLike<R>,
   options?: MapConcurrentOptions,
 ): AsyncGenerator<Awaited<R>, void, undefined> {
-  const raw = checkOptionsObject('options', options)
+  // Checked here, not in the generator, whose body would only run at the first `next()`.
+  checkIterable('source', source, true)
+  checkFunction('fn', fn)
+  const raw = readOptions('mapConcurrent()', options, ['concurrency', 'ordered', 'signal'])
   const concurrency = checkInteger('concurrency', raw.concurrency ?? 4, { min: 1 })
   const ordered = checkBoolean('ordered', raw.ordered ?? true)
   const outer = checkSignal('signal', raw.signal)
-  checkFunction('fn', fn)
+  return generate(source, fn, concurrency, ordered, outer)
+}
+
+async function* generate<T, R>(
+  source: AsyncIterable<T> | Iterable<T>,
+  fn: (item: T, context: TaskContext) => R | PromiseLike<R>,
+  concurrency: number,
+  ordered: boolean,
+  outer: AbortSignal | undefined,
+): AsyncGenerator<Awaited<R>, void, undefined> {
   const iterator =
     Symbol.asyncIterator in source
       ? (source as AsyncIterable<T>)[Symbol.asyncIterator]()

@@ -1,16 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   checkBoolean,
-  checkOptionsObject,
   checkString,
   type Duration,
   eventChannel,
   getClock,
+  invalidOption,
   parseDuration,
   type SummarySnapshot,
 } from '@hotpath/core'
+import { readOptions } from './internal/options'
 import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
+import type { ClearOptions, WatchOptions } from './semaphore-types'
 
 /**
  * Message on `hotpath:concurrency:lock-wait`: a lock was acquired after `waitMs`.
@@ -124,6 +126,18 @@ export interface LockHandle extends Disposable, AsyncDisposable {
   release(): boolean
 }
 
+const LOCK_OPTIONS = ['signal', 'timeout']
+
+/**
+ * Checks the function and options of a lock call (synchronously, before any wait). Shared by
+ * Mutex and RWLock.
+ * @internal
+ */
+export function checkLockCall(where: string, fn: unknown, options: LockAcquireOptions | undefined): void {
+  if (fn !== undefined && typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
+  if (options !== undefined) readOptions(where, options, LOCK_OPTIONS)
+}
+
 const REENTERED: LockHandle = {
   release: () => false,
   [Symbol.dispose]() {},
@@ -147,6 +161,16 @@ export class WaitMeter {
   /** Returns a start mark when anyone needs the wait time, else -1. */
   start(): number {
     return this.warnAfter !== Number.POSITIVE_INFINITY || lockWaitChannel.active ? getClock().monotonic() : -1
+  }
+
+  /** Measures the wait for `permit` (started now). */
+  wait(permit: Promise<Permit>, kind: LockWaitEvent['kind']): Promise<Permit> {
+    const started = this.start()
+    if (started < 0) return permit
+    return permit.then((held) => {
+      this.done(started, kind)
+      return held
+    })
   }
 
   done(started: number, kind: LockWaitEvent['kind']): void {
@@ -177,7 +201,7 @@ export class Mutex implements AsyncDisposable {
   readonly #holders: AsyncLocalStorage<Set<Mutex>> | undefined
 
   constructor(options?: MutexOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new Mutex()', options, ['name', 'reentrant', 'warnAfter', 'timeout', 'maxQueue'])
     const name = checkString('name', raw.name ?? 'mutex')
     this.#reentrant = checkBoolean('reentrant', raw.reentrant ?? false)
     this.#meter = new WaitMeter(
@@ -199,18 +223,40 @@ export class Mutex implements AsyncDisposable {
   }
 
   /**
+   * True while someone holds the lock (the method form of `locked`).
+   *
+   * @example
+   * if (!lock.isLocked()) await lock.run(refresh)
+   */
+  isLocked(): boolean {
+    return this.#semaphore.inUse > 0
+  }
+
+  /**
+   * Resolves once the lock is free and nobody waits for it, without taking it (at once if so
+   * already); queued `acquire()`/`run()` callers are served first. Rejects with the signal's
+   * reason when `signal` aborts.
+   *
+   * @example
+   * await lock.waitForUnlock({ signal: AbortSignal.timeout(5_000) })
+   * const snapshot = readState() // no writer is running or queued right now
+   */
+  waitForUnlock(options?: WatchOptions): Promise<void> {
+    if (options !== undefined) readOptions('Mutex.waitForUnlock()', options, ['signal'])
+    return this.#semaphore.onIdle(options)
+  }
+
+  /**
    * Waits for the lock and returns a disposable handle. In reentrant mode, a caller already inside
    * `run()` of this mutex gets a handle at once (releasing it does nothing).
    *
    * @example
    * await using held = await lock.acquire({ timeout: '500ms' })
    */
-  async acquire(options?: LockAcquireOptions): Promise<LockHandle> {
-    if (this.#holdsIt()) return REENTERED
-    const started = this.#meter.start()
-    const permit: Permit = await this.#semaphore.acquire(options)
-    this.#meter.done(started, 'mutex')
-    return permit
+  acquire(options?: LockAcquireOptions): Promise<LockHandle> {
+    checkLockCall('Mutex.acquire()', undefined, options)
+    if (this.#holdsIt()) return Promise.resolve(REENTERED)
+    return this.#meter.wait(this.#semaphore.acquire(options), 'mutex')
   }
 
   /**
@@ -220,11 +266,14 @@ export class Mutex implements AsyncDisposable {
    * @example
    * const balance = await lock.run(async () => { const b = await read(); await write(b + 1); return b + 1 })
    */
-  async run<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
+    checkLockCall('Mutex.run()', fn, options)
+    return this.#run(fn, options)
+  }
+
+  async #run<R>(fn: () => R | PromiseLike<R>, options: LockAcquireOptions | undefined): Promise<Awaited<R>> {
     if (this.#holdsIt()) return await fn()
-    const started = this.#meter.start()
-    const permit = await this.#semaphore.acquire(options)
-    this.#meter.done(started, 'mutex')
+    const permit = await this.#meter.wait(this.#semaphore.acquire(options), 'mutex')
     try {
       if (this.#holders === undefined) return await fn()
       const held = new Set(this.#holders.getStore())
@@ -236,13 +285,15 @@ export class Mutex implements AsyncDisposable {
   }
 
   /**
-   * Rejects every waiter with `E_SEMAPHORE_CLEARED`; the holder keeps the lock.
+   * Rejects every waiter with `reason` (default `E_SEMAPHORE_CLEARED`); the holder keeps the lock.
    *
    * @example
    * lock.clear()
+   * lock.clear({ reason: new Error('shutting down') })
    */
-  clear(): number {
-    return this.#semaphore.clear()
+  clear(options?: ClearOptions): number {
+    if (options !== undefined) readOptions('Mutex.clear()', options, ['reason'])
+    return this.#semaphore.clear(options)
   }
 
   /**

@@ -1,14 +1,13 @@
 import {
   checkInteger,
-  checkNumber,
   checkOneOf,
-  checkOptionsObject,
   checkString,
   type Duration,
   eventChannel,
   getClock,
   parseDuration,
 } from '@hotpath/core'
+import { readOptions } from './internal/options'
 
 /**
  * Outcome of one `consume`.
@@ -130,18 +129,6 @@ export interface RateLimiterStats {
   evicted: number
 }
 
-interface KeyState {
-  /** monotonic time at which the key is back to a fresh state and can be forgotten */
-  expiresAt: number
-  /** token bucket: tokens; sliding: total in the ring; gcra: theoretical arrival time */
-  value: number
-  /** token bucket: last refill time; sliding: newest segment index */
-  at: number
-  /** sliding: newest segment that holds units */
-  last: number
-  counts: Float64Array | undefined
-}
-
 /** The limit shape shared by the in-memory and the Redis limiter, validated once. */
 export interface LimitShape {
   limit: number
@@ -169,6 +156,206 @@ export function resolveLimitShape(raw: Partial<RateLimiterOptions>): LimitShape 
   return { limit, window, algorithm, burst, segments }
 }
 
+/** The option names both limiters share. @internal */
+export const LIMIT_SHAPE_OPTIONS = ['limit', 'window', 'algorithm', 'burst', 'segments', 'maxKeys', 'name']
+
+/**
+ * Checks the key and weight of a `consume`: a string key, an integer weight from 0 to the
+ * capacity (a numeric string would be counted wrongly by the comparisons). @internal
+ */
+export function checkConsume(key: unknown, weight: unknown, capacity: number): void {
+  if (typeof key !== 'string') checkString('key', key, { allowEmpty: true })
+  if (weight !== 1) checkInteger('weight', weight, { min: 0, max: capacity })
+}
+
+/** What every key keeps: when it is back to a fresh state and can be forgotten (monotonic ms). */
+interface KeyState {
+  expiresAt: number
+}
+
+/** One algorithm: how a key starts and how a consume changes it. */
+interface Policy {
+  /** Units one call may take at most. */
+  readonly capacity: number
+  fresh(now: number): KeyState
+  take(state: KeyState, now: number, weight: number): RateLimitResult
+}
+
+class WindowState implements KeyState {
+  expiresAt = 0
+  /** Units in the ring. */
+  total = 0
+  /** Newest segment index seen. */
+  at: number
+  /** Newest segment that holds units. */
+  last: number
+  /** Units per segment, a ring of `segments + 1`. */
+  readonly counts: Float64Array
+
+  constructor(segment: number, size: number) {
+    this.at = segment
+    this.last = segment
+    this.counts = new Float64Array(size)
+  }
+}
+
+/** Never more than `limit` in any window, counted in `segments` sub-windows (conservatively). */
+class SlidingWindow implements Policy {
+  readonly capacity: number
+  readonly #segments: number
+  readonly #segmentMs: number
+
+  constructor({ limit, window, segments }: LimitShape) {
+    this.capacity = limit
+    this.#segments = segments
+    this.#segmentMs = window / segments
+  }
+
+  fresh(now: number): WindowState {
+    return new WindowState(Math.floor(now / this.#segmentMs), this.#segments + 1)
+  }
+
+  take(state: WindowState, now: number, weight: number): RateLimitResult {
+    const limit = this.capacity
+    const counts = state.counts
+    const ring = counts.length
+    const segmentMs = this.#segmentMs
+    const segment = Math.floor(now / segmentMs)
+    if (segment - state.at >= ring) {
+      counts.fill(0)
+      state.total = 0
+    } else {
+      for (let s = state.at + 1; s <= segment; s++) {
+        const slot = s % ring
+        state.total -= counts[slot]!
+        counts[slot] = 0
+      }
+    }
+    if (segment > state.at) state.at = segment
+    const allowed = state.total + weight <= limit
+    if (allowed && weight > 0) {
+      counts[segment % ring]! += weight
+      state.total += weight
+      state.last = segment
+    }
+    if (state.total < 1e-9) state.total = 0
+    // A segment's units leave the window `ring` segments after it began.
+    state.expiresAt = (state.last + ring) * segmentMs
+    let retryAfterMs = 0
+    if (!allowed) {
+      const need = state.total + weight - limit
+      let freed = 0
+      for (let s = segment - ring + 1; s <= segment; s++) {
+        freed += counts[((s % ring) + ring) % ring]!
+        if (freed >= need) {
+          retryAfterMs = (s + ring) * segmentMs - now
+          break
+        }
+      }
+    }
+    return {
+      allowed,
+      remaining: limit - state.total,
+      retryAfterMs,
+      resetMs: state.total === 0 ? 0 : state.expiresAt - now,
+    }
+  }
+}
+
+class BucketState implements KeyState {
+  expiresAt = 0
+  tokens: number
+  /** Last refill time. */
+  at: number
+
+  constructor(tokens: number, at: number) {
+    this.tokens = tokens
+    this.at = at
+  }
+}
+
+/** A bucket of `burst` tokens refilled at `limit / window`. */
+class TokenBucket implements Policy {
+  readonly capacity: number
+  readonly #rate: number
+
+  constructor({ limit, window, burst }: LimitShape) {
+    this.capacity = burst
+    this.#rate = limit / window
+  }
+
+  fresh(now: number): BucketState {
+    return new BucketState(this.capacity, now)
+  }
+
+  take(state: BucketState, now: number, weight: number): RateLimitResult {
+    const rate = this.#rate
+    const capacity = this.capacity
+    state.tokens = Math.min(capacity, state.tokens + (now - state.at) * rate)
+    state.at = now
+    const allowed = state.tokens >= weight
+    if (allowed) state.tokens -= weight
+    const resetMs = (capacity - state.tokens) / rate
+    state.expiresAt = now + resetMs
+    return {
+      allowed,
+      remaining: Math.floor(state.tokens),
+      retryAfterMs: allowed ? 0 : (weight - state.tokens) / rate,
+      resetMs,
+    }
+  }
+}
+
+/** GCRA keeps one number per key: its theoretical arrival time, which is also when it is fresh. */
+class GcraState implements KeyState {
+  expiresAt: number
+
+  constructor(now: number) {
+    this.expiresAt = now
+  }
+}
+
+/** The token bucket's policy as the generic cell rate algorithm (leaky bucket as a meter). */
+class Gcra implements Policy {
+  readonly capacity: number
+  readonly #interval: number
+  readonly #tolerance: number
+
+  constructor({ limit, window, burst }: LimitShape) {
+    this.capacity = burst
+    this.#interval = window / limit
+    this.#tolerance = burst * this.#interval
+  }
+
+  fresh(now: number): GcraState {
+    return new GcraState(now)
+  }
+
+  take(state: GcraState, now: number, weight: number): RateLimitResult {
+    const interval = this.#interval
+    const tolerance = this.#tolerance
+    const tat = Math.max(state.expiresAt, now)
+    const next = tat + weight * interval
+    const allowAt = next - tolerance
+    const allowed = now >= allowAt - 1e-9
+    if (allowed) state.expiresAt = next
+    else if (state.expiresAt < now) state.expiresAt = now
+    const ahead = state.expiresAt - now
+    return {
+      allowed,
+      remaining: Math.max(0, Math.floor((tolerance - ahead) / interval + 1e-9)),
+      retryAfterMs: allowed ? 0 : allowAt - now,
+      resetMs: ahead,
+    }
+  }
+}
+
+function policyOf(shape: LimitShape): Policy {
+  if (shape.algorithm === 'sliding-window') return new SlidingWindow(shape)
+  if (shape.algorithm === 'token-bucket') return new TokenBucket(shape)
+  return new Gcra(shape)
+}
+
 const SWEEP_EVERY = 64
 const SWEEP_MAX = 256
 
@@ -186,9 +373,7 @@ export class RateLimiter implements RateLimiterLike {
   readonly #limit: number
   readonly #window: number
   readonly #algorithm: RateLimitAlgorithm
-  readonly #burst: number
-  readonly #segments: number
-  readonly #segmentMs: number
+  readonly #policy: Policy
   readonly #maxKeys: number
   readonly #name: string
   readonly #keys = new Map<string, KeyState>()
@@ -198,14 +383,12 @@ export class RateLimiter implements RateLimiterLike {
   #evicted = 0
 
   constructor(options: RateLimiterOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new RateLimiter()', options, LIMIT_SHAPE_OPTIONS)
     const shape = resolveLimitShape(raw)
     this.#limit = shape.limit
     this.#window = shape.window
     this.#algorithm = shape.algorithm
-    this.#burst = shape.burst
-    this.#segments = shape.segments
-    this.#segmentMs = this.#window / this.#segments
+    this.#policy = policyOf(shape)
     this.#maxKeys = checkInteger('maxKeys', raw.maxKeys ?? 100_000, { min: 1 })
     this.#name = checkString('name', raw.name ?? 'rate-limiter')
   }
@@ -227,22 +410,18 @@ export class RateLimiter implements RateLimiterLike {
    * if (!limiter.consume(userId, cost).allowed) throw new RateLimitedError(...)
    */
   consume(key: string, weight = 1): RateLimitResult {
-    const capacity = this.#algorithm === 'sliding-window' ? this.#limit : this.#burst
-    if (!(weight >= 0 && weight <= capacity)) checkNumber('weight', weight, { min: 0, max: capacity })
+    const policy = this.#policy
+    checkConsume(key, weight, policy.capacity)
     const now = getClock().monotonic()
     if (++this.#calls % SWEEP_EVERY === 0) this.#sweep(now)
     const keys = this.#keys
     let state = keys.get(key)
     if (state === undefined) {
       if (keys.size >= this.#maxKeys) this.#makeRoom(now)
-      state = { expiresAt: 0, value: 0, at: 0, last: 0, counts: undefined }
-      this.#init(state, now)
+      state = policy.fresh(now)
     } else keys.delete(key) // re-inserted below: the map stays in least-recently-used order
     keys.set(key, state)
-    let result: RateLimitResult
-    if (this.#algorithm === 'sliding-window') result = this.#sliding(state, now, weight)
-    else if (this.#algorithm === 'token-bucket') result = this.#bucket(state, now, weight)
-    else result = this.#gcra(state, now, weight)
+    const result = policy.take(state, now, weight)
     if (result.allowed) this.#allowed++
     else {
       this.#denied++
@@ -260,6 +439,7 @@ export class RateLimiter implements RateLimiterLike {
    * limiter.reset(userId) // after a successful login
    */
   reset(key: string): boolean {
+    if (typeof key !== 'string') checkString('key', key, { allowEmpty: true })
     return this.#keys.delete(key)
   }
 
@@ -277,96 +457,6 @@ export class RateLimiter implements RateLimiterLike {
       allowed: this.#allowed,
       denied: this.#denied,
       evicted: this.#evicted,
-    }
-  }
-
-  #init(state: KeyState, now: number): void {
-    if (this.#algorithm === 'sliding-window') {
-      state.counts = new Float64Array(this.#segments + 1)
-      state.at = Math.floor(now / this.#segmentMs)
-      state.last = state.at
-    } else if (this.#algorithm === 'token-bucket') {
-      state.value = this.#burst
-      state.at = now
-    } else state.value = now
-  }
-
-  #sliding(state: KeyState, now: number, weight: number): RateLimitResult {
-    const counts = state.counts!
-    const ring = counts.length
-    const segmentMs = this.#segmentMs
-    const segment = Math.floor(now / segmentMs)
-    if (segment - state.at >= ring) {
-      counts.fill(0)
-      state.value = 0
-    } else {
-      for (let s = state.at + 1; s <= segment; s++) {
-        const slot = s % ring
-        state.value -= counts[slot]!
-        counts[slot] = 0
-      }
-    }
-    if (segment > state.at) state.at = segment
-    const allowed = state.value + weight <= this.#limit
-    if (allowed && weight > 0) {
-      counts[segment % ring]! += weight
-      state.value += weight
-      state.last = segment
-    }
-    if (state.value < 1e-9) state.value = 0
-    // A segment's units leave the window `ring` segments after it began.
-    state.expiresAt = (state.last + ring) * segmentMs
-    let retryAfterMs = 0
-    if (!allowed) {
-      const need = state.value + weight - this.#limit
-      let freed = 0
-      for (let s = segment - ring + 1; s <= segment; s++) {
-        freed += counts[((s % ring) + ring) % ring]!
-        if (freed >= need) {
-          retryAfterMs = (s + ring) * segmentMs - now
-          break
-        }
-      }
-    }
-    return {
-      allowed,
-      remaining: this.#limit - state.value,
-      retryAfterMs,
-      resetMs: state.value === 0 ? 0 : state.expiresAt - now,
-    }
-  }
-
-  #bucket(state: KeyState, now: number, weight: number): RateLimitResult {
-    const rate = this.#limit / this.#window
-    const capacity = this.#burst
-    state.value = Math.min(capacity, state.value + (now - state.at) * rate)
-    state.at = now
-    const allowed = state.value >= weight
-    if (allowed) state.value -= weight
-    const resetMs = (capacity - state.value) / rate
-    state.expiresAt = now + resetMs
-    return {
-      allowed,
-      remaining: Math.floor(state.value),
-      retryAfterMs: allowed ? 0 : (weight - state.value) / rate,
-      resetMs,
-    }
-  }
-
-  #gcra(state: KeyState, now: number, weight: number): RateLimitResult {
-    const interval = this.#window / this.#limit
-    const tolerance = this.#burst * interval
-    const tat = Math.max(state.value, now)
-    const next = tat + weight * interval
-    const allowAt = next - tolerance
-    const allowed = now >= allowAt - 1e-9
-    if (allowed) state.value = next
-    state.expiresAt = Math.max(state.value, now)
-    return {
-      allowed,
-      remaining: Math.max(0, Math.floor((tolerance - (state.expiresAt - now)) / interval + 1e-9)),
-      retryAfterMs: allowed ? 0 : allowAt - now,
-      resetMs: state.expiresAt - now,
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { HotpathError } from '@hotpath/core'
 import { RedisUnavailableError } from './errors'
-import type { DeadlineEntry, Deadlines } from './internal/deadlines'
+import { DeadlineCall, type Deadlines } from './internal/deadlines'
 
 /**
  * The part of a Redis client the concurrency package uses: an ioredis `Redis` or `Cluster`
@@ -31,23 +31,6 @@ export function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
-class CallDeadline implements DeadlineEntry {
-  heapIndex = -1
-  readonly at: number
-  readonly reject: (error: Error) => void
-  readonly timeout: number
-
-  constructor(at: number, timeout: number, reject: (error: Error) => void) {
-    this.at = at
-    this.timeout = timeout
-    this.reject = reject
-  }
-
-  fire(): void {
-    this.reject(new RedisUnavailableError(`Redis did not answer within ${this.timeout} ms.`))
-  }
-}
-
 /**
  * Runs a script with EVALSHA (falling back to EVAL on NOSCRIPT), bounded by `timeout` on a shared
  * deadline timer. Refuses at once when the client is not ready, so a call never waits in ioredis's
@@ -67,10 +50,10 @@ export function runScript(
   }
   return new Promise<unknown>((resolve, reject) => {
     let settled = false
-    const entry = new CallDeadline(now + timeout, timeout, (error) => {
+    const entry = new DeadlineCall(now + timeout, () => {
       if (settled) return
       settled = true
-      reject(error)
+      reject(new RedisUnavailableError(`Redis did not answer within ${timeout} ms.`))
     })
     deadlines.add(entry)
     const done = (error: unknown, value?: unknown) => {

@@ -1,7 +1,5 @@
 import {
-  checkNumber,
   checkOneOf,
-  checkOptionsObject,
   checkString,
   type Duration,
   eventChannel,
@@ -10,7 +8,10 @@ import {
   parseDuration,
 } from '@hotpath/core'
 import { Deadlines } from './internal/deadlines'
+import { readOptions } from './internal/options'
 import {
+  checkConsume,
+  LIMIT_SHAPE_OPTIONS,
   type RateLimitAlgorithm,
   RateLimiter,
   type RateLimiterLike,
@@ -171,7 +172,14 @@ export interface RedisRateLimiter extends RateLimiterLike {
  * const { allowed, retryAfterMs } = await perUser.consume(userId)
  */
 export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLimiter {
-  const raw = checkOptionsObject('options', options)
+  const raw = readOptions('redisRateLimiter()', options, [
+    ...LIMIT_SHAPE_OPTIONS,
+    'client',
+    'prefix',
+    'timeout',
+    'fallback',
+    'retryInterval',
+  ])
   const client = raw.client
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
     throw invalidOption('client', 'an ioredis Redis or Cluster client', client)
@@ -235,38 +243,41 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
     return result
   }
 
+  const consume = async (key: string, weight: number): Promise<RedisRateLimitResult> => {
+    const now = getClock().monotonic()
+    if (degraded && now < openUntil) return count(key, weight, fallback(key, weight))
+    let reply: unknown
+    try {
+      reply = await runScript(
+        client,
+        code,
+        [`${prefix}{${key}}`],
+        [limit, window, third, weight],
+        timeout,
+        deadlines,
+        now,
+      )
+    } catch (error) {
+      errors++
+      openUntil = getClock().monotonic() + retryInterval
+      if (!degraded) {
+        degraded = true
+        redisFallbackChannel.publish({ name, state: 'open', error })
+      }
+      return count(key, weight, fallback(key, weight))
+    }
+    if (degraded) {
+      degraded = false
+      redisFallbackChannel.publish({ name, state: 'close' })
+    }
+    const [ok, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number]
+    return count(key, weight, { allowed: ok === 1, remaining, retryAfterMs, resetMs, source: 'redis' })
+  }
+
   return {
-    async consume(key: string, weight = 1): Promise<RedisRateLimitResult> {
-      if (typeof key !== 'string') checkString('key', key, { allowEmpty: true })
-      if (!(weight >= 0 && weight <= capacity)) checkNumber('weight', weight, { min: 0, max: capacity })
-      const now = getClock().monotonic()
-      if (degraded && now < openUntil) return count(key, weight, fallback(key, weight))
-      let reply: unknown
-      try {
-        reply = await runScript(
-          client,
-          code,
-          [`${prefix}{${key}}`],
-          [limit, window, third, weight],
-          timeout,
-          deadlines,
-          now,
-        )
-      } catch (error) {
-        errors++
-        openUntil = getClock().monotonic() + retryInterval
-        if (!degraded) {
-          degraded = true
-          redisFallbackChannel.publish({ name, state: 'open', error })
-        }
-        return count(key, weight, fallback(key, weight))
-      }
-      if (degraded) {
-        degraded = false
-        redisFallbackChannel.publish({ name, state: 'close' })
-      }
-      const [ok, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number]
-      return count(key, weight, { allowed: ok === 1, remaining, retryAfterMs, resetMs, source: 'redis' })
+    consume(key: string, weight = 1): Promise<RedisRateLimitResult> {
+      checkConsume(key, weight, capacity)
+      return consume(key, weight)
     },
     stats: () => ({ name, algorithm, allowed, denied, fallbacks, errors, degraded }),
   }

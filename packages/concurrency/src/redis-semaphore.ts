@@ -3,7 +3,6 @@ import {
   abortReason,
   checkBoolean,
   checkInteger,
-  checkOptionsObject,
   checkSignal,
   checkString,
   type Duration,
@@ -16,6 +15,7 @@ import {
 } from '@hotpath/core'
 import { RedisUnavailableError, SemaphoreTimeoutError } from './errors'
 import { Deadlines } from './internal/deadlines'
+import { readOptions } from './internal/options'
 import { type RedisScriptClient, runScript, type Script } from './redis-client'
 import {
   semaphoreAcquireScript,
@@ -136,7 +136,17 @@ export interface RedisSemaphore {
  * await renders.run(async (signal) => render(job, { signal }), { timeout: '5m' })
  */
 export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
-  const raw = checkOptionsObject('options', options)
+  const raw = readOptions('redisSemaphore()', options, [
+    'client',
+    'key',
+    'permits',
+    'lease',
+    'autoExtend',
+    'timeout',
+    'retryInterval',
+    'commandTimeout',
+    'prefix',
+  ])
   const client = raw.client
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
     throw invalidOption('client', 'an ioredis Redis or Cluster client', client)
@@ -201,12 +211,19 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
     return ok ? makeLease(token) : undefined
   }
 
-  const acquire = async (opts?: RedisAcquireOptions): Promise<RedisLease> => {
-    const signal = checkSignal('signal', opts?.signal)
-    const timeout =
-      opts?.timeout === undefined
-        ? defaultTimeout
-        : parseDuration(opts.timeout, 'timeout', { allowInfinity: true })
+  /** Checks the options of an acquire (synchronously, before the first Redis call). */
+  const readAcquire = (where: string, opts: RedisAcquireOptions | undefined) => {
+    const checked = readOptions(where, opts, ['signal', 'timeout'])
+    return {
+      signal: checkSignal('signal', checked.signal),
+      timeout:
+        checked.timeout === undefined
+          ? defaultTimeout
+          : parseDuration(checked.timeout, 'timeout', { allowInfinity: true }),
+    }
+  }
+
+  const wait = async (signal: AbortSignal | undefined, timeout: number): Promise<RedisLease> => {
     const started = getClock().monotonic()
     let lastError: unknown
     for (;;) {
@@ -229,19 +246,28 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
     }
   }
 
+  const holding = async <R>(
+    lease: Promise<RedisLease>,
+    fn: (signal: AbortSignal) => R | PromiseLike<R>,
+  ): Promise<Awaited<R>> => {
+    const held = await lease
+    try {
+      return await fn(held.signal)
+    } finally {
+      await held.release().catch(() => {})
+    }
+  }
+
   return {
     tryAcquire,
-    acquire,
-    async run<R>(
-      fn: (signal: AbortSignal) => R | PromiseLike<R>,
-      opts?: RedisAcquireOptions,
-    ): Promise<Awaited<R>> {
-      const held = await acquire(opts)
-      try {
-        return await fn(held.signal)
-      } finally {
-        await held.release().catch(() => {})
-      }
+    acquire(opts?: RedisAcquireOptions): Promise<RedisLease> {
+      const { signal, timeout } = readAcquire('RedisSemaphore.acquire()', opts)
+      return wait(signal, timeout)
+    },
+    run<R>(fn: (signal: AbortSignal) => R | PromiseLike<R>, opts?: RedisAcquireOptions): Promise<Awaited<R>> {
+      if (typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
+      const { signal, timeout } = readAcquire('RedisSemaphore.run()', opts)
+      return holding(wait(signal, timeout), fn)
     },
     async count() {
       return Number(await call(semaphoreCountScript, []))

@@ -1,13 +1,8 @@
-import {
-  checkInteger,
-  checkOptionsObject,
-  checkString,
-  type Duration,
-  parseDuration,
-  type SummarySnapshot,
-} from '@hotpath/core'
-import { type LockAcquireOptions, type LockHandle, WaitMeter } from './mutex'
+import { checkInteger, checkString, type Duration, parseDuration, type SummarySnapshot } from '@hotpath/core'
+import { readOptions } from './internal/options'
+import { checkLockCall, type LockAcquireOptions, type LockHandle, WaitMeter } from './mutex'
 import { Semaphore } from './semaphore'
+import type { ClearOptions } from './semaphore-types'
 
 /**
  * Options of {@link RWLock}.
@@ -76,7 +71,13 @@ export class RWLock implements AsyncDisposable {
   readonly #meter: WaitMeter
 
   constructor(options?: RWLockOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new RWLock()', options, [
+      'name',
+      'maxReaders',
+      'warnAfter',
+      'timeout',
+      'maxQueue',
+    ])
     const name = checkString('name', raw.name ?? 'rwlock')
     this.#all = checkInteger('maxReaders', raw.maxReaders ?? 1_048_576, { min: 1 })
     this.#meter = new WaitMeter(
@@ -97,11 +98,9 @@ export class RWLock implements AsyncDisposable {
    * @example
    * await using held = await lock.acquireRead({ timeout: '1s' })
    */
-  async acquireRead(options?: LockAcquireOptions): Promise<LockHandle> {
-    const started = this.#meter.start()
-    const permit = await this.#semaphore.acquire(options)
-    this.#meter.done(started, 'read')
-    return permit
+  acquireRead(options?: LockAcquireOptions): Promise<LockHandle> {
+    checkLockCall('RWLock.acquireRead()', undefined, options)
+    return this.#meter.wait(this.#semaphore.acquire(options), 'read')
   }
 
   /**
@@ -110,11 +109,9 @@ export class RWLock implements AsyncDisposable {
    * @example
    * await using held = await lock.acquireWrite({ signal })
    */
-  async acquireWrite(options?: LockAcquireOptions): Promise<LockHandle> {
-    const started = this.#meter.start()
-    const permit = await this.#semaphore.acquire({ ...options, weight: this.#all })
-    this.#meter.done(started, 'write')
-    return permit
+  acquireWrite(options?: LockAcquireOptions): Promise<LockHandle> {
+    checkLockCall('RWLock.acquireWrite()', undefined, options)
+    return this.#meter.wait(this.#semaphore.acquire({ ...options, weight: this.#all }), 'write')
   }
 
   /**
@@ -123,13 +120,9 @@ export class RWLock implements AsyncDisposable {
    * @example
    * const value = await lock.read(() => map.get(key))
    */
-  async read<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
-    const held = await this.acquireRead(options)
-    try {
-      return await fn()
-    } finally {
-      held.release()
-    }
+  read<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
+    checkLockCall('RWLock.read()', fn, options)
+    return this.#hold(this.acquireRead(options), fn)
   }
 
   /**
@@ -138,8 +131,13 @@ export class RWLock implements AsyncDisposable {
    * @example
    * await lock.write(() => map.set(key, value))
    */
-  async write<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
-    const held = await this.acquireWrite(options)
+  write<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
+    checkLockCall('RWLock.write()', fn, options)
+    return this.#hold(this.acquireWrite(options), fn)
+  }
+
+  async #hold<R>(hold: Promise<LockHandle>, fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+    const held = await hold
     try {
       return await fn()
     } finally {
@@ -170,13 +168,14 @@ export class RWLock implements AsyncDisposable {
   }
 
   /**
-   * Rejects every waiter with `E_SEMAPHORE_CLEARED`.
+   * Rejects every waiter with `reason` (default `E_SEMAPHORE_CLEARED`).
    *
    * @example
    * lock.clear()
    */
-  clear(): number {
-    return this.#semaphore.clear()
+  clear(options?: ClearOptions): number {
+    if (options !== undefined) readOptions('RWLock.clear()', options, ['reason'])
+    return this.#semaphore.clear(options)
   }
 
   /**

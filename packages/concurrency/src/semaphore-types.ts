@@ -85,6 +85,11 @@ export interface SemaphoreOptions {
    */
   timeout?: Duration
   /**
+   * Default `taskTimeout` of `run()`: longest a task may run once started.
+   * @default Infinity
+   */
+  taskTimeout?: Duration
+  /**
    * Name shown in channel messages and errors.
    * @default 'semaphore'
    */
@@ -122,6 +127,55 @@ export interface AcquireOptions {
 }
 
 /**
+ * Options of one {@link Semaphore.run}: those of `acquire()` plus a limit on the task itself.
+ *
+ * @example
+ * const options: RunOptions = { timeout: '1s', taskTimeout: '5s' }
+ * await sem.run((signal) => fetch(url, { signal }), options)
+ */
+export interface RunOptions extends AcquireOptions {
+  /**
+   * Longest the task may run once started (waiting not included). When it elapses, the call
+   * rejects with `E_TASK_TIMEOUT` and the signal passed to `fn` aborts with that error; the
+   * permits stay held until `fn` settles, so the limit holds even for a task that ignores its
+   * signal.
+   * @default the semaphore's `taskTimeout`
+   */
+  taskTimeout?: Duration
+}
+
+/**
+ * Options of {@link Semaphore.onIdle}, {@link Semaphore.onEmpty} and
+ * {@link Semaphore.onSizeLessThan}.
+ *
+ * @example
+ * const options: WatchOptions = { signal: AbortSignal.timeout(30_000) }
+ * await sem.onIdle(options)
+ */
+export interface WatchOptions {
+  /**
+   * Stops waiting: the promise rejects with the signal's reason.
+   * @default undefined
+   */
+  signal?: AbortSignal
+}
+
+/**
+ * Options of {@link Semaphore.clear}.
+ *
+ * @example
+ * const options: ClearOptions = { reason: new Error('shutting down') }
+ * sem.clear(options)
+ */
+export interface ClearOptions {
+  /**
+   * What every waiter rejects with.
+   * @default a `SemaphoreClearedError` (`E_SEMAPHORE_CLEARED`)
+   */
+  reason?: unknown
+}
+
+/**
  * Snapshot returned by {@link Semaphore.stats}.
  *
  * @example
@@ -130,6 +184,8 @@ export interface AcquireOptions {
  */
 export interface SemaphoreStats {
   name: string
+  /** True between `pause()` and `resume()`. */
+  paused: boolean
   permits: number
   /** Permits held now (may exceed `permits` right after a shrink). */
   inUse: number

@@ -2,32 +2,66 @@ import {
   abortReason,
   checkInteger,
   checkNumber,
-  checkOptionsObject,
   checkSignal,
   checkString,
-  type Deferred,
   deferred,
   getClock,
+  invalidOption,
   parseDuration,
   Summary,
 } from '@hotpath/core'
-import { ClosedError, QueueFullError, SemaphoreClearedError, SemaphoreTimeoutError } from './errors'
-import { Deadlines } from './internal/deadlines'
+import {
+  ClosedError,
+  QueueFullError,
+  SemaphoreClearedError,
+  SemaphoreTimeoutError,
+  TaskTimeoutError,
+} from './errors'
+import { DeadlineCall, Deadlines } from './internal/deadlines'
+import { readOptions } from './internal/options'
 import type { RunBatch } from './internal/run-batch'
 import { WaitQueue } from './internal/wait-queue'
 import { Permit } from './permit'
 import {
   type AcquireOptions,
   acquireChannel,
+  type ClearOptions,
   type RejectEvent,
+  type RunOptions,
   rejectChannel,
   type SemaphoreOptions,
   type SemaphoreStats,
   timeoutChannel,
+  type WatchOptions,
 } from './semaphore-types'
 
+const SEMAPHORE_OPTIONS = ['permits', 'maxQueue', 'timeout', 'taskTimeout', 'name']
+const ACQUIRE_OPTIONS = ['signal', 'timeout', 'priority', 'weight']
+const RUN_OPTIONS = [...ACQUIRE_OPTIONS, 'taskTimeout']
+const INFINITE = Number.POSITIVE_INFINITY
+
 /** The checked options of the current call (parsing is synchronous: one object serves all). */
-const parsed = { weight: 1, priority: 0, signal: undefined as AbortSignal | undefined, timeout: 0 }
+const parsed = {
+  weight: 1,
+  priority: 0,
+  signal: undefined as AbortSignal | undefined,
+  timeout: 0,
+  taskTimeout: INFINITE,
+}
+
+/**
+ * A caller of `onIdle`/`onEmpty`/`onSizeLessThan`: settled once fewer than `below` callers wait
+ * (and, with `idle`, no permit is held).
+ */
+interface Watch {
+  below: number
+  idle: boolean
+  resolve: () => void
+  /** Removes the abort listener, if any. */
+  off: () => void
+}
+
+function noop(): void {}
 
 /**
  * A counting semaphore with weights, priorities, abortable and timed waits, a bounded queue and
@@ -49,15 +83,22 @@ export class Semaphore implements AsyncDisposable {
   readonly #queue: WaitQueue<unknown>
   #acquired = 0
   #rejected = 0
+  readonly #taskTimeout: number
   readonly #waits = new Summary()
-  #idle: Deferred<void>[] = []
+  readonly #deadlines = new Deadlines()
+  #watches: Watch[] = []
   #closed = false
+  #paused = false
 
   constructor(options?: SemaphoreOptions) {
-    const raw = checkOptionsObject('options', options)
+    const raw = readOptions('new Semaphore()', options, SEMAPHORE_OPTIONS)
     this.#permits = checkInteger('permits', raw.permits ?? 1, { min: 1 })
     this.#maxQueue = checkInteger('maxQueue', raw.maxQueue ?? 100_000, { min: 0, allowInfinity: true })
-    this.#timeout = parseDuration(raw.timeout ?? Number.POSITIVE_INFINITY, 'timeout', { allowInfinity: true })
+    this.#timeout = parseDuration(raw.timeout ?? INFINITE, 'timeout', { allowInfinity: true })
+    this.#taskTimeout = parseDuration(raw.taskTimeout ?? INFINITE, 'taskTimeout', {
+      allowInfinity: true,
+      positive: true,
+    })
     this.#name = checkString('name', raw.name ?? 'semaphore')
     this.#queue = new WaitQueue<unknown>(
       {
@@ -70,7 +111,7 @@ export class Semaphore implements AsyncDisposable {
         grantValue: (waiter) =>
           waiter.payload !== undefined ? waiter.payload : new Permit(this, waiter.weight),
       },
-      new Deadlines(),
+      this.#deadlines,
     )
   }
 
@@ -108,6 +149,34 @@ export class Semaphore implements AsyncDisposable {
     return this.#queue.size
   }
 
+  /** True between `pause()` and `resume()`. */
+  get paused(): boolean {
+    return this.#paused
+  }
+
+  /**
+   * Stops granting permits: new callers queue (`tryAcquire()` returns undefined), running tasks go
+   * on. Timeouts, aborts, `clear()` and `maxQueue` still apply to the queued callers.
+   *
+   * @example
+   * sem.pause() // e.g. while the upstream answers 429
+   * setTimeout(() => sem.resume(), retryAfterMs)
+   */
+  pause(): void {
+    this.#paused = true
+  }
+
+  /**
+   * Grants permits again, starting with the queued callers that fit.
+   *
+   * @example
+   * sem.resume()
+   */
+  resume(): void {
+    this.#paused = false
+    this.#afterChange()
+  }
+
   /**
    * Waits for permits and returns them as a disposable {@link Permit}.
    *
@@ -122,11 +191,7 @@ export class Semaphore implements AsyncDisposable {
       }
       return this.#queueAcquire(1, 0, undefined, this.#timeout)
     }
-    try {
-      this.#parse(options)
-    } catch (error) {
-      return Promise.reject(error)
-    }
+    this.#parse(options, 'Semaphore.acquire()', ACQUIRE_OPTIONS)
     const { weight, priority, signal, timeout } = parsed
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (this.#fitsNow(weight)) {
@@ -138,7 +203,7 @@ export class Semaphore implements AsyncDisposable {
 
   /** True when `weight` permits can be granted at once: free, nobody queued, not closed. */
   #fitsNow(weight: number): boolean {
-    return this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed
+    return this.#inUse + weight <= this.#permits && this.#queue.size === 0 && !this.#closed && !this.#paused
   }
 
   #queueAcquire(
@@ -170,45 +235,51 @@ export class Semaphore implements AsyncDisposable {
   }
 
   /**
-   * Runs `fn` holding permits and releases them when it settles (even when it throws).
+   * Runs `fn` holding permits and releases them when it settles (even when it throws). `fn`
+   * always starts after `run()` has returned. With a `taskTimeout`, `fn` gets an `AbortSignal`
+   * that aborts when the task runs too long.
    *
    * @example
    * const results = await Promise.all(urls.map((url) => sem.run(() => fetch(url))))
+   * const page = await sem.run((signal) => fetch(url, { signal }), { taskTimeout: '5s' })
    */
-  run<R>(fn: () => R | PromiseLike<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+  run<R>(
+    fn: (signal: AbortSignal | undefined) => R | PromiseLike<R>,
+    options?: RunOptions,
+  ): Promise<Awaited<R>> {
+    if (typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
     if (options === undefined) {
-      if (this.#fitsNow(1)) {
+      if (this.#taskTimeout === INFINITE && this.#fitsNow(1)) {
         this.#grantNow(1)
-        return this.#execute(fn, 1)
+        return this.#startSoon(fn, 1)
       }
-      return this.#queueRun(fn, 1, 0, undefined, this.#timeout)
+      return this.#runOrQueue(fn, 1, 0, undefined, this.#timeout, this.#taskTimeout)
     }
-    try {
-      this.#parse(options)
-    } catch (error) {
-      return Promise.reject(error)
-    }
+    this.#parse(options, 'Semaphore.run()', RUN_OPTIONS)
     const { weight, priority, signal, timeout } = parsed
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    if (this.#fitsNow(weight)) {
-      this.#grantNow(weight)
-      return this.#execute(fn, weight)
-    }
-    return this.#queueRun(fn, weight, priority, signal, timeout)
+    return this.#runOrQueue(fn, weight, priority, signal, timeout, parsed.taskTimeout)
   }
 
-  #queueRun<R>(
-    fn: () => R | PromiseLike<R>,
+  /** Starts `fn` soon when its permits are free, else queues it. */
+  #runOrQueue<R>(
+    fn: (signal: AbortSignal | undefined) => R | PromiseLike<R>,
     weight: number,
     priority: number,
     signal: AbortSignal | undefined,
     timeout: number,
+    taskTimeout: number,
   ): Promise<Awaited<R>> {
+    if (this.#fitsNow(weight)) {
+      this.#grantNow(weight)
+      if (taskTimeout === INFINITE) return this.#startSoon(fn, weight)
+      return Promise.resolve().then(() => this.#executeTimed(fn, weight, taskTimeout))
+    }
     const refused = this.#refusal(timeout)
     if (refused !== undefined) return refused
     let result: Promise<unknown> | undefined
     // Neither abortable nor timed: the task joins a batch sharing one promise, unless alone.
-    if (signal === undefined && timeout === Number.POSITIVE_INFINITY) {
+    if (signal === undefined && timeout === INFINITE && taskTimeout === INFINITE) {
       result = this.#queue.enqueueRun(fn, weight, priority, this.#runInBatch)
     }
     if (result === undefined) {
@@ -217,9 +288,11 @@ export class Semaphore implements AsyncDisposable {
       // reaches fn without binding anything per task.
       const granted = this.#queue.enqueue(weight, priority, signal, timeout, fn)
       result =
-        weight === 1
-          ? granted.then(this.#executeOne as (task: unknown) => unknown)
-          : granted.then(() => this.#execute(fn, weight))
+        taskTimeout !== INFINITE
+          ? granted.then(() => this.#executeTimed(fn, weight, taskTimeout))
+          : weight === 1
+            ? granted.then(this.#executeOne as (task: unknown) => unknown)
+            : granted.then(() => this.#execute(fn, weight))
     }
     // A higher-priority or lighter newcomer may fit while the previous head did not.
     if (priority !== 0 && this.#inUse < this.#permits) this.#drain()
@@ -227,6 +300,17 @@ export class Semaphore implements AsyncDisposable {
   }
 
   readonly #executeOne = (fn: () => unknown) => this.#execute(fn, 1)
+
+  /**
+   * Runs a task granted at once in a later microtask, never inside `run()`: the caller's code
+   * after `run()` always comes first, as for a queued task, and nothing `fn` throws can escape.
+   */
+  #startSoon<R>(fn: (signal?: AbortSignal) => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
+    const started = Promise.resolve(fn as unknown)
+    if (weight === 1)
+      return started.then(this.#executeOne as (task: unknown) => unknown) as Promise<Awaited<R>>
+    return started.then(() => this.#execute(fn, weight))
+  }
 
   /** The continuation of a batched task: runs when the batch opens, in the caller's context. */
   readonly #runInBatch = async (batch: RunBatch): Promise<unknown> => {
@@ -240,7 +324,7 @@ export class Semaphore implements AsyncDisposable {
     }
   }
 
-  async #execute<R>(fn: () => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
+  async #execute<R>(fn: (signal?: AbortSignal) => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
     try {
       return await fn()
     } finally {
@@ -249,14 +333,59 @@ export class Semaphore implements AsyncDisposable {
   }
 
   /**
-   * Rejects every waiter with `E_SEMAPHORE_CLEARED`; held permits stay held. Returns how many
-   * waiters were rejected.
+   * Runs `fn` with a signal that aborts after `ms`: the call rejects then, the permits are
+   * released when `fn` settles.
+   */
+  #executeTimed<R>(
+    fn: (signal: AbortSignal) => R | PromiseLike<R>,
+    weight: number,
+    ms: number,
+  ): Promise<Awaited<R>> {
+    const controller = new AbortController()
+    const outcome = deferred<Awaited<R>>()
+    const deadline = new DeadlineCall(getClock().monotonic() + ms, () => {
+      const error = new TaskTimeoutError(ms, `task of '${this.#name}'`)
+      controller.abort(error)
+      outcome.reject(error)
+    })
+    this.#deadlines.add(deadline)
+    const settled = () => {
+      this.#deadlines.remove(deadline)
+      this.release(weight)
+    }
+    let running: Promise<Awaited<R>>
+    try {
+      running = Promise.resolve(fn(controller.signal)) as Promise<Awaited<R>>
+    } catch (error) {
+      running = Promise.reject(error)
+    }
+    running.then(
+      (value) => {
+        settled()
+        outcome.resolve(value)
+      },
+      (error: unknown) => {
+        settled()
+        outcome.reject(error)
+      },
+    )
+    return outcome.promise
+  }
+
+  /**
+   * Rejects every waiter with `reason` (default: a `SemaphoreClearedError`, `E_SEMAPHORE_CLEARED`);
+   * held permits stay held. Returns how many waiters were rejected.
    *
    * @example
    * process.on('SIGTERM', () => sem.clear())
+   * sem.clear({ reason: new Error('upstream is down') })
    */
-  clear(): number {
-    const count = this.#queue.clear(() => new SemaphoreClearedError(this.#name))
+  clear(options?: ClearOptions): number {
+    const reason =
+      options === undefined ? undefined : readOptions('Semaphore.clear()', options, ['reason']).reason
+    const count = this.#queue.clear(
+      reason === undefined ? () => new SemaphoreClearedError(this.#name) : () => reason,
+    )
     this.#rejected += count
     if (count > 0 && rejectChannel.active) {
       for (let i = 0; i < count; i++) rejectChannel.publish({ name: this.#name, reason: 'cleared' })
@@ -266,17 +395,61 @@ export class Semaphore implements AsyncDisposable {
   }
 
   /**
-   * Resolves when no permit is held and nobody waits.
+   * Resolves when no permit is held and nobody waits (at once if so already).
    *
    * @example
    * for (const job of jobs) sem.run(job)
-   * await sem.onIdle()
+   * await sem.onIdle({ signal: AbortSignal.timeout(30_000) })
    */
-  onIdle(): Promise<void> {
-    if (this.#inUse === 0 && this.#queue.size === 0) return Promise.resolve()
-    const idle = deferred<void>()
-    this.#idle.push(idle)
-    return idle.promise
+  onIdle(options?: WatchOptions): Promise<void> {
+    return this.#watch(1, true, 'Semaphore.onIdle()', options)
+  }
+
+  /**
+   * Resolves when nobody waits (tasks may still run), at once if so already.
+   *
+   * @example
+   * for (const job of jobs) sem.run(job)
+   * await sem.onEmpty() // every job has started
+   */
+  onEmpty(options?: WatchOptions): Promise<void> {
+    return this.#watch(1, false, 'Semaphore.onEmpty()', options)
+  }
+
+  /**
+   * Resolves when fewer than `size` callers wait, at once if so already: a producer awaits it to
+   * keep the queue short without refusing work.
+   *
+   * @example
+   * for await (const job of source) {
+   *   await sem.onSizeLessThan(100)
+   *   void sem.run(() => handle(job))
+   * }
+   */
+  onSizeLessThan(size: number, options?: WatchOptions): Promise<void> {
+    checkInteger('size', size, { min: 1 })
+    return this.#watch(size, false, 'Semaphore.onSizeLessThan()', options)
+  }
+
+  #watch(below: number, idle: boolean, where: string, options: WatchOptions | undefined): Promise<void> {
+    const signal =
+      options === undefined
+        ? undefined
+        : checkSignal('signal', readOptions(where, options, ['signal']).signal)
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (this.#queue.size < below && (!idle || this.#inUse === 0)) return Promise.resolve()
+    const settled = deferred<void>()
+    const watch: Watch = { below, idle, resolve: settled.resolve, off: noop }
+    if (signal !== undefined) {
+      const onAbort = () => {
+        this.#watches = this.#watches.filter((w) => w !== watch)
+        settled.reject(abortReason(signal))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      watch.off = () => signal.removeEventListener('abort', onAbort)
+    }
+    this.#watches.push(watch)
+    return settled.promise
   }
 
   /**
@@ -288,6 +461,7 @@ export class Semaphore implements AsyncDisposable {
   stats(): SemaphoreStats {
     return {
       name: this.#name,
+      paused: this.#paused,
       permits: this.#permits,
       inUse: this.#inUse,
       waiting: this.#queue.size,
@@ -320,7 +494,7 @@ export class Semaphore implements AsyncDisposable {
   release(weight: number): void {
     this.#inUse -= weight
     if (this.#queue.size > 0) this.#drain()
-    else if (this.#inUse === 0 && this.#idle.length > 0) this.#resolveIdle()
+    else if (this.#watches.length > 0) this.#notify()
   }
 
   #grantNow(weight: number): void {
@@ -331,7 +505,8 @@ export class Semaphore implements AsyncDisposable {
   }
 
   /** Checks `options` into `parsed` (throws on a bad option). */
-  #parse(options: AcquireOptions): void {
+  #parse(options: RunOptions, where: string, known: readonly string[]): void {
+    readOptions(where, options, known)
     const weight = options.weight ?? 1
     const priority = options.priority ?? 0
     if (weight !== 1) this.#checkWeight(weight)
@@ -341,6 +516,10 @@ export class Semaphore implements AsyncDisposable {
       options.timeout === undefined
         ? this.#timeout
         : parseDuration(options.timeout, 'timeout', { allowInfinity: true })
+    parsed.taskTimeout =
+      options.taskTimeout === undefined
+        ? this.#taskTimeout
+        : parseDuration(options.taskTimeout, 'taskTimeout', { allowInfinity: true, positive: true })
     parsed.weight = weight
     parsed.priority = priority
   }
@@ -367,7 +546,7 @@ export class Semaphore implements AsyncDisposable {
   #drain(): void {
     const queue = this.#queue
     let now = -1
-    for (let weight = queue.frontWeight(); weight > 0; weight = queue.frontWeight()) {
+    for (let weight = this.#paused ? 0 : queue.frontWeight(); weight > 0; weight = queue.frontWeight()) {
       if (this.#inUse + weight > this.#permits) break
       this.#inUse += weight
       this.#acquired++
@@ -377,18 +556,26 @@ export class Semaphore implements AsyncDisposable {
       this.#waits.record(waitMs)
       if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight, waitMs })
     }
-    if (this.#inUse === 0 && queue.size === 0 && this.#idle.length > 0) this.#resolveIdle()
+    if (this.#watches.length > 0) this.#notify()
   }
 
   #afterChange(): void {
     if (this.#queue.size > 0) this.#drain()
-    else if (this.#inUse === 0 && this.#idle.length > 0) this.#resolveIdle()
+    else if (this.#watches.length > 0) this.#notify()
   }
 
-  #resolveIdle(): void {
-    const idle = this.#idle
-    this.#idle = []
-    for (const d of idle) d.resolve()
+  /** Settles the watches whose condition now holds. */
+  #notify(): void {
+    const size = this.#queue.size
+    const idle = this.#inUse === 0
+    const waiting: Watch[] = []
+    for (const watch of this.#watches) {
+      if (size < watch.below && (idle || !watch.idle)) {
+        watch.off()
+        watch.resolve()
+      } else waiting.push(watch)
+    }
+    this.#watches = waiting
   }
 
   #checkWeight(weight: number): void {

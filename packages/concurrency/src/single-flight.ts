@@ -1,3 +1,5 @@
+import { checkFunction } from '@hotpath/core'
+
 /**
  * One in-flight call per key: callers that arrive while a call for the same key runs share its
  * result (or its error). Nothing is cached once the call settles, so errors are never kept.
@@ -37,6 +39,7 @@ export function singleFlight<K = string, V = unknown>(): SingleFlight<K, V> {
   const calls = new Map<K, Promise<V>>()
   return {
     do(key, fn) {
+      checkFunction('fn', fn)
       const running = calls.get(key)
       if (running) return running
       let call: Promise<V>

@@ -98,10 +98,10 @@ describe('batchExecute', () => {
   })
 
   it('validates options', async () => {
-    await expect(batchExecute([1], (n) => n, { concurrency: 0 })).rejects.toThrow(
+    expect(() => batchExecute([1], (n) => n, { concurrency: 0 })).toThrow(
       'Expected `concurrency` to be an integer >= 1, got `0` (number)',
     )
-    await expect(batchExecute([1], (n) => n, { mode: 'all' as never })).rejects.toThrow(TypeError)
+    expect(() => batchExecute([1], (n) => n, { mode: 'all' as never })).toThrow(TypeError)
   })
 })
 

@@ -69,7 +69,7 @@ describe('RateLimiter', () => {
     expect(limiter.consume('k', 4).allowed).toBe(true)
     expect(limiter.consume('k', 2)).toMatchObject({ allowed: false, remaining: 1 })
     expect(limiter.consume('k', 1).allowed).toBe(true)
-    expect(() => limiter.consume('k', 6)).toThrow('Expected `weight` to be a finite number between 0 and 5')
+    expect(() => limiter.consume('k', 6)).toThrow('Expected `weight` to be an integer between 0 and 5')
   })
 
   it('forgets idle keys by timestamp and bounds tracked keys with maxKeys', () => {

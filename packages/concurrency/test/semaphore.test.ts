@@ -43,6 +43,25 @@ describe('Semaphore', () => {
     expect(await sem.run(() => 7)).toBe(7)
   })
 
+  it('starts a task after run() has returned, even with a permit free', async () => {
+    const sem = new Semaphore({ permits: 2 })
+    const order: string[] = []
+    const first = sem.run(() => order.push('task'))
+    order.push('after run()')
+    expect(sem.inUse).toBe(1) // the permit is taken at once, only the start is deferred
+    await first
+    expect(order).toEqual(['after run()', 'task'])
+    // A synchronous throw never escapes run(): it rejects the returned promise.
+    let returned: Promise<unknown> | undefined
+    expect(() => {
+      returned = sem.run(() => {
+        throw new Error('sync')
+      })
+    }).not.toThrow()
+    await expect(returned).rejects.toThrow('sync')
+    expect(sem.inUse).toBe(0)
+  })
+
   it('hands out disposable permits, released once', async () => {
     const sem = new Semaphore({ permits: 2 })
     {
@@ -401,10 +420,10 @@ describe('Semaphore', () => {
       'Expected `maxQueue` to be an integer >= 0 (or Infinity), got `-1` (number)',
     )
     const sem = new Semaphore({ permits: 2 })
-    await expect(sem.acquire({ weight: 3 })).rejects.toThrow(
+    expect(() => sem.acquire({ weight: 3 })).toThrow(
       'Expected `weight` to be an integer between 1 and 2, got `3` (number)',
     )
-    await expect(sem.run(() => 1, { timeout: 'soon' as never })).rejects.toThrow(TypeError)
+    expect(() => sem.run(() => 1, { timeout: 'soon' as never })).toThrow(TypeError)
     expect(() => {
       sem.permits = 1.5
     }).toThrow(TypeError)

@@ -6,6 +6,18 @@ export interface DeadlineEntry extends HeapItem {
   fire(): void
 }
 
+/** A deadline that calls `fire` at `at` (monotonic ms). */
+export class DeadlineCall implements DeadlineEntry {
+  heapIndex = -1
+  readonly at: number
+  readonly fire: () => void
+
+  constructor(at: number, fire: () => void) {
+    this.at = at
+    this.fire = fire
+  }
+}
+
 const byTime = (a: DeadlineEntry, b: DeadlineEntry) => a.at < b.at
 
 /**

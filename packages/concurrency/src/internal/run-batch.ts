@@ -29,7 +29,7 @@ export class RunBatch implements BucketItem {
   /** Resolvers of the tasks that were not granted when their continuation ran, by index. */
   readonly #wakers: (((value: unknown) => void) | undefined)[] = []
   /** Set by `fail`: builds the error of each task not granted. */
-  #failure: (() => Error) | undefined = undefined
+  #failure: (() => unknown) | undefined = undefined
 
   constructor() {
     this.gate = newPromise<RunBatch>()
@@ -87,7 +87,7 @@ export class RunBatch implements BucketItem {
   }
 
   /** Rejects every task not granted with `makeError()`; returns how many there were. */
-  fail(makeError: () => Error): number {
+  fail(makeError: () => unknown): number {
     this.#failure = makeError
     const count = this.tasks.length - this.granted
     if (!this.#opened) {

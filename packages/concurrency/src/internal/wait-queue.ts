@@ -226,7 +226,7 @@ export class WaitQueue<T = void> {
   }
 
   /** Rejects every waiter with `makeError()`; returns how many there were. */
-  clear(makeError: () => Error): number {
+  clear(makeError: () => unknown): number {
     let count = 0
     for (const entry of this.#entries.drain()) {
       if (entry instanceof RunBatch) count += entry.fail(makeError)
