@@ -25,7 +25,8 @@ export interface RegistryOptions {
    */
   interval?: Duration | false
   /**
-   * Prefix added to every metric name in the Prometheus exposition and the OpenTelemetry bridge.
+   * Prefix added to every metric name in the Prometheus exposition and the OpenTelemetry exports,
+   * joined with one underscore (`'app'` and `'app_'` both give `app_jobs_total`).
    * @default ''
    */
   prefix?: string
