@@ -3,25 +3,9 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import Fastify from 'fastify'
-import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRegistry, PROMETHEUS_CONTENT_TYPE, prometheusHandler, type Registry } from '../src/index'
-
-interface ParsedFamily {
-  name: string
-  help: string
-  type: string
-  metrics: Array<{
-    labels?: Record<string, string>
-    value?: string
-    buckets?: Record<string, string>
-    quantiles?: Record<string, string>
-    count?: string
-    sum?: string
-  }>
-}
-
-const parse = (text: string) => parsePrometheusTextFormat(text) as unknown as ParsedFamily[]
+import { type ParsedFamily, parse } from './parse-prometheus'
 
 // parse-prometheus-text-format flattens labeled histograms and summaries into one unlabeled
 // sample, so each series is parsed on its own: the family's header lines plus that series' lines.

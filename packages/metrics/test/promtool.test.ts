@@ -3,24 +3,9 @@ import { createCache } from '@hotpath/cache'
 import { RateLimiter, Semaphore } from '@hotpath/concurrency'
 import { pollerStats } from '@hotpath/poller'
 import { createPool } from '@hotpath/pool'
-import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createRegistry, type Registry } from '../src/index'
-
-interface Family {
-  name: string
-  type: string
-  help: string
-  metrics: Array<{
-    labels?: Record<string, string>
-    value?: string
-    buckets?: Record<string, string>
-    quantiles?: Record<string, string>
-    count?: string
-    sum?: string
-  }>
-}
-const parse = (text: string) => parsePrometheusTextFormat(text) as Family[]
+import { createRegistry, type Registry, runtimeMetrics } from '../src/index'
+import { parse } from './parse-prometheus'
 
 const hasPromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0
 
@@ -88,6 +73,9 @@ async function everything(): Promise<Registry> {
   const lease = await pool.acquire()
   await lease.release()
   registry.collect(semaphore, limiter, cache, pool, { stats: pollerStats })
+  const runtime = runtimeMetrics(registry, { interval: '1s' })
+  closers.push(() => runtime.stop())
+  runtime.sample()
   return registry
 }
 
@@ -122,6 +110,8 @@ describe('Prometheus conventions', () => {
       'app_hotpath_cache_hit_ratio',
       'app_hotpath_pool_acquired_total',
       'app_hotpath_poller_checks_total',
+      'app_runtime_heap_used_bytes',
+      'app_runtime_event_loop_delay_seconds',
     ]) {
       expect(byName.has(name), name).toBe(true)
     }
