@@ -55,8 +55,9 @@ export interface MetricOptions<L extends string> {
    */
   maxSeries?: number
   /**
-   * Unit of the values (`'ms'`, `'s'`, `'us'`, `'ns'`, `'bytes'` or any word); picks the
-   * Prometheus suffix and, for histograms, the default range and buckets.
+   * Unit the values are recorded in (`'ms'`, `'s'`, `'us'`, `'ns'`, `'bytes'` or any word); picks
+   * the exported unit (time units → seconds, `bytes` → bytes, any other word as it is) and, for
+   * histograms, the default range and buckets.
    * @default '' (counters, gauges), 'ms' (histograms)
    */
   unit?: string

@@ -1,4 +1,4 @@
-/** Known units: they pick a histogram's default range, timer scale and Prometheus suffix. */
+/** Known units: they pick a histogram's default range, timer scale and exported base unit. */
 export interface UnitInfo {
   /** Name suffix of the recorded unit (`milliseconds`), or '' for none. */
   readonly suffix: string
