@@ -100,6 +100,8 @@ export class HdrCounts {
   max = Number.NEGATIVE_INFINITY
   /** Values above `highest`, counted in the last bucket. */
   clamped = 0
+  /** Values refused by `record()` (negative, NaN, infinite, not a number); in no other field. */
+  dropped = 0
 
   constructor(layout: HdrLayout) {
     this.layout = layout
@@ -141,6 +143,7 @@ export class HdrCounts {
 
   /** Adds every count of `other` (same layout) into this one. */
   add(other: HdrCounts): void {
+    this.dropped += other.dropped
     if (other.count === 0) return
     const [lo, hi] = other.range()
     if (hi >= this.counts.length) this.grow(hi)
@@ -169,6 +172,7 @@ export class HdrCounts {
     this.count = 0
     this.sum = 0
     this.clamped = 0
+    this.dropped = 0
     this.min = Number.POSITIVE_INFINITY
     this.max = Number.NEGATIVE_INFINITY
   }

@@ -30,6 +30,8 @@ export const SNAPSHOT_PERCENTILES: readonly number[] = Object.freeze([50, 90, 95
  */
 export interface HistogramStats {
   count: number
+  /** Values refused: negative, NaN, infinite or not a number. They are in no other figure. */
+  dropped: number
   sum: number
   min: number
   max: number
@@ -63,8 +65,6 @@ export class HistogramSeries implements SeriesBase {
   readonly labels: Readonly<Record<string, string>>
   readonly rendered: string
   readonly overflow: boolean
-  /** Values refused because they were negative or not numbers. */
-  invalid = 0
   /** Counts of the current, open interval. */
   active: HdrCounts
   /** Counts of the last completed interval (null before the first rollover). */
@@ -88,18 +88,51 @@ export class HistogramSeries implements SeriesBase {
     this.#fromMs = fromMs
   }
 
-  /** Records one value in the histogram's unit. Negative and NaN values are counted in `invalid`. */
+  /**
+   * Records one value in the histogram's unit. Negative, NaN and infinite values, and anything
+   * that is not a number, are refused and counted in `dropped`; the series stays as it was.
+   */
   record(value: number): void {
-    const x = value * this.#scale
-    if (x >= 0) this.active.recordScaled(value, x, 1)
-    else this.invalid++
+    // typeof first: a string such as '5' would multiply fine and end up as the stored min.
+    if (typeof value === 'number') {
+      const x = value * this.#scale
+      if (x >= 0 && x < Number.POSITIVE_INFINITY) {
+        this.active.recordScaled(value, x, 1)
+        return
+      }
+    }
+    this.active.dropped++
   }
 
-  /** Records `value` `count` times. */
+  /** Records `value` `count` times (both refused like in `record()`, counted in `dropped`). */
   recordMany(value: number, count: number): void {
-    const x = value * this.#scale
-    if (x >= 0 && count > 0) this.active.recordScaled(value, x, count)
-    else this.invalid++
+    if (
+      typeof value === 'number' &&
+      typeof count === 'number' &&
+      count > 0 &&
+      count < Number.POSITIVE_INFINITY
+    ) {
+      const x = value * this.#scale
+      if (x >= 0 && x < Number.POSITIVE_INFINITY) {
+        this.active.recordScaled(value, x, count)
+        return
+      }
+      this.active.dropped += count
+      return
+    }
+    this.active.dropped++
+  }
+
+  /**
+   * Values refused since creation (negative, NaN, infinite or not a number); per view in
+   * `stats().dropped`.
+   *
+   * @example
+   * h.record(Number.NaN)
+   * h.dropped // 1
+   */
+  get dropped(): number {
+    return this.active.dropped + (this.completed?.dropped ?? 0)
   }
 
   /**
@@ -238,6 +271,7 @@ export function statsOf(counts: HdrCounts, scratch: number[] = []): HistogramSta
   const empty = counts.count === 0
   return {
     count: counts.count,
+    dropped: counts.dropped,
     sum: counts.sum,
     min: empty ? 0 : counts.min,
     max: empty ? 0 : counts.max,

@@ -1,13 +1,25 @@
-import { checkKnownOptions, checkOptionsObject, invalidOption } from '@hotpath/core'
+import { checkKnownOptions, checkOptionsObject, checkString, invalidOption } from '@hotpath/core'
 import type {
   Attributes,
   BatchObservableCallback,
   BatchObservableResult,
+  HrTime,
   Meter,
   Observable,
+  ValueType,
 } from '@opentelemetry/api'
+import type {
+  AggregationTemporality,
+  CollectionResult,
+  DataPoint,
+  DataPointType,
+  MetricData,
+  MetricProducer,
+  Histogram as OtelHistogram,
+} from '@opentelemetry/sdk-metrics'
 import { type HdrCounts, type HdrLayout, scratchFor } from './hdr'
 import type { View } from './histogram'
+import { nameParts } from './prometheus'
 import type { Registry } from './registry'
 import type { AnyMetric } from './registry-options'
 
@@ -54,7 +66,8 @@ type Feed = (result: BatchObservableResult, scratch: Map<HdrLayout, HdrCounts>) 
 /**
  * Feeds an OpenTelemetry meter from a registry through observable instruments, read at each OTel
  * collection: counters → ObservableCounter, gauges → ObservableGauge, histograms →
- * `<name>_count` and `<name>_sum` ObservableCounters plus a `<name>_quantile` ObservableGauge.
+ * `<name>_count` and `<name>_sum` ObservableCounters plus a `<name>_quantile` ObservableGauge
+ * (the OTel API has no asynchronous histogram; {@link otelProducer} exports real histograms).
  * Metrics registered later are picked up. Lives in `@hotpath/metrics/otel`; it uses only the
  * types of `@opentelemetry/api` and the meter you pass, so nothing of OpenTelemetry is loaded by us.
  *
@@ -151,6 +164,129 @@ export function otelBridge(registry: Registry, options: OtelBridgeOptions): Otel
       closed = true
       off()
       meter.removeBatchObservableCallback(callback, registered)
+    },
+  }
+}
+
+/**
+ * Options of {@link otelProducer}.
+ *
+ * @example
+ * otelProducer(registry, { scope: 'api', baseUnits: true })
+ */
+export interface OtelProducerOptions {
+  /**
+   * Instrumentation scope name the metrics are reported under.
+   * @default '@hotpath/metrics'
+   */
+  scope?: string
+  /**
+   * Export time units in seconds (unit `s`) and sizes in bytes (`By`), values converted, as the
+   * OpenTelemetry semantic conventions expect; `false` exports the recorded unit and values.
+   * @default true
+   */
+  baseUnits?: boolean
+}
+
+const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE
+const HISTOGRAM = 0 as DataPointType.HISTOGRAM
+const GAUGE = 2 as DataPointType.GAUGE
+const SUM = 3 as DataPointType.SUM
+const DOUBLE = 1 as ValueType.DOUBLE
+
+/** A resource with no attributes: a MeterProvider's reader reports its own resource instead. */
+const EMPTY_RESOURCE: CollectionResult['resourceMetrics']['resource'] = Object.freeze({
+  attributes: {},
+  merge: (other: CollectionResult['resourceMetrics']['resource'] | null) => other ?? EMPTY_RESOURCE,
+  getRawAttributes: () => [],
+})
+
+const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)]
+
+/**
+ * An OpenTelemetry `MetricProducer` exporting a registry as OTel data: counters as monotonic
+ * cumulative sums, gauges as gauges, histograms as cumulative explicit-bucket HISTOGRAM points
+ * (the histogram's `buckets` as boundaries, counts read from the HDR counts, exact sum, count,
+ * min and max). Give it to a MetricReader's `metricProducers`; every collection of that reader
+ * (periodic export or Prometheus scrape) reads the registry. Start time of every point: when the
+ * producer was created. Nothing of OpenTelemetry is loaded by it; `@opentelemetry/sdk-metrics`
+ * is needed only for its types.
+ *
+ * @example
+ * import { otelProducer } from '@hotpath/metrics/otel'
+ * import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
+ * const reader = new PeriodicExportingMetricReader({ exporter, metricProducers: [otelProducer(registry)] })
+ * const provider = new MeterProvider({ readers: [reader] })
+ */
+export function otelProducer(registry: Registry, options: OtelProducerOptions = {}): MetricProducer {
+  const raw = checkOptionsObject('options', options)
+  checkKnownOptions('otelProducer()', raw, ['scope', 'baseUnits'])
+  const scope = Object.freeze({ name: checkString('scope', raw.scope ?? '@hotpath/metrics') })
+  if (raw.baseUnits !== undefined && typeof raw.baseUnits !== 'boolean')
+    throw invalidOption('baseUnits', 'a boolean', raw.baseUnits)
+  const baseUnits = raw.baseUnits ?? true
+  const startTime = hrTime(Date.now())
+  return {
+    async collect(): Promise<CollectionResult> {
+      registry.refresh()
+      const endTime = hrTime(Date.now())
+      const scratch = new Map<HdrLayout, HdrCounts>()
+      const metrics: MetricData[] = []
+      for (const metric of registry.metrics()) {
+        if (metric.size === 0) continue
+        const parts = nameParts(metric, registry.prefix, baseUnits)
+        const per = parts.perBase
+        const descriptor = { name: parts.stem, description: metric.help, unit: parts.ucum, valueType: DOUBLE }
+        const point = <T>(labels: Readonly<Record<string, string>>, value: T): DataPoint<T> => ({
+          startTime,
+          endTime,
+          attributes: { ...labels },
+          value,
+        })
+        if (metric.type === 'histogram') {
+          const counts = scratchFor(scratch, metric.layout)
+          const boundaries = metric.buckets.map((b) => b / per)
+          const cumulative: number[] = []
+          const dataPoints: DataPoint<OtelHistogram>[] = []
+          for (const s of metric.series()) {
+            const c = s.read('cumulative', counts)
+            c.cumulativeAt(metric.buckets, cumulative)
+            const bucketCounts = cumulative.map((n, i) => n - (i === 0 ? 0 : cumulative[i - 1]!))
+            bucketCounts.push(c.count - (cumulative[cumulative.length - 1] ?? 0))
+            const value: OtelHistogram = {
+              buckets: { boundaries, counts: bucketCounts },
+              sum: c.sum / per,
+              count: c.count,
+            }
+            if (c.count > 0) {
+              value.min = c.min / per
+              value.max = c.max / per
+            }
+            dataPoints.push(point(s.labels, value))
+          }
+          metrics.push({
+            descriptor,
+            aggregationTemporality: CUMULATIVE,
+            dataPointType: HISTOGRAM,
+            dataPoints,
+          })
+        } else {
+          const dataPoints: DataPoint<number>[] = []
+          for (const s of metric.series()) dataPoints.push(point(s.labels, s.value / per))
+          metrics.push(
+            metric.type === 'counter'
+              ? {
+                  descriptor,
+                  aggregationTemporality: CUMULATIVE,
+                  dataPointType: SUM,
+                  isMonotonic: true,
+                  dataPoints,
+                }
+              : { descriptor, aggregationTemporality: CUMULATIVE, dataPointType: GAUGE, dataPoints },
+          )
+        }
+      }
+      return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [{ scope, metrics }] }, errors: [] }
     },
   }
 }

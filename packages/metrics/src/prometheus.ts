@@ -1,3 +1,4 @@
+import { checkKnownOptions, checkOptionsObject } from '@hotpath/core'
 import { type HdrCounts, type HdrLayout, scratchFor } from './hdr'
 import type { View } from './histogram'
 import type { Registry } from './registry'
@@ -20,7 +21,8 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
  */
 export interface PrometheusOptions {
   /**
-   * Also expose each histogram's quantiles as a `<name>_summary` summary family.
+   * Also expose each histogram's quantiles as a summary family named
+   * `<name>_quantiles_<unit>` (e.g. `http_request_duration_quantiles_seconds`).
    * @default true
    */
   quantiles?: boolean
@@ -35,7 +37,22 @@ export interface PrometheusOptions {
    * @default 'interval' when the registry has an `interval`, else 'cumulative'
    */
   quantileView?: View
+  /**
+   * Export time units in seconds (`_seconds`) and sizes in bytes (`_bytes`), as Prometheus
+   * expects; values are converted, recording stays in the metric's unit. `false` exports the
+   * recorded unit as it is (`_milliseconds`).
+   * @default true
+   */
+  baseUnits?: boolean
 }
+
+/** Option names of {@link PrometheusOptions}. */
+export const PROMETHEUS_OPTIONS: readonly string[] = [
+  'quantiles',
+  'quantileValues',
+  'quantileView',
+  'baseUnits',
+]
 
 const DEFAULT_QUANTILES = Object.freeze([0.5, 0.9, 0.95, 0.99, 0.999])
 
@@ -50,18 +67,57 @@ function escapeHelp(help: string): string {
 }
 
 /**
- * The exported name of a metric: prefix + name + unit suffix (+ `_total` for counters).
+ * The exported name of a metric: prefix + name + unit suffix (+ `_total` for counters). With base
+ * units (the default) time units are exported as `_seconds` and `bytes` as `_bytes`; any other unit
+ * is used as its own suffix. A name that already ends in its unit (`_ms`, `_milliseconds`,
+ * `_seconds`) or in `_total` is not suffixed twice.
  *
  * @example
  * exportedName(registry.histogram('http_request_duration', { unit: 'ms' }), 'api')
- * // 'api_http_request_duration_milliseconds'
+ * // 'api_http_request_duration_seconds'
+ * exportedName(registry.counter('jobs'), 'api') // 'api_jobs_total'
  */
-export function exportedName(metric: AnyMetric, prefix: string): string {
-  let name = prefix ? `${prefix}_${metric.name}` : metric.name
-  const suffix = unitInfo(metric.unit).suffix
-  if (suffix && !name.endsWith(`_${suffix}`)) name += `_${suffix}`
-  if (metric.type === 'counter' && !name.endsWith('_total')) name += '_total'
-  return name
+export function exportedName(metric: AnyMetric, prefix: string, baseUnits = true): string {
+  const parts = nameParts(metric, prefix, baseUnits)
+  return familyName(parts, '', metric.type === 'counter')
+}
+
+/** An exported name split around the unit: `<stem>[_<part>]_<unit>[_total]`. */
+export interface NameParts {
+  /** Prefix + name, without the unit or `_total`. */
+  stem: string
+  /** Exported unit suffix, '' for none. */
+  unit: string
+  /** Recorded units per exported unit: exported values are recorded values divided by it. */
+  perBase: number
+  /** Exported unit in OpenTelemetry (UCUM) notation, '' for none. */
+  ucum: string
+}
+
+/** Splits the exported name of `metric` (see {@link exportedName}). */
+export function nameParts(metric: AnyMetric, prefix: string, baseUnits: boolean): NameParts {
+  let stem = prefix ? `${prefix}_${metric.name}` : metric.name
+  if (metric.type === 'counter' && stem.endsWith('_total')) stem = stem.slice(0, -6)
+  const info = unitInfo(metric.unit)
+  const unit = baseUnits ? info.baseSuffix : info.suffix
+  if (unit) {
+    for (const spelled of [unit, info.suffix, ...info.aliases]) {
+      if (spelled && stem.endsWith(`_${spelled}`)) {
+        stem = stem.slice(0, -spelled.length - 1)
+        break
+      }
+    }
+  }
+  return baseUnits
+    ? { stem, unit, perBase: info.perBase, ucum: info.baseUcum }
+    : { stem, unit, perBase: 1, ucum: metric.unit }
+}
+
+/** `<stem>[_<part>][_<unit>][_total]`. */
+export function familyName(parts: NameParts, part: string, total: boolean): string {
+  let name = part ? `${parts.stem}_${part}` : parts.stem
+  if (parts.unit) name += `_${parts.unit}`
+  return total ? `${name}_total` : name
 }
 
 function braces(rendered: string, extra: string): string {
@@ -100,6 +156,7 @@ export function* prometheusChunks(
 ): Generator<string> {
   let rendered = 0
   const withQuantiles = options.quantiles ?? true
+  const baseUnits = options.baseUnits ?? true
   const quantiles = options.quantileValues ?? DEFAULT_QUANTILES
   const percentiles = quantiles.map((q) => q * 100)
   const quantileLabels = quantiles.map((q) => `quantile="${num(q)}"`)
@@ -109,12 +166,16 @@ export function* prometheusChunks(
   const quantileValues: number[] = []
   let out = ''
   for (const metric of registry.metrics()) {
-    const name = exportedName(metric, registry.prefix)
+    // A family without series is left out: promtool and scrapers treat it as an error or noise.
+    if (metric.size === 0) continue
+    const parts = nameParts(metric, registry.prefix, baseUnits)
+    const per = parts.perBase
+    const name = familyName(parts, '', metric.type === 'counter')
     const help = metric.help ? `# HELP ${name} ${escapeHelp(metric.help)}\n` : ''
     if (metric.type !== 'histogram') {
       out += `${help}# TYPE ${name} ${metric.type}\n`
       for (const s of metric.series()) {
-        out += `${name}${braces(s.rendered, '')} ${num(s.value)}\n`
+        out += `${name}${braces(s.rendered, '')} ${num(s.value / per)}\n`
         if (++rendered % seriesPerChunk === 0) {
           yield out
           out = ''
@@ -124,7 +185,8 @@ export function* prometheusChunks(
     }
     const counts = scratchFor(scratch, metric.layout)
     const bounds = metric.buckets
-    const leLabels = bounds.map((b) => `le="${num(b)}"`)
+    const leLabels = bounds.map((b) => `le="${num(b / per)}"`)
+    const summaryName = familyName(parts, 'quantiles', false)
     out += `${help}# TYPE ${name} histogram\n`
     let summary = ''
     for (const s of metric.series()) {
@@ -133,16 +195,17 @@ export function* prometheusChunks(
       const open = s.rendered ? `${name}_bucket{${s.rendered},` : `${name}_bucket{`
       for (let i = 0; i < bounds.length; i++) out += `${open}${leLabels[i]!}} ${cumulative[i]}\n`
       out += `${name}_bucket${braces(s.rendered, 'le="+Inf"')} ${c.count}\n`
-      out += `${name}_sum${braces(s.rendered, '')} ${num(c.sum)}\n`
+      out += `${name}_sum${braces(s.rendered, '')} ${num(c.sum / per)}\n`
       out += `${name}_count${braces(s.rendered, '')} ${c.count}\n`
       if (withQuantiles) {
         const q = quantileView === 'cumulative' ? c : s.read('interval', counts)
         q.percentiles(percentiles, quantileValues)
-        const qopen = s.rendered ? `${name}_summary{${s.rendered},` : `${name}_summary{`
+        const qopen = s.rendered ? `${summaryName}{${s.rendered},` : `${summaryName}{`
+        // No values, no quantiles: NaN, as Prometheus clients report an empty summary.
         for (let i = 0; i < quantiles.length; i++)
-          summary += `${qopen}${quantileLabels[i]!}} ${num(quantileValues[i]!)}\n`
-        summary += `${name}_summary_sum${braces(s.rendered, '')} ${num(q.sum)}\n`
-        summary += `${name}_summary_count${braces(s.rendered, '')} ${q.count}\n`
+          summary += `${qopen}${quantileLabels[i]!}} ${q.count === 0 ? 'NaN' : num(quantileValues[i]! / per)}\n`
+        summary += `${summaryName}_sum${braces(s.rendered, '')} ${num(q.sum / per)}\n`
+        summary += `${summaryName}_count${braces(s.rendered, '')} ${q.count}\n`
       }
       if (++rendered % seriesPerChunk === 0) {
         yield out
@@ -150,8 +213,8 @@ export function* prometheusChunks(
       }
     }
     if (withQuantiles && summary) {
-      const summaryHelp = `# HELP ${name}_summary ${quantileView === 'interval' ? 'Last interval' : 'Cumulative'} quantiles of ${name}.\n`
-      out += `${summaryHelp}# TYPE ${name}_summary summary\n${summary}`
+      const summaryHelp = `# HELP ${summaryName} ${quantileView === 'interval' ? 'Last interval' : 'Cumulative'} quantiles of ${name}.\n`
+      out += `${summaryHelp}# TYPE ${summaryName} summary\n${summary}`
     }
   }
   if (out) yield out
@@ -196,6 +259,7 @@ export function prometheusHandler(
   registry: Registry,
   options: PrometheusOptions = {},
 ): (req: unknown, res: ResponseLike | ReplyLike) => Promise<unknown> {
+  checkKnownOptions('prometheusHandler()', checkOptionsObject('options', options), PROMETHEUS_OPTIONS)
   return async function metricsHandler(_req, res) {
     const body = await registry.prometheusAsync(options)
     if ('raw' in res && typeof (res as ReplyLike).send === 'function') {

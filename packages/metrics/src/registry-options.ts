@@ -25,7 +25,8 @@ export interface RegistryOptions {
    */
   interval?: Duration | false
   /**
-   * Prefix added to every metric name in the Prometheus exposition and the OpenTelemetry bridge.
+   * Prefix added to every metric name in the Prometheus exposition and the OpenTelemetry exports,
+   * joined with one underscore (`'app'` and `'app_'` both give `app_jobs_total`).
    * @default ''
    */
   prefix?: string
@@ -54,8 +55,9 @@ export interface MetricOptions<L extends string> {
    */
   maxSeries?: number
   /**
-   * Unit of the values (`'ms'`, `'s'`, `'us'`, `'ns'`, `'bytes'` or any word); picks the
-   * Prometheus suffix and, for histograms, the default range and buckets.
+   * Unit the values are recorded in (`'ms'`, `'s'`, `'us'`, `'ns'`, `'bytes'` or any word); picks
+   * the exported unit (time units → seconds, `bytes` → bytes, any other word as it is) and, for
+   * histograms, the default range and buckets.
    * @default '' (counters, gauges), 'ms' (histograms)
    */
   unit?: string

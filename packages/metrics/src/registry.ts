@@ -17,7 +17,13 @@ import { type HdrCounts, HdrLayout, scratchFor } from './hdr'
 import { Histogram, statsOf, type View } from './histogram'
 import { checkLabelNames, checkMetricName } from './labels'
 import type { MetricType } from './metric'
-import { type PrometheusOptions, renderPrometheus, renderPrometheusAsync } from './prometheus'
+import {
+  exportedName,
+  PROMETHEUS_OPTIONS,
+  type PrometheusOptions,
+  renderPrometheus,
+  renderPrometheusAsync,
+} from './prometheus'
 import {
   type AnyMetric,
   checkBuckets,
@@ -53,6 +59,8 @@ export class Registry {
   /** Interval length in ms, or 0 when rollovers are manual. */
   readonly interval: number
   readonly #metrics = new Map<string, AnyMetric>()
+  /** Exported family name → metric name. */
+  readonly #exported = new Map<string, string>()
   readonly #listeners = new Set<Listener>()
   readonly #collectors = new Set<() => void>()
   readonly #owned = new Set<{ stop(): void }>()
@@ -65,7 +73,9 @@ export class Registry {
     const raw = checkOptionsObject('options', options)
     checkKnownOptions('new Registry()', raw, ['maxSeries', 'interval', 'prefix'])
     this.maxSeries = checkInteger('maxSeries', raw.maxSeries ?? 2000, { min: 1, max: 1_000_000 })
-    this.prefix = raw.prefix === undefined || raw.prefix === '' ? '' : checkMetricName(raw.prefix)
+    // 'app_' and 'app' give the same names: the prefix is joined with exactly one underscore.
+    this.prefix =
+      raw.prefix === undefined || raw.prefix === '' ? '' : checkMetricName(raw.prefix).replace(/_+$/, '')
     this.interval =
       raw.interval === undefined || raw.interval === false ? 0 : parseDuration(raw.interval, 'interval')
     if (raw.interval !== undefined && raw.interval !== false && this.interval <= 0) {
@@ -166,6 +176,15 @@ export class Registry {
       return existing
     }
     const metric = create()
+    // Names that differ only in how they spell the unit (`x_ms`, `x_us`) export as one family.
+    const exported = exportedName(metric, this.prefix)
+    const twin = this.#exported.get(exported)
+    if (twin !== undefined)
+      throw new MetricConflictError(name, `as \`${twin}\` (both export as \`${exported}\`)`)
+    this.#exported.set(exported, name)
+    // An unlabeled counter or histogram exists at zero from the start, so scrapes show it (and
+    // rate() has its starting point) before the first event; a gauge has no value until set.
+    if (type !== 'gauge' && labels.length === 0) metric.with({} as never)
     this.#metrics.set(name, metric)
     for (const listener of this.#listeners) listener(metric)
     return metric
@@ -301,6 +320,7 @@ export class Registry {
    * res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(registry.prometheus())
    */
   prometheus(options: PrometheusOptions = {}): string {
+    checkKnownOptions('prometheus()', checkOptionsObject('options', options), PROMETHEUS_OPTIONS)
     this.refresh()
     return renderPrometheus(this, options)
   }
@@ -314,6 +334,7 @@ export class Registry {
    * const text = await registry.prometheusAsync()
    */
   async prometheusAsync(options: PrometheusOptions = {}): Promise<string> {
+    checkKnownOptions('prometheusAsync()', checkOptionsObject('options', options), PROMETHEUS_OPTIONS)
     this.refresh()
     return renderPrometheusAsync(this, options)
   }

@@ -3,25 +3,9 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import Fastify from 'fastify'
-import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRegistry, PROMETHEUS_CONTENT_TYPE, prometheusHandler, type Registry } from '../src/index'
-
-interface ParsedFamily {
-  name: string
-  help: string
-  type: string
-  metrics: Array<{
-    labels?: Record<string, string>
-    value?: string
-    buckets?: Record<string, string>
-    quantiles?: Record<string, string>
-    count?: string
-    sum?: string
-  }>
-}
-
-const parse = (text: string) => parsePrometheusTextFormat(text) as unknown as ParsedFamily[]
+import { type ParsedFamily, parse } from './parse-prometheus'
 
 // parse-prometheus-text-format flattens labeled histograms and summaries into one unlabeled
 // sample, so each series is parsed on its own: the family's header lines plus that series' lines.
@@ -62,22 +46,22 @@ describe('prometheus exposition', () => {
     const text = sample().prometheus()
     const families = parse(text)
     const byName = new Map(families.map((f) => [f.name, f]))
-    const hist = byName.get('app_http_request_duration_milliseconds')!
+    const hist = byName.get('app_http_request_duration_seconds')!
     expect(hist.type).toBe('HISTOGRAM')
     expect(hist.help).toBe('Request latency')
-    const chat = parseSeries(text, 'app_http_request_duration_milliseconds', 'route="/chat"')
-    expect(chat.buckets).toEqual({ '10': '2', '100': '4', '1000': '5', '+Inf': '6' })
+    const chat = parseSeries(text, 'app_http_request_duration_seconds', 'route="/chat"')
+    expect(chat.buckets).toEqual({ '0.01': '2', '0.1': '4', '1': '5', '+Inf': '6' })
     expect(chat.count).toBe('6')
-    expect(Number(chat.sum)).toBeCloseTo(2665, 6)
-    const odd = parseSeries(text, 'app_http_request_duration_milliseconds', 'route="say \\"hi\\"\\\\\\n"')
+    expect(Number(chat.sum)).toBeCloseTo(2.665, 9)
+    const odd = parseSeries(text, 'app_http_request_duration_seconds', 'route="say \\"hi\\"\\\\\\n"')
     expect(odd.count).toBe('1')
-    expect(byName.get('app_http_request_duration_milliseconds_summary')!.type).toBe('SUMMARY')
-    const q = parseSeries(text, 'app_http_request_duration_milliseconds_summary', 'route="/chat"').quantiles!
-    expect(Number(q['0.5'])).toBeCloseTo(50, -0.5)
-    expect(Number(q['0.999'])).toBe(2000)
+    expect(byName.get('app_http_request_duration_quantiles_seconds')!.type).toBe('SUMMARY')
+    const q = parseSeries(text, 'app_http_request_duration_quantiles_seconds', 'route="/chat"').quantiles!
+    expect(Number(q['0.5'])).toBeCloseTo(0.05, 3)
+    expect(Number(q['0.999'])).toBe(2)
     const labelLine = text
       .split('\n')
-      .find((l) => l.startsWith('app_http_request_duration_milliseconds_count{route="say'))!
+      .find((l) => l.startsWith('app_http_request_duration_seconds_count{route="say'))!
     const roundTrip = parse(`# TYPE c counter\nc${labelLine.slice(labelLine.indexOf('{'))}\n`)
     expect(roundTrip[0]!.metrics[0]!.labels!.route).toBe('say "hi"\\\n')
     expect(byName.get('app_http_requests_total')!.metrics[0]).toEqual({
@@ -94,14 +78,16 @@ describe('prometheus exposition', () => {
     const values: number[] = []
     for (let i = 0; i < 5_000; i++) values.push(Math.round(Math.random() * 100_000) / 100)
     for (const v of values) h.record(v)
-    const fam = parse(registry.prometheus({ quantiles: false })).find((f) => f.name === 'v_milliseconds')!
+    const fam = parse(registry.prometheus({ quantiles: false, baseUnits: false })).find(
+      (f) => f.name === 'v_milliseconds',
+    )!
     for (const le of [1, 5, 25, 125, 625]) {
       const exact = values.filter((v) => v <= le).length
       const fuzzy = values.filter((v) => Math.abs(v - le) <= le * 0.01).length
       const got = Number(fam.metrics[0]!.buckets![String(le)])
       expect(Math.abs(got - exact)).toBeLessThanOrEqual(fuzzy)
     }
-    expect(parse(registry.prometheus({ quantiles: false })).map((f) => f.name)).toEqual(['v_milliseconds'])
+    expect(parse(registry.prometheus({ quantiles: false })).map((f) => f.name)).toEqual(['v_seconds'])
   })
 
   it('prometheusAsync renders the same text while yielding to the event loop between chunks', async () => {
