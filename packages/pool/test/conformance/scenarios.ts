@@ -93,6 +93,26 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'transactions take an isolation level; a read-only one refuses writes',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db
+        .transaction()
+        .setIsolationLevel('serializable')
+        .execute((tx) => tx.insertInto('items').values({ name: 'serializable' }).execute())
+      expect(await names(db)).toEqual(['serializable'])
+      const builder = db.transaction()
+      // setAccessMode is missing from older Kysely versions; SQLite has no read-only transactions.
+      if (typeof builder.setAccessMode !== 'function' || target.engine === 'sqlite') return
+      const readOnly = builder
+        .setAccessMode('read only')
+        .execute((tx) => tx.insertInto('items').values({ name: 'refused' }).execute())
+      await expect(readOnly).rejects.toThrow(/read.only/i)
+      expect(await names(db)).toEqual(['serializable'])
+    },
+  },
+  {
     name: 'a SQL error rejects with the driver error and the connection keeps working',
     async run({ kysely }) {
       const db = kysely({ max: 1 })
