@@ -44,6 +44,11 @@ export interface SqlConnection {
    * went out and the reply was lost, `undefined` for any other error.
    */
   lost(error: unknown): ConnectionLoss | undefined
+  /**
+   * Whether the connection keeps the Node process alive: yes while lent to a Kysely connection,
+   * no while idle in the pool, so a script that is done querying exits without `db.destroy()`.
+   */
+  keepAlive(active: boolean): void
   /** Cheap liveness check for validation. */
   ping(): Promise<boolean>
   /** Closes the connection. */
@@ -73,6 +78,34 @@ export function breakOnClose(
   }
   client.on('error', mark)
   client.on('end', mark)
+}
+
+/**
+ * Refs or unrefs a client's socket (pg's `client.connection.stream`, mysql2's
+ * `connection.stream`); a client without one is left as it is.
+ * @internal
+ */
+export function refSocket(socket: unknown, active: boolean): void {
+  const handle = socket as { ref?: () => unknown; unref?: () => unknown } | undefined
+  if (active) handle?.ref?.()
+  else handle?.unref?.()
+}
+
+/**
+ * Pings an idle connection with `query`: referenced for the round trip, so the process does not
+ * exit half-way, and unreferenced again after.
+ * @internal
+ */
+export async function pingIdle(connection: SqlConnection, query: () => Promise<unknown>): Promise<boolean> {
+  connection.keepAlive(true)
+  try {
+    await query()
+    return true
+  } catch {
+    return false
+  } finally {
+    connection.keepAlive(false)
+  }
 }
 
 /**
@@ -373,6 +406,7 @@ export abstract class SessionConnection implements DatabaseConnection {
     if (lease === undefined) return
     this.lease = undefined
     const connection = lease.resource
+    connection.keepAlive(false)
     if (this.inTransaction && !connection.broken && this.fatal === undefined) {
       try {
         await runStatement(connection, CompiledQuery.raw('rollback'), this.reporting)
@@ -479,6 +513,7 @@ export class LeasedConnection extends SessionConnection {
   constructor(lease: Lease<SqlConnection>, reporting: Reporting) {
     super(reporting)
     this.lease = lease
+    lease.resource.keepAlive(true)
   }
 
   async hold(): Promise<Lease<SqlConnection>> {

@@ -13,8 +13,10 @@ import {
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
+  pingIdle,
   type QueryReportingOptions,
   REPORTING_OPTIONS,
+  refSocket,
   resolveReporting,
   SharedPools,
   type SqlConnection,
@@ -162,17 +164,18 @@ class MysqlConnection implements SqlConnection {
     return mysqlConnectionLoss(error)
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.execute('select 1', [])
-      return true
-    } catch {
-      return false
-    }
+  keepAlive(active: boolean): void {
+    refSocket((this.#connection as { stream?: unknown }).stream, active)
+  }
+
+  ping(): Promise<boolean> {
+    return pingIdle(this, () => this.execute('select 1', []))
   }
 
   close(): Promise<void> {
     this.broken = true
+    // An unreferenced socket would let the process exit before the goodbye completes.
+    this.keepAlive(true)
     return new Promise((resolve) => {
       const timer = schedule(() => {
         this.#connection.destroy()
@@ -245,8 +248,10 @@ export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
     side.end()
   }
   const connect = async (signal: AbortSignal): Promise<SqlConnection> => {
-    const connection = await connectWith(await getMysql(), config, signal)
-    return new MysqlConnection(connection, kill)
+    const connection = new MysqlConnection(await connectWith(await getMysql(), config, signal), kill)
+    // Idle in the pool until lent: it does not keep the process alive.
+    connection.keepAlive(false)
+    return connection
   }
   const name = options.pool?.name ?? 'mysql'
   const reporting = resolveReporting(options, name)

@@ -14,8 +14,10 @@ import {
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
+  pingIdle,
   type QueryReportingOptions,
   REPORTING_OPTIONS,
+  refSocket,
   resolveReporting,
   SharedPools,
   type SqlConnection,
@@ -159,17 +161,18 @@ class PgConnection implements SqlConnection {
     return pgConnectionLoss(error)
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.#client.query({ text: 'select 1', values: [] })
-      return true
-    } catch {
-      return false
-    }
+  keepAlive(active: boolean): void {
+    refSocket((this.#client as { connection?: { stream?: unknown } }).connection?.stream, active)
+  }
+
+  ping(): Promise<boolean> {
+    return pingIdle(this, () => this.#client.query({ text: 'select 1', values: [] }))
   }
 
   async close(): Promise<void> {
     this.broken = true
+    // An unreferenced socket would let the process exit before the goodbye completes.
+    this.keepAlive(true)
     await this.#client.end().catch(() => {})
   }
 }
@@ -229,6 +232,8 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
       await connection.close()
       throw abortReason(signal)
     }
+    // Idle in the pool until lent: it does not keep the process alive.
+    connection.keepAlive(false)
     return connection
   }
   const name = options.pool?.name ?? 'postgres'

@@ -171,6 +171,10 @@ export class WorkerConnection implements SqlConnection {
     return this.broken ? 'sent' : undefined
   }
 
+  keepAlive(): void {
+    // The worker is referenced exactly while a statement is in flight (see #send), lent or not.
+  }
+
   async ping(): Promise<boolean> {
     return !this.broken
   }

@@ -134,6 +134,7 @@ class RoutingConnection extends SessionConnection {
       this.#holding = this.#driver.pools.writer.acquire(signal ? { signal } : undefined).then(
         (lease) => {
           this.lease = lease
+          lease.resource.keepAlive(true)
           return lease
         },
         (error: unknown) => {
