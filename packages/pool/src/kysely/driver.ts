@@ -317,16 +317,22 @@ export function standardBegin(settings: TransactionSettings): string[] {
 export class SharedPools<P extends { drain(options: { timeout: Duration }): Promise<unknown> }> {
   readonly #open: () => P
   #current: P | undefined
+  #drained: P | undefined
   #users = 0
 
   constructor(open: () => P) {
     this.#open = open
   }
 
-  /** The pools in use (opened on first call), for stats. */
+  /** The pools in use (opened on first call). */
   get current(): P {
     this.#current ??= this.#open()
     return this.#current
+  }
+
+  /** The pools to report stats of: those in use, else the last drained ones (never reopened). */
+  get latest(): P {
+    return this.#current ?? this.#drained ?? this.current
   }
 
   /** Counts a driver in and returns the pools it uses. */
@@ -340,6 +346,7 @@ export class SharedPools<P extends { drain(options: { timeout: Duration }): Prom
     if (pools !== this.#current) return
     if (--this.#users > 0) return
     this.#current = undefined
+    this.#drained = pools
     await pools.drain({ timeout: '10s' })
   }
 }

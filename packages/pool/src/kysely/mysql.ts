@@ -261,6 +261,6 @@ export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
     createDriver: () => new PooledDriver(shared, reporting, mysqlBegin, 'release savepoint'),
     createQueryCompiler: () => new MysqlQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new MysqlIntrospector(db),
-    stats: () => shared.current.stats(),
+    stats: () => shared.latest.stats(),
   }
 }

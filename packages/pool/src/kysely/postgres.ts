@@ -244,6 +244,6 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
     createDriver: () => new PooledDriver(shared, reporting),
     createQueryCompiler: () => new PostgresQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
-    stats: () => shared.current.stats(),
+    stats: () => shared.latest.stats(),
   }
 }

@@ -323,6 +323,9 @@ export function sqliteDialect(options: SqliteDialectOptions): SqliteDialect {
     createDriver: () => new SqliteRouterDriver(shared, reporting),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
-    stats: () => ({ writer: shared.current.writer.stats(), readers: shared.current.readers?.stats() }),
+    stats: () => {
+      const { writer, readers: readerPool } = shared.latest
+      return { writer: writer.stats(), readers: readerPool?.stats() }
+    },
   }
 }

@@ -93,6 +93,45 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'many transactions in parallel: the committed ones are kept, the failed ones leave nothing',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      const fails = (i: number) => i % 3 === 0
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) =>
+          db.transaction().execute(async (tx) => {
+            await tx
+              .insertInto('items')
+              .values({ name: `p${i}`, qty: 1 })
+              .execute()
+            await tx.updateTable('items').set({ qty: 2 }).where('name', '=', `p${i}`).execute()
+            if (fails(i)) throw new Error(`fail ${i}`)
+          }),
+        ),
+      )
+      const stored = new Set(await names(db))
+      outcomes.forEach((outcome, i) => {
+        expect(outcome.status).toBe(fails(i) ? 'rejected' : 'fulfilled')
+        expect(stored.has(`p${i}`)).toBe(!fails(i))
+      })
+    },
+  },
+  {
+    name: 'a transaction runs on a connection taken with db.connection()',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db.connection().execute(async (connection) => {
+        await connection
+          .transaction()
+          .execute((tx) => tx.insertInto('items').values({ name: 'inner' }).execute())
+        expect(await names(connection)).toEqual(['inner'])
+      })
+      expect(await names(db)).toEqual(['inner'])
+    },
+  },
+  {
     name: 'transactions take an isolation level; a read-only one refuses writes',
     async run({ target, kysely }) {
       const db = kysely()
@@ -128,6 +167,17 @@ export const scenarios: Scenario[] = [
       const error = (await failure(sql`select * from no_such_table`.execute(db))) as Error
       // The scenario's own file is among the frames, not only the socket's read callback.
       expect(error.stack).toContain('scenarios.ts')
+      // Inside a transaction Kysely adds a dozen frames of its own: look past V8's default 10.
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 50
+      try {
+        const inTransaction = (await failure(
+          db.transaction().execute((tx) => sql`select * from no_such_table`.execute(tx)),
+        )) as Error
+        expect(inTransaction.stack).toContain('scenarios.ts')
+      } finally {
+        Error.stackTraceLimit = limit
+      }
     },
   },
   {
@@ -302,6 +352,9 @@ export const scenarios: Scenario[] = [
       // a Kysely instance never used, destroyed: nothing to close, nothing broken
       await new Kysely<unknown>({ dialect }).destroy()
       expect(await one(second)).toBe(1)
+      // once every instance is destroyed, a new one on the same dialect object still works
+      await second.destroy()
+      expect(await one(kysely({ dialect }))).toBe(1)
     },
   },
   {
