@@ -322,6 +322,8 @@ export class SharedPools<P extends { drain(options: { timeout: Duration }): Prom
 
   constructor(open: () => P) {
     this.#open = open
+    // Built now, so a bad pool option throws where the dialect is created.
+    this.#current = open()
   }
 
   /** The pools in use (opened on first call). */

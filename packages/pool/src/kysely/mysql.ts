@@ -1,4 +1,11 @@
-import { abortReason, checkKnownOptions, checkOptionsObject, onAbort, schedule } from '@hotpath/core'
+import {
+  abortReason,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkString,
+  onAbort,
+  schedule,
+} from '@hotpath/core'
 import {
   type Kysely,
   MysqlAdapter,
@@ -234,8 +241,8 @@ function mysqlBegin(settings: TransactionSettings): string[] {
 export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
   checkOptionsObject('options', options)
   checkKnownOptions('mysqlDialect()', options, ['uri', 'connection', 'pool', 'mysql', ...REPORTING_OPTIONS])
-  const config: Record<string, unknown> = { ...options.connection }
-  if (options.uri !== undefined) config.uri = options.uri
+  const config: Record<string, unknown> = { ...checkOptionsObject('connection', options.connection) }
+  if (options.uri !== undefined) config.uri = checkString('uri', options.uri)
   let mysqlModule: MysqlModuleLike | undefined = options.mysql
   const getMysql = async () => {
     mysqlModule ??= await loadModule<MysqlModuleLike>('mysql2')

@@ -1,4 +1,4 @@
-import { abortReason, checkKnownOptions, checkOptionsObject, onAbort } from '@hotpath/core'
+import { abortReason, checkKnownOptions, checkOptionsObject, checkString, onAbort } from '@hotpath/core'
 import type { QueryResult } from 'kysely'
 import {
   type Dialect,
@@ -196,8 +196,9 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
     'pg',
     ...REPORTING_OPTIONS,
   ])
-  const config: Record<string, unknown> = { ...options.connection }
-  if (options.connectionString !== undefined) config.connectionString = options.connectionString
+  const config: Record<string, unknown> = { ...checkOptionsObject('connection', options.connection) }
+  if (options.connectionString !== undefined)
+    config.connectionString = checkString('connectionString', options.connectionString)
   let pgModule: PgModuleLike | undefined = options.pg
   const getPg = async () => {
     pgModule ??= await loadModule<PgModuleLike>('pg')
