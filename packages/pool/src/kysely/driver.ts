@@ -451,9 +451,10 @@ export abstract class SessionDriver implements Driver {
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const session = connection as SessionConnection
     await session.hold()
-    // Set before BEGIN is sent: a failure half-way still rolls back on release.
-    session.inTransaction = true
     for (const sql of this.#begin(settings)) await connection.executeQuery(CompiledQuery.raw(sql))
+    // Only now: a BEGIN that failed opened nothing (one whose reply was lost broke the connection,
+    // which is destroyed), and a ROLLBACK on release would fail and destroy a healthy connection.
+    session.inTransaction = true
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
