@@ -198,6 +198,21 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'controlled transaction: rolling back to a savepoint recovers from a failed statement',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      const trx = await db.startTransaction().execute()
+      await trx.insertInto('items').values({ name: 'before' }).execute()
+      const risky = await trx.savepoint('risky').execute()
+      await expect(sql`select * from no_such_table`.execute(risky)).rejects.toThrow(/no_such_table/)
+      const recovered = await risky.rollbackToSavepoint('risky').execute()
+      await recovered.insertInto('items').values({ name: 'after' }).execute()
+      await recovered.commit().execute()
+      expect(await names(db)).toEqual(['after', 'before'])
+    },
+  },
+  {
     name: 'controlled transaction: a failed statement then rollback keeps nothing and leaves no transaction open',
     async run({ target, kysely }) {
       const db = kysely({ max: 1 })
