@@ -355,14 +355,21 @@ export class SharedPools<P extends { drain(options: { timeout: Duration }): Prom
 
 let savepointQueries = 0
 
-/** `savepoint "name"` and friends, with the name quoted by the dialect's compiler. */
-function savepointQuery(
+/** The query compiler's `compileQuery`, as Kysely hands it to a driver's savepoint methods. */
+type CompileQuery = (node: RawNode, queryId: QueryId) => CompiledQuery
+
+/**
+ * Runs `savepoint "name"` and friends through the connection (so Kysely's `log` sees them), the
+ * name quoted by the dialect's compiler.
+ */
+async function runSavepoint(
+  connection: DatabaseConnection,
   command: string,
   name: string,
-  compileQuery: (node: RawNode, queryId: QueryId) => CompiledQuery,
-): CompiledQuery {
+  compileQuery: CompileQuery,
+): Promise<void> {
   const node = RawNode.createWithChildren([RawNode.createWithSql(`${command} `), IdentifierNode.create(name)])
-  return compileQuery(node, { queryId: `hotpath-savepoint-${++savepointQueries}` })
+  await connection.executeQuery(compileQuery(node, { queryId: `hotpath-savepoint-${++savepointQueries}` }))
 }
 
 /**
@@ -472,28 +479,20 @@ export abstract class SessionDriver implements Driver {
     session.inTransaction = false
   }
 
-  async savepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compileQuery: (node: RawNode, queryId: QueryId) => CompiledQuery,
-  ): Promise<void> {
-    await connection.executeQuery(savepointQuery('savepoint', name, compileQuery))
+  savepoint(connection: DatabaseConnection, name: string, compileQuery: CompileQuery): Promise<void> {
+    return runSavepoint(connection, 'savepoint', name, compileQuery)
   }
 
-  async rollbackToSavepoint(
+  rollbackToSavepoint(
     connection: DatabaseConnection,
     name: string,
-    compileQuery: (node: RawNode, queryId: QueryId) => CompiledQuery,
+    compileQuery: CompileQuery,
   ): Promise<void> {
-    await connection.executeQuery(savepointQuery('rollback to', name, compileQuery))
+    return runSavepoint(connection, 'rollback to', name, compileQuery)
   }
 
-  async releaseSavepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compileQuery: (node: RawNode, queryId: QueryId) => CompiledQuery,
-  ): Promise<void> {
-    await connection.executeQuery(savepointQuery(this.#releaseCommand, name, compileQuery))
+  releaseSavepoint(connection: DatabaseConnection, name: string, compileQuery: CompileQuery): Promise<void> {
+    return runSavepoint(connection, this.#releaseCommand, name, compileQuery)
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
