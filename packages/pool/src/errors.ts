@@ -172,6 +172,29 @@ export class DestroyTimeoutError extends HotpathError {
 }
 
 /**
+ * The connection was lost after a statement was sent and before its reply arrived
+ * (`E_POOL_OUTCOME_UNKNOWN`): the server may or may not have run it, and an autocommit write or a
+ * COMMIT may have been kept. Retry only what is idempotent, or check first; a statement inside a
+ * transaction other than COMMIT was rolled back with its session. The connection is destroyed on
+ * release; the `cause` is the driver's error. {@link ConnectionLostError} is the never-sent case.
+ *
+ * @example
+ * try { await db.insertInto('payments').values(payment).execute() } catch (err) {
+ *   if (err instanceof QueryOutcomeUnknownError) return reconcile(payment.id)
+ *   throw err
+ * }
+ */
+export class QueryOutcomeUnknownError extends HotpathError {
+  constructor(options: HotpathErrorOptions = {}) {
+    super(
+      'E_POOL_OUTCOME_UNKNOWN',
+      'The connection was lost after the statement was sent; it may have run. Retry only if it is idempotent.',
+      options,
+    )
+  }
+}
+
+/**
  * Every error class of `@hotpath/pool` by name.
  *
  * @example
@@ -187,4 +210,5 @@ export const errors = {
   QueryAbortedError,
   ConnectionLostError,
   DestroyTimeoutError,
+  QueryOutcomeUnknownError,
 } as const

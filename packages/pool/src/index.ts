@@ -20,6 +20,7 @@ export {
   PoolInitializeError,
   PoolQueueFullError,
   QueryAbortedError,
+  QueryOutcomeUnknownError,
 } from './errors'
 export { Lease } from './lease'
 export type {

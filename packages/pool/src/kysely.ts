@@ -1,5 +1,6 @@
 export { type InsertManyOptions, insertMany, type UpdateManyOptions, updateMany } from './kysely/batch'
 export type {
+  ConnectionLoss,
   DialectPoolOptions,
   QueryReportingOptions,
   SqlConnection,

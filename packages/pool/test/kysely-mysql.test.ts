@@ -1,15 +1,10 @@
 import { mysqlUrl, needService, tempMysqlDatabase } from '@hotpath/test-utils'
 import { type Generated, Kysely, sql } from 'kysely'
-import mysqlCallbacks from 'mysql2'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueryAbortedError } from '../src/index'
-import { type MysqlModuleLike, mysqlDialect, withQuerySignal } from '../src/kysely'
-import {
-  expectAbortedTransactionDiscarded,
-  expectServerClosedConnectionsHandled,
-  killOwnConnection,
-} from './kysely-shared'
+import { mysqlDialect, withQuerySignal } from '../src/kysely'
+import { expectAbortedTransactionDiscarded } from './kysely-shared'
 
 interface DB {
   items: { id: Generated<number>; name: string; qty: number }
@@ -48,31 +43,6 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
       { name: 'a', qty: 1 },
       { name: 'b', qty: 9 },
     ])
-  })
-
-  it('commits and rolls back transactions, with an isolation level', async () => {
-    await db
-      .transaction()
-      .setIsolationLevel('serializable')
-      .execute(async (tx) => {
-        await tx.insertInto('items').values({ name: 'tx-commit', qty: 1 }).execute()
-      })
-    await expect(
-      db.transaction().execute(async (tx) => {
-        await tx.insertInto('items').values({ name: 'tx-rollback', qty: 1 }).execute()
-        throw new Error('undo')
-      }),
-    ).rejects.toThrow('undo')
-    const names = (await db.selectFrom('items').select('name').execute()).map((r) => r.name)
-    expect(names).toContain('tx-commit')
-    expect(names).not.toContain('tx-rollback')
-    expect(dialect.stats().borrowed).toBe(0)
-  })
-
-  it('keeps the connection after a SQL error', async () => {
-    const before = dialect.stats().destroyed
-    await expect(sql`select * from no_such_table`.execute(db)).rejects.toThrow(/no_such_table/)
-    expect(dialect.stats().destroyed).toBe(before)
   })
 
   it('aborts a running query (KILL QUERY) and destroys its connection', async () => {
@@ -114,79 +84,4 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
 
   it('an aborted statement inside a transaction rejects with QueryAbortedError and nothing is kept', () =>
     expectAbortedTransactionDiscarded(db, dialect, 'select sleep(5)'))
-
-  it('skips an idle connection the server closed, and refuses a closed one inside a transaction with a typed error', async () => {
-    const ended = new Set<number>()
-    const watched: MysqlModuleLike = {
-      createConnection(config) {
-        const connection = (mysqlCallbacks as unknown as MysqlModuleLike).createConnection(config)
-        connection.on('end', () => ended.add(connection.threadId!))
-        return connection
-      },
-    }
-    const local = mysqlDialect({
-      uri: database.url,
-      mysql: watched,
-      pool: { max: 1, acquireTimeout: '5s', name: 'mysql-idle' },
-    })
-    const kdb = new Kysely<DB>({ dialect: local })
-    const admin = await mysql.createConnection({ uri: mysqlUrl() })
-    try {
-      await expectServerClosedConnectionsHandled(
-        kdb,
-        local,
-        killOwnConnection('select connection_id() as id', (id) => admin.query(`kill ${id}`), ended),
-      )
-    } finally {
-      await admin.end()
-      await kdb.destroy()
-    }
-  })
-
-  it('replaces connections killed server-side mid-load; every caller gets a result or a typed error', async () => {
-    const local = mysqlDialect({
-      uri: database.url,
-      pool: { max: 4, acquireTimeout: '5s', name: 'mysql-kill' },
-    })
-    const kdb = new Kysely<DB>({ dialect: local })
-    const admin = await mysql.createConnection({ uri: mysqlUrl() })
-    try {
-      const outcomes: ('ok' | 'error')[] = []
-      const untyped: unknown[] = []
-      const tasks = Array.from({ length: 60 }, async (_, i) => {
-        await new Promise((r) => setTimeout(r, i * 5))
-        try {
-          await sql`select sleep(0.02), ${i} as i`.execute(kdb)
-          outcomes.push('ok')
-        } catch (error) {
-          outcomes.push('error')
-          if (!(error instanceof Error) || (error as { code?: string }).code === undefined)
-            untyped.push(error)
-        }
-      })
-      const killer = (async () => {
-        for (let round = 0; round < 3; round++) {
-          await new Promise((r) => setTimeout(r, 60))
-          const [rows] = await admin.query(
-            "select id from information_schema.processlist where info like 'select sleep(0.02)%'",
-          )
-          for (const row of rows as { id: number }[])
-            await admin.query(`kill ${Number(row.id)}`).catch(() => {})
-        }
-      })()
-      await Promise.all([...tasks, killer])
-      expect(outcomes).toHaveLength(60)
-      expect(untyped).toEqual([])
-      expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThan(30)
-      expect(local.stats().borrowed).toBe(0)
-      expect(local.stats().destroyed).toBeGreaterThan(0)
-      const results = await Promise.all(
-        Array.from({ length: 8 }, () => sql<{ one: number }>`select 1 as one`.execute(kdb)),
-      )
-      expect(results.every((r) => Number(r.rows[0]!.one) === 1)).toBe(true)
-    } finally {
-      await admin.end()
-      await kdb.destroy()
-    }
-  })
 })

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import Database from 'better-sqlite3'
 import { type Generated, Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConnectionLostError, QueryAbortedError } from '../src/index'
@@ -274,4 +275,28 @@ describe('sqliteDialect (real SQLite, read/write split)', () => {
       expect(local.stats().writer.borrowed).toBe(0)
       expect(await ldb.selectFrom('items').select('name').execute()).toEqual([])
     }))
+
+  it('a BEGIN refused with SQLITE_BUSY leaves the writer healthy and in the pool', async () => {
+    const file = join(dir, 'busy.db')
+    const local = sqliteDialect({ filename: file, readers: 0, busyTimeout: '50ms' })
+    const ldb = new Kysely<DB>({ dialect: local })
+    const other = new Database(file)
+    try {
+      await sql`create table items (id integer primary key, name text not null, qty integer not null)`.execute(
+        ldb,
+      )
+      other.exec('begin immediate')
+      const refused = ldb
+        .transaction()
+        .execute((tx) => tx.insertInto('items').values({ name: 'x', qty: 1 }).execute())
+      await expect(refused).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+      other.exec('rollback')
+      expect(local.stats().writer.destroyed).toBe(0)
+      await ldb.transaction().execute((tx) => tx.insertInto('items').values({ name: 'y', qty: 1 }).execute())
+      expect(await ldb.selectFrom('items').select('name').execute()).toEqual([{ name: 'y' }])
+    } finally {
+      other.close()
+      await ldb.destroy()
+    }
+  })
 })

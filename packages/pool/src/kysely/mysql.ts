@@ -1,12 +1,31 @@
-import { abortReason, checkOptionsObject, onAbort, schedule } from '@hotpath/core'
-import { type Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, type QueryResult } from 'kysely'
+import {
+  abortReason,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkString,
+  onAbort,
+  schedule,
+} from '@hotpath/core'
+import {
+  type Kysely,
+  MysqlAdapter,
+  MysqlIntrospector,
+  MysqlQueryCompiler,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely'
 import {
   breakOnClose,
+  type ConnectionLoss,
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
+  pingIdle,
   type QueryReportingOptions,
+  REPORTING_OPTIONS,
+  refSocket,
   resolveReporting,
+  SharedPools,
   type SqlConnection,
 } from './driver'
 import { loadModule } from './load'
@@ -83,6 +102,26 @@ export function isMysqlFatal(error: unknown): boolean {
   return typeof e?.errno !== 'number'
 }
 
+/** mysql2's codes for a command refused because the connection had already closed. */
+const UNSENT = new Set(['PROTOCOL_ENQUEUE_AFTER_QUIT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR'])
+/** ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED (MariaDB): the server ended the session mid-statement. */
+const KILLED_ERRNOS = new Set([1053, 1927])
+
+/**
+ * @internal How mysql2 reports a lost connection: a command refused on a closed connection
+ * (never sent), or a fatal error or a server-side kill while the statement ran (reply lost).
+ */
+export function mysqlConnectionLoss(error: unknown): ConnectionLoss | undefined {
+  const e = (error ?? {}) as { fatal?: unknown; errno?: unknown; code?: unknown; message?: unknown }
+  if (
+    (typeof e.code === 'string' && UNSENT.has(e.code)) ||
+    (typeof e.message === 'string' && e.message.includes('connection is in closed state'))
+  )
+    return 'unsent'
+  if (e.fatal === true || (typeof e.errno === 'number' && KILLED_ERRNOS.has(e.errno))) return 'sent'
+  return undefined
+}
+
 class MysqlConnection implements SqlConnection {
   readonly #connection: MysqlConnectionLike
   readonly #kill: (threadId: number) => Promise<void>
@@ -102,7 +141,12 @@ class MysqlConnection implements SqlConnection {
           reject(error)
         } else if (isOkPacket(result)) {
           resolve({
-            insertId: result.insertId === undefined ? undefined : BigInt(result.insertId),
+            // 0 means no auto-increment value was generated (INSERT IGNORE that inserted
+            // nothing, a table without AUTO_INCREMENT): Kysely's own driver reports undefined.
+            insertId:
+              result.insertId === undefined || result.insertId === null || String(result.insertId) === '0'
+                ? undefined
+                : BigInt(result.insertId),
             numAffectedRows: BigInt(result.affectedRows),
             numChangedRows: result.changedRows === undefined ? undefined : BigInt(result.changedRows),
             rows: [],
@@ -123,17 +167,22 @@ class MysqlConnection implements SqlConnection {
     return isMysqlFatal(error)
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.execute('select 1', [])
-      return true
-    } catch {
-      return false
-    }
+  lost(error: unknown): ConnectionLoss | undefined {
+    return mysqlConnectionLoss(error)
+  }
+
+  keepAlive(active: boolean): void {
+    refSocket((this.#connection as { stream?: unknown }).stream, active)
+  }
+
+  ping(): Promise<boolean> {
+    return pingIdle(this, () => this.execute('select 1', []))
   }
 
   close(): Promise<void> {
     this.broken = true
+    // An unreferenced socket would let the process exit before the goodbye completes.
+    this.keepAlive(true)
     return new Promise((resolve) => {
       const timer = schedule(() => {
         this.#connection.destroy()
@@ -171,6 +220,17 @@ function connectWith(
 }
 
 /**
+ * MySQL's BEGIN: the isolation level is set for the next transaction, the access mode is part of
+ * START TRANSACTION (one statement fewer than `SET TRANSACTION ...; BEGIN`).
+ */
+function mysqlBegin(settings: TransactionSettings): string[] {
+  const statements: string[] = []
+  if (settings.isolationLevel) statements.push(`set transaction isolation level ${settings.isolationLevel}`)
+  statements.push(settings.accessMode ? `start transaction ${settings.accessMode}` : 'begin')
+  return statements
+}
+
+/**
  * A Kysely dialect for MySQL/MariaDB (`mysql2`) on a hotpath pool: one deadline per connection
  * wait, create retries with backoff, max lifetime, keepalive, broken connections destroyed,
  * queries abortable with {@link withQuerySignal} (`KILL QUERY`), slow queries reported.
@@ -180,8 +240,9 @@ function connectWith(
  */
 export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
   checkOptionsObject('options', options)
-  const config: Record<string, unknown> = { ...options.connection }
-  if (options.uri !== undefined) config.uri = options.uri
+  checkKnownOptions('mysqlDialect()', options, ['uri', 'connection', 'pool', 'mysql', ...REPORTING_OPTIONS])
+  const config: Record<string, unknown> = { ...checkOptionsObject('connection', options.connection) }
+  if (options.uri !== undefined) config.uri = checkString('uri', options.uri)
   let mysqlModule: MysqlModuleLike | undefined = options.mysql
   const getMysql = async () => {
     mysqlModule ??= await loadModule<MysqlModuleLike>('mysql2')
@@ -194,22 +255,19 @@ export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
     side.end()
   }
   const connect = async (signal: AbortSignal): Promise<SqlConnection> => {
-    const connection = await connectWith(await getMysql(), config, signal)
-    return new MysqlConnection(connection, kill)
+    const connection = new MysqlConnection(await connectWith(await getMysql(), config, signal), kill)
+    // Idle in the pool until lent: it does not keep the process alive.
+    connection.keepAlive(false)
+    return connection
   }
   const name = options.pool?.name ?? 'mysql'
-  const pool = createConnectionPool(connect, options.pool, name)
-  const driver = new PooledDriver(pool, resolveReporting(options, name), (settings) => {
-    const statements: string[] = []
-    if (settings.isolationLevel) statements.push(`set transaction isolation level ${settings.isolationLevel}`)
-    statements.push(settings.accessMode ? `start transaction ${settings.accessMode}` : 'begin')
-    return statements
-  })
+  const reporting = resolveReporting(options, name)
+  const shared = new SharedPools(() => createConnectionPool(connect, options.pool, name))
   return {
     createAdapter: () => new MysqlAdapter(),
-    createDriver: () => driver,
+    createDriver: () => new PooledDriver(shared, reporting, mysqlBegin, 'release savepoint'),
     createQueryCompiler: () => new MysqlQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new MysqlIntrospector(db),
-    stats: () => pool.stats(),
+    stats: () => shared.latest.stats(),
   }
 }

@@ -1,4 +1,4 @@
-import { abortReason, checkOptionsObject, onAbort } from '@hotpath/core'
+import { abortReason, checkKnownOptions, checkOptionsObject, checkString, onAbort } from '@hotpath/core'
 import type { QueryResult } from 'kysely'
 import {
   type Dialect,
@@ -10,11 +10,16 @@ import {
 import type { PoolStats } from '../pool-types'
 import {
   breakOnClose,
+  type ConnectionLoss,
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
+  pingIdle,
   type QueryReportingOptions,
+  REPORTING_OPTIONS,
+  refSocket,
   resolveReporting,
+  SharedPools,
   type SqlConnection,
 } from './driver'
 import { loadModule } from './load'
@@ -95,6 +100,24 @@ export function isPgFatal(error: unknown): boolean {
   return true
 }
 
+const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'])
+
+/**
+ * @internal How `pg` reports a lost connection: SQLSTATE class 08 or 57P (the server ended the
+ * session while the statement ran), a socket error or "Connection terminated" (sent, reply lost),
+ * or "... is not queryable" (refused before sending).
+ */
+export function pgConnectionLoss(error: unknown): ConnectionLoss | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
+    return code.startsWith('08') || code.startsWith('57P') ? 'sent' : undefined
+  if (typeof code === 'string' && SOCKET_ERRORS.has(code)) return 'sent'
+  if (typeof message !== 'string') return undefined
+  if (message.includes('is not queryable')) return 'unsent'
+  if (message.startsWith('Connection terminated')) return 'sent'
+  return undefined
+}
+
 class PgConnection implements SqlConnection {
   readonly #client: PgClientLike
   readonly #cancel: (pid: number) => Promise<void>
@@ -134,17 +157,22 @@ class PgConnection implements SqlConnection {
     return isPgFatal(error)
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.#client.query({ text: 'select 1', values: [] })
-      return true
-    } catch {
-      return false
-    }
+  lost(error: unknown): ConnectionLoss | undefined {
+    return pgConnectionLoss(error)
+  }
+
+  keepAlive(active: boolean): void {
+    refSocket((this.#client as { connection?: { stream?: unknown } }).connection?.stream, active)
+  }
+
+  ping(): Promise<boolean> {
+    return pingIdle(this, () => this.#client.query({ text: 'select 1', values: [] }))
   }
 
   async close(): Promise<void> {
     this.broken = true
+    // An unreferenced socket would let the process exit before the goodbye completes.
+    this.keepAlive(true)
     await this.#client.end().catch(() => {})
   }
 }
@@ -161,8 +189,16 @@ class PgConnection implements SqlConnection {
  */
 export function postgresDialect(options: PostgresDialectOptions = {}): PooledDialect {
   checkOptionsObject('options', options)
-  const config: Record<string, unknown> = { ...options.connection }
-  if (options.connectionString !== undefined) config.connectionString = options.connectionString
+  checkKnownOptions('postgresDialect()', options, [
+    'connectionString',
+    'connection',
+    'pool',
+    'pg',
+    ...REPORTING_OPTIONS,
+  ])
+  const config: Record<string, unknown> = { ...checkOptionsObject('connection', options.connection) }
+  if (options.connectionString !== undefined)
+    config.connectionString = checkString('connectionString', options.connectionString)
   let pgModule: PgModuleLike | undefined = options.pg
   const getPg = async () => {
     pgModule ??= await loadModule<PgModuleLike>('pg')
@@ -197,16 +233,18 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
       await connection.close()
       throw abortReason(signal)
     }
+    // Idle in the pool until lent: it does not keep the process alive.
+    connection.keepAlive(false)
     return connection
   }
   const name = options.pool?.name ?? 'postgres'
-  const pool = createConnectionPool(connect, options.pool, name)
-  const driver = new PooledDriver(pool, resolveReporting(options, name))
+  const reporting = resolveReporting(options, name)
+  const shared = new SharedPools(() => createConnectionPool(connect, options.pool, name))
   return {
     createAdapter: () => new PostgresAdapter(),
-    createDriver: () => driver,
+    createDriver: () => new PooledDriver(shared, reporting),
     createQueryCompiler: () => new PostgresQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
-    stats: () => pool.stats(),
+    stats: () => shared.latest.stats(),
   }
 }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { QueryResult } from 'kysely'
-import type { SqlConnection } from './driver'
+import type { ConnectionLoss, SqlConnection } from './driver'
 
 /**
  * The worker's code, evaluated as CommonJS (`eval: true`) so it runs the same from source under
@@ -72,6 +72,8 @@ export class SqliteError extends Error {
   }
 }
 
+const CLOSED = 'The SQLite connection is closed.'
+
 const FATAL = /^SQLITE_(IOERR|CORRUPT|NOTADB|CANTOPEN|FULL)/
 
 /** @internal Errors that mean the database handle cannot be trusted any more. */
@@ -141,7 +143,7 @@ export class WorkerConnection implements SqlConnection {
   }
 
   async execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
-    if (this.broken) throw new Error('The SQLite connection is closed.')
+    if (this.broken) throw new Error(CLOSED)
     const id = this.#nextId++
     const reply = await this.#send(id, { id, sql, params: parameters })
     if (reply.error) throw new SqliteError(reply.error.message, reply.error.code)
@@ -160,6 +162,17 @@ export class WorkerConnection implements SqlConnection {
 
   isFatal(error: unknown): boolean {
     return isSqliteFatal(error)
+  }
+
+  lost(error: unknown): ConnectionLoss | undefined {
+    if (error instanceof SqliteError) return undefined
+    if (error instanceof Error && error.message === CLOSED) return 'unsent'
+    // The worker died (exit or uncaught error) while it held the statement.
+    return this.broken ? 'sent' : undefined
+  }
+
+  keepAlive(): void {
+    // The worker is referenced exactly while a statement is in flight (see #send), lent or not.
   }
 
   async ping(): Promise<boolean> {

@@ -1,6 +1,14 @@
-import { checkInteger, checkOptionsObject, checkString, type Duration, parseDuration } from '@hotpath/core'
 import {
-  CompiledQuery,
+  checkInteger,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkString,
+  type Duration,
+  invalidOption,
+  parseDuration,
+} from '@hotpath/core'
+import {
+  type CompiledQuery,
   type DatabaseConnection,
   type Dialect,
   type Driver,
@@ -9,7 +17,6 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
-  type TransactionSettings,
 } from 'kysely'
 import type { Lease } from '../lease'
 import type { Pool } from '../pool'
@@ -17,11 +24,14 @@ import type { PoolStats } from '../pool-types'
 import {
   createConnectionPool,
   type DialectPoolOptions,
-  endTransaction,
   type QueryReportingOptions,
+  REPORTING_OPTIONS,
   type Reporting,
   resolveReporting,
   runStatement,
+  SessionConnection,
+  SessionDriver,
+  SharedPools,
   type SqlConnection,
 } from './driver'
 import { localRequire } from './load'
@@ -96,26 +106,65 @@ function releaseLease(lease: Lease<SqlConnection>, error: unknown): void {
   } else lease.release()
 }
 
-class RoutingConnection implements DatabaseConnection {
+/** The writer and reader pools of one SQLite dialect. */
+interface SqlitePools {
+  writer: Pool<SqlConnection>
+  readers: Pool<SqlConnection> | undefined
+  drain(options: { timeout: Duration }): Promise<unknown>
+}
+
+/**
+ * A Kysely connection that sends reads to a reader and, from its first write (or transaction,
+ * or migration lock) on, holds the writer until Kysely releases it. With no readers it holds the
+ * writer from the start, which makes `db.connection()` exclusive as with Kysely's own dialect.
+ */
+class RoutingConnection extends SessionConnection {
   readonly #driver: SqliteRouterDriver
-  /** The writer lease held for the length of a transaction. */
-  lease: Lease<SqlConnection> | undefined
+  #holding: Promise<Lease<SqlConnection>> | undefined
 
   constructor(driver: SqliteRouterDriver) {
+    super(driver.reporting)
     this.#driver = driver
   }
 
+  hold(): Promise<Lease<SqlConnection>> {
+    if (this.lease !== undefined) return Promise.resolve(this.lease)
+    if (this.#holding === undefined) {
+      const signal = currentQuerySignal()
+      this.#holding = this.#driver.pools.writer.acquire(signal ? { signal } : undefined).then(
+        (lease) => {
+          this.lease = lease
+          lease.resource.keepAlive(true)
+          return lease
+        },
+        (error: unknown) => {
+          this.#holding = undefined
+          throw error
+        },
+      )
+    }
+    return this.#holding
+  }
+
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.lease !== undefined) return this.#run(this.lease, compiled)
-    const pool =
-      this.#driver.readers !== undefined && isReadStatement(compiled)
-        ? this.#driver.readers
-        : this.#driver.writer
+    const readers = this.#driver.pools.readers
+    if (
+      this.lease === undefined &&
+      this.#holding === undefined &&
+      readers !== undefined &&
+      isReadStatement(compiled)
+    ) {
+      return this.#readOnce(readers, compiled)
+    }
+    return this.runHeld<R>(await this.hold(), compiled)
+  }
+
+  async #readOnce<R>(readers: Pool<SqlConnection>, compiled: CompiledQuery): Promise<QueryResult<R>> {
     const signal = currentQuerySignal()
-    const lease = await pool.acquire(signal ? { signal } : undefined)
+    const lease = await readers.acquire(signal ? { signal } : undefined)
     let failure: unknown
     try {
-      return await this.#run<R>(lease, compiled)
+      return (await runStatement(lease.resource, compiled, this.reporting)) as QueryResult<R>
     } catch (error) {
       failure = error
       throw error
@@ -124,100 +173,88 @@ class RoutingConnection implements DatabaseConnection {
     }
   }
 
-  async #run<R>(lease: Lease<SqlConnection>, compiled: CompiledQuery): Promise<QueryResult<R>> {
-    return (await runStatement(lease.resource, compiled, this.#driver.reporting)) as QueryResult<R>
+  override async release(): Promise<void> {
+    // A hold still being acquired when Kysely releases (a failed first statement): wait for it.
+    if (this.lease === undefined && this.#holding !== undefined) await this.#holding.catch(() => {})
+    this.#holding = undefined
+    await super.release()
   }
+}
 
-  async *streamQuery<R>(compiled: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
-    const { rows } = await this.executeQuery<R>(compiled)
-    for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) }
+/**
+ * The migration lock of Kysely's SqliteAdapter does nothing: it relies on the driver handing out
+ * its one connection exclusively. With readers, a connection holds the writer only from its
+ * first write, so the lock makes the migrating connection hold the writer at once; concurrent
+ * migrators then run one after the other.
+ */
+class RoutingSqliteAdapter extends SqliteAdapter {
+  override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
+    await db.getExecutor().provideConnection(async (connection) => {
+      if (connection instanceof RoutingConnection) await connection.hold()
+    })
   }
 }
 
 /** @internal Routes reads to the reader pool and writes and transactions to the one writer. */
-export class SqliteRouterDriver implements Driver {
-  readonly writer: Pool<SqlConnection>
-  readonly readers: Pool<SqlConnection> | undefined
+export class SqliteRouterDriver extends SessionDriver {
+  readonly #shared: SharedPools<SqlitePools>
   readonly reporting: Reporting
+  #pools: SqlitePools | undefined
 
-  constructor(writer: Pool<SqlConnection>, readers: Pool<SqlConnection> | undefined, reporting: Reporting) {
-    this.writer = writer
-    this.readers = readers
+  constructor(shared: SharedPools<SqlitePools>, reporting: Reporting) {
+    // IMMEDIATE takes the write lock up front, so two transactions never deadlock on an upgrade.
+    super(
+      (settings) => [settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'],
+      'release',
+    )
+    this.#shared = shared
     this.reporting = reporting
   }
 
+  get pools(): SqlitePools {
+    return this.#pools ?? this.#shared.current
+  }
+
   async init(): Promise<void> {
+    const pools = this.#shared.use()
+    this.#pools = pools
     // The writer opens first: it creates the file and switches it to WAL before any reader opens.
-    await this.writer.initialize({ failFast: true })
-    if (this.readers !== undefined) {
+    await pools.writer.initialize({ failFast: true })
+    if (pools.readers !== undefined) {
       // Readers are kept warm from now on (they could not open before the file was in WAL mode).
-      const { max } = this.readers.stats()
-      this.readers.resize({ min: max, max })
+      const { max } = pools.readers.stats()
+      pools.readers.resize({ min: max, max })
     }
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new RoutingConnection(this)
-  }
-
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const routing = connection as RoutingConnection
-    const signal = currentQuerySignal()
-    const lease = await this.writer.acquire(signal ? { signal } : undefined)
-    try {
-      // IMMEDIATE takes the write lock up front, so two transactions never deadlock on an upgrade.
-      await runStatement(
-        lease.resource,
-        CompiledQuery.raw(settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'),
-        this.reporting,
-      )
-    } catch (error) {
-      releaseLease(lease, error)
-      throw error
-    }
-    routing.lease = lease
-  }
-
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.#finish(connection as RoutingConnection, 'commit')
-  }
-
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.#finish(connection as RoutingConnection, 'rollback')
-  }
-
-  async #finish(connection: RoutingConnection, end: 'commit' | 'rollback'): Promise<void> {
-    const lease = connection.lease
-    if (lease === undefined) return
-    connection.lease = undefined
-    let failure: unknown
-    try {
-      // A broken writer gets no ROLLBACK; it is destroyed on release below (endTransaction).
-      await endTransaction(lease.resource, end, (statement) =>
-        runStatement(lease.resource, statement, this.reporting),
-      )
-    } catch (error) {
-      failure = error
-      throw error
-    } finally {
-      releaseLease(lease, failure)
-    }
-  }
-
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const routing = connection as RoutingConnection
-    if (routing.lease !== undefined) {
-      // A transaction left open (an error between begin and commit): roll it back on its way out.
-      const lease = routing.lease
-      routing.lease = undefined
-      await lease.resource.execute('rollback', []).catch(() => {})
-      releaseLease(lease, undefined)
-    }
+    const connection = new RoutingConnection(this)
+    if (this.pools.readers === undefined) await connection.hold()
+    return connection
   }
 
   async destroy(): Promise<void> {
-    await Promise.all([this.writer.drain({ timeout: '10s' }), this.readers?.drain({ timeout: '10s' })])
+    const pools = this.#pools
+    this.#pools = undefined
+    if (pools !== undefined) await this.#shared.release(pools)
   }
+}
+
+/** SQLite stores a busy timeout as a C int of milliseconds; a larger one wraps to no wait at all. */
+const MAX_BUSY_TIMEOUT_MS = 2 ** 31 - 1
+
+/** `name`, `name = value` or `name(value)`, optionally `schema.name`; one pragma, no `;`. */
+const PRAGMA = /^\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?\s*(=\s*[^;=\s][^;]*|\([^;()]*\))?\s*$/
+
+function checkPragmas(value: unknown): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value))
+    throw invalidOption('pragmas', "an array of pragmas like 'cache_size = -64000'", value)
+  return value.map((pragma: unknown, i) => {
+    if (typeof pragma !== 'string' || !PRAGMA.test(pragma))
+      throw invalidOption(`pragmas[${i}]`, "a pragma like 'cache_size = -64000'", pragma)
+    return pragma
+  })
 }
 
 /**
@@ -232,11 +269,20 @@ export class SqliteRouterDriver implements Driver {
  */
 export function sqliteDialect(options: SqliteDialectOptions): SqliteDialect {
   checkOptionsObject('options', options)
-  const filename = checkString('filename', options.filename)
+  checkKnownOptions('sqliteDialect()', options, [
+    'filename',
+    'readers',
+    'busyTimeout',
+    'pragmas',
+    'pool',
+    ...REPORTING_OPTIONS,
+  ])
+  const filename = checkString('filename', options.filename, { allowEmpty: true })
   const memory = filename === ':memory:' || filename === ''
   const readers = memory ? 0 : checkInteger('readers', options.readers ?? 2, { min: 0, max: 64 })
-  const busy = parseDuration(options.busyTimeout ?? '5s', 'busyTimeout')
-  const extra = options.pragmas ?? []
+  // '30d' would overflow SQLite's int and mean no wait: longer than SQLite can wait is its longest.
+  const busy = Math.min(parseDuration(options.busyTimeout ?? '5s', 'busyTimeout'), MAX_BUSY_TIMEOUT_MS)
+  const extra = checkPragmas(options.pragmas)
   const writerPragmas = [
     'journal_mode = WAL',
     'synchronous = NORMAL',
@@ -251,25 +297,35 @@ export function sqliteDialect(options: SqliteDialectOptions): SqliteDialect {
     return modulePath
   }
   const name = options.pool?.name ?? 'sqlite'
-  const writer = createConnectionPool(
-    () => WorkerConnection.open(resolveModule(), filename, false, writerPragmas),
-    { ...options.pool, name: `${name}-writer`, min: 1, max: 1, maxLifetime: Number.POSITIVE_INFINITY },
-    `${name}-writer`,
-  )
-  const readerPool =
-    readers === 0
-      ? undefined
-      : createConnectionPool(
-          () => WorkerConnection.open(resolveModule(), filename, true, readerPragmas),
-          { ...options.pool, name: `${name}-readers`, min: 0, max: readers },
-          `${name}-readers`,
-        )
-  const driver = new SqliteRouterDriver(writer, readerPool, resolveReporting(options, name))
+  const shared = new SharedPools<SqlitePools>(() => {
+    const writer = createConnectionPool(
+      () => WorkerConnection.open(resolveModule(), filename, false, writerPragmas),
+      { ...options.pool, name: `${name}-writer`, min: 1, max: 1, maxLifetime: Number.POSITIVE_INFINITY },
+      `${name}-writer`,
+    )
+    const readerPool =
+      readers === 0
+        ? undefined
+        : createConnectionPool(
+            () => WorkerConnection.open(resolveModule(), filename, true, readerPragmas),
+            { ...options.pool, name: `${name}-readers`, min: 0, max: readers },
+            `${name}-readers`,
+          )
+    return {
+      writer,
+      readers: readerPool,
+      drain: (drainOptions) => Promise.all([writer.drain(drainOptions), readerPool?.drain(drainOptions)]),
+    }
+  })
+  const reporting = resolveReporting(options, name)
   return {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => driver,
+    createAdapter: () => new RoutingSqliteAdapter(),
+    createDriver: () => new SqliteRouterDriver(shared, reporting),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
-    stats: () => ({ writer: writer.stats(), readers: readerPool?.stats() }),
+    stats: () => {
+      const { writer, readers: readerPool } = shared.latest
+      return { writer: writer.stats(), readers: readerPool?.stats() }
+    },
   }
 }

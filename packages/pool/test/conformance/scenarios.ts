@@ -1,0 +1,486 @@
+import {
+  type CompiledQuery,
+  type Dialect,
+  Kysely,
+  type LogEvent,
+  type Migration,
+  Migrator,
+  sql,
+} from 'kysely'
+import { expect } from 'vitest'
+import { ConnectionLostError, QueryOutcomeUnknownError } from '../../src/index'
+import { mysqlDialect, postgresDialect, sqliteDialect } from '../../src/kysely'
+import type { Fixture, Target } from './targets'
+
+// biome-ignore lint/suspicious/noExplicitAny: scenarios work on tables they create themselves
+type AnyDb = Kysely<any>
+
+/** What a scenario gets: its target, a fresh database, and Kysely instances destroyed after it. */
+export interface ScenarioContext {
+  target: Target
+  fixture: Fixture
+  /** A Kysely instance on a new dialect object (or on `dialect`), destroyed after the scenario. */
+  kysely(options?: { dialect?: Dialect; max?: number; log?: (event: LogEvent) => void }): AnyDb
+}
+
+/** One behaviour, checked the same way on every target. */
+export interface Scenario {
+  name: string
+  /** Why this scenario does not apply to `target`, if it does not. */
+  skip?(target: Target): string | undefined
+  run(context: ScenarioContext): Promise<void>
+}
+
+const serverOnly = (target: Target) => (target.engine === 'sqlite' ? 'needs a database server' : undefined)
+const hotpathOnly = (why: string) => (target: Target) =>
+  target.control ? `a guarantee of hotpath's dialects beyond Kysely's: ${why}` : undefined
+
+/** Creates `items (id auto-increment primary key, name unique, qty)`. */
+async function createItems(db: AnyDb, target: Target, table = 'items'): Promise<void> {
+  let builder = db.schema.createTable(table)
+  if (target.engine === 'postgres') builder = builder.addColumn('id', 'serial', (c) => c.primaryKey())
+  else builder = builder.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+  await builder
+    .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
+    .addColumn('qty', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute()
+}
+
+async function names(db: AnyDb, table = 'items'): Promise<string[]> {
+  const rows = await db.selectFrom(table).select('name').orderBy('name').execute()
+  return rows.map((row) => String(row.name))
+}
+
+const failure = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection')
+    },
+    (error: unknown) => error,
+  )
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function migrations(delayMs: number): Record<string, Migration> {
+  const step = (table: string): Migration => ({
+    async up(db) {
+      await db.schema.createTable(table).addColumn('id', 'integer').execute()
+      await sleep(delayMs)
+    },
+  })
+  return { migration1: step('m_one'), migration2: step('m_two') }
+}
+
+/** The first word of each statement Kysely logged, lower-cased. */
+const verbs = (queries: CompiledQuery[]) => queries.map((q) => q.sql.trim().split(/\s+/)[0]!.toLowerCase())
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'commits a transaction and rolls back one that throws',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'kept' }).execute()
+        expect(await names(tx)).toEqual(['kept'])
+      })
+      const undone = db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'undone' }).execute()
+        throw new Error('undo')
+      })
+      await expect(undone).rejects.toThrow('undo')
+      expect(await names(db)).toEqual(['kept'])
+    },
+  },
+  {
+    name: 'many transactions in parallel: the committed ones are kept, the failed ones leave nothing',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      const fails = (i: number) => i % 3 === 0
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) =>
+          db.transaction().execute(async (tx) => {
+            await tx
+              .insertInto('items')
+              .values({ name: `p${i}`, qty: 1 })
+              .execute()
+            await tx.updateTable('items').set({ qty: 2 }).where('name', '=', `p${i}`).execute()
+            if (fails(i)) throw new Error(`fail ${i}`)
+          }),
+        ),
+      )
+      const stored = new Set(await names(db))
+      outcomes.forEach((outcome, i) => {
+        expect(outcome.status).toBe(fails(i) ? 'rejected' : 'fulfilled')
+        expect(stored.has(`p${i}`)).toBe(!fails(i))
+      })
+    },
+  },
+  {
+    name: 'a transaction runs on a connection taken with db.connection()',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db.connection().execute(async (connection) => {
+        await connection
+          .transaction()
+          .execute((tx) => tx.insertInto('items').values({ name: 'inner' }).execute())
+        expect(await names(connection)).toEqual(['inner'])
+      })
+      expect(await names(db)).toEqual(['inner'])
+    },
+  },
+  {
+    name: 'transactions take an isolation level; a read-only one refuses writes',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db
+        .transaction()
+        .setIsolationLevel('serializable')
+        .execute((tx) => tx.insertInto('items').values({ name: 'serializable' }).execute())
+      expect(await names(db)).toEqual(['serializable'])
+      const builder = db.transaction()
+      // setAccessMode is missing from older Kysely versions; SQLite has no read-only transactions.
+      if (typeof builder.setAccessMode !== 'function' || target.engine === 'sqlite') return
+      const readOnly = builder
+        .setAccessMode('read only')
+        .execute((tx) => tx.insertInto('items').values({ name: 'refused' }).execute())
+      await expect(readOnly).rejects.toThrow(/read.only/i)
+      expect(await names(db)).toEqual(['serializable'])
+    },
+  },
+  {
+    name: 'a SQL error rejects with the driver error and the connection keeps working',
+    async run({ kysely }) {
+      const db = kysely({ max: 1 })
+      await expect(sql`select * from no_such_table`.execute(db)).rejects.toThrow(/no_such_table/)
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db)
+      expect(Number(rows[0]!.one)).toBe(1)
+    },
+  },
+  {
+    name: "a driver error's stack reaches the code that ran the query",
+    async run({ kysely }) {
+      const db = kysely()
+      const error = (await failure(sql`select * from no_such_table`.execute(db))) as Error
+      // The scenario's own file is among the frames, not only the socket's read callback.
+      expect(error.stack).toContain('scenarios.ts')
+      // Inside a transaction Kysely adds a dozen frames of its own: look past V8's default 10.
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 50
+      try {
+        const inTransaction = (await failure(
+          db.transaction().execute((tx) => sql`select * from no_such_table`.execute(tx)),
+        )) as Error
+        expect(inTransaction.stack).toContain('scenarios.ts')
+      } finally {
+        Error.stackTraceLimit = limit
+      }
+    },
+  },
+  {
+    name: 'controlled transaction: savepoints roll back and release, then commit',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      const trx = await db.startTransaction().execute()
+      await trx.insertInto('items').values({ name: 'a' }).execute()
+      const sp1 = await trx.savepoint('sp1').execute()
+      await sp1.insertInto('items').values({ name: 'b' }).execute()
+      const back = await sp1.rollbackToSavepoint('sp1').execute()
+      const sp2 = await back.savepoint('sp2').execute()
+      await sp2.insertInto('items').values({ name: 'c' }).execute()
+      const released = await sp2.releaseSavepoint('sp2').execute()
+      await released.commit().execute()
+      expect(await names(db)).toEqual(['a', 'c'])
+    },
+  },
+  {
+    name: 'controlled transaction: rolling back to a savepoint recovers from a failed statement',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      const trx = await db.startTransaction().execute()
+      await trx.insertInto('items').values({ name: 'before' }).execute()
+      const risky = await trx.savepoint('risky').execute()
+      await expect(sql`select * from no_such_table`.execute(risky)).rejects.toThrow(/no_such_table/)
+      const recovered = await risky.rollbackToSavepoint('risky').execute()
+      await recovered.insertInto('items').values({ name: 'after' }).execute()
+      await recovered.commit().execute()
+      expect(await names(db)).toEqual(['after', 'before'])
+    },
+  },
+  {
+    name: 'controlled transaction: a failed statement then rollback keeps nothing and leaves no transaction open',
+    async run({ target, kysely }) {
+      const db = kysely({ max: 1 })
+      await createItems(db, target)
+      const trx = await db.startTransaction().execute()
+      await trx.insertInto('items').values({ name: 'gone' }).execute()
+      await expect(sql`select * from no_such_table`.execute(trx)).rejects.toThrow(/no_such_table/)
+      await trx.rollback().execute()
+      expect(await names(db)).toEqual([])
+      // DDL on the table needs every lock on it released.
+      await db.schema.dropTable('items').execute()
+    },
+  },
+  {
+    name: 'a connection released with its transaction open is rolled back or destroyed, never reused open',
+    skip: hotpathOnly("Kysely's drivers release what they are given"),
+    async run({ target, fixture }) {
+      const dialect = fixture.dialect({ max: 1 })
+      const db = new Kysely<unknown>({ dialect }) as AnyDb
+      try {
+        await createItems(db, target)
+        const driver = dialect.createDriver()
+        await driver.init()
+        const connection = await driver.acquireConnection()
+        await driver.beginTransaction(connection, {})
+        await connection.executeQuery(sql`insert into items (name) values ('open')`.compile(db))
+        // released without COMMIT or ROLLBACK, as after a failed COMMIT
+        await driver.releaseConnection(connection)
+        await driver.destroy()
+        expect(await names(db)).toEqual([])
+        await db.schema.dropTable('items').execute()
+      } finally {
+        await db.destroy()
+      }
+    },
+  },
+  {
+    name: 'Kysely log sees BEGIN, the statement and COMMIT or ROLLBACK of a transaction',
+    async run({ target, kysely }) {
+      const queries: CompiledQuery[] = []
+      const db = kysely({ log: (event) => queries.push(event.query) })
+      await createItems(db, target)
+      queries.length = 0
+      await db.transaction().execute((tx) => tx.insertInto('items').values({ name: 'logged' }).execute())
+      expect(verbs(queries)).toEqual(['begin', 'insert', 'commit'])
+      queries.length = 0
+      await expect(
+        db.transaction().execute(async (tx) => {
+          await tx.insertInto('items').values({ name: 'unlogged' }).execute()
+          throw new Error('undo')
+        }),
+      ).rejects.toThrow('undo')
+      expect(verbs(queries)).toEqual(['begin', 'insert', 'rollback'])
+    },
+  },
+  {
+    name: 'streams a select in chunks',
+    skip: (target) =>
+      target.control && target.engine === 'postgres'
+        ? "Kysely's PostgresDialect streams only with the optional pg-cursor, not a dependency here"
+        : undefined,
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db
+        .insertInto('items')
+        .values(Array.from({ length: 25 }, (_, i) => ({ name: `s${String(i).padStart(2, '0')}`, qty: i })))
+        .execute()
+      const seen: string[] = []
+      for await (const row of db.selectFrom('items').select('name').orderBy('name').stream(10))
+        seen.push(String(row.name))
+      expect(seen).toHaveLength(25)
+      expect(seen[0]).toBe('s00')
+      expect(seen[24]).toBe('s24')
+    },
+  },
+  {
+    name: 'introspection lists the created tables and their columns',
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      const tables = await db.introspection.getTables()
+      const items = tables.find((t) => t.name === 'items')
+      expect(items?.columns.map((c) => c.name).sort()).toEqual(['id', 'name', 'qty'])
+    },
+  },
+  {
+    name: 'concurrent migrators on one Kysely instance apply each migration once',
+    async run({ kysely }) {
+      const db = kysely()
+      const provider = { getMigrations: async () => migrations(5) }
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, () => new Migrator({ db, provider }).migrateToLatest()),
+      )
+      for (const run of runs) expect(run.error).toBeUndefined()
+      const applied = runs.flatMap((run) => run.results ?? []).filter((r) => r.status === 'Success')
+      expect(applied.map((r) => r.migrationName).sort()).toEqual(['migration1', 'migration2'])
+      const rows = await db.selectFrom('kysely_migration').select('name').orderBy('name').execute()
+      expect(rows.map((r) => r.name)).toEqual(['migration1', 'migration2'])
+    },
+  },
+  {
+    name: 'db.connection() holds the single SQLite connection for its whole callback',
+    skip: (target) =>
+      target.engine !== 'sqlite'
+        ? 'a server pool lends each db.connection() its own connection'
+        : (target.sqlite?.readers ?? 0) > 0
+          ? 'with readers, a connection holds the writer from its first write (documented difference)'
+          : undefined,
+    async run({ kysely }) {
+      const db = kysely()
+      const order: string[] = []
+      const block = (label: string) =>
+        db.connection().execute(async (connection) => {
+          order.push(`${label}:start`)
+          await sql`select 1`.execute(connection)
+          await sleep(20)
+          await sql`select 2`.execute(connection)
+          order.push(`${label}:end`)
+        })
+      await Promise.all([block('A'), block('B')])
+      expect(order).toEqual(['A:start', 'A:end', 'B:start', 'B:end'])
+    },
+  },
+  {
+    name: 'MySQL insertId is undefined when no auto-increment value was generated',
+    skip: (target) => (target.engine !== 'mysql' ? 'insertId of MySQL' : undefined),
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      const first = await db.insertInto('items').values({ name: 'x' }).executeTakeFirstOrThrow()
+      expect(first.insertId).toBe(1n)
+      const ignored = await db.insertInto('items').ignore().values({ name: 'x' }).executeTakeFirstOrThrow()
+      expect(ignored.insertId).toBeUndefined()
+      await sql`create table plain (k varchar(8) primary key)`.execute(db)
+      const plain = await db.insertInto('plain').values({ k: 'a' }).executeTakeFirstOrThrow()
+      expect(plain.insertId).toBeUndefined()
+    },
+  },
+  {
+    name: 'one dialect object serves several Kysely instances; destroying one leaves the others working',
+    async run({ fixture, kysely }) {
+      const dialect = fixture.dialect()
+      const first = new Kysely<unknown>({ dialect })
+      const second = kysely({ dialect })
+      const one = async (db: Kysely<unknown>) =>
+        Number((await sql<{ one: number }>`select 1 as one`.execute(db)).rows[0]!.one)
+      expect(await one(first)).toBe(1)
+      expect(await one(second)).toBe(1)
+      await first.destroy()
+      expect(await one(second)).toBe(1)
+      // a Kysely instance never used, destroyed: nothing to close, nothing broken
+      await new Kysely<unknown>({ dialect }).destroy()
+      expect(await one(second)).toBe(1)
+      // once every instance is destroyed, a new one on the same dialect object still works
+      await second.destroy()
+      expect(await one(kysely({ dialect }))).toBe(1)
+    },
+  },
+  {
+    name: 'a session ended by the server: the statement in flight rejects with QueryOutcomeUnknownError, the next with ConnectionLostError',
+    skip: (target) =>
+      serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
+    async run({ target, fixture, kysely }) {
+      const db = kysely({ max: 1 })
+      const { rows } = await sql.raw<{ id: number }>(target.sessionIdSql!).execute(db)
+      const idle = Number(rows[0]!.id)
+      // An idle connection ended by the server is skipped: the pool lends a new one.
+      await fixture.kill(idle)
+      await sleep(100)
+      const again = await sql.raw<{ id: number }>(target.sessionIdSql!).execute(db)
+      expect(Number(again.rows[0]!.id)).not.toBe(idle)
+
+      let inFlight: unknown
+      let next: unknown
+      const transaction = db.transaction().execute(async (tx) => {
+        const session = Number((await sql.raw<{ id: number }>(target.sessionIdSql!).execute(tx)).rows[0]!.id)
+        const sleeping = failure(sql.raw(target.sleepSql(5)).execute(tx))
+        await sleep(200)
+        await fixture.kill(session)
+        inFlight = await sleeping
+        next = await failure(sql`select 1`.execute(tx))
+      })
+      await expect(transaction).rejects.toBeInstanceOf(ConnectionLostError)
+      expect(inFlight).toBeInstanceOf(QueryOutcomeUnknownError)
+      expect((inFlight as Error).cause).toBeInstanceOf(Error)
+      expect(next).toBeInstanceOf(ConnectionLostError)
+      const { rows: after } = await sql<{ one: number }>`select 1 as one`.execute(db)
+      expect(Number(after[0]!.one)).toBe(1)
+    },
+  },
+  {
+    name: 'sessions ended under insert load: failures are typed, and a ConnectionLostError insert never ran',
+    skip: (target) =>
+      serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
+    async run({ target, fixture, kysely }) {
+      const db = kysely({ max: 8 })
+      await createItems(db, target)
+      const ok: string[] = []
+      const notSent: string[] = []
+      const unknown: string[] = []
+      const untyped: unknown[] = []
+      let stop = false
+      const worker = async (w: number) => {
+        for (let i = 0; !stop; i++) {
+          const name = `w${w}-${i}`
+          try {
+            await db.insertInto('items').values({ name, qty: w }).execute()
+            ok.push(name)
+          } catch (error) {
+            if (error instanceof ConnectionLostError) notSent.push(name)
+            else if (error instanceof QueryOutcomeUnknownError) unknown.push(name)
+            else untyped.push(error)
+          }
+        }
+      }
+      const killer = async () => {
+        for (let round = 0; round < 4; round++) {
+          await sleep(80)
+          if (target.engine === 'postgres') {
+            // one round trip: the admin connection ends every session inserting right now
+            await fixture.admin(
+              "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like 'insert into%'",
+            )
+            continue
+          }
+          const sessions = (await fixture.admin(
+            "select id from information_schema.processlist where db = database() and id <> connection_id() and info like 'insert into%'",
+          )) as { id: number }[]
+          for (const { id } of sessions) await fixture.kill(Number(id)).catch(() => {})
+        }
+        stop = true
+      }
+      await Promise.all([killer(), ...Array.from({ length: 50 }, (_, w) => worker(w))])
+      expect(untyped).toEqual([])
+      expect(notSent.length + unknown.length).toBeGreaterThan(0)
+      const stored = new Set(await names(db))
+      for (const name of ok) expect(stored.has(name)).toBe(true)
+      // "not sent" is a promise: none of those rows exists
+      for (const name of notSent) expect(stored.has(name)).toBe(false)
+    },
+  },
+  {
+    name: 'option errors are synchronous TypeErrors; SQLite busyTimeout is clamped to its maximum',
+    skip: hotpathOnly('options of the hotpath factories'),
+    async run({ target, kysely }) {
+      const factories = {
+        postgres: (options: object) => postgresDialect(options),
+        mysql: (options: object) => mysqlDialect(options),
+        sqlite: (options: object) => sqliteDialect({ filename: ':memory:', ...options }),
+      }
+      const make = factories[target.engine]
+      expect(() => make({ slowQery: '1s' })).toThrow(
+        new TypeError(
+          `Expected \`slowQery\` to be a known option of ${target.engine}Dialect() (did you mean \`slowQuery\`?), got \`'1s'\` (string)`,
+        ),
+      )
+      // pool options are checked when the dialect is built, not on the first query
+      expect(() => make({ pool: { acquireTimeout: 'soon' } })).toThrow(TypeError)
+      if (target.engine !== 'sqlite') {
+        expect(() => make({ connection: 'host=db' })).toThrow(TypeError)
+        return
+      }
+      expect(() => sqliteDialect({ filename: ':memory:', pragmas: 'x=1' as never })).toThrow(TypeError)
+      expect(() => sqliteDialect({ filename: ':memory:', pragmas: ['x=1; drop table t'] })).toThrow(TypeError)
+      const db = kysely({ dialect: sqliteDialect({ filename: ':memory:', busyTimeout: '30d' }) })
+      const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(db)
+      expect(Object.values(rows[0]!)[0]).toBe(2 ** 31 - 1)
+    },
+  },
+]

@@ -1,0 +1,3 @@
+import { runConformance } from './runner'
+
+await runConformance('sqlite')

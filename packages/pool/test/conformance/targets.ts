@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { databaseUrl, mysqlUrl, tempMysqlDatabase, tempPgSchema } from '@hotpath/test-utils'
+import Database from 'better-sqlite3'
+import { type Dialect, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import mysqlCallbacks from 'mysql2'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { mysqlDialect, postgresDialect, sqliteDialect } from '../../src/kysely'
+
+/** Which database a target runs on. */
+export type Engine = 'postgres' | 'mysql' | 'sqlite'
+
+/** One database, fresh for one scenario, and how to build dialects over it. */
+export interface Fixture {
+  /** A new dialect object over this database (hotpath's or Kysely's, per target). */
+  dialect(options?: { max?: number }): Dialect
+  /** Ends a server session from another connection (`pg_terminate_backend`, `KILL CONNECTION`). */
+  kill(sessionId: number): Promise<void>
+  /** Runs SQL on a connection of its own, outside any dialect. */
+  admin(sql: string): Promise<unknown[]>
+  close(): Promise<void>
+}
+
+/** A dialect configuration the conformance scenarios run against. */
+export interface Target {
+  name: string
+  engine: Engine
+  /** Kysely's own dialect, the control. */
+  control: boolean
+  /** SQLite only: a file (not `:memory:`) and the reader count. */
+  sqlite?: { file: boolean; readers: number }
+  /** The session id SQL (a row `{ id }`), for the server engines. */
+  sessionIdSql?: string
+  /** SQL that sleeps `seconds` on the server. */
+  sleepSql(seconds: number): string
+  open(): Promise<Fixture>
+}
+
+async function pgAdmin(sql: string, values: unknown[] = []): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: databaseUrl() })
+  await client.connect()
+  try {
+    return (await client.query(sql, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+async function mysqlAdmin(sql: string, url = mysqlUrl()): Promise<unknown[]> {
+  const connection = await mysql.createConnection({ uri: url })
+  try {
+    const [rows] = await connection.query(sql)
+    return Array.isArray(rows) ? rows : []
+  } finally {
+    await connection.end()
+  }
+}
+
+function postgresTarget(control: boolean): Target {
+  return {
+    name: control ? "kysely's PostgresDialect" : 'postgresDialect',
+    engine: 'postgres',
+    control,
+    sessionIdSql: 'select pg_backend_pid() as id',
+    sleepSql: (seconds) => `select pg_sleep(${seconds})`,
+    async open() {
+      const schema = await tempPgSchema()
+      return {
+        dialect: ({ max = 4 } = {}) =>
+          control
+            ? new PostgresDialect({ pool: async () => new pg.Pool({ connectionString: schema.url, max }) })
+            : postgresDialect({ connectionString: schema.url, pool: { max, acquireTimeout: '10s' } }),
+        kill: async (id) => {
+          await pgAdmin('select pg_terminate_backend($1)', [id])
+        },
+        admin: async (sql) => {
+          const client = new pg.Client({ connectionString: schema.url })
+          await client.connect()
+          try {
+            return (await client.query(sql)).rows
+          } finally {
+            await client.end()
+          }
+        },
+        close: () => schema.drop(),
+      }
+    },
+  }
+}
+
+function mysqlTarget(control: boolean): Target {
+  return {
+    name: control ? "kysely's MysqlDialect" : 'mysqlDialect',
+    engine: 'mysql',
+    control,
+    sessionIdSql: 'select connection_id() as id',
+    sleepSql: (seconds) => `select sleep(${seconds})`,
+    async open() {
+      const database = await tempMysqlDatabase()
+      return {
+        dialect: ({ max = 4 } = {}) =>
+          control
+            ? new MysqlDialect({
+                pool: async () => mysqlCallbacks.createPool({ uri: database.url, connectionLimit: max }),
+              })
+            : mysqlDialect({ uri: database.url, pool: { max, acquireTimeout: '10s' } }),
+        kill: async (id) => {
+          await mysqlAdmin(`kill connection ${Number(id)}`)
+        },
+        admin: (sql) => mysqlAdmin(sql, database.url),
+        close: () => database.drop(),
+      }
+    },
+  }
+}
+
+function sqliteTarget(control: boolean, file: boolean, readers: number): Target {
+  const where = file ? 'file' : ':memory:'
+  return {
+    name: control ? `kysely's SqliteDialect (${where})` : `sqliteDialect (${where}, readers ${readers})`,
+    engine: 'sqlite',
+    control,
+    sqlite: { file, readers },
+    sleepSql: () => {
+      throw new Error('SQLite has no sleep')
+    },
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'hotpath-conformance-'))
+      const filename = file ? join(dir, 'test.db') : ':memory:'
+      return {
+        dialect: () =>
+          control
+            ? new SqliteDialect({ database: async () => new Database(filename) })
+            : sqliteDialect({ filename, readers }),
+        kill: async () => {
+          throw new Error('SQLite has no server session to kill')
+        },
+        admin: async (sql) => {
+          if (!file) throw new Error(':memory: has no second connection')
+          const db = new Database(filename)
+          try {
+            const statement = db.prepare(sql)
+            return statement.reader ? statement.all() : [statement.run()]
+          } finally {
+            db.close()
+          }
+        },
+        close: async () => rmSync(dir, { recursive: true, force: true }),
+      }
+    },
+  }
+}
+
+/** Every target of an engine: hotpath's dialect configurations, then Kysely's as the control. */
+export function targetsOf(engine: Engine): Target[] {
+  if (engine === 'postgres') return [postgresTarget(false), postgresTarget(true)]
+  if (engine === 'mysql') return [mysqlTarget(false), mysqlTarget(true)]
+  return [
+    sqliteTarget(false, true, 0),
+    sqliteTarget(false, true, 2),
+    sqliteTarget(false, false, 0),
+    sqliteTarget(true, true, 0),
+    sqliteTarget(true, false, 0),
+  ]
+}
