@@ -30,6 +30,11 @@ export class Breaker {
     this.#onChange = onChange
   }
 
+  /** How long the breaker stays open before a probe. */
+  get cooldown(): number {
+    return this.#cooldown
+  }
+
   get state(): BreakerState {
     return this.#state
   }
