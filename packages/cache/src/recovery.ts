@@ -153,7 +153,9 @@ export class Recovery {
   /** Retries on its own while changes wait; the timer never keeps an idle process alive. */
   #arm(): void {
     if (this.#timer?.active || this.#core.closed) return
-    const delay = Math.max(50, Math.min(this.#core.l2!.breaker.cooldown, 5_000))
+    // Right when the breaker lets a probe out, so the replay is that probe.
+    const breaker = this.#core.l2!.breaker
+    const delay = Math.max(50, breaker.probeIn || Math.min(breaker.cooldown, 5_000))
     this.#timer = schedule(() => this.replay(), delay).unref()
   }
 
