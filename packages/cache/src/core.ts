@@ -436,11 +436,8 @@ export class CacheCore {
    */
   async readL2(full: string, policy: ResolvedPolicy, deadline?: number): Promise<Entry | undefined> {
     const l2 = this.l2!
-    let data: StoredValue | null | undefined
-    const waiting =
-      this.recovery !== undefined && this.recovery.size > 0 ? this.recovery.pending(full) : undefined
-    if (waiting !== undefined) data = waiting === 'deleted' ? null : waiting.value
-    else {
+    let data = this.recovery !== undefined && this.recovery.size > 0 ? this.recovery.pending(full) : undefined
+    if (data === undefined) {
       try {
         data = await l2.run('get', (s) => s.get(this.storeKey(full)))
       } catch {
@@ -491,7 +488,7 @@ export class CacheCore {
       // Changes still waiting to be replayed are what L2 will hold.
       data = data.map((item, i) => {
         const waiting = recovery.pending(fulls[i]!)
-        return waiting === undefined ? item : waiting === 'deleted' ? null : waiting.value
+        return waiting === undefined ? item : waiting
       })
     }
     return Promise.all(data.map((item) => this.#accept(item, policy, deadline)))

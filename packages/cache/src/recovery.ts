@@ -66,12 +66,15 @@ export class Recovery {
     return this.#changes.size + this.#lost.size + (this.#lostAll ? 1 : 0)
   }
 
-  /** The waiting change of `full`: L2 does not hold it yet, so reads take it from here. */
-  pending(full: string): { value: StoredValue } | 'deleted' | undefined {
-    if (this.#lostAll) return 'deleted'
+  /**
+   * What L2 will hold for `full` once replayed: the waiting value, `null` for a waiting deletion,
+   * `undefined` when nothing waits (reads then ask L2).
+   */
+  pending(full: string): StoredValue | null | undefined {
+    if (this.#lostAll) return null
     const change = this.#changes.get(`k${full}`)
-    if (change !== undefined) return change.kind === 'set' ? change.write : 'deleted'
-    return this.#lost.has(full) ? 'deleted' : undefined
+    if (change !== undefined) return change.kind === 'set' ? change.write.value : null
+    return this.#lost.has(full) ? null : undefined
   }
 
   /** Whether an invalidation of `tag` is waiting: its version in L2 is outdated until replayed. */
@@ -228,8 +231,9 @@ export class Recovery {
     keyed.forEach(([id, change], i) => {
       // Superseded meanwhile by a newer change of this instance.
       if (this.#changes.get(id) !== change) return
+      // A tie is replayed: it is most often this very write, landed after it timed out.
       const storedAt = core.storedSetAt(current[i])
-      if (storedAt !== undefined && storedAt >= change.at) {
+      if (storedAt !== undefined && storedAt > change.at) {
         this.#changes.delete(id)
         newer.push(change.full)
         return

@@ -91,6 +91,31 @@ describe('L2 tier', () => {
     await check
   })
 
+  it('auto-recovery: changes L2 missed are read from the queue meanwhile, then replayed in one go', async () => {
+    const store = new MemoryStore()
+    const cache = createCache({ l1: false, l2: store, breaker: { threshold: 1, cooldown: '1s' } })
+    await cache.set('k', 'old')
+    await cache.set('gone', 'old')
+    await cache.set('t', 1, { tags: ['g'] })
+    store.mode = 'fail'
+    await cache.set('k', 'mid')
+    await cache.set('k', 'new')
+    await cache.delete('gone')
+    await cache.invalidateTags(['g'])
+    expect(cache.stats().recovery).toEqual({ queued: 3, replayed: 0, dropped: 0 })
+    // the writer never reads its pre-outage value back
+    expect(await cache.get('k')).toBe('new')
+    expect(await cache.get('gone')).toBeUndefined()
+    expect(await cache.get('t')).toBeUndefined()
+    store.mode = 'ok'
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(cache.stats().recovery).toEqual({ queued: 0, replayed: 3, dropped: 0 })
+    expect((jsonCodec().decode(store.data.get('cache:j1:k')!) as unknown[])[0]).toBe('new')
+    expect(store.data.has('cache:j1:gone')).toBe(false)
+    expect(store.tagVersions.get('cache:g')).toBe(1)
+    expect(await cache.get('t')).toBeUndefined()
+  })
+
   it('opens the breaker after repeated failures, skips L2 during the cool-down, then probes and closes', async () => {
     const store = new MemoryStore()
     const cache = createCache({ l2: store, breaker: { threshold: 3, cooldown: '5s' } })
