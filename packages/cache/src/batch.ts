@@ -152,6 +152,7 @@ async function runBatch<T>(
     const ctx = new BatchLoaderContext(core.signal, policy.ttl)
     const missing = todo.map(([, key]) => key)
     core.counters.loads++
+    const loadStarted = getClock().monotonic()
     const call = Promise.resolve().then(() => loader(missing, ctx))
     const store = (
       loaded: readonly T[] | ReadonlyMap<string, T>,
@@ -163,7 +164,9 @@ async function runBatch<T>(
         if (pendings[j]!.invalidated) continue
         items.push({ full: todo[j]![0], entry: core.makeEntry(values[j], ctx.ttl, policy, tags, versions) })
       }
-      return { values, write: core.write(items, policy.l2Background, false, deadline).catch(noop) }
+      // The loader's time is not spent waiting for L2: the budget resumes where it stopped.
+      const resumed = deadline === undefined ? undefined : deadline + getClock().monotonic() - loadStarted
+      return { values, write: core.write(items, policy.l2Background, false, resumed).catch(noop) }
     }
     const fail = (error: unknown) => {
       core.counters.loadErrors++

@@ -661,6 +661,7 @@ export class CacheCore {
     const versions = tags === undefined ? undefined : await this.tagVersions(tags, deadline)
     const ctx = new LoaderContext<T>(key, stale?.value as T | undefined, this.#closer.signal, policy.ttl)
     this.counters.loads++
+    const loadStarted = deadline === undefined ? 0 : getClock().monotonic()
     let value: T
     try {
       value = loadTracer.active
@@ -679,6 +680,8 @@ export class CacheCore {
     }
     if (ctx.skipped || pending.invalidated || this.closed) return value
     if (tags !== undefined && versions === undefined) return value
+    // The loader's time is not spent waiting for L2: the budget resumes where it stopped.
+    if (deadline !== undefined) deadline += getClock().monotonic() - loadStarted
     try {
       const entry = this.makeEntry(value, ctx.ttl, policy, tags, versions)
       if (entry !== undefined && this.l2 === undefined && this.bus === undefined)

@@ -81,6 +81,24 @@ describe('L2 tier', () => {
     expect(cache.stats().recovery.queued).toBe(2)
   })
 
+  it("a loader's own time does not use up the L2 budget: the write after it is still awaited", async () => {
+    const store = new MemoryStore()
+    const set = store.set.bind(store)
+    store.set = (key, value) => new Promise((resolve) => setTimeout(resolve, 30)).then(() => set(key, value))
+    const cache = createCache({ l2: store, l2Timeout: '100ms' })
+    let settled = false
+    const got = cache
+      .getOrSet('k', () => new Promise<string>((resolve) => setTimeout(() => resolve('v'), 150)))
+      .finally(() => {
+        settled = true
+      })
+    await vi.advanceTimersByTimeAsync(160)
+    expect(settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(30)
+    expect(await got).toBe('v')
+    expect(store.data.has('cache:j1:k')).toBe(true)
+  })
+
   it('with recoveryQueue: 0, invalidateTags rejects with the L2 error', async () => {
     const store = new MemoryStore()
     store.mode = 'hang'
