@@ -78,7 +78,7 @@ export class L2Tier {
         promise = Promise.reject(error)
       }
       this.#calls.push(call)
-      this.#unsettled++
+      if (this.#unsettled++ === 0) this.#timer?.ref()
       if (this.#timer === undefined) this.#arm(this.timeout)
       promise.then(
         (value) => {
@@ -102,19 +102,17 @@ export class L2Tier {
 
   #settle(call: PendingCall): void {
     call.done = true
-    // With no call left to bound, the timer goes: it must not keep an idle process alive.
-    if (--this.#unsettled === 0) {
-      this.#calls.clear()
-      this.#timer?.cancel()
-      this.#timer = undefined
-    }
+    // With no call left to bound, the timer must not keep an idle process alive. It is unref'd,
+    // not cancelled: back-to-back calls would otherwise create and clear a timer each.
+    if (--this.#unsettled === 0) this.#timer?.unref()
   }
 
   // Every call has the same timeout, so deadlines arrive in call order: one FIFO and one timer
   // armed for the oldest pending deadline replace a timer per call. The timer keeps the process
-  // alive, as its callers are waiting; `schedule` takes any `l2Timeout`, even above 2^31-1 ms.
+  // alive while a caller waits; `schedule` takes any `l2Timeout`, even above 2^31-1 ms.
   #arm(delay: number): void {
     this.#timer = schedule(() => this.#expire(), Math.max(1, Math.ceil(delay)))
+    if (this.#unsettled === 0) this.#timer.unref()
   }
 
   #expire(): void {
