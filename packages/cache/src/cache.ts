@@ -352,6 +352,8 @@ export class Cache<T = unknown> {
     const prefix = core.storeKey(this.#prefix)
     try {
       await core.l2.run('clear', (s) => s.clear(prefix))
+      // Changes still waiting for keys under the prefix are older than the clear.
+      core.recovery?.supersedePrefix(this.#prefix)
     } finally {
       core.publish({ c: this.#prefix })
     }

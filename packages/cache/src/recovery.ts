@@ -88,6 +88,15 @@ export class Recovery {
     this.#lost.delete(full)
   }
 
+  /** Every key under `prefix` was cleared from L2 after its waiting change: nothing to replay. */
+  supersedePrefix(prefix: string): void {
+    for (const [id, change] of this.#changes) {
+      if (change.kind !== 'tag' && change.full.startsWith(prefix)) this.#changes.delete(id)
+    }
+    for (const full of this.#lost) if (full.startsWith(prefix)) this.#lost.delete(full)
+    if (prefix === '') this.#lostAll = false
+  }
+
   supersedeTag(tag: string): void {
     this.#changes.delete(`t${tag}`)
   }

@@ -134,6 +134,20 @@ describe('L2 tier', () => {
     expect(await cache.get('t')).toBeUndefined()
   })
 
+  it('a successful clear() drops the waiting changes of the keys it cleared', async () => {
+    const store = new MemoryStore()
+    const cache = createCache({ l2: store, breaker: { threshold: 5, cooldown: '1s' } })
+    store.mode = 'fail'
+    await cache.namespace('a').set('k', 1)
+    await cache.namespace('b').set('k', 2)
+    expect(cache.stats().recovery.queued).toBe(2)
+    store.mode = 'ok'
+    await cache.namespace('a').clear()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(cache.stats().recovery).toEqual({ queued: 0, replayed: 1, dropped: 0 })
+    expect([...store.data.keys()]).toEqual(['cache:j1:b:k'])
+  })
+
   it('opens the breaker after repeated failures, skips L2 during the cool-down, then probes and closes', async () => {
     const store = new MemoryStore()
     const cache = createCache({ l2: store, breaker: { threshold: 3, cooldown: '5s' } })
