@@ -71,10 +71,9 @@ export class Recovery {
    * `undefined` when nothing waits (reads then ask L2).
    */
   pending(full: string): StoredValue | null | undefined {
-    if (this.#lostAll) return null
     const change = this.#changes.get(`k${full}`)
     if (change !== undefined) return change.kind === 'set' ? change.write.value : null
-    return this.#lost.has(full) ? null : undefined
+    return this.#lostAll || this.#lost.has(full) ? null : undefined
   }
 
   /** Whether an invalidation of `tag` is waiting: its version in L2 is outdated until replayed. */
@@ -128,14 +127,12 @@ export class Recovery {
         break
       }
       if (dropped === 0) {
-        // Only tag invalidations wait: their effect cannot be kept by name.
+        // Only tag invalidations wait, and they cannot be kept by name: the whole cache is
+        // cleared from L2 on recovery instead, which covers this change too.
         this.#lostAll = true
-        dropped++
-        if (change.kind === 'tag') {
-          this.#note('dropped', 1)
-          this.#arm()
-          return
-        }
+        this.#note('dropped', 1)
+        this.#arm()
+        return
       }
     }
     if (change.kind !== 'tag') this.#lost.delete(change.full)

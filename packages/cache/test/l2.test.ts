@@ -148,6 +148,25 @@ describe('L2 tier', () => {
     expect([...store.data.keys()]).toEqual(['cache:j1:b:k'])
   })
 
+  it('the recovery queue stays bounded when tag invalidations fill it; recovery then clears the cache', async () => {
+    const store = new MemoryStore()
+    const cache = createCache({ l2: store, recoveryQueue: 2, breaker: { threshold: 100, cooldown: '1s' } })
+    await cache.set('old', 'v1')
+    store.mode = 'fail'
+    await cache.invalidateTags(['t1'])
+    await cache.invalidateTags(['t2'])
+    for (let i = 0; i < 10; i++) await cache.set(`k${i}`, i)
+    // two tag invalidations plus one "clear everything" marker
+    expect(cache.stats().recovery).toEqual({ queued: 3, replayed: 0, dropped: 10 })
+    expect(await cache.get('k3')).toBe(3) // from L1
+    store.mode = 'ok'
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(cache.stats().recovery.queued).toBe(0)
+    expect(store.data.size).toBe(0)
+    expect(store.tagVersions.get('cache:t1')).toBe(1)
+    expect(store.tagVersions.get('cache:t2')).toBe(1)
+  })
+
   it('opens the breaker after repeated failures, skips L2 during the cool-down, then probes and closes', async () => {
     const store = new MemoryStore()
     const cache = createCache({ l2: store, breaker: { threshold: 3, cooldown: '5s' } })
