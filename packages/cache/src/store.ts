@@ -58,6 +58,10 @@ export interface CacheStore {
   /**
    * Resolves once the backend is connected again (at once when it is). The cache bounds the wait,
    * so this promise may stay pending while the backend is away.
+   *
+   * @example
+   * whenReady: () =>
+   *   client.status === 'ready' ? Promise.resolve() : new Promise((resolve) => client.once('ready', resolve))
    */
   whenReady?(): Promise<void>
   /** Releases what the store itself opened (never a client the user passed in). */
