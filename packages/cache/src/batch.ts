@@ -106,12 +106,15 @@ async function runBatch<T>(
   }
   if (core.l1) core.l1.counters.misses += owned.length
   let todo = owned
+  // One L2 budget for the whole call: the read, the tag versions and the write share it.
+  const deadline = core.l2 === undefined ? undefined : core.budget()
   if (core.l2) {
     const pendings = owned.map(([full]) => core.acquire(full))
     try {
       const entries = await core.readManyL2(
         owned.map(([full]) => full),
         policy,
+        deadline,
       )
       const later = getClock().now()
       for (let j = 0; j < owned.length; j++) {
@@ -145,10 +148,11 @@ async function runBatch<T>(
 
   const pendings = todo.map(([full]) => core.acquire(full))
   try {
-    const versions = tags === undefined ? undefined : await core.tagVersions(tags)
+    const versions = tags === undefined ? undefined : await core.tagVersions(tags, deadline)
     const ctx = new BatchLoaderContext(core.signal, policy.ttl)
     const missing = todo.map(([, key]) => key)
     core.counters.loads++
+    const loadStarted = getClock().monotonic()
     const call = Promise.resolve().then(() => loader(missing, ctx))
     const store = (
       loaded: readonly T[] | ReadonlyMap<string, T>,
@@ -160,7 +164,9 @@ async function runBatch<T>(
         if (pendings[j]!.invalidated) continue
         items.push({ full: todo[j]![0], entry: core.makeEntry(values[j], ctx.ttl, policy, tags, versions) })
       }
-      return { values, write: core.write(items, policy.l2Background).catch(noop) }
+      // The loader's time is not spent waiting for L2: the budget resumes where it stopped.
+      const resumed = deadline === undefined ? undefined : deadline + getClock().monotonic() - loadStarted
+      return { values, write: core.write(items, policy.l2Background, false, resumed).catch(noop) }
     }
     const fail = (error: unknown) => {
       core.counters.loadErrors++

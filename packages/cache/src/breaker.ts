@@ -30,6 +30,17 @@ export class Breaker {
     this.#onChange = onChange
   }
 
+  /** How long the breaker stays open before a probe. */
+  get cooldown(): number {
+    return this.#cooldown
+  }
+
+  /** Milliseconds until a probe may go out (0 unless the breaker is open and cooling down). */
+  get probeIn(): number {
+    if (this.#state !== 'open') return 0
+    return Math.max(0, this.#cooldown - (getClock().monotonic() - this.#openedAt))
+  }
+
   get state(): BreakerState {
     return this.#state
   }

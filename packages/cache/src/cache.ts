@@ -227,9 +227,13 @@ export class Cache<T = unknown> {
     core.assertOpen()
     const items = []
     let background = this.#policy.l2Background
+    // One L2 budget for the call: tag versions and the write share it. It starts with the first
+    // L2 call; a lone write is bounded by the tier's own timeout.
+    let deadline: number | undefined
     for (const { full, value, policy, tags } of prepared) {
       if (policy.l2Background !== this.#policy.l2Background) background = policy.l2Background
-      const versions = tags === undefined ? undefined : await core.tagVersions(tags)
+      if (tags !== undefined && core.l2 !== undefined) deadline ??= core.budget()
+      const versions = tags === undefined ? undefined : await core.tagVersions(tags, deadline)
       core.invalidateLocal(full)
       // A tagged value whose tag versions cannot be read is not stored: it could outlive an
       // invalidation it never heard of.
@@ -239,7 +243,7 @@ export class Cache<T = unknown> {
           : core.makeEntry(value, policy.ttl, policy, tags, versions)
       items.push({ full, entry })
     }
-    await core.write(items, background, silent)
+    await core.write(items, background, silent, deadline)
   }
 
   /**
@@ -312,8 +316,9 @@ export class Cache<T = unknown> {
   }
 
   /**
-   * Deletes a key from both tiers and from other instances' L1. When L2 fails the local removal
-   * still happened and the promise rejects with the L2 error.
+   * Deletes a key from both tiers and from other instances' L1. When L2 cannot take it, the
+   * deletion waits in the recovery queue and is replayed (and announced) once L2 answers; with
+   * `recoveryQueue: 0` the promise rejects with the L2 error instead.
    *
    * @example
    * await cache.delete('user:1')
@@ -340,17 +345,27 @@ export class Cache<T = unknown> {
       core.publish({ k: fulls })
       return
     }
+    const recovery = core.recovery
+    if (recovery !== undefined && recovery.size > 0) for (const full of fulls) recovery.supersede(full)
     const storeKeys = fulls.map((full) => core.storeKey(full))
     try {
       await core.l2.run('delete', (s) => s.delete(storeKeys))
-    } finally {
-      core.publish({ k: fulls })
+    } catch (error) {
+      if (recovery === undefined) {
+        core.publish({ k: fulls })
+        throw error
+      }
+      for (const full of fulls) recovery.keepDelete(full)
+      return
     }
+    core.publish({ k: fulls })
   }
 
   /**
    * Invalidates every value stored with any of `tags` (in this namespace), on every instance. An L1
-   * hit checks tags against versions kept in memory, so tags cost no network call on reads.
+   * hit checks tags against versions kept in memory, so tags cost no network call on reads. When
+   * L2 cannot take it, values with these tags are not served as fresh here meanwhile, and the
+   * invalidation is replayed once L2 answers; with `recoveryQueue: 0` the promise rejects instead.
    *
    * @example
    * await cache.invalidateTags(['provider:openai'])
@@ -370,6 +385,8 @@ export class Cache<T = unknown> {
       core.publish({ t: pairs })
       return
     }
+    const recovery = core.recovery
+    if (recovery !== undefined && recovery.size > 0) for (const tag of fulls) recovery.supersedeTag(tag)
     try {
       const versions = await core.l2.run('bumpTagVersions', (s) => s.bumpTagVersions(fulls))
       const pairs: [string, number][] = fulls.map((tag, i) => [tag, versions[i]!])
@@ -377,10 +394,11 @@ export class Cache<T = unknown> {
       core.publish({ t: pairs })
     } catch (error) {
       // Forgetting the versions makes every entry carrying these tags invalid here and elsewhere
-      // until the versions can be read from L2 again.
+      // until the versions can be read from L2 again (here: once the bump is replayed).
       for (const tag of fulls) core.tags.forget(tag)
       core.publish({ t: fulls.map((tag) => [tag, -1]) })
-      throw error
+      if (recovery === undefined) throw error
+      for (const tag of fulls) recovery.keepTag(tag)
     }
   }
 
@@ -402,6 +420,8 @@ export class Cache<T = unknown> {
     const prefix = core.storeKey(this.#prefix)
     try {
       await core.l2.run('clear', (s) => s.clear(prefix))
+      // Changes still waiting for keys under the prefix are older than the clear.
+      core.recovery?.supersedePrefix(this.#prefix)
     } finally {
       core.publish({ c: this.#prefix })
     }

@@ -8,6 +8,7 @@ import type { L2Tier } from './l2-tier'
 import { LoaderContext } from './loader-context'
 import type { ResolvedPolicy } from './options'
 import { raceTimeout, TIMED_OUT } from './race'
+import { Recovery } from './recovery'
 import type { BusMessage, CacheBus, StoredValue, StoreWrite } from './store'
 import { TagVersions } from './tag-versions'
 
@@ -54,6 +55,8 @@ export class CacheCore {
   readonly l2: L2Tier | undefined
   readonly bus: CacheBus | undefined
   readonly tags: TagVersions
+  /** Changes L2 did not take, replayed once it answers; undefined without L2 or when disabled. */
+  readonly recovery: Recovery | undefined
   readonly instanceId = `${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}`
   readonly flights: SingleFlight<string, unknown> = singleFlight()
   readonly counters: CoreCounters = {
@@ -83,6 +86,7 @@ export class CacheCore {
     l2: L2Tier | undefined,
     bus: CacheBus | undefined,
     maxTags: number,
+    recoveryQueue = 0,
   ) {
     this.name = name
     this.codec = codec
@@ -91,6 +95,13 @@ export class CacheCore {
     this.bus = bus
     this.tags = new TagVersions(maxTags)
     this.#storePrefix = `${name}:${codec.id}:`
+    const recovery = l2 && recoveryQueue > 0 ? new Recovery(this, recoveryQueue) : undefined
+    this.recovery = recovery
+    if (recovery && l2) {
+      l2.onAnswer = () => {
+        if (recovery.size > 0) void recovery.replay()
+      }
+    }
     if (bus) {
       this.busStarted = bus
         .start({ message: (message) => this.#onBus(message), resubscribed: () => this.#onResubscribe() })
@@ -192,12 +203,18 @@ export class CacheCore {
     if (message.k) for (const key of message.k) this.invalidateLocal(key)
     if (message.t) for (const [tag, version] of message.t) this.tags.observe(tag, version)
     if (message.c !== undefined) this.clearLocal(message.c)
+    if (message.r === 1) this.#distrust()
     busChannel.publish({ cache: this.name, message, lag })
   }
 
   #onResubscribe(): void {
-    // Invalidations sent while we were not subscribed are lost: nothing in L1 written before now
-    // is trusted as fresh any more (it stays usable as a fail-safe fallback).
+    this.#distrust()
+  }
+
+  #distrust(): void {
+    // Invalidations sent while we were not subscribed (or that a sender had to drop) are lost:
+    // nothing in L1 written before now is trusted as fresh any more (it stays usable as a
+    // fail-safe fallback).
     this.epoch++
     this.tags.clear()
   }
@@ -256,20 +273,26 @@ export class CacheCore {
     return typeof encoded === 'string' ? encoded.length || 1 : encoded.byteLength || 1
   }
 
-  /** Writes entries to L1 and L2 (one L2 call) and tells other instances. */
+  /**
+   * Writes entries to L1 and L2 (one L2 call per kind) and tells other instances. The caller waits
+   * for L2 at most until `deadline` (monotonic ms); the write goes on in the background after it.
+   */
   async write(
     items: { full: string; entry: Entry | undefined }[],
     background: boolean,
     silent = false,
+    deadline?: number,
   ): Promise<void> {
     const writes: StoreWrite[] = []
-    const deletes: string[] = []
+    const setAts: number[] = []
+    const writeKeys: string[] = []
+    const deleteKeys: string[] = []
     const keys: string[] = []
     for (const { full, entry } of items) {
       keys.push(full)
       if (entry === undefined) {
         this.l1?.lru.delete(full)
-        deletes.push(this.storeKey(full))
+        deleteKeys.push(full)
         continue
       }
       const encoded = this.l2 || this.l1?.bytes ? this.encode(entry) : undefined
@@ -280,40 +303,105 @@ export class CacheCore {
           value: encoded!,
           ttl: Math.max(1, entry.staleUntil - entry.setAt),
         })
+        setAts.push(entry.setAt)
+        writeKeys.push(full)
       }
     }
     const l2 = this.l2
-    if (!l2 || (writes.length === 0 && deletes.length === 0)) {
+    if (!l2 || keys.length === 0) {
       if (!silent) this.publish({ k: keys })
       return
     }
+    const recovery = this.recovery
+    if (recovery !== undefined && recovery.size > 0) for (const full of keys) recovery.supersede(full)
+    const work = this.#writeL2(l2, writes, setAts, writeKeys, deleteKeys, silent)
+    if (!background) await this.within(work, deadline)
+  }
+
+  /** Sends a write to L2 (never rejects): what L2 does not take goes to the recovery queue. */
+  async #writeL2(
+    l2: L2Tier,
+    writes: StoreWrite[],
+    setAts: number[],
+    writeKeys: string[],
+    deleteKeys: string[],
+    silent: boolean,
+  ): Promise<void> {
+    const sets =
+      writes.length === 0
+        ? undefined
+        : writes.length === 1
+          ? l2.run('set', (s) => s.set(writes[0]!.key, writes[0]!.value, writes[0]!.ttl))
+          : l2.run('setMany', (s) => s.setMany(writes))
+    const deletes =
+      deleteKeys.length === 0
+        ? undefined
+        : l2.run('delete', (s) => s.delete(deleteKeys.map((full) => this.storeKey(full))))
+    deletes?.catch(noop)
+    let setsTaken = true
+    let deletesTaken = true
+    if (sets !== undefined) await sets.catch(() => (setsTaken = false))
+    if (deletes !== undefined) await deletes.catch(() => (deletesTaken = false))
     // Other instances are told once L2 holds the new value: told earlier, they could re-read the
-    // old one from L2 into their L1.
-    const work = (async () => {
-      try {
-        if (writes.length === 1) {
-          await l2.run('set', (s) => s.set(writes[0]!.key, writes[0]!.value, writes[0]!.ttl))
-        } else if (writes.length > 1) await l2.run('setMany', (s) => s.setMany(writes))
-        if (deletes.length > 0) await l2.run('delete', (s) => s.delete(deletes))
-      } finally {
-        if (!silent) this.publish({ k: keys })
-      }
-    })()
-    // A failed L2 write is counted by the tier and leaves the value in L1: callers are not failed
-    // because Redis is away.
-    if (background) work.catch(noop)
-    else await work.catch(noop)
+    // old one from L2 into their L1. What L2 did not take is told when it is replayed.
+    const recovery = this.recovery
+    const told: string[] = []
+    if (setsTaken || recovery === undefined) told.push(...writeKeys)
+    else for (let i = 0; i < writes.length; i++) recovery.keepWrite(writeKeys[i]!, writes[i]!, setAts[i]!)
+    if (deletesTaken || recovery === undefined) told.push(...deleteKeys)
+    else for (const full of deleteKeys) recovery.keepDelete(full)
+    if (!silent && told.length > 0) this.publish({ k: told })
+  }
+
+  /** The L2 budget of one call: a deadline one `l2Timeout` from now (monotonic ms). */
+  budget(): number {
+    return getClock().monotonic() + this.l2!.timeout
+  }
+
+  /**
+   * Settles like `work`, or with {@link TIMED_OUT} once `deadline` has passed (the work goes on):
+   * what is left of a call's L2 budget bounds each later L2 step of that call.
+   */
+  within<R>(work: Promise<R>, deadline: number | undefined): Promise<R | typeof TIMED_OUT> {
+    if (deadline === undefined) return work
+    const left = deadline - getClock().monotonic()
+    // With a whole budget left, the tier's own timeout already bounds the call.
+    if (left >= this.l2!.timeout) return work
+    if (left <= 0) return Promise.resolve(TIMED_OUT)
+    return raceTimeout(work, left)
+  }
+
+  /** The write time of an encoded L2 entry, or undefined when there is none or it cannot be read. */
+  storedSetAt(data: StoredValue | null | undefined): number | undefined {
+    if (data === null || data === undefined) return undefined
+    try {
+      const envelope = this.codec.decode(data)
+      return Array.isArray(envelope) && typeof envelope[1] === 'number' ? envelope[1] : undefined
+    } catch {
+      return undefined
+    }
   }
 
   // ---- tags -----------------------------------------------------------------------------------
 
-  /** Current versions of `tags`, fetching unknown ones from L2; undefined when L2 cannot tell. */
-  async tagVersions(tags: string[]): Promise<number[] | undefined> {
+  /**
+   * Current versions of `tags`, fetching unknown ones from L2 (within `deadline`); undefined when
+   * L2 cannot tell, or while an invalidation of one of them waits to be replayed.
+   */
+  async tagVersions(tags: string[], deadline?: number): Promise<number[] | undefined> {
     const unknown = this.tags.unknown(tags)
     if (unknown.length > 0) {
       if (this.l2) {
+        const recovery = this.recovery
+        if (recovery !== undefined && recovery.size > 0 && unknown.some((tag) => recovery.tagPending(tag)))
+          return undefined
+        if (deadline !== undefined && deadline <= getClock().monotonic()) return undefined
         try {
-          const versions = await this.l2.run('getTagVersions', (s) => s.getTagVersions(unknown))
+          const versions = await this.within(
+            this.l2.run('getTagVersions', (s) => s.getTagVersions(unknown)),
+            deadline,
+          )
+          if (versions === TIMED_OUT) return undefined
           for (let i = 0; i < unknown.length; i++) this.tags.observe(unknown[i]!, versions[i] ?? 0)
         } catch {
           return undefined
@@ -330,29 +418,63 @@ export class CacheCore {
   }
 
   /** Whether an entry read from L2 still matches its tags' versions. */
-  async tagsValid(entry: Entry): Promise<boolean> {
+  async tagsValid(entry: Entry, deadline?: number): Promise<boolean> {
     if (entry.tags === undefined) return true
-    if (this.tags.unknown(entry.tags).length > 0 && (await this.tagVersions(entry.tags)) === undefined)
+    if (
+      this.tags.unknown(entry.tags).length > 0 &&
+      (await this.tagVersions(entry.tags, deadline)) === undefined
+    )
       return false
     return this.tags.valid(entry)
   }
 
   // ---- reads ----------------------------------------------------------------------------------
 
-  /** Reads one entry from L2 (never throws); returns it fresh or within grace, or undefined. */
-  async readL2(full: string, policy: ResolvedPolicy): Promise<Entry | undefined> {
+  /**
+   * Reads one entry from L2 (never throws); returns it fresh or within grace, or undefined. A
+   * change of the key still waiting to be replayed is what L2 will hold, so it is read instead.
+   */
+  async readL2(full: string, policy: ResolvedPolicy, deadline?: number): Promise<Entry | undefined> {
     const l2 = this.l2!
-    let data: StoredValue | null | undefined
-    try {
-      data = await l2.run('get', (s) => s.get(this.storeKey(full)))
-    } catch {
-      return undefined
+    let data = this.recovery !== undefined && this.recovery.size > 0 ? this.recovery.pending(full) : undefined
+    if (data === undefined) {
+      try {
+        data = await l2.run('get', (s) => s.get(this.storeKey(full)))
+      } catch {
+        return undefined
+      }
     }
-    return this.#accept(data, policy)
+    return this.#accept(data, policy, deadline)
+  }
+
+  /**
+   * The L2 step of a miss: a fresh entry is counted as a hit and kept in L1 (unless the key was
+   * invalidated meanwhile); an entry only within grace comes back with `fresh: false`.
+   */
+  async fromL2(
+    full: string,
+    policy: ResolvedPolicy,
+    deadline = this.budget(),
+  ): Promise<{ entry: Entry; fresh: boolean } | undefined> {
+    const pending = this.acquire(full)
+    try {
+      const entry = await this.readL2(full, policy, deadline)
+      if (entry === undefined) return undefined
+      if (entry.expiresAt <= getClock().now()) return { entry, fresh: false }
+      this.l2!.counters.hits++
+      if (!pending.invalidated) this.putL1(full, entry, undefined)
+      return { entry, fresh: true }
+    } finally {
+      this.release(full, pending)
+    }
   }
 
   /** Reads entries from L2 in one call (never throws). */
-  async readManyL2(fulls: string[], policy: ResolvedPolicy): Promise<(Entry | undefined)[]> {
+  async readManyL2(
+    fulls: string[],
+    policy: ResolvedPolicy,
+    deadline = this.budget(),
+  ): Promise<(Entry | undefined)[]> {
     const l2 = this.l2!
     let data: (StoredValue | null | undefined)[]
     try {
@@ -361,7 +483,15 @@ export class CacheCore {
     } catch {
       return fulls.map(() => undefined)
     }
-    return Promise.all(data.map((item) => this.#accept(item, policy)))
+    const recovery = this.recovery
+    if (recovery !== undefined && recovery.size > 0) {
+      // Changes still waiting to be replayed are what L2 will hold.
+      data = data.map((item, i) => {
+        const waiting = recovery.pending(fulls[i]!)
+        return waiting === undefined ? item : waiting
+      })
+    }
+    return Promise.all(data.map((item) => this.#accept(item, policy, deadline)))
   }
 
   /** Decodes an L2 value and checks its age; tags are checked by the caller. */
@@ -382,10 +512,11 @@ export class CacheCore {
   #accept(
     data: StoredValue | null | undefined,
     policy: ResolvedPolicy,
+    deadline: number | undefined,
   ): Entry | undefined | Promise<Entry | undefined> {
     const entry = this.#decodeLive(data, policy)
     if (entry === undefined || entry.tags === undefined) return entry
-    return this.tagsValid(entry).then((valid) => {
+    return this.tagsValid(entry, deadline).then((valid) => {
       if (valid) return entry
       this.l2!.counters.misses++
       return undefined
@@ -398,17 +529,8 @@ export class CacheCore {
     const l1 = this.l1
     if (l1) l1.counters.misses++
     if (this.l2) {
-      const pending = this.acquire(full)
-      try {
-        const entry = await this.readL2(full, policy)
-        if (entry !== undefined && entry.expiresAt > getClock().now()) {
-          this.l2.counters.hits++
-          if (!pending.invalidated) this.putL1(full, entry, undefined)
-          return entry.value
-        }
-      } finally {
-        this.release(full, pending)
-      }
+      const found = await this.fromL2(full, policy)
+      if (found?.fresh) return found.entry.value
     }
     this.counters.misses++
     if (missChannel.active) missChannel.publish({ cache: this.name, key: full })
@@ -464,27 +586,20 @@ export class CacheCore {
       if (cached.staleUntil > now && (cached.tags === undefined || this.tags.valid(cached))) stale = cached
     }
     this.l1 && this.l1.counters.misses++
+    // One L2 budget for the whole call: the read, the tag versions and the write share it.
+    const deadline = this.l2 === undefined ? undefined : this.budget()
     if (this.l2) {
-      const pending = this.acquire(full)
-      try {
-        const entry = await this.readL2(full, policy)
-        if (entry !== undefined) {
-          if (entry.expiresAt > getClock().now()) {
-            this.l2.counters.hits++
-            if (!pending.invalidated) this.putL1(full, entry, undefined)
-            return entry.value
-          }
-          if (stale === undefined || entry.setAt > stale.setAt) stale = entry
-        }
-      } finally {
-        this.release(full, pending)
+      const found = await this.fromL2(full, policy, deadline)
+      if (found !== undefined) {
+        if (found.fresh) return found.entry.value
+        if (stale === undefined || found.entry.setAt > stale.setAt) stale = found.entry
       }
     }
     this.counters.misses++
     if (missChannel.active) missChannel.publish({ cache: this.name, key: full })
     if (stale !== undefined && stale.retryAt > getClock().now())
       return this.#serveStale(full, stale, 'throttled')
-    const load = this.startLoad(full, key, loader, policy, tags, stale)
+    const load = this.startLoad(full, key, loader, policy, tags, stale, deadline)
     if (stale !== undefined) {
       if (policy.soft === 0) return this.#serveStale(full, stale, 'revalidating')
       try {
@@ -518,11 +633,12 @@ export class CacheCore {
     policy: ResolvedPolicy,
     tags: string[] | undefined,
     stale: Entry | undefined,
+    deadline?: number,
   ): Promise<unknown> {
     const running = this.#loads.get(full)
     if (running !== undefined) return running
     const pending = this.acquire(full)
-    const promise = this.#load(full, key, loader, policy, tags, stale, pending).finally(() => {
+    const promise = this.#load(full, key, loader, policy, tags, stale, pending, deadline).finally(() => {
       if (this.#loads.get(full) === promise) this.#loads.delete(full)
       this.release(full, pending)
     })
@@ -539,11 +655,13 @@ export class CacheCore {
     tags: string[] | undefined,
     stale: Entry | undefined,
     pending: Pending,
+    deadline: number | undefined,
   ): Promise<unknown> {
     // Versions are read before loading: an invalidation during the load then outdates the value.
-    const versions = tags === undefined ? undefined : await this.tagVersions(tags)
+    const versions = tags === undefined ? undefined : await this.tagVersions(tags, deadline)
     const ctx = new LoaderContext<T>(key, stale?.value as T | undefined, this.#closer.signal, policy.ttl)
     this.counters.loads++
+    const loadStarted = deadline === undefined ? 0 : getClock().monotonic()
     let value: T
     try {
       value = loadTracer.active
@@ -562,11 +680,13 @@ export class CacheCore {
     }
     if (ctx.skipped || pending.invalidated || this.closed) return value
     if (tags !== undefined && versions === undefined) return value
+    // The loader's time is not spent waiting for L2: the budget resumes where it stopped.
+    if (deadline !== undefined) deadline += getClock().monotonic() - loadStarted
     try {
       const entry = this.makeEntry(value, ctx.ttl, policy, tags, versions)
       if (entry !== undefined && this.l2 === undefined && this.bus === undefined)
         this.putL1(full, entry, undefined)
-      else await this.write([{ full, entry }], policy.l2Background)
+      else await this.write([{ full, entry }], policy.l2Background, false, deadline)
     } catch (error) {
       if (error instanceof CacheCodecError) this.counters.codecErrors++
       // The value is returned even when storing it failed; L2 errors are counted by the tier.
@@ -577,6 +697,7 @@ export class CacheCore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.recovery?.close()
     this.#closer.abort(new CacheClosedError())
     const waiters = [...this.#waiters]
     this.#waiters.clear()

@@ -73,6 +73,15 @@ export interface CacheOptions extends CachePolicy {
    */
   breaker?: BreakerOptions
   /**
+   * Most writes, deletes and tag invalidations kept while L2 cannot take them, one per key (the
+   * latest wins), replayed in order and announced on the bus once L2 answers again. Past it, keys
+   * are only remembered by name and deleted from L2 on recovery (past twice it, the whole cache
+   * is cleared from L2): never an old value that looks fresh. `0` turns the queue off: failed
+   * writes are then only counted, and `delete`/`invalidateTags` reject with the L2 error.
+   * @default 10_000
+   */
+  recoveryQueue?: number
+  /**
    * The codec for both tiers.
    * @default jsonCodec()
    */
@@ -95,6 +104,7 @@ export const CACHE_OPTIONS = [
   'breaker',
   'codec',
   'maxTags',
+  'recoveryQueue',
 ] as const
 /** Option names of {@link BreakerOptions}. */
 export const BREAKER_OPTIONS = ['threshold', 'cooldown'] as const
@@ -145,7 +155,8 @@ export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
   if (raw.bus !== undefined && typeof raw.bus?.publish !== 'function')
     throw invalidOption('bus', 'a cache bus', raw.bus)
   const maxTags = checkInteger('maxTags', raw.maxTags ?? 100_000, { min: 1 })
+  const recoveryQueue = checkInteger('recoveryQueue', raw.recoveryQueue ?? 10_000, { min: 0 })
   const policy = resolvePolicy(DEFAULT_POLICY, raw)
-  const core = new CacheCore(name, codec, l1, l2, raw.bus, maxTags)
+  const core = new CacheCore(name, codec, l1, l2, raw.bus, maxTags, recoveryQueue)
   return new Cache<T>(core, '', policy)
 }

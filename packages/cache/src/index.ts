@@ -16,6 +16,7 @@ export type { L1Options } from './l1'
 export { BatchLoaderContext, LoaderContext } from './loader-context'
 export { type MsgpackCodecOptions, msgpackCodec, type PackrLike } from './msgpack-codec'
 export type { CacheEntryInput, CachePolicy, GetOrSetOptions, LoaderTimeouts, SetOptions } from './options'
+export type { RecoveryEvent } from './recovery'
 export type { CacheStats } from './stats'
 export type {
   BusHandlers,

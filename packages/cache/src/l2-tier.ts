@@ -1,4 +1,4 @@
-import { Deque, eventChannel, getClock, getTimers } from '@hotpath/core'
+import { Deque, eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
 import { Breaker, type BreakerState } from './breaker'
 import { CacheL2TimeoutError, CacheL2UnavailableError } from './errors'
 import type { CacheStore } from './store'
@@ -25,41 +25,40 @@ interface PendingCall {
 }
 
 /**
- * Every L2 call goes through here: skipped while the breaker is open or the store says it is not
- * ready, bounded by `l2Timeout`, and its outcome fed to the breaker.
+ * Every L2 call goes through here: skipped while the breaker is open, bounded by `l2Timeout`
+ * (waiting for a connecting client included), and its outcome fed to the breaker.
  */
 export class L2Tier {
   readonly store: CacheStore
   readonly timeout: number
   readonly breaker: Breaker
   readonly counters: L2Counters = { hits: 0, misses: 0, errors: 0, timeouts: 0, skipped: 0 }
+  /** Called after every call L2 answered, so work kept for L2 can be sent again. */
+  onAnswer: (() => void) | undefined
   readonly #calls = new Deque<PendingCall>()
-  #timer: unknown
+  #unsettled = 0
+  #timer: TimerHandle | undefined
 
   constructor(store: CacheStore, timeout: number, threshold: number, cooldown: number) {
     this.store = store
     this.timeout = timeout
-    this.breaker = new Breaker(threshold, cooldown, (state) =>
-      breakerChannel.publish({ store: store.kind, state }),
-    )
+    this.breaker = new Breaker(threshold, cooldown, (state) => {
+      if (breakerChannel.active) breakerChannel.publish({ store: store.kind, state })
+    })
   }
 
   /** Runs `call` against the store, or rejects at once when L2 is unavailable. */
   run<T>(operation: string, send: (store: CacheStore) => Promise<T>): Promise<T> {
     const store = this.store
-    if (store.ready !== undefined && !store.ready()) {
+    // A store that is not ready and cannot say when it will be is skipped, as a down one.
+    const connecting = store.ready !== undefined && !store.ready()
+    if (connecting && store.whenReady === undefined) {
       this.counters.skipped++
       return Promise.reject(new CacheL2UnavailableError(`${store.kind} is not connected`))
     }
     if (!this.breaker.allow()) {
       this.counters.skipped++
       return Promise.reject(new CacheL2UnavailableError('circuit breaker open'))
-    }
-    let promise: Promise<T>
-    try {
-      promise = send(store)
-    } catch (error) {
-      promise = Promise.reject(error)
     }
     return new Promise<T>((resolve, reject) => {
       const call: PendingCall = {
@@ -68,33 +67,52 @@ export class L2Tier {
         operation,
         reject,
       }
+      let promise: Promise<T>
+      try {
+        // Connecting is not down: the call waits for the client within its own deadline, and is
+        // not sent at all once that deadline has passed.
+        promise = connecting
+          ? store.whenReady!().then(() => (call.done ? (undefined as T) : send(store)))
+          : send(store)
+      } catch (error) {
+        promise = Promise.reject(error)
+      }
       this.#calls.push(call)
+      if (this.#unsettled++ === 0) this.#timer?.ref()
       if (this.#timer === undefined) this.#arm(this.timeout)
       promise.then(
         (value) => {
           if (call.done) return
-          call.done = true
+          this.#settle(call)
           this.breaker.success()
           resolve(value)
+          this.onAnswer?.()
         },
         (error: unknown) => {
           if (call.done) return
-          call.done = true
+          this.#settle(call)
           this.counters.errors++
           this.breaker.failure()
-          l2ErrorChannel.publish({ store: store.kind, operation, error })
+          if (l2ErrorChannel.active) l2ErrorChannel.publish({ store: store.kind, operation, error })
           reject(error)
         },
       )
     })
   }
 
+  #settle(call: PendingCall): void {
+    call.done = true
+    // With no call left to bound, the timer must not keep an idle process alive. It is unref'd,
+    // not cancelled: back-to-back calls would otherwise create and clear a timer each.
+    if (--this.#unsettled === 0) this.#timer?.unref()
+  }
+
   // Every call has the same timeout, so deadlines arrive in call order: one FIFO and one timer
-  // armed for the oldest pending deadline replace a timer per call.
+  // armed for the oldest pending deadline replace a timer per call. The timer keeps the process
+  // alive while a caller waits; `schedule` takes any `l2Timeout`, even above 2^31-1 ms.
   #arm(delay: number): void {
-    const handle = getTimers().setTimeout(() => this.#expire(), Math.max(1, Math.ceil(delay)))
-    ;(handle as { unref?: () => void } | undefined)?.unref?.()
-    this.#timer = handle
+    this.#timer = schedule(() => this.#expire(), Math.max(1, Math.ceil(delay)))
+    if (this.#unsettled === 0) this.#timer.unref()
   }
 
   #expire(): void {
@@ -105,15 +123,16 @@ export class L2Tier {
       if (!call.done && call.deadline > now) break
       calls.shift()
       if (call.done) continue
-      call.done = true
+      this.#settle(call)
       this.counters.timeouts++
       this.counters.errors++
       this.breaker.failure()
       const error = new CacheL2TimeoutError(call.operation, this.timeout)
-      l2ErrorChannel.publish({ store: this.store.kind, operation: call.operation, error })
+      if (l2ErrorChannel.active)
+        l2ErrorChannel.publish({ store: this.store.kind, operation: call.operation, error })
       call.reject(error)
     }
     const head = calls.peek()
-    if (head !== undefined) this.#arm(head.deadline - now)
+    if (head !== undefined && this.#timer === undefined) this.#arm(head.deadline - now)
   }
 }

@@ -28,8 +28,9 @@ export interface RedisBusOptions {
    */
   channel?: string
   /**
-   * Messages kept while Redis is away; past it the oldest are dropped (and counted). Instances that
-   * miss messages still drop their L1 after they resubscribe.
+   * Messages kept while Redis is away. Past it the queued messages are dropped (and counted) and
+   * replaced by one that makes every receiver stop trusting its L1 as fresh, as after a
+   * resubscription: a lost invalidation never leaves an old value looking fresh.
    * @default 1_000
    */
   maxQueue?: number
@@ -49,7 +50,8 @@ function isMessage(value: unknown): value is BusMessage {
     (m.t === undefined ||
       (Array.isArray(m.t) &&
         m.t.every((t) => Array.isArray(t) && typeof t[0] === 'string' && typeof t[1] === 'number'))) &&
-    (m.c === undefined || typeof m.c === 'string')
+    (m.c === undefined || typeof m.c === 'string') &&
+    (m.r === undefined || m.r === 1)
   )
 }
 
@@ -57,7 +59,9 @@ function isMessage(value: unknown): value is BusMessage {
  * Cross-instance invalidation over Redis pub/sub. Only invalidations travel (keys, tags, clears,
  * scoped by cache name), never values. Publishes made while Redis is away are queued (bounded)
  * and sent when it is back; after the subscriber reconnects, the cache stops trusting L1 entries
- * written before, since they could have missed a message.
+ * written before, since they could have missed a message. The subscriber connection lives as
+ * long as `client`: when the client ends (`quit()`), the bus disconnects it, so it never keeps a
+ * process alive on its own.
  *
  * @example
  * const client = new Redis({ enableOfflineQueue: false })
@@ -85,11 +89,15 @@ export function redisBus(options: RedisBusOptions): CacheBus {
   let handlers: BusHandlers | undefined
   let lostConnection = false
   let closed = false
+  let sender: BusMessage | undefined
 
   const enqueue = (payload: string) => {
-    if (queue.size >= maxQueue) {
-      queue.shift()
-      stats.dropped++
+    if (queue.size >= maxQueue && sender !== undefined) {
+      // Dropping only the oldest would lose invalidations silently; one reset message tells
+      // receivers to distrust everything they may have missed.
+      stats.dropped += queue.size
+      queue.clear()
+      queue.push(JSON.stringify({ i: sender.i, n: sender.n, s: sender.s, r: 1 }))
     }
     queue.push(payload)
     stats.queued = queue.size
@@ -142,11 +150,18 @@ export function redisBus(options: RedisBusOptions): CacheBus {
     if (stats.connected) lostConnection = true
     stats.connected = false
   }
+  // The subscriber is a duplicate of the user's client and follows it: a client that ended for
+  // good (quit, or no more retries) takes the subscriber with it.
+  const onClientEnd = () => {
+    subscriber?.disconnect()
+    stats.connected = false
+  }
 
   return {
     async start(h) {
       handlers = h
       client.on('ready', flush)
+      client.on('end', onClientEnd)
       const sub = client.duplicate()
       subscriber = sub
       sub.on('message', onMessage)
@@ -157,6 +172,7 @@ export function redisBus(options: RedisBusOptions): CacheBus {
     },
     publish(message) {
       if (closed) return
+      sender = message
       const payload = JSON.stringify(message)
       if (client.status === 'ready' && queue.size === 0) send(payload)
       else {
@@ -169,6 +185,7 @@ export function redisBus(options: RedisBusOptions): CacheBus {
       if (closed) return
       closed = true
       client.off('ready', flush)
+      client.off('end', onClientEnd)
       const sub = subscriber
       if (!sub) return
       sub.off('message', onMessage)

@@ -56,7 +56,8 @@ function escapeGlob(text: string): string {
 /**
  * L2 on Redis through ioredis (standalone or Cluster). Values travel as binary (`getBuffer`,
  * `mgetBuffer`); `getMany` is one MGET (one per hash slot on a cluster); nothing is sent while the
- * client is not `ready`, so no call waits on ioredis's offline queue.
+ * client is not `ready`, so no call waits on ioredis's offline queue: a call made while the client
+ * connects waits for it within `l2Timeout`.
  *
  * @example
  * import Redis from 'ioredis'
@@ -130,9 +131,27 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
     } while (cursor !== '0')
   }
 
+  // One 'ready' listener shared by every call waiting for the connection, however many there are.
+  let connected: Promise<void> | undefined
+  const whenReady = (): Promise<void> => {
+    if (client.status === 'ready') return Promise.resolve()
+    if (connected === undefined) {
+      connected = new Promise<void>((resolve) => {
+        const onReady = () => {
+          client.off('ready', onReady)
+          connected = undefined
+          resolve()
+        }
+        client.on('ready', onReady)
+      })
+    }
+    return connected
+  }
+
   return Object.freeze({
     kind: 'redis',
     ready: () => client.status === 'ready',
+    whenReady,
     get: (key: string) => client.getBuffer(prefix + key),
     getMany: (keys: readonly string[]) =>
       mget(

@@ -25,6 +25,18 @@ export interface CacheStats {
     breaker: BreakerState
     breakerOpens: number
   }
+  /**
+   * The recovery queue: writes, deletes and tag invalidations L2 could not take, replayed once it
+   * answers (all 0 without L2 or with `recoveryQueue: 0`).
+   */
+  recovery: {
+    /** Changes waiting to be replayed now. */
+    queued: number
+    /** Changes sent to L2 (and announced on the bus) after an outage. */
+    replayed: number
+    /** Changes that did not fit in the queue: their keys are deleted from L2 instead of updated. */
+    dropped: number
+  }
   /** Reads that found nothing usable in any tier. */
   misses: number
   /** Loader calls (a batch loader call counts once). */
@@ -82,6 +94,11 @@ export function buildStats(core: CacheCore): CacheStats {
       skipped: l2?.counters.skipped ?? 0,
       breaker: l2?.breaker.state ?? 'closed',
       breakerOpens: l2?.breaker.opens ?? 0,
+    },
+    recovery: {
+      queued: core.recovery?.size ?? 0,
+      replayed: core.recovery?.replayed ?? 0,
+      dropped: core.recovery?.dropped ?? 0,
     },
     misses: c.misses,
     loads: c.loads,

@@ -50,8 +50,20 @@ export interface CacheStore {
   getTagVersions(tags: readonly string[]): Promise<number[]>
   /** Increments tag version counters atomically and returns the new versions. */
   bumpTagVersions(tags: readonly string[]): Promise<number[]>
-  /** False while the backend is known to be unreachable: the cache then skips the call. */
+  /**
+   * False while the backend is not connected. Without `whenReady` the cache then skips the call;
+   * with it, the call waits for the connection within `l2Timeout` (unless the breaker is open).
+   */
   ready?(): boolean
+  /**
+   * Resolves once the backend is connected again (at once when it is). The cache bounds the wait,
+   * so this promise may stay pending while the backend is away.
+   *
+   * @example
+   * whenReady: () =>
+   *   client.status === 'ready' ? Promise.resolve() : new Promise((resolve) => client.once('ready', resolve))
+   */
+  whenReady?(): Promise<void>
   /** Releases what the store itself opened (never a client the user passed in). */
   close?(): Promise<void>
 }
@@ -74,6 +86,8 @@ export interface BusMessage {
   t?: [string, number][]
   /** A key prefix to clear ('' clears everything). */
   c?: string
+  /** Set when the sender had to drop messages: receivers stop trusting L1 written before. */
+  r?: 1
   /** Wall-clock send time, for the bus lag figure in stats. */
   s: number
 }

@@ -96,6 +96,17 @@ describe('bus handling', () => {
     bus.handlers!.resubscribed()
     expect(await cache.getOrSet('j', () => Promise.reject(new Error('down')))).toBe('local')
   })
+
+  it('a reset message (its sender dropped messages) makes L1 entries stale, as a resubscribe does', async () => {
+    const hub = new TestHub()
+    const store = new MemoryStore()
+    const cache = createCache({ l2: store, bus: hub.bus(), grace: '1h' })
+    await cache.set('k', 'old')
+    await createCache({ l2: store }).set('k', 'newer')
+    expect(await cache.get('k')).toBe('old')
+    hub.bus().publish({ i: 'other', n: 'cache', s: 1_000_000, r: 1 })
+    expect(await cache.get('k')).toBe('newer')
+  })
 })
 
 class FakeRedis extends EventEmitter {
@@ -118,19 +129,35 @@ class FakeRedis extends EventEmitter {
 }
 
 describe('redisBus', () => {
-  it('queues publishes while the client is away (bounded, oldest dropped) and flushes on ready', async () => {
+  it('queues publishes while the client is away; past the bound, one reset message replaces the lost ones', async () => {
     const client = new FakeRedis()
     const bus = redisBus({ client, maxQueue: 2 })
     await bus.start({ message: () => {}, resubscribed: () => {} })
     for (const k of ['a', 'b', 'c']) bus.publish({ i: 'x', n: 'cache', k: [k], s: 0 })
-    expect(bus.stats()).toMatchObject({ queued: 2, dropped: 1, published: 0 })
+    expect(bus.stats()).toMatchObject({ queued: 2, dropped: 2, published: 0 })
     client.status = 'ready'
     client.emit('ready')
-    expect(client.sent.map((m) => (JSON.parse(m) as BusMessage).k![0])).toEqual(['b', 'c'])
+    const sent = client.sent.map((m) => JSON.parse(m) as BusMessage)
+    expect(sent).toEqual([
+      { i: 'x', n: 'cache', s: 0, r: 1 },
+      { i: 'x', n: 'cache', s: 0, k: ['c'] },
+    ])
     expect(bus.stats()).toMatchObject({ queued: 0, published: 2 })
     await bus.close()
     expect(client.listenerCount('ready')).toBe(0)
+    expect(client.listenerCount('end')).toBe(0)
     expect(client.subscriber.disconnect).toHaveBeenCalled()
+  })
+
+  it('disconnects its subscriber when the client it was duplicated from ends', async () => {
+    const client = new FakeRedis()
+    const bus = redisBus({ client })
+    await bus.start({ message: () => {}, resubscribed: () => {} })
+    expect(client.subscriber.disconnect).not.toHaveBeenCalled()
+    client.emit('end')
+    expect(client.subscriber.disconnect).toHaveBeenCalled()
+    expect(bus.stats().connected).toBe(false)
+    await bus.close()
   })
 
   it('reports a resubscription only after the subscriber reconnected, and ignores malformed messages', async () => {

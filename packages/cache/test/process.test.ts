@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs'
+import { needService, redisUrl, runNodeSource, uniquePrefix } from '@hotpath/test-utils'
+import { describe, expect, it } from 'vitest'
+
+// Plain `node` children on the built package (dist/), with nothing else keeping them alive.
+const packageDir = new URL('..', import.meta.url)
+
+function quickStart(): string {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const block = /## Quick start\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)
+  if (!block) throw new Error('no ```ts block under "## Quick start" in README.md')
+  return block[1]!
+}
+
+describe.runIf(await needService('redis'))('process lifetime with Redis', () => {
+  it('the README quick start, run as written, exits 0 on a healthy Redis', async () => {
+    const run = await runNodeSource(packageDir, 'esm', quickStart(), {
+      timeout: 20_000,
+      env: { REDIS_URL: redisUrl(), CACHE_PREFIX: uniquePrefix('readme') },
+    })
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain("id: 'gpt-4o'")
+  })
+
+  it.each(['esm', 'cjs'] as const)(
+    '%s: an idle cache with Redis L2 and bus lets the process exit once the client is quit (no close())',
+    async (kind) => {
+      const imports =
+        kind === 'esm'
+          ? `import { createCache } from '@hotpath/cache'
+             import { redisBus, redisStore } from '@hotpath/cache/redis'
+             import { Redis } from 'ioredis'`
+          : `const { createCache } = require('@hotpath/cache')
+             const { redisBus, redisStore } = require('@hotpath/cache/redis')
+             const { Redis } = require('ioredis')`
+      const body = `
+        const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false })
+        await new Promise((resolve) => client.once('ready', resolve))
+        const prefix = process.env.CACHE_PREFIX
+        const cache = createCache({
+          l2: redisStore({ client, prefix }),
+          bus: redisBus({ client, channel: prefix + 'bus' }),
+          grace: '1h',
+        })
+        await cache.set('k', 'v')
+        console.log(await cache.getOrSet('loaded', async () => 'value'))
+        await client.quit()
+        console.log(Date.now())`
+      const source = kind === 'esm' ? `${imports}\n${body}` : `${imports}\n;(async () => {${body}\n})()`
+      const run = await runNodeSource(packageDir, kind, source, {
+        timeout: 10_000,
+        env: { REDIS_URL: redisUrl(), CACHE_PREFIX: uniquePrefix('idle') },
+      })
+      const exitedAt = Date.now()
+      expect(run.timedOut).toBe(false)
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(0)
+      expect(run.lines[0]).toBe('value')
+      // well under 200 ms on an idle machine; generous for a loaded one
+      const exitMs = exitedAt - Number(run.lines[1])
+      console.log(`${kind}: exited ${exitMs} ms after its last await`)
+      expect(exitMs).toBeLessThan(1_500)
+    },
+  )
+})
+
+describe('process lifetime', () => {
+  it('a pending getOrSet whose loader takes 300 ms keeps the process alive and prints its value', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      'esm',
+      `import { createCache } from '@hotpath/cache'
+       const cache = createCache({ timeouts: { hard: '5s' } })
+       // The loader's own timer does not hold the process: the cache's hard timeout does.
+       const load = () => new Promise((resolve) => setTimeout(() => resolve('loaded'), 300).unref())
+       console.log(await cache.getOrSet('k', load))`,
+      { timeout: 10_000 },
+    )
+    expect(run.code).toBe(0)
+    expect(run.lines).toEqual(['loaded'])
+    expect(run.elapsedMs).toBeGreaterThanOrEqual(300)
+  })
+
+  it('a call waiting for an L2 store that never answers keeps the process alive until l2Timeout', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      'cjs',
+      `const { createCache } = require('@hotpath/cache')
+       const never = () => new Promise(() => {})
+       const store = {
+         kind: 'stuck', get: never, getMany: never, set: never, setMany: never, delete: never,
+         clear: never, getTagVersions: never, bumpTagVersions: never,
+       }
+       const cache = createCache({ l2: store, l2Timeout: 300 })
+       const started = Date.now()
+       cache.get('k').then((value) => console.log(String(value), Date.now() - started >= 290))`,
+      { timeout: 10_000 },
+    )
+    expect(run.code).toBe(0)
+    expect(run.lines).toEqual(['undefined true'])
+  })
+})
