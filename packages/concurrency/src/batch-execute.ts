@@ -39,8 +39,8 @@ export interface BatchExecuteOptions {
    */
   concurrency?: number
   /**
-   * Items per batch: a batch starts when the previous one has completely finished (the seeds'
-   * `batch_execute` behaviour, handy to pace calls to an external API). `Infinity` = one batch.
+   * Items per batch: a batch starts when the previous one has completely finished (handy to
+   * pace calls to an external API). `Infinity` = one batch.
    * @default Infinity
    */
   batchSize?: number

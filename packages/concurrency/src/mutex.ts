@@ -31,7 +31,7 @@ export interface LockWaitEvent {
 
 /**
  * `hotpath:concurrency:lock-wait`: every lock acquisition with its wait time, flagged `slow` above
- * the lock's `warnAfter` (the seeds' `timed_lock` warning).
+ * the lock's `warnAfter` (a timed lock that warns on long waits).
  *
  * @example
  * lockWaitChannel.subscribe((e) => { if (e.slow) log.warn(e, 'slow lock wait') })
@@ -72,7 +72,7 @@ export interface MutexOptions {
   name?: string
   /**
    * Lets code already inside `run()` of this mutex (in the same async context) lock it again
-   * without deadlocking (the seeds' `RLock`).
+   * without deadlocking (a re-entrant lock, like Python's `RLock`).
    * @default false
    */
   reentrant?: boolean

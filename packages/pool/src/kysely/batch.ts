@@ -47,8 +47,8 @@ function chunkLength(options: InsertManyOptions, perRow: number): number {
 }
 
 /**
- * Inserts `rows` in multi-row INSERTs of `chunkSize` inside one transaction (the seeds' "batch
- * update 5–10× faster": one commit and a few statements instead of one round trip per row).
+ * Inserts `rows` in multi-row INSERTs of `chunkSize` inside one transaction: one commit and a few
+ * statements instead of one round trip per row, typically 5–10× faster than row by row.
  * Any failure rolls the whole batch back. Returns the number of rows inserted.
  *
  * @example
