@@ -35,7 +35,9 @@ export {
   closestName,
   describeValue,
   invalidOption,
+  isThenable,
   type RangeBounds,
+  readOptions,
   withDefaults,
 } from './options'
 export { Summary, type SummarySnapshot } from './summary'

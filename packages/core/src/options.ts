@@ -232,10 +232,24 @@ export function closestName(name: string, known: readonly string[]): string | un
   return best
 }
 
+/** Sets of known names, built once per list: option checks run per call on some hot paths. */
+const knownSets = new WeakMap<readonly string[], ReadonlySet<string>>()
+
+function knownSet(known: readonly string[] | ReadonlySet<string>): ReadonlySet<string> {
+  if (!Array.isArray(known)) return known as ReadonlySet<string>
+  let set = knownSets.get(known)
+  if (set === undefined) {
+    set = new Set(known)
+    knownSets.set(known, set)
+  }
+  return set
+}
+
 /**
  * Refuses option names the caller does not know, so a misspelled option fails at once instead of
  * running silently with its default (what TypeScript tells its users, plain JavaScript users get
- * at run time). `where` names the options object in the message, e.g. `createCache()`.
+ * at run time). `where` names the options object in the message, e.g. `createCache()`. Pass the
+ * same `known` array (or a Set) on every call: its lookup set is built once.
  *
  * @example
  * checkKnownOptions('createCache()', { tll: '5m' }, ['ttl', 'max'])
@@ -244,15 +258,52 @@ export function closestName(name: string, known: readonly string[]): string | un
 export function checkKnownOptions(
   where: string,
   options: object | undefined,
-  known: readonly string[],
+  known: readonly string[] | ReadonlySet<string>,
 ): void {
   if (options === undefined || options === null) return
+  let set: ReadonlySet<string> | undefined
   for (const key in options) {
-    if (!Object.hasOwn(options, key) || known.includes(key)) continue
-    const hint = closestName(key, known)
+    set ??= knownSet(known)
+    if (set.has(key) || !Object.hasOwn(options, key)) continue
+    const names = [...set]
+    const hint = closestName(key, names)
     const expected = hint
       ? `a known option of ${where} (did you mean \`${hint}\`?)`
-      : `a known option of ${where} (${known.map((name) => `\`${name}\``).join(', ')})`
+      : `a known option of ${where} (${names.map((name) => `\`${name}\``).join(', ')})`
     throw invalidOption(key, expected, (options as Record<string, unknown>)[key])
   }
+}
+
+/**
+ * Checks an options argument — a plain object or `undefined` — and its option names, and returns
+ * it as a record: the first two lines of every function taking options.
+ *
+ * @example
+ * const raw = readOptions('new Batcher()', options, ['maxBatchSize', 'delay'])
+ * const delay = parseDuration(raw.delay ?? 0, 'delay')
+ */
+export function readOptions<T extends object>(
+  where: string,
+  options: T | undefined,
+  known: readonly string[] | ReadonlySet<string>,
+  name = 'options',
+): Partial<T> {
+  const raw = checkOptionsObject(name, options)
+  checkKnownOptions(where, raw, known)
+  return raw
+}
+
+/**
+ * Whether `value` is a promise or any other thenable, the way `await` decides.
+ *
+ * @example
+ * const result = destroy(resource)
+ * if (isThenable(result)) await result
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }

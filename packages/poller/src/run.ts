@@ -1,4 +1,4 @@
-import { AbortedError, type Duration, parseDuration, rejectThrough } from '@hotpath/core'
+import { AbortedError, type Duration, isThenable, parseDuration, rejectThrough } from '@hotpath/core'
 import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
 import {
   PollAbortedError,
@@ -575,10 +575,6 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     else if (error !== undefined) rejectThrough(sink, error)
     else sink(final!.state)
   }
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return value !== null && typeof (value as PromiseLike<T> | undefined)?.then === 'function'
 }
 
 function toError(error: unknown): Error {

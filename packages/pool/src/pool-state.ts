@@ -1,4 +1,4 @@
-import { Deque, getClock, schedule, type TimerHandle } from '@hotpath/core'
+import { Deque, getClock, isThenable, schedule, type TimerHandle } from '@hotpath/core'
 import { channels, type DestroyReason } from './channels'
 import { PoolCounters } from './counters'
 import { DestroyTimeoutError } from './errors'
@@ -142,14 +142,6 @@ export function destroyResource<T>(s: PoolState<T>, resource: T, reason: Destroy
     (error: unknown) => {
       if (work.finish()) destroyFailed(s, error)
     },
-  )
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
   )
 }
 

@@ -1,7 +1,16 @@
 export { type TempMysqlDatabase, type TempPgSchema, tempMysqlDatabase, tempPgSchema } from './databases'
 export { type FaultMode, type FaultProxy, faultProxy } from './fault-proxy'
 export { freePort } from './free-port'
-export { type NodeRun, type RunNodeOptions, runNode, runNodeSource } from './node-process'
+export {
+  IDLE_EXIT_MS,
+  type NodeRun,
+  type RunNodeOptions,
+  type RunScriptOptions,
+  runNode,
+  runNodeSource,
+  runScript,
+  type ScriptRun,
+} from './node-process'
 export { dropRedisPrefix, uniquePrefix } from './prefix'
 export { type RedisCluster, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster'
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server'

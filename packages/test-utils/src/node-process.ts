@@ -3,7 +3,12 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** What a plain `node` child process did. */
+/**
+ * What a plain `node` child process did.
+ *
+ * @example
+ * const { code, lines, elapsedMs } = await runNode(new URL('./fixtures/idle.mjs', import.meta.url))
+ */
 export interface NodeRun {
   /** Exit code, or `null` when the process was ended by a signal. */
   readonly code: number | null
@@ -19,7 +24,12 @@ export interface NodeRun {
   readonly timedOut: boolean
 }
 
-/** Options of {@link runNode} and {@link runNodeSource}. */
+/**
+ * Options of {@link runNode} and {@link runNodeSource}.
+ *
+ * @example
+ * await runNode(script, { timeout: 5_000, env: { REDIS_URL: server.url } })
+ */
 export interface RunNodeOptions {
   /** Extra environment variables (added to the parent's). */
   env?: Record<string, string | undefined>
@@ -112,5 +122,87 @@ export async function runNodeSource(
     return await runNode(file, options)
   } finally {
     rmSync(file, { force: true })
+  }
+}
+
+/**
+ * How long an idle process may take to exit after its last await, in the process tests: a
+ * housekeeping timer that wrongly kept the process alive would hold it for its whole interval (or
+ * forever), far beyond this; the slack is for a loaded CI machine.
+ *
+ * @example
+ * expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+ */
+export const IDLE_EXIT_MS = 1_000
+
+/**
+ * Options of {@link runScript}.
+ *
+ * @example
+ * await runScript(dir, 'esm', body, { imports: { '@hotpath/poller': ['poll'] } })
+ */
+export interface RunScriptOptions extends RunNodeOptions {
+  /**
+   * Named imports per module, written as `import { … } from` (ESM) or `const { … } = require()`
+   * (CommonJS). @default {}
+   */
+  imports?: Record<string, readonly string[]>
+}
+
+/**
+ * What {@link runScript} reports: the run, without its `exit-gap` line.
+ *
+ * @example
+ * const { code, lines, exitGap } = await runScript(dir, 'cjs', body)
+ */
+export interface ScriptRun extends NodeRun {
+  /**
+   * Milliseconds between the script's last `mark()` (or its start) and the process exit, as the
+   * child measured them; `undefined` when the process did not exit by itself.
+   *
+   * @example
+   * expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+   */
+  readonly exitGap: number | undefined
+}
+
+/**
+ * Runs `body` as a user's script with {@link runNodeSource}: as an ES module (top-level await) or
+ * as CommonJS (inside an async function, as a CommonJS user writes it), with `imports` loaded the
+ * module system's way. `body` may call `mark()` after its last await; the child reports how long
+ * it then took to exit (`exitGap`), which shows whether anything kept it alive.
+ *
+ * @example
+ * const run = await runScript(new URL('..', import.meta.url), 'cjs', `
+ *   const pool = createPool({ create: async () => ({}) })
+ *   await pool.use(async () => {})
+ *   mark()
+ * `, { imports: { '@hotpath/pool': ['createPool'] } })
+ * expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+ */
+export async function runScript(
+  packageDir: string | URL,
+  kind: 'esm' | 'cjs',
+  body: string,
+  options: RunScriptOptions = {},
+): Promise<ScriptRun> {
+  const { imports = {}, ...rest } = options
+  const header = Object.entries(imports).map(([from, names]) =>
+    kind === 'esm'
+      ? `import { ${names.join(', ')} } from '${from}'`
+      : `const { ${names.join(', ')} } = require('${from}')`,
+  )
+  const source = `${header.join('\n')}
+let lastMark = performance.now()
+const mark = () => { lastMark = performance.now() }
+process.on('exit', () => console.log('exit-gap ' + Math.round(performance.now() - lastMark)))
+${kind === 'esm' ? body : `;(async () => {\n${body}\n})()`}
+`
+  const run = await runNodeSource(packageDir, kind, source, rest)
+  const gapLine = run.lines.findLast((line) => line.startsWith('exit-gap '))
+  return {
+    ...run,
+    lines: run.lines.filter((line) => line !== gapLine),
+    exitGap: gapLine === undefined || run.timedOut ? undefined : Number(gapLine.slice('exit-gap '.length)),
   }
 }

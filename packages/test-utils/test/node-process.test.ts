@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { runNodeSource } from '../src'
+import { IDLE_EXIT_MS, runNodeSource, runScript } from '../src'
 
 // Scripts run inside packages/core so they load the built @hotpath/core by its own name.
 const core = fileURLToPath(new URL('../../core', import.meta.url))
@@ -55,5 +55,33 @@ describe('runNodeSource: plain node on a built package', () => {
   it('kills a child that outlives its timeout and says so', async () => {
     const run = await runNodeSource(core, 'esm', 'setInterval(() => {}, 1000)', { timeout: 500 })
     expect(run).toMatchObject({ timedOut: true, signal: 'SIGKILL', code: null })
+  })
+})
+
+describe('runScript: a user script in ESM or CommonJS, with the time it took to exit', () => {
+  for (const kind of ['esm', 'cjs'] as const) {
+    it(`${kind}: loads named imports, awaits at the top, and measures the exit gap after mark()`, async () => {
+      const idle = await runScript(
+        core,
+        kind,
+        `
+        console.log(parseDuration(await Promise.resolve('1s')))
+        mark()
+      `,
+        { imports: { '@hotpath/core': ['parseDuration'] } },
+      )
+      expect(idle).toMatchObject({ code: 0, lines: ['1000'] })
+      expect(idle.exitGap).toBeLessThan(IDLE_EXIT_MS)
+
+      // A timer left referenced after the last await shows as a gap of its whole delay.
+      const held = await runScript(core, kind, 'setTimeout(() => {}, 1_500)\nmark()')
+      expect(held.exitGap).toBeGreaterThanOrEqual(1_400)
+    })
+  }
+
+  it('reports no exit gap when the process had to be killed', async () => {
+    const run = await runScript(core, 'esm', 'setInterval(() => {}, 1000)', { timeout: 500 })
+    expect(run.timedOut).toBe(true)
+    expect(run.exitGap).toBeUndefined()
   })
 })
