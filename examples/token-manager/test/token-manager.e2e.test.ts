@@ -58,6 +58,8 @@ describe('token manager over HTTP', () => {
     const { running } = await start({}, 12)
     running.api.options.invalidTokens.add('tok-3')
     running.api.options.invalidTokens.add('tok-7')
+    // Long enough that five requests overlap at the server even on a loaded machine.
+    running.api.options.testLatencyMs = 300
     const report = (await (await fetch(`${running.url}/tokens/test`, { method: 'POST' })).json()) as {
       tested: number
       failed: number
