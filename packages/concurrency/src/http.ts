@@ -351,47 +351,80 @@ export function rateLimit(options: RateLimitMiddlewareOptions): RateLimitMiddlew
   }
 
   /**
-   * Counts `req` and calls `settle` with the result, synchronously for an in-memory limiter;
-   * `settle` is not called for a skipped request (then it returns true). Throws what the option
-   * functions or a synchronous limiter throw; calls `fail` when an asynchronous limiter rejects.
+   * Counts `req`: undefined for a skipped request, the result (synchronously for an in-memory
+   * limiter) or its promise. Throws what the option functions or a synchronous limiter throw.
    */
-  const check = (
-    req: IncomingMessage,
-    settle: (result: RateLimitResult) => void,
-    fail: (error: unknown) => void,
-  ): boolean => {
-    if (skip?.(req)) return true
+  const count = (req: IncomingMessage): RateLimitResult | PromiseLike<RateLimitResult> | undefined => {
+    if (skip?.(req)) return undefined
     const key = keyOf(req)
     const weight = typeof cost === 'number' ? cost : cost(req)
     const outcome = limiter.consume(key, weight)
-    const done = (result: RateLimitResult) => {
-      if (!result.allowed && httpLimitedChannel.active) publish(req, key, weight, result)
-      settle(result)
-    }
     // Any thenable, not only a native Promise: a custom limiter may return its own.
     if (typeof (outcome as PromiseLike<RateLimitResult>).then === 'function') {
-      Promise.resolve(outcome).then(done).catch(fail)
-    } else done(outcome as RateLimitResult)
-    return false
+      return (outcome as PromiseLike<RateLimitResult>).then((result) => {
+        if (!result.allowed && httpLimitedChannel.active) publish(req, key, weight, result)
+        return result
+      })
+    }
+    const result = outcome as RateLimitResult
+    if (!result.allowed && httpLimitedChannel.active) publish(req, key, weight, result)
+    return result
+  }
+
+  /**
+   * Runs `answer` once the result is known. An error of `count` or of the limiter goes to `fail`;
+   * an error thrown by `answer` itself (code after `next()`) is not caught on the synchronous
+   * path, and is rethrown as an uncaught exception on the asynchronous one, as it would be in
+   * any callback: caught here, it would reach `next` a second time, or be an unhandled rejection.
+   */
+  const run = (
+    req: IncomingMessage,
+    answer: (result: RateLimitResult | undefined) => void,
+    fail: (error: unknown) => void,
+  ): void => {
+    let outcome: RateLimitResult | PromiseLike<RateLimitResult> | undefined
+    try {
+      outcome = count(req)
+    } catch (error) {
+      fail(error)
+      return
+    }
+    if (outcome === undefined || !('then' in outcome)) {
+      answer(outcome)
+      return
+    }
+    outcome.then((result) => {
+      try {
+        answer(result)
+      } catch (error) {
+        process.nextTick(() => {
+          throw error
+        })
+      }
+    }, fail)
   }
 
   const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
-    const settle = (result: RateLimitResult) => {
-      if (res.headersSent) return next()
-      writeHeaders(res, result)
-      if (result.allowed) return next()
-      res.statusCode = 429
-      if (onLimited !== undefined) return onLimited(req, res, result)
-      res.setHeader('Content-Type', contentType)
-      res.end(body)
-    }
-    try {
-      if (!check(req, settle, next)) return
-    } catch (error) {
-      next(error)
-      return
-    }
-    next()
+    run(
+      req,
+      (result) => {
+        if (result === undefined || res.headersSent) return next()
+        writeHeaders(res, result)
+        if (result.allowed) return next()
+        res.statusCode = 429
+        if (onLimited === undefined) {
+          res.setHeader('Content-Type', contentType)
+          res.end(body)
+          return
+        }
+        try {
+          onLimited(req, res, result)
+        } catch (error) {
+          next(error)
+        }
+      },
+      next,
+    )
   }
 
   const hook = (
@@ -401,24 +434,32 @@ export function rateLimit(options: RateLimitMiddlewareOptions): RateLimitMiddlew
   ): void => {
     const req = request.raw
     const res = reply.raw
-    const settle = (result: RateLimitResult) => {
-      writeHeaders(res, result)
-      if (result.allowed) return done()
-      if (onLimited !== undefined) {
+    const fail = (error: unknown) => done(error as Error)
+    run(
+      req,
+      (result) => {
+        if (result === undefined) return done()
+        writeHeaders(res, result)
+        if (result.allowed) return done()
+        if (onLimited === undefined) {
+          reply.code(429).type(contentType).send(body)
+          return
+        }
         // Handed the raw response, so Fastify must not answer this request itself.
         reply.hijack()
         res.statusCode = 429
-        return onLimited(req, res, result)
-      }
-      reply.code(429).type(contentType).send(body)
-    }
-    try {
-      if (!check(req, settle, (error) => done(error as Error))) return
-    } catch (error) {
-      done(error as Error)
-      return
-    }
-    done()
+        try {
+          onLimited(req, res, result)
+        } catch (error) {
+          // Fastify no longer answers a hijacked request: end it here rather than leave it hanging.
+          if (!res.headersSent) res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+          res.statusCode = 500
+          res.end()
+          fail(error)
+        }
+      },
+      fail,
+    )
   }
 
   const plugin: FastifyRateLimitPlugin = (instance, _options, done) => {

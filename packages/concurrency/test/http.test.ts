@@ -294,6 +294,21 @@ describe.each(['node:http', 'express', 'fastify'] as const)('rateLimit on %s', (
       expect(response.status).toBe(500)
       expect(await response.text()).toMatch(/^error: Expected `weight` to be an integer/)
     })
+    const onLimited = () => {
+      throw new Error('handler boom')
+    }
+    await withServer(
+      kind,
+      { limiter: new RateLimiter({ limit: 1, window: '1m' }), onLimited },
+      async (url) => {
+        expect((await get(url)).status).toBe(200)
+        const response = await get(url)
+        // Connect and Express hand it to the error handlers; Fastify, whose reply was handed over to
+        // onLimited, gets an empty 500 and the error in its error path.
+        expect(response.status).toBe(500)
+        expect(await response.text()).toBe(kind === 'fastify' ? '' : 'error: handler boom')
+      },
+    )
   })
 
   it('onLimited answers the 429 itself; message sets the default body; the channel reports it', async () => {
@@ -369,7 +384,8 @@ describe.each(['node:http', 'express', 'fastify'] as const)('rateLimit on %s', (
         for (let i = 0; i < 3; i++) {
           const started = performance.now()
           const response = await get(url, { 'x-user': 'u2' })
-          expect(performance.now() - started).toBeLessThan(1_000)
+          // Bounded by the limiter's timeout (2 s), never by ioredis's reconnection attempts.
+          expect(performance.now() - started).toBeLessThan(3_000)
           during.push(response)
         }
         expect(during.map((r) => r.status)).toEqual([200, 200, 429])
@@ -451,7 +467,8 @@ server.listen(0, '127.0.0.1', async () => {
     expect(t).toBeLessThanOrEqual(3_960)
     const last = result.lines.at(-1) ?? ''
     expect(last).toMatch(/^exit \d+$/)
-    // A one-hour window and nothing pending: the process ends right after the close.
-    expect(Number(last.split(' ')[1])).toBeLessThan(500)
+    // A one-hour window and nothing pending: the process ends right after the close, not an
+    // hour later (the bound leaves room for a loaded machine).
+    expect(Number(last.split(' ')[1])).toBeLessThan(3_000)
   }, 30_000)
 })
