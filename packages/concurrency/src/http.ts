@@ -214,7 +214,7 @@ function trustTest(value: unknown): ((address: string, hop: number) => boolean) 
   const list = new BlockList()
   for (const raw of entries) {
     const entry = typeof raw === 'string' ? raw.trim() : raw
-    const preset = typeof entry === 'string' ? SUBNETS[entry] : undefined
+    const preset = typeof entry === 'string' && Object.hasOwn(SUBNETS, entry) ? SUBNETS[entry] : undefined
     if (preset !== undefined) {
       for (const [network, prefix, family] of preset) list.addSubnet(network, prefix, family)
       continue

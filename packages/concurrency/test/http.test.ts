@@ -262,6 +262,21 @@ describe.each(['node:http', 'express', 'fastify'] as const)('rateLimit on %s', (
     })
     // 10.0.0.2 is trusted, 192.0.2.1 is not: an address left of it could be forged.
     expect(list.calls.map(([key]) => key)).toEqual(['192.0.2.1', '198.51.100.7'])
+
+    const predicate = recording(10)
+    const seen: [string, number][] = []
+    const trustProxy = (address: string, hop: number) => {
+      seen.push([address, hop])
+      return address === '127.0.0.1'
+    }
+    await withServer(kind, { limiter: predicate.limiter, trustProxy }, async (url) => {
+      await get(url, { 'x-forwarded-for': '198.51.100.7, 203.0.113.9' })
+    })
+    expect(predicate.calls.map(([key]) => key)).toEqual(['203.0.113.9'])
+    expect(seen).toEqual([
+      ['127.0.0.1', 0],
+      ['203.0.113.9', 1],
+    ])
   })
 
   it('sends limiter and option-function errors to the error path, synchronous or not', async () => {
@@ -424,6 +439,12 @@ describe('rateLimit options', () => {
       /^Expected `trustProxy` to be IP addresses/,
     )
     expect(() => rateLimit({ limiter, trustProxy: ['proxy.local'] })).toThrow(/^Expected `trustProxy`/)
+    expect(() => rateLimit({ limiter, trustProxy: ['toString'] })).toThrow(
+      /^Expected `trustProxy` to be IP addresses/,
+    )
+    expect(() => rateLimit({ limiter, trustProxy: { hops: 1 } as never })).toThrow(
+      /^Expected `trustProxy` to be a boolean/,
+    )
     expect(() => rateLimit({ limiter, trustProxy: -1 })).toThrow(
       /^Expected `trustProxy` to be an integer >= 0/,
     )
