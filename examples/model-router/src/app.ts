@@ -1,5 +1,6 @@
 import { type Cache, createCache } from '@hotpath/cache'
 import { Batcher, RateLimiter } from '@hotpath/concurrency'
+import { rateLimit } from '@hotpath/concurrency/http'
 import {
   type Advice,
   advise,
@@ -97,56 +98,59 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
     }
   })
 
-  app.post('/v1/chat/completions', async (request, reply) => {
-    const client = request.headers.authorization ?? request.ip
-    const admitted = limiter.consume(client)
-    if (!admitted.allowed) {
-      reply.header('retry-after', Math.ceil(admitted.retryAfterMs / 1000))
-      return reply.code(429).send({
-        error: {
-          message: `Rate limit of ${config.rateLimitPerMinute} requests per minute reached; retry in ${Math.ceil(admitted.retryAfterMs)} ms.`,
-        },
-      })
-    }
-    const body = request.body as Partial<ChatRequest> | undefined
-    if (
-      !body ||
-      typeof body.model !== 'string' ||
-      !Array.isArray(body.messages) ||
-      body.messages.length === 0
-    ) {
-      return reply
-        .code(400)
-        .send({ error: { message: 'Expected a JSON body with `model` and a non-empty `messages` array.' } })
-    }
-    const model = (await listModels()).find((m) => m.id === body.model)
-    if (!model)
-      return reply
-        .code(404)
-        .send({ error: { message: `Unknown model '${body.model}'. See GET /v1/models.` } })
-    const candidates = (await listProviders()).filter((p) => model.providers.includes(p.name))
-    try {
-      const routed = await upstream.complete(body as ChatRequest, candidates)
-      completions.with({ model: model.id, provider: routed.provider, status: '200' }).inc()
-      void writer
-        .add({
-          model: model.id,
-          provider: routed.provider,
-          status: 200,
-          latencyMs: routed.latencyMs,
-          at: Date.now(),
-        })
-        .catch(() => {})
-      reply.header('x-provider', routed.provider)
-      return routed.body
-    } catch (error) {
-      const status = error instanceof AllProvidersFailedError ? 502 : 500
-      completions.with({ model: model.id, provider: 'none', status: String(status) }).inc()
-      void writer
-        .add({ model: model.id, provider: 'none', status, latencyMs: 0, at: Date.now() })
-        .catch(() => {})
-      return reply.code(status).send({ error: { message: (error as Error).message } })
-    }
+  // Only the completions route is limited: the plugin's hook applies to the context that
+  // registers it, and it answers 429 before the body is even parsed.
+  const perClient = rateLimit({
+    limiter,
+    key: (req) => req.headers.authorization ?? req.socket.remoteAddress ?? '',
+    policy: 'per-client',
+    message: {
+      error: { message: `Rate limit of ${config.rateLimitPerMinute} requests per minute reached.` },
+    },
+  })
+  await app.register(async (limited) => {
+    await limited.register(perClient.fastify)
+    limited.post('/v1/chat/completions', async (request, reply) => {
+      const body = request.body as Partial<ChatRequest> | undefined
+      if (
+        !body ||
+        typeof body.model !== 'string' ||
+        !Array.isArray(body.messages) ||
+        body.messages.length === 0
+      ) {
+        return reply
+          .code(400)
+          .send({ error: { message: 'Expected a JSON body with `model` and a non-empty `messages` array.' } })
+      }
+      const model = (await listModels()).find((m) => m.id === body.model)
+      if (!model)
+        return reply
+          .code(404)
+          .send({ error: { message: `Unknown model '${body.model}'. See GET /v1/models.` } })
+      const candidates = (await listProviders()).filter((p) => model.providers.includes(p.name))
+      try {
+        const routed = await upstream.complete(body as ChatRequest, candidates)
+        completions.with({ model: model.id, provider: routed.provider, status: '200' }).inc()
+        void writer
+          .add({
+            model: model.id,
+            provider: routed.provider,
+            status: 200,
+            latencyMs: routed.latencyMs,
+            at: Date.now(),
+          })
+          .catch(() => {})
+        reply.header('x-provider', routed.provider)
+        return routed.body
+      } catch (error) {
+        const status = error instanceof AllProvidersFailedError ? 502 : 500
+        completions.with({ model: model.id, provider: 'none', status: String(status) }).inc()
+        void writer
+          .add({ model: model.id, provider: 'none', status, latencyMs: 0, at: Date.now() })
+          .catch(() => {})
+        return reply.code(status).send({ error: { message: (error as Error).message } })
+      }
+    })
   })
 
   const stats = () => ({

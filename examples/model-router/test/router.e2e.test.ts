@@ -98,7 +98,12 @@ describe('model router over HTTP', () => {
     for (let i = 0; i < 5; i++) {
       const response = await complete(running.url, 'gpt-4o', { authorization: 'Bearer client-a' })
       statuses.push(response.status)
-      if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
+      if (response.status === 429) {
+        const retryAfter = Number(response.headers.get('retry-after'))
+        expect(retryAfter).toBeGreaterThan(0)
+        // The IETF RateLimit field names the same second as Retry-After.
+        expect(response.headers.get('ratelimit')).toBe(`"per-client";r=0;t=${retryAfter}`)
+      } else expect(response.headers.get('ratelimit')).toMatch(/^"per-client";r=[0-2];t=\d+$/)
       await response.arrayBuffer()
     }
     expect(statuses.filter((s) => s === 429)).toHaveLength(2)

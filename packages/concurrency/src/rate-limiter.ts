@@ -398,6 +398,11 @@ export class RateLimiter implements RateLimiterLike {
     return this.#limit
   }
 
+  /** The configured window in milliseconds. */
+  get window(): number {
+    return this.#window
+  }
+
   /** Keys tracked right now. */
   get size(): number {
     return this.#keys.size

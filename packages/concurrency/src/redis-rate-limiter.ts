@@ -153,6 +153,10 @@ export interface RedisRateLimiterStats {
  * if (!(await limiter.consume(userId, 5)).allowed) reply.code(429)
  */
 export interface RedisRateLimiter extends RateLimiterLike {
+  /** The configured limit per window. */
+  readonly limit: number
+  /** The configured window in milliseconds. */
+  readonly window: number
   /** Takes `weight` units for `key`: one atomic script call, bounded by `timeout`. */
   consume(key: string, weight?: number): Promise<RedisRateLimitResult>
   /** A plain snapshot of the counters. */
@@ -275,6 +279,8 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
   }
 
   return {
+    limit,
+    window,
     consume(key: string, weight = 1): Promise<RedisRateLimitResult> {
       checkConsume(key, weight, capacity)
       return consume(key, weight)
