@@ -391,7 +391,7 @@ class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
     let signal: AbortSignal | undefined
     let transferList: readonly TransferListItem[] | undefined
     if (options !== undefined) {
-      readOptions('workers.run()', options, RUN_OPTIONS)
+      readOptions('WorkerPool.run()', options, RUN_OPTIONS)
       if (options.priority !== undefined) priority = checkNumber('priority', options.priority)
       if (options.timeout !== undefined) {
         timeout = parseDuration(options.timeout, 'timeout', { allowInfinity: true, positive: true })
@@ -482,31 +482,27 @@ class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
         signal: job.controller?.signal ?? null,
       })
       .then(
-        (value: unknown) => {
-          this.#finished()
-          if (job.settled) return
-          this.#completed++
-          this.#runs.record(performance.now() - job.startedAt)
-          this.#settle(job, 'completed')
-          job.resolve(value)
-        },
-        (error: unknown) => {
-          this.#finished()
-          if (job.settled) return
-          this.#failed++
-          this.#runs.record(performance.now() - job.startedAt)
-          this.#settle(job, 'failed')
-          job.reject(error)
-        },
+        (value: unknown) => this.#done(job, 'completed', value),
+        (error: unknown) => this.#done(job, 'failed', error),
       )
   }
 
-  /** The thread slot of a started job is free again: hand it the next queued job. */
-  #finished(): void {
+  /**
+   * piscina settled a started job: its thread slot goes to the next queued job, and the caller
+   * gets the outcome unless an abort or timeout already answered it.
+   */
+  #done(job: Job, outcome: 'completed' | 'failed', result: unknown): void {
     this.#busy--
     const next = this.#queue.pop()
     if (next !== undefined) this.#start(next)
     else if (this.#busy === 0) this.#onDrained?.()
+    if (job.settled) return
+    if (outcome === 'completed') this.#completed++
+    else this.#failed++
+    this.#runs.record(performance.now() - job.startedAt)
+    this.#settle(job, outcome)
+    if (outcome === 'completed') job.resolve(result)
+    else job.reject(result)
   }
 
   /** Aborts or times out a job, queued or running, and rejects it with `error` at once. */

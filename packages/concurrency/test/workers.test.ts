@@ -29,20 +29,6 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((workers) => workers.close()))
 })
 
-/** Calls `call` and requires a synchronous TypeError matching `message`. */
-function throwsNow(call: () => unknown, message: RegExp): void {
-  let result: unknown
-  let thrown: unknown
-  try {
-    result = call()
-  } catch (error) {
-    thrown = error
-  }
-  if (result instanceof Promise) result.catch(() => {})
-  expect(thrown, `returned ${String(result)} instead of throwing`).toBeInstanceOf(TypeError)
-  expect((thrown as Error).message).toMatch(message)
-}
-
 /** Resolves once the pool has a task running (the worker thread may take a while to start). */
 async function untilBusy(workers: WorkerPool<Task, unknown>): Promise<void> {
   while (workers.stats().busy === 0) await sleep(5)
@@ -234,35 +220,5 @@ describe('createWorkerPool', () => {
       reason,
     )
     expect(workers.stats()).toMatchObject({ cancelled: 1, busy: 0, threads: 0 })
-  })
-
-  it('refuses invalid options and arguments synchronously', () => {
-    throwsNow(() => createWorkerPool(undefined as never), /Expected `filename` to be a path or a file: URL/)
-    throwsNow(() => createWorkerPool({ filename, maxTreads: 2 } as never), /did you mean `maxThreads`/)
-    throwsNow(
-      () => createWorkerPool({ filename, maxQueue: Number.POSITIVE_INFINITY }),
-      /`maxQueue` to be an integer >= 0/,
-    )
-    throwsNow(() => createWorkerPool({ filename, maxThreads: 0 }), /`maxThreads` to be an integer between 1/)
-    throwsNow(
-      () => createWorkerPool({ filename, minThreads: 3, maxThreads: 2 }),
-      /`maxThreads` to be an integer between 3/,
-    )
-    throwsNow(
-      () => createWorkerPool({ filename, idleTimeout: '5 mins' as never }),
-      /`idleTimeout` to be a duration/,
-    )
-    throwsNow(() => createWorkerPool({ filename, idleTimeout: Number.POSITIVE_INFINITY }), /`idleTimeout`/)
-    throwsNow(() => createWorkerPool({ filename: new URL('https://example.com/w.js') }), /`filename`/)
-    const workers = pool()
-    throwsNow(() => workers.run({ op: 'echo' }, { priority: Number.NaN }), /`priority` to be a finite number/)
-    throwsNow(() => workers.run({ op: 'echo' }, { timeout: -1 }), /`timeout` to be a duration/)
-    throwsNow(
-      () => workers.run({ op: 'echo' }, { signal: {} as AbortSignal }),
-      /`signal` to be an AbortSignal/,
-    )
-    throwsNow(() => workers.run({ op: 'echo' }, { transferList: 'x' as never }), /`transferList`/)
-    throwsNow(() => workers.run({ op: 'echo' }, { priorty: 1 } as never), /did you mean `priority`/)
-    expect(workers.stats().threads).toBe(0) // nothing was started by the refused calls
   })
 })
