@@ -159,9 +159,19 @@ export interface WorkerPoolStats {
  * const result = await workers.run({ n: 30 }, { timeout: '2s' })
  */
 export interface WorkerPool<T = unknown, R = unknown> {
-  /** The name given in the options. */
+  /**
+   * The name given in the options.
+   *
+   * @example
+   * log.info({ pool: workers.name }, 'worker pool ready')
+   */
   readonly name: string
-  /** True once `close()` was called. */
+  /**
+   * True once `close()` was called.
+   *
+   * @example
+   * if (!workers.closed) await workers.run(task)
+   */
   readonly closed: boolean
   /**
    * Runs `task` in a worker thread (the task is cloned, or moved for `transferList` items) and
