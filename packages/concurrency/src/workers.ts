@@ -428,6 +428,9 @@ class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
     }
     if (signal?.aborted) {
       this.#cancelled++
+      if (workerDoneChannel.active) {
+        workerDoneChannel.publish({ name: this.#name, outcome: 'cancelled', waitMs: 0, runMs: 0 })
+      }
       return Promise.reject(abortReason(signal))
     }
     const startNow = this.#busy < this.#maxThreads && this.#queue.size === 0

@@ -200,16 +200,20 @@ describe('createWorkerPool', () => {
       const first = workers.run({ op: 'sum', n: 2 })
       await expect(workers.run({ op: 'sum', n: 2 })).rejects.toBeInstanceOf(QueueFullError)
       expect(await first).toBe(3)
+      await expect(workers.run({ op: 'sum', n: 2 }, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+        name: 'AbortError',
+      })
     } finally {
       diagnostics.unsubscribe('hotpath:concurrency:worker-done', onDone)
       diagnostics.unsubscribe('hotpath:concurrency:worker-reject', onReject)
       tracing.unsubscribe(handlers)
     }
-    expect(done).toHaveLength(1)
+    expect(done).toHaveLength(2)
     expect(done[0]).toMatchObject({ name: 'test', outcome: 'completed' })
+    expect(done[1]).toEqual({ name: 'test', outcome: 'cancelled', waitMs: 0, runMs: 0 })
     expect(done[0]!.runMs).toBeGreaterThan(0)
     expect(rejects).toEqual([{ name: 'test', reason: 'queue-full' }])
-    expect(traced).toEqual(['start test', 'start test', 'asyncEnd', 'asyncEnd'])
+    expect(traced).toEqual(['start test', 'start test', 'asyncEnd', 'asyncEnd', 'start test', 'asyncEnd'])
   })
 
   it('an already-aborted signal rejects without running the task', async () => {
