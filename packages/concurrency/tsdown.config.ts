@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsdown'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/redis.ts', 'src/http.ts'],
+  entry: ['src/index.ts', 'src/redis.ts', 'src/http.ts', 'src/workers.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   platform: 'node',

@@ -118,6 +118,29 @@ export class RedisUnavailableError extends HotpathError {
 }
 
 /**
+ * A worker-pool task took longer than its `timeout` (`E_WORKER_TIMEOUT`), counted from the
+ * `run()` call: a queued task left the queue without running; a running one had its worker
+ * thread stopped (piscina terminates the thread and starts a fresh one).
+ *
+ * @example
+ * await workers.run(job, { timeout: '2s' }).catch((err) => err.code) // 'E_WORKER_TIMEOUT'
+ */
+export class WorkerTimeoutError extends TimeoutError {
+  /** The pool's `name`. */
+  readonly pool: string
+
+  constructor(timeout: number, pool: string, options: HotpathErrorOptions = {}) {
+    super(
+      timeout,
+      `The worker pool '${pool}' did not finish a task within ${timeout} ms; make the task smaller or raise \`timeout\`.`,
+      options,
+    )
+    ;(this as { code: string }).code = 'E_WORKER_TIMEOUT'
+    this.pool = pool
+  }
+}
+
+/**
  * The concurrency package's error classes by name.
  *
  * @example
@@ -131,4 +154,5 @@ export const errors = {
   ClosedError,
   RateLimitedError,
   RedisUnavailableError,
+  WorkerTimeoutError,
 } as const

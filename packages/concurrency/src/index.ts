@@ -29,6 +29,7 @@ export {
   SemaphoreClearedError,
   SemaphoreTimeoutError,
   TaskTimeoutError,
+  WorkerTimeoutError,
 } from './errors'
 export { type MapConcurrentOptions, mapConcurrent } from './map-concurrent'
 export {

@@ -12,6 +12,7 @@ import {
   singleFlight,
 } from '../src/index'
 import { redisRateLimiter, redisSemaphore } from '../src/redis'
+import { createWorkerPool } from '../src/workers'
 
 /** A client that never answers: the calls below must fail before reaching it. */
 const client = {
@@ -180,5 +181,49 @@ describe('unknown option names are refused with a hint', () => {
       'did you mean `timeout`?',
     )
     expect(sem.inUse).toBe(0)
+  })
+})
+
+describe('worker pool (/workers)', () => {
+  const filename = new URL('./fixtures/worker.mjs', import.meta.url)
+
+  it('createWorkerPool and WorkerPool.run refuse bad options before starting a thread', async () => {
+    throwsNow(() => createWorkerPool(undefined as never), /^Expected `filename` to be a path or a file: URL/)
+    throwsNow(() => createWorkerPool({ filename, maxTreads: 2 } as never), 'did you mean `maxThreads`?')
+    throwsNow(
+      () => createWorkerPool({ filename, maxQueue: Number.POSITIVE_INFINITY }),
+      'Expected `maxQueue` to be an integer >= 0, got `Infinity` (number)',
+    )
+    throwsNow(
+      () => createWorkerPool({ filename, maxThreads: 0 }),
+      'Expected `maxThreads` to be an integer between 1',
+    )
+    throwsNow(
+      () => createWorkerPool({ filename, minThreads: 3, maxThreads: 2 }),
+      'Expected `maxThreads` to be an integer between 3',
+    )
+    throwsNow(
+      () => createWorkerPool({ filename, idleTimeout: '5 mins' as never }),
+      /^Expected `idleTimeout` to be a duration/,
+    )
+    throwsNow(
+      () => createWorkerPool({ filename, idleTimeout: Number.POSITIVE_INFINITY }),
+      /^Expected `idleTimeout`/,
+    )
+    throwsNow(
+      () => createWorkerPool({ filename: new URL('https://example.com/w.js') }),
+      /^Expected `filename`/,
+    )
+    const workers = createWorkerPool({ filename, maxThreads: 1 })
+    throwsNow(() => workers.run({}, { priority: Number.NaN }), 'Expected `priority` to be a finite number')
+    throwsNow(() => workers.run({}, { timeout: -1 }), /^Expected `timeout` to be a duration/)
+    throwsNow(() => workers.run({}, { signal: {} as never }), 'Expected `signal` to be an AbortSignal')
+    throwsNow(
+      () => workers.run({}, { transferList: 'x' as never }),
+      /^Expected `transferList` to be an array/,
+    )
+    throwsNow(() => workers.run({}, { priorty: 1 } as never), unknownOption('priorty', 'WorkerPool.run()'))
+    expect(workers.stats().threads).toBe(0)
+    await workers.close()
   })
 })

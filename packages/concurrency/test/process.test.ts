@@ -3,17 +3,17 @@ import { describe, expect, it } from 'vitest'
 
 const packageDir = new URL('..', import.meta.url)
 const names = ['Batcher', 'BoundedQueue', 'Mutex', 'RateLimiter', 'RWLock', 'Semaphore']
+const imports = (kind: 'esm' | 'cjs') =>
+  kind === 'esm'
+    ? `import { ${names.join(', ')} } from '@hotpath/concurrency'`
+    : `const { ${names.join(', ')} } = require('@hotpath/concurrency')`
 
 /**
  * Runs `body` with plain `node` on the built package, as an ES module or as CommonJS. `mark()`
  * notes the time of the script's last await; when the process exits on its own, the last line is
- * `exit <ms since the mark>`.
+ * `exit <ms since the mark>`. `header` replaces the default imports.
  */
-function run(kind: 'esm' | 'cjs', body: string) {
-  const header =
-    kind === 'esm'
-      ? `import { ${names.join(', ')} } from '@hotpath/concurrency'`
-      : `const { ${names.join(', ')} } = require('@hotpath/concurrency')`
+function run(kind: 'esm' | 'cjs', body: string, header = imports(kind)) {
   const source = `${header}
 let marked = performance.now()
 const mark = () => { marked = performance.now() }
@@ -124,6 +124,59 @@ describe.each(['esm', 'cjs'] as const)('process lifetime (%s, plain node on dist
     )
     expect(result.code).toBe(0)
     expect(result.lines).toHaveLength(1)
+    expect(exitDelay(result.lines)).toBeLessThan(200)
+  })
+})
+
+/** Imports of the worker-pool scripts; `fixture(name)` is a worker module in test/fixtures. */
+const workerImports = (kind: 'esm' | 'cjs') =>
+  kind === 'esm'
+    ? `import { createWorkerPool } from '@hotpath/concurrency/workers'
+const fixture = (name) => new URL('../test/fixtures/' + name, import.meta.url)`
+    : `const { createWorkerPool } = require('@hotpath/concurrency/workers')
+const fixture = (name) => require('node:path').join(__dirname, '../test/fixtures', name)`
+
+describe.each(['esm', 'cjs'] as const)('worker pool process lifetime (%s, plain node on dist/)', (kind) => {
+  it('a script that awaits run() prints the result, and the idle pool lets it exit within 200 ms', async () => {
+    const result = await run(
+      kind,
+      `const workers = createWorkerPool({ filename: fixture('worker.${kind === 'esm' ? 'mjs' : 'cjs'}'), maxThreads: 2, idleTimeout: '10m' })
+       console.log('sum', await workers.run({ op: 'sum', n: 100 }))
+       console.log('sums', (await Promise.all([workers.run({ op: 'sum', n: 3 }), workers.run({ op: 'sum', n: 4 })])).join(','))
+       mark()`,
+      workerImports(kind),
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.lines.slice(0, 2)).toEqual(['sum 5050', 'sums 6,10'])
+    expect(exitDelay(result.lines)).toBeLessThan(200)
+  })
+
+  it('a pending task keeps the process alive until its result arrives', async () => {
+    const result = await run(
+      kind,
+      `const workers = createWorkerPool({ filename: fixture('worker.mjs'), maxThreads: 1 })
+       mark()
+       workers.run({ op: 'wait', ms: 300, label: 'first' }).then(console.log)
+       workers.run({ op: 'wait', ms: 10, label: 'queued' }, { timeout: '10m' }).then(console.log)`,
+      workerImports(kind),
+    )
+    expect(result.code).toBe(0)
+    expect(result.lines.slice(0, 2)).toEqual(['first', 'queued'])
+    expect(exitDelay(result.lines)).toBeGreaterThanOrEqual(290)
+  })
+
+  it('a pool with warm idle threads (minThreads) does not keep the process alive', async () => {
+    const result = await run(
+      kind,
+      `const workers = createWorkerPool({ filename: fixture('worker.mjs'), minThreads: 1, maxThreads: 1 })
+       await new Promise((resolve) => setTimeout(resolve, 200)) // the thread has started
+       console.log('threads', workers.stats().threads)
+       mark()`,
+      workerImports(kind),
+    )
+    expect(result.code).toBe(0)
+    expect(result.lines[0]).toBe('threads 1')
     expect(exitDelay(result.lines)).toBeLessThan(200)
   })
 })
