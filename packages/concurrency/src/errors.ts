@@ -84,6 +84,22 @@ export class ClosedError extends HotpathError {
 }
 
 /**
+ * The holder of a re-entrant lock waited for that same lock to be free, which can never happen
+ * while it waits (`E_LOCK_SELF_WAIT`).
+ *
+ * @example
+ * await lock.run(() => lock.waitForUnlock()) // rejects with LockSelfWaitError
+ */
+export class LockSelfWaitError extends HotpathError {
+  constructor(what: string) {
+    super(
+      'E_LOCK_SELF_WAIT',
+      `This code holds the ${what} it waits to be unlocked; the wait could never end. Wait outside run().`,
+    )
+  }
+}
+
+/**
  * A rate limit refused the call (`E_RATE_LIMITED`); `retryAfterMs` says when to try again.
  *
  * @example
@@ -152,6 +168,7 @@ export const errors = {
   SemaphoreClearedError,
   TaskTimeoutError,
   ClosedError,
+  LockSelfWaitError,
   RateLimitedError,
   RedisUnavailableError,
   WorkerTimeoutError,

@@ -23,6 +23,7 @@ export {
 export {
   ClosedError,
   errors,
+  LockSelfWaitError,
   QueueFullError,
   RateLimitedError,
   RedisUnavailableError,

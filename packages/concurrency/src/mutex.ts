@@ -9,6 +9,7 @@ import {
   parseDuration,
   type SummarySnapshot,
 } from '@hotpath/core'
+import { LockSelfWaitError } from './errors'
 import { readOptions } from './internal/options'
 import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
@@ -235,7 +236,8 @@ export class Mutex implements AsyncDisposable {
   /**
    * Resolves once the lock is free and nobody waits for it, without taking it (at once if so
    * already); queued `acquire()`/`run()` callers are served first. Rejects with the signal's
-   * reason when `signal` aborts.
+   * reason when `signal` aborts, and with `LockSelfWaitError` when called inside `run()` of this
+   * re-entrant mutex (the wait could never end).
    *
    * @example
    * await lock.waitForUnlock({ signal: AbortSignal.timeout(5_000) })
@@ -243,6 +245,8 @@ export class Mutex implements AsyncDisposable {
    */
   waitForUnlock(options?: WatchOptions): Promise<void> {
     if (options !== undefined) readOptions('Mutex.waitForUnlock()', options, ['signal'])
+    // A re-entrant holder waiting for its own lock would wait forever.
+    if (this.#holdsIt()) return Promise.reject(new LockSelfWaitError('mutex'))
     return this.#semaphore.onIdle(options)
   }
 

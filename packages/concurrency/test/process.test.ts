@@ -1,4 +1,4 @@
-import { runNodeSource } from '@hotpath/test-utils'
+import { IDLE_EXIT_MS, runNodeSource } from '@hotpath/test-utils'
 import { describe, expect, it } from 'vitest'
 
 const packageDir = new URL('..', import.meta.url)
@@ -109,7 +109,7 @@ describe.each(['esm', 'cjs'] as const)('process lifetime (%s, plain node on dist
     )
     expect(result.code).toBe(0)
     expect(result.lines[0]).toBe('done')
-    expect(exitDelay(result.lines)).toBeLessThan(200)
+    expect(exitDelay(result.lines)).toBeLessThan(IDLE_EXIT_MS)
   })
 
   it('a wait without a timeout does not by itself keep the process alive', async () => {
@@ -124,7 +124,7 @@ describe.each(['esm', 'cjs'] as const)('process lifetime (%s, plain node on dist
     )
     expect(result.code).toBe(0)
     expect(result.lines).toHaveLength(1)
-    expect(exitDelay(result.lines)).toBeLessThan(200)
+    expect(exitDelay(result.lines)).toBeLessThan(IDLE_EXIT_MS)
   })
 })
 
@@ -149,7 +149,7 @@ describe.each(['esm', 'cjs'] as const)('worker pool process lifetime (%s, plain 
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(result.lines.slice(0, 2)).toEqual(['sum 5050', 'sums 6,10'])
-    expect(exitDelay(result.lines)).toBeLessThan(200)
+    expect(exitDelay(result.lines)).toBeLessThan(IDLE_EXIT_MS)
   })
 
   it('a pending task keeps the process alive until its result arrives', async () => {
@@ -177,6 +177,6 @@ describe.each(['esm', 'cjs'] as const)('worker pool process lifetime (%s, plain 
     )
     expect(result.code).toBe(0)
     expect(result.lines[0]).toBe('threads 1')
-    expect(exitDelay(result.lines)).toBeLessThan(200)
+    expect(exitDelay(result.lines)).toBeLessThan(IDLE_EXIT_MS)
   })
 })

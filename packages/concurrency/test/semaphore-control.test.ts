@@ -225,6 +225,19 @@ describe('Mutex isLocked / waitForUnlock', () => {
     expect(lock.isLocked()).toBe(false)
   })
 
+  it('waitForUnlock() inside run() of a re-entrant mutex rejects at once instead of waiting for itself', async () => {
+    const lock = new Mutex({ reentrant: true })
+    const inside = await lock.run(() =>
+      lock.waitForUnlock().then(
+        () => 'resolved',
+        (error: Error & { code?: string }) => error.code,
+      ),
+    )
+    expect(inside).toBe('E_LOCK_SELF_WAIT')
+    expect(lock.isLocked()).toBe(false)
+    await lock.waitForUnlock() // outside run(): free, resolves at once
+  })
+
   it('waitForUnlock({ signal }) rejects on abort; clear({ reason }) rejects the waiters', async () => {
     const lock = new Mutex()
     const held = await lock.acquire()

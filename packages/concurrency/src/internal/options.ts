@@ -1,19 +1,7 @@
-import { checkKnownOptions, checkOptionsObject, invalidOption } from '@hotpath/core'
+import { invalidOption } from '@hotpath/core'
 
-/**
- * Checks an options object (a plain object or undefined) and its option names, and returns it as a
- * record; `where` names the call in the unknown-option message, e.g. `new Batcher()`.
- */
-export function readOptions<T extends object>(
-  where: string,
-  options: T | undefined,
-  known: readonly string[],
-  name = 'options',
-): Partial<T> {
-  const raw = checkOptionsObject(name, options)
-  checkKnownOptions(where, raw, known)
-  return raw
-}
+// Options objects and their names are checked by core's one helper.
+export { readOptions } from '@hotpath/core'
 
 /** Checks that `value` can be iterated (synchronously, or also asynchronously when `orAsync`). */
 export function checkIterable(name: string, value: unknown, orAsync = false): void {
