@@ -19,7 +19,7 @@ import {
 import { channels } from '../channels'
 import { ConnectionLostError, QueryAbortedError, QueryOutcomeUnknownError } from '../errors'
 import type { Lease } from '../lease'
-import type { PoolOptions } from '../options'
+import { checkLogger, type PoolOptions } from '../options'
 import { createPool, type Pool } from '../pool'
 import { currentQuerySignal } from './query-signal'
 
@@ -160,7 +160,8 @@ export function resolveReporting(options: QueryReportingOptions, name: string): 
   return {
     slowQueryMs: parseOptionalDuration(options.slowQuery, 'slowQuery') ?? Number.POSITIVE_INFINITY,
     queryTimeoutMs: parseOptionalDuration(options.queryTimeout, 'queryTimeout'),
-    logger: options.logger,
+    // Checked here: a logger without warn() would reject a statement that succeeded, when slow.
+    logger: checkLogger(options.logger),
     name,
   }
 }
