@@ -11,6 +11,7 @@ import type { PoolStats } from '../pool-types'
 import {
   breakOnClose,
   type ConnectionLoss,
+  checkConnectionPoolOptions,
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
@@ -249,6 +250,7 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
   }
   const name = options.pool?.name ?? 'postgres'
   const reporting = resolveReporting(options, name)
+  checkConnectionPoolOptions(options.pool, name)
   const shared = new SharedPools(() => createConnectionPool(connect, options.pool, name))
   return {
     createAdapter: () => new PostgresAdapter(),
