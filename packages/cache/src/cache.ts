@@ -79,12 +79,14 @@ export class Cache<T = unknown> {
    * const model = await cache.get('model:gpt-4o')
    */
   get(key: string): Promise<T | undefined> {
+    // Before the L1 lookup: on a namespace a non-string key would read 'ns:undefined'.
+    if (typeof key !== 'string') checkKey(key)
     const full = this.#full(key)
     if (!this.#core.closed) {
       const entry = this.#core.l1Hit(full, coarseNow())
       if (entry !== undefined) return entry.settled() as Promise<T>
     }
-    return this.#getSlow(key, full)
+    return this.#getSlow(full)
   }
 
   /**
@@ -99,9 +101,9 @@ export class Cache<T = unknown> {
   peek(key: string): T | undefined {
     const core = this.#core
     core.assertOpen()
+    if (typeof key !== 'string') checkKey(key)
     const entry = core.l1Hit(this.#full(key), coarseNow())
     if (entry !== undefined) return entry.value as T
-    checkKey(key)
     if (core.l1 !== undefined) core.l1.counters.misses++
     return undefined
   }
@@ -110,8 +112,7 @@ export class Cache<T = unknown> {
     return this.#prefix === '' ? key : this.#prefix + key
   }
 
-  #getSlow(key: string, full: string): Promise<T | undefined> {
-    checkKey(key)
+  #getSlow(full: string): Promise<T | undefined> {
     return this.#core.getSlow(full, this.#policy) as Promise<T | undefined>
   }
 
@@ -130,6 +131,7 @@ export class Cache<T = unknown> {
     options?: GetOrSetOptions,
   ): Promise<Loaded<T, V>> {
     const core = this.#core
+    if (typeof key !== 'string') checkKey(key)
     const full = this.#full(key)
     if (typeof loader !== 'function') checkFunction('loader', loader)
     if (options !== undefined) checkKnownOptions('getOrSet()', checkOptions(options), GET_OR_SET_OPTIONS)
@@ -165,7 +167,6 @@ export class Cache<T = unknown> {
     loader: Loader<unknown>,
     options: GetOrSetOptions | undefined,
   ): Promise<R> {
-    checkKey(key)
     const policy = this.#resolve(options)
     const signal = checkSignal('signal', options?.signal)
     const tags = this.#tags(options?.tags)

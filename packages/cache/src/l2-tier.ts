@@ -22,6 +22,13 @@ interface PendingCall {
   done: boolean
   operation: string
   reject: (error: Error) => void
+  /** Stops waiting for the store to connect (the call's deadline passed). */
+  release: (() => void) | undefined
+}
+
+interface ReadyWaiter {
+  resolve: () => void
+  reject: (error: unknown) => void
 }
 
 /**
@@ -38,6 +45,10 @@ export class L2Tier {
   readonly #calls = new Deque<PendingCall>()
   #unsettled = 0
   #timer: TimerHandle | undefined
+  // Calls waiting for each pending `whenReady()` promise. The tier attaches one handler per
+  // promise and a call leaves the set at its deadline: a handler per call would keep each call's
+  // `send` and batch alive until the store connects, forever if it never does.
+  readonly #readyWaiters = new WeakMap<Promise<void>, Set<ReadyWaiter>>()
 
   constructor(store: CacheStore, timeout: number, threshold: number, cooldown: number) {
     this.store = store
@@ -66,13 +77,16 @@ export class L2Tier {
         done: false,
         operation,
         reject,
+        release: undefined,
       }
       let promise: Promise<T>
       try {
         // Connecting is not down: the call waits for the client within its own deadline, and is
         // not sent at all once that deadline has passed.
         promise = connecting
-          ? store.whenReady!().then(() => (call.done ? (undefined as T) : send(store)))
+          ? this.#afterReady(store.whenReady!(), call).then(() =>
+              call.done ? (undefined as T) : send(store),
+            )
           : send(store)
       } catch (error) {
         promise = Promise.reject(error)
@@ -100,6 +114,33 @@ export class L2Tier {
     })
   }
 
+  #afterReady(ready: Promise<void>, call: PendingCall): Promise<void> {
+    let waiters = this.#readyWaiters.get(ready)
+    if (waiters === undefined) {
+      const set = new Set<ReadyWaiter>()
+      waiters = set
+      this.#readyWaiters.set(ready, set)
+      const wake = (error: unknown, failed: boolean) => {
+        this.#readyWaiters.delete(ready)
+        for (const waiter of set) {
+          if (failed) waiter.reject(error)
+          else waiter.resolve()
+        }
+        set.clear()
+      }
+      ready.then(
+        () => wake(undefined, false),
+        (error: unknown) => wake(error, true),
+      )
+    }
+    const set = waiters
+    return new Promise<void>((resolve, reject) => {
+      const waiter: ReadyWaiter = { resolve, reject }
+      set.add(waiter)
+      call.release = () => set.delete(waiter)
+    })
+  }
+
   #settle(call: PendingCall): void {
     call.done = true
     // With no call left to bound, the timer must not keep an idle process alive. It is unref'd,
@@ -124,6 +165,8 @@ export class L2Tier {
       calls.shift()
       if (call.done) continue
       this.#settle(call)
+      call.release?.()
+      call.release = undefined
       this.counters.timeouts++
       this.counters.errors++
       this.breaker.failure()

@@ -199,7 +199,12 @@ export class Recovery {
         return true
       }
       if (this.#lost.size > 0) {
-        const fulls = [...this.#lost].slice(0, CHUNK)
+        // The first CHUNK keys only: copying the whole set per chunk is quadratic in its size.
+        const fulls: string[] = []
+        for (const full of this.#lost) {
+          fulls.push(full)
+          if (fulls.length === CHUNK) break
+        }
         await l2.run('delete', (s) => s.delete(fulls.map((full) => core.storeKey(full))))
         for (const full of fulls) this.#lost.delete(full)
         core.publish({ k: fulls })

@@ -89,7 +89,9 @@ export function redisBus(options: RedisBusOptions): CacheBus {
   let handlers: BusHandlers | undefined
   let lostConnection = false
   let closed = false
-  let sender: BusMessage | undefined
+  // The sender fields of the last message, for the reset message: not the message itself, which
+  // would keep its key arrays alive.
+  let sender: Pick<BusMessage, 'i' | 'n' | 's'> | undefined
 
   const enqueue = (payload: string) => {
     if (queue.size >= maxQueue && sender !== undefined) {
@@ -172,7 +174,12 @@ export function redisBus(options: RedisBusOptions): CacheBus {
     },
     publish(message) {
       if (closed) return
-      sender = message
+      if (sender === undefined) sender = { i: message.i, n: message.n, s: message.s }
+      else {
+        sender.i = message.i
+        sender.n = message.n
+        sender.s = message.s
+      }
       const payload = JSON.stringify(message)
       if (client.status === 'ready' && queue.size === 0) send(payload)
       else {

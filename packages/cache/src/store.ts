@@ -57,11 +57,21 @@ export interface CacheStore {
   ready?(): boolean
   /**
    * Resolves once the backend is connected again (at once when it is). The cache bounds the wait,
-   * so this promise may stay pending while the backend is away.
+   * so this promise may stay pending while the backend is away. Return the same pending promise
+   * to every caller: a listener added per call would pile up while the backend is away.
    *
    * @example
-   * whenReady: () =>
-   *   client.status === 'ready' ? Promise.resolve() : new Promise((resolve) => client.once('ready', resolve))
+   * let connected: Promise<void> | undefined
+   * const whenReady = () => {
+   *   if (client.status === 'ready') return Promise.resolve()
+   *   connected ??= new Promise<void>((resolve) =>
+   *     client.once('ready', () => {
+   *       connected = undefined
+   *       resolve()
+   *     }),
+   *   )
+   *   return connected
+   * }
    */
   whenReady?(): Promise<void>
   /** Releases what the store itself opened (never a client the user passed in). */

@@ -162,3 +162,17 @@ describe('unknown option names are refused with a did-you-mean hint', () => {
     throwsSync(() => cache.getOrSet('k', () => 2, { tll: '1m' } as never), /did you mean `ttl`/)
   })
 })
+
+describe('a non-string key on a namespace never reads the entry its string form names', () => {
+  it('get, peek and getOrSet throw before the L1 lookup', async () => {
+    const ns = createCache().namespace('ns') as Cache<unknown>
+    await ns.set('undefined', 'stored')
+    await ns.set('1', 'stored')
+    expect(ns.peek('undefined')).toBe('stored')
+    for (const key of [undefined, 1]) {
+      throwsSync(() => ns.get(key as never), /`key`/)
+      throwsSync(() => ns.peek(key as never), /`key`/)
+      throwsSync(() => ns.getOrSet(key as never, () => 'loaded'), /`key`/)
+    }
+  })
+})

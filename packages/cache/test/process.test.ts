@@ -57,10 +57,11 @@ describe.runIf(await needService('redis'))('process lifetime with Redis', () => 
       expect(run.stderr).toBe('')
       expect(run.code).toBe(0)
       expect(run.lines[0]).toBe('value')
-      // well under 200 ms on an idle machine; generous for a loaded one
+      // Well under 200 ms on an idle machine. A handle left open would hold the process until the
+      // run's 10 s timeout; 5 s leaves room for a loaded machine's process exit.
       const exitMs = exitedAt - Number(run.lines[1])
       console.log(`${kind}: exited ${exitMs} ms after its last await`)
-      expect(exitMs).toBeLessThan(1_500)
+      expect(exitMs).toBeLessThan(5_000)
     },
   )
 })

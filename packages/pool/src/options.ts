@@ -269,7 +269,8 @@ const POOL_OPTIONS = [
 
 const RETRY_OPTIONS = ['base', 'max'] as const satisfies readonly (keyof CreateRetryOptions)[]
 
-function checkLogger(value: unknown): PoolLogger | undefined {
+/** @internal */
+export function checkLogger(value: unknown): PoolLogger | undefined {
   if (value === undefined) return undefined
   if (value === null || typeof value !== 'object' || typeof (value as PoolLogger).warn !== 'function') {
     throw invalidOption('logger', 'an object with a warn(message, details) method', value)

@@ -19,7 +19,7 @@ import {
 import { channels } from '../channels'
 import { ConnectionLostError, QueryAbortedError, QueryOutcomeUnknownError } from '../errors'
 import type { Lease } from '../lease'
-import type { PoolOptions } from '../options'
+import { checkLogger, type PoolOptions, resolveOptions } from '../options'
 import { createPool, type Pool } from '../pool'
 import { currentQuerySignal } from './query-signal'
 
@@ -160,18 +160,18 @@ export function resolveReporting(options: QueryReportingOptions, name: string): 
   return {
     slowQueryMs: parseOptionalDuration(options.slowQuery, 'slowQuery') ?? Number.POSITIVE_INFINITY,
     queryTimeoutMs: parseOptionalDuration(options.queryTimeout, 'queryTimeout'),
-    logger: options.logger,
+    // Checked here: a logger without warn() would reject a statement that succeeded, when slow.
+    logger: checkLogger(options.logger),
     name,
   }
 }
 
-/** @internal Builds the pool of SQL connections used by a dialect. */
-export function createConnectionPool(
+function connectionPoolOptions(
   connect: (signal: AbortSignal) => Promise<SqlConnection>,
   options: DialectPoolOptions | undefined,
   name: string,
-): Pool<SqlConnection> {
-  return createPool<SqlConnection>({
+): PoolOptions<SqlConnection> {
+  return {
     name,
     ...options,
     create: ({ signal }) => connect(signal),
@@ -180,7 +180,25 @@ export function createConnectionPool(
     // Closed by the server while idle: destroyed on the way out, another connection is lent.
     isBroken: (connection) => connection.broken,
     isFatal: () => true,
-  })
+  }
+}
+
+/**
+ * Throws what {@link createConnectionPool} would throw for these options, without building the
+ * pool: a dialect checks its options where it is created and opens connections on first use.
+ * @internal
+ */
+export function checkConnectionPoolOptions(options: DialectPoolOptions | undefined, name: string): void {
+  resolveOptions(connectionPoolOptions(() => Promise.reject(new Error('not connected')), options, name))
+}
+
+/** @internal Builds the pool of SQL connections used by a dialect. */
+export function createConnectionPool(
+  connect: (signal: AbortSignal) => Promise<SqlConnection>,
+  options: DialectPoolOptions | undefined,
+  name: string,
+): Pool<SqlConnection> {
+  return createPool<SqlConnection>(connectionPoolOptions(connect, options, name))
 }
 
 /**
@@ -320,10 +338,9 @@ export class SharedPools<P extends { drain(options: { timeout: Duration }): Prom
   #drained: P | undefined
   #users = 0
 
+  /** `open` builds the pools on first use; the dialect has checked their options already. */
   constructor(open: () => P) {
     this.#open = open
-    // Built now, so a bad pool option throws where the dialect is created.
-    this.#current = open()
   }
 
   /** The pools in use (opened on first call). */

@@ -17,6 +17,7 @@ import {
 import {
   breakOnClose,
   type ConnectionLoss,
+  checkConnectionPoolOptions,
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
@@ -262,6 +263,7 @@ export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
   }
   const name = options.pool?.name ?? 'mysql'
   const reporting = resolveReporting(options, name)
+  checkConnectionPoolOptions(options.pool, name)
   const shared = new SharedPools(() => createConnectionPool(connect, options.pool, name))
   return {
     createAdapter: () => new MysqlAdapter(),

@@ -11,6 +11,7 @@ import type { PoolStats } from '../pool-types'
 import {
   breakOnClose,
   type ConnectionLoss,
+  checkConnectionPoolOptions,
   createConnectionPool,
   type DialectPoolOptions,
   PooledDriver,
@@ -92,15 +93,25 @@ export interface PooledDialect extends Dialect {
   stats(): PoolStats
 }
 
-/** @internal SQLSTATE classes that mean the session is gone. */
-export function isPgFatal(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
-    return code.startsWith('08') || code.startsWith('57P')
-  return true
+const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'])
+
+/**
+ * How an error's `code` reads: a socket error, a SQLSTATE that ends the session, another
+ * SQLSTATE, or neither. Socket codes are tested first: `EPIPE` also has the five-character
+ * SQLSTATE shape and would otherwise read as a harmless statement error.
+ */
+function pgCodeKind(code: unknown): 'socket' | 'fatal' | 'statement' | undefined {
+  if (typeof code !== 'string') return undefined
+  if (SOCKET_ERRORS.has(code)) return 'socket'
+  if (/^[0-9A-Z]{5}$/.test(code))
+    return code.startsWith('08') || code.startsWith('57P') ? 'fatal' : 'statement'
+  return undefined
 }
 
-const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'])
+/** @internal Whether the session is gone: a socket error, SQLSTATE class 08 or 57P, or no SQLSTATE. */
+export function isPgFatal(error: unknown): boolean {
+  return pgCodeKind((error as { code?: unknown } | null)?.code) !== 'statement'
+}
 
 /**
  * @internal How `pg` reports a lost connection: SQLSTATE class 08 or 57P (the server ended the
@@ -109,9 +120,9 @@ const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED
  */
 export function pgConnectionLoss(error: unknown): ConnectionLoss | undefined {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
-    return code.startsWith('08') || code.startsWith('57P') ? 'sent' : undefined
-  if (typeof code === 'string' && SOCKET_ERRORS.has(code)) return 'sent'
+  const kind = pgCodeKind(code)
+  if (kind === 'socket' || kind === 'fatal') return 'sent'
+  if (kind === 'statement') return undefined
   if (typeof message !== 'string') return undefined
   if (message.includes('is not queryable')) return 'unsent'
   if (message.startsWith('Connection terminated')) return 'sent'
@@ -239,6 +250,7 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
   }
   const name = options.pool?.name ?? 'postgres'
   const reporting = resolveReporting(options, name)
+  checkConnectionPoolOptions(options.pool, name)
   const shared = new SharedPools(() => createConnectionPool(connect, options.pool, name))
   return {
     createAdapter: () => new PostgresAdapter(),

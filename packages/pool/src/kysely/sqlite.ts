@@ -22,6 +22,7 @@ import type { Lease } from '../lease'
 import type { Pool } from '../pool'
 import type { PoolStats } from '../pool-types'
 import {
+  checkConnectionPoolOptions,
   createConnectionPool,
   type DialectPoolOptions,
   type QueryReportingOptions,
@@ -297,19 +298,30 @@ export function sqliteDialect(options: SqliteDialectOptions): SqliteDialect {
     return modulePath
   }
   const name = options.pool?.name ?? 'sqlite'
+  const writerOptions = {
+    ...options.pool,
+    name: `${name}-writer`,
+    min: 1,
+    max: 1,
+    maxLifetime: Number.POSITIVE_INFINITY,
+  }
+  const readerOptions = { ...options.pool, name: `${name}-readers`, min: 0, max: readers }
+  // Checked now; built on first use, since the writer's min: 1 starts a worker and opens the file.
+  checkConnectionPoolOptions(writerOptions, writerOptions.name)
+  if (readers > 0) checkConnectionPoolOptions(readerOptions, readerOptions.name)
   const shared = new SharedPools<SqlitePools>(() => {
     const writer = createConnectionPool(
       () => WorkerConnection.open(resolveModule(), filename, false, writerPragmas),
-      { ...options.pool, name: `${name}-writer`, min: 1, max: 1, maxLifetime: Number.POSITIVE_INFINITY },
-      `${name}-writer`,
+      writerOptions,
+      writerOptions.name,
     )
     const readerPool =
       readers === 0
         ? undefined
         : createConnectionPool(
             () => WorkerConnection.open(resolveModule(), filename, true, readerPragmas),
-            { ...options.pool, name: `${name}-readers`, min: 0, max: readers },
-            `${name}-readers`,
+            readerOptions,
+            readerOptions.name,
           )
     return {
       writer,
