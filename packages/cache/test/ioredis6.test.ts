@@ -174,4 +174,39 @@ describe.runIf(await needService('redis'))('redisStore + redisBus on an ioredis 
       lazy.disconnect()
     }
   })
+  it('after both connections are killed, the bus resubscribes and invalidations flow again', async () => {
+    const name = `${prefix}killed`.replace(/[^A-Za-z0-9_-]/g, '_')
+    const victim = new Redis6(redisUrl(), { ...options, connectionName: name })
+    victim.on('error', () => {})
+    const cache = createCache({
+      l2: redisStore({ client: victim, prefix }),
+      bus: redisBus({ client: victim, channel: `${prefix}killbus` }),
+      l2Timeout: '2s',
+    })
+    const other = createCache({
+      l2: redisStore({ client: b, prefix }),
+      bus: redisBus({ client: b, channel: `${prefix}killbus` }),
+      l2Timeout: '2s',
+    })
+    try {
+      await until(() => cache.stats().bus?.connected === true && other.stats().bus?.connected === true, 5_000)
+      await other.set('r', 1)
+      expect(await cache.get('r')).toBe(1)
+      // The client and its duplicate share the connection name: kill exactly those two.
+      const list = String(await a.call('CLIENT', 'LIST'))
+      const ids = list
+        .split('\n')
+        .filter((line) => line.includes(` name=${name} `))
+        .map((line) => /id=(\d+)/.exec(line)![1]!)
+      expect(ids).toHaveLength(2)
+      for (const id of ids) await a.call('CLIENT', 'KILL', 'ID', id)
+      await until(() => cache.stats().bus!.resubscribes === 1 && victim.status === 'ready', 5_000)
+      await other.set('r', 2)
+      expect(await until(async () => (await cache.get('r')) === 2, 1_000)).toBeLessThan(1_000)
+    } finally {
+      await cache.close()
+      await other.close()
+      victim.disconnect()
+    }
+  })
 })
