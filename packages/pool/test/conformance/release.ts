@@ -1,0 +1,95 @@
+import { needService } from '@hotpath/test-utils'
+import { describe, expect, it } from 'vitest'
+import { runConformance } from './runner'
+import { type Engine, targetsOf } from './targets'
+
+// biome-ignore lint/suspicious/noExplicitAny: each release has its own types; these tests check run-time behaviour
+type Loose = any
+
+/** The parts of another Kysely release (installed under an alias) these tests use. */
+export interface KyselyModules {
+  label: string
+  Kysely: new (config: never) => unknown
+  Migrator: new (props: never) => unknown
+  sql: unknown
+  /** False before 0.28, which added `db.startTransaction()`. */
+  controlledTransactions: boolean
+}
+
+const scenarioNames = [
+  'commits a transaction and rolls back one that throws',
+  'a transaction runs on a connection taken with db.connection()',
+  'controlled transaction: savepoints roll back and release, then commit',
+  'streams a select in chunks',
+  'introspection lists the created tables and their columns',
+]
+
+const migrations = {
+  '001_items': {
+    async up(db: Loose) {
+      await db.schema
+        .createTable('m_items')
+        .addColumn('id', 'integer', (c: Loose) => c.primaryKey())
+        .execute()
+    },
+    async down(db: Loose) {
+      await db.schema.dropTable('m_items').execute()
+    },
+  },
+  '002_name': {
+    async up(db: Loose) {
+      await db.schema.alterTable('m_items').addColumn('name', 'varchar(64)').execute()
+    },
+    async down(db: Loose) {
+      await db.schema.alterTable('m_items').dropColumn('name').execute()
+    },
+  },
+}
+
+/**
+ * hotpath's postgres and sqlite dialects under another Kysely release's `Kysely` class: a subset
+ * of the conformance scenarios, then a Migrator up and down, a query and a `sql` template.
+ */
+export async function runKyselyRelease(modules: KyselyModules): Promise<void> {
+  const scenarios = scenarioNames.filter(
+    (name) => modules.controlledTransactions || !name.startsWith('controlled transaction'),
+  )
+  await runConformance('postgres', { label: modules.label, Kysely: modules.Kysely, scenarios })
+  await runConformance('sqlite', { label: modules.label, Kysely: modules.Kysely, scenarios })
+  const { Kysely, Migrator } = modules as Loose
+  const sql = modules.sql as Loose
+  for (const engine of ['postgres', 'sqlite'] as Engine[]) {
+    const available = engine === 'sqlite' || (await needService(engine))
+    const target = targetsOf(engine).find((t) => !t.control)!
+    describe.runIf(available)(`${modules.label} Migrator and queries on ${target.name}`, () => {
+      it('migrates to latest and down one step; a query and a sql template run', async () => {
+        const fixture = await target.open()
+        const db = new Kysely({ dialect: fixture.dialect() })
+        try {
+          const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+          const up = await migrator.migrateToLatest()
+          expect(up.error).toBeUndefined()
+          expect(up.results?.map((r: Loose) => [r.migrationName, r.status])).toEqual([
+            ['001_items', 'Success'],
+            ['002_name', 'Success'],
+          ])
+          await db.insertInto('m_items').values({ id: 1, name: 'one' }).execute()
+          expect(await db.selectFrom('m_items').selectAll().execute()).toEqual([{ id: 1, name: 'one' }])
+          const { rows } = await sql`select count(*) as n from m_items`.execute(db)
+          expect(Number(rows[0].n)).toBe(1)
+          const down = await migrator.migrateDown()
+          expect(down.error).toBeUndefined()
+          expect(down.results?.map((r: Loose) => [r.migrationName, r.status])).toEqual([
+            ['002_name', 'Success'],
+          ])
+          const applied = await db.selectFrom('kysely_migration').select('name').execute()
+          expect(applied.map((r: Loose) => r.name)).toEqual(['001_items'])
+          expect(await db.selectFrom('m_items').selectAll().execute()).toEqual([{ id: 1 }])
+        } finally {
+          await db.destroy()
+          await fixture.close()
+        }
+      })
+    })
+  }
+}
