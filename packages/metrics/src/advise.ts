@@ -31,7 +31,7 @@ export interface Advice {
  * Thresholds of {@link advise}.
  *
  * @example
- * advise(registry.snapshot({ view: 'interval' }), { poolWaitP95: 50, httpP95: 250 })
+ * advise(registry.snapshot({ view: 'interval' }), { poolWaitP95: 50, httpP95: 250, workerWaitP99: 100 })
  */
 export interface AdviseOptions {
   /** Cache hit ratio below which a cache is flagged (70% is a common service target). @default 0.7 */
