@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { checkKnownOptions, checkNumber, checkOptionsObject } from '@hotpath/core'
 import { linearFit } from './leak-watch'
 import type { RegistrySnapshot, SeriesSnapshot } from './registry-options'
@@ -30,7 +31,7 @@ export interface Advice {
  * Thresholds of {@link advise}.
  *
  * @example
- * advise(registry.snapshot({ view: 'interval' }), { poolWaitP95: 50, httpP95: 250 })
+ * advise(registry.snapshot({ view: 'interval' }), { poolWaitP95: 50, httpP95: 250, workerWaitP99: 100 })
  */
 export interface AdviseOptions {
   /** Cache hit ratio below which a cache is flagged (70% is a common service target). @default 0.7 */
@@ -51,6 +52,12 @@ export interface AdviseOptions {
   trendConfidence?: number
   /** HTTP p95 target (ms) per route (a common service target: p95 < 100 ms). @default 100 */
   httpP95?: number
+  /**
+   * Worker-pool wait p99 (ms) above which a pool is flagged as short of threads, even when its
+   * life-long utilization average looks fine.
+   * @default 50
+   */
+  workerWaitP99?: number
 }
 
 const DEFAULTS: Required<AdviseOptions> = {
@@ -63,7 +70,13 @@ const DEFAULTS: Required<AdviseOptions> = {
   heapGrowth: 1_048_576,
   trendConfidence: 0.8,
   httpP95: 100,
+  workerWaitP99: 50,
 }
+
+/** Worker-pool utilization at or above which queued work means the pool is short of threads. */
+const WORKERS_BUSY = 0.8
+/** Worker-pool utilization below which threads mostly sit idle. */
+const WORKERS_IDLE = 0.2
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2))
@@ -86,7 +99,8 @@ function valueAt(
  * Turns a registry snapshot into tuning recommendations, computed from real figures: cache hit
  * ratio per cache/namespace, pool wait p95 with a Little's-law size, semaphore backlog (growing,
  * when given several snapshots), event-loop delay p99 and utilization, heap growth, HTTP p95 per
- * route, and series limits reached. Pass several snapshots (oldest first) to judge trends; use an
+ * route, worker pools short of threads or mostly idle (and CPU work left on the main thread while
+ * a pool idles), and series limits reached. Pass several snapshots (oldest first) to judge trends; use an
  * interval snapshot (`registry.snapshot({ view: 'interval' })`) for rates.
  *
  * @example
@@ -232,6 +246,73 @@ export function advise(
       value: elu,
       threshold: o.eventLoopUtilization,
       message: `Event-loop utilization is ${pct(elu)}: the process is CPU-bound; scale out or optimise hot paths.`,
+    })
+  }
+
+  // Worker pools: short of threads, or mostly idle. Utilization is piscina's average over the
+  // pool's life, so the wait p99 also counts: it catches a pool that is saturated only lately.
+  const cores = availableParallelism()
+  const idlePools: string[] = []
+  for (const s of seriesOf(snapshot, 'hotpath_workers_utilization')) {
+    const labels = s.labels
+    const utilization = s.value ?? 0
+    const queued = valueAt(snapshot, 'hotpath_workers_queued', labels) ?? 0
+    const threads = valueAt(snapshot, 'hotpath_workers_threads', labels) ?? 0
+    const maxThreads = valueAt(snapshot, 'hotpath_workers_max_threads', labels) ?? threads
+    const waitP99 = valueAt(snapshot, 'hotpath_workers_wait_p99', labels)
+    if (utilization < WORKERS_IDLE) idlePools.push(labels.name ?? '')
+    const saturated = utilization >= WORKERS_BUSY && queued > 0
+    const waiting = waitP99 !== undefined && waitP99 > o.workerWaitP99
+    if (saturated || waiting) {
+      const figure = saturated
+        ? `utilization is ${pct(utilization)} with ${queued} tasks queued`
+        : `wait p99 is ${fmt(waitP99 ?? 0)} ms (above ${o.workerWaitP99} ms)`
+      // More threads than cores only adds context switches to CPU-bound work.
+      const canGrow = maxThreads < cores
+      const suggestion = canGrow ? Math.min(cores, Math.max(maxThreads + 1, maxThreads * 2)) : undefined
+      out.push({
+        rule: 'worker-pool-saturated',
+        severity: 'warning',
+        metric: saturated ? 'hotpath_workers_utilization' : 'hotpath_workers_wait_p99',
+        labels,
+        value: saturated ? utilization : (waitP99 ?? 0),
+        threshold: saturated ? WORKERS_BUSY : o.workerWaitP99,
+        message:
+          `Worker pool \`${labels.name}\` ${figure}: ` +
+          (canGrow
+            ? `raise maxThreads from ${maxThreads} to ${suggestion} (this machine has ${cores} cores), or shed load.`
+            : `maxThreads is already ${maxThreads} for ${cores} cores — shed load (a smaller maxQueue, 503 when queued) or scale out.`),
+        ...(suggestion === undefined ? {} : { suggestion }),
+      })
+    } else if (utilization < WORKERS_IDLE && threads > 1) {
+      // Enough threads to keep the average busy thread count near half the pool.
+      const suggestion = Math.max(1, Math.min(threads - 1, Math.ceil(utilization * maxThreads * 2)))
+      out.push({
+        rule: 'worker-pool-idle',
+        severity: 'info',
+        metric: 'hotpath_workers_utilization',
+        labels,
+        value: utilization,
+        threshold: WORKERS_IDLE,
+        message:
+          `Worker pool \`${labels.name}\` utilization is ${pct(utilization)} with ${threads} threads alive: ` +
+          `about ${suggestion} thread${suggestion === 1 ? '' : 's'} would do; lower maxThreads (or minThreads) to free memory and cores.`,
+        suggestion,
+      })
+    }
+  }
+  if (elu !== undefined && elu > o.eventLoopUtilization && idlePools.length > 0) {
+    out.push({
+      rule: 'cpu-on-main-thread',
+      severity: 'warning',
+      metric: 'runtime_event_loop_utilization',
+      labels: {},
+      value: elu,
+      threshold: o.eventLoopUtilization,
+      message:
+        `Event-loop utilization is ${pct(elu)} while worker pool${idlePools.length === 1 ? '' : 's'} ` +
+        `${idlePools.map((n) => `\`${n}\``).join(', ')} ${idlePools.length === 1 ? 'is' : 'are'} below ${pct(WORKERS_IDLE)} utilization: ` +
+        'CPU work still runs on the main thread — take a cpuProfile() and move the hot functions into the pool.',
     })
   }
 

@@ -44,6 +44,7 @@ const has = (s: Stats, ...keys: string[]) => keys.every((k) => k in s)
 export type SourceKind =
   | 'cache'
   | 'pool'
+  | 'worker-pool'
   | 'semaphore'
   | 'adaptive-limiter'
   | 'rate-limiter'
@@ -61,6 +62,9 @@ export type SourceKind =
 export function sourceKind(s: Stats): SourceKind {
   if (typeof s.hitRate === 'number' && typeof s.l1 === 'object') return 'cache'
   if (has(s, 'borrowed', 'pending', 'idle')) return 'pool'
+  // Before the semaphore check: a worker pool also counts `rejected` and `timedOut`, and only its
+  // thread and utilization fields tell it apart.
+  if (has(s, 'threads', 'busy', 'queued', 'utilization')) return 'worker-pool'
   if (has(s, 'permits', 'inUse', 'waiting')) return 'semaphore'
   if (has(s, 'limit', 'inFlight', 'minRtt')) return 'adaptive-limiter'
   if (has(s, 'allowed', 'denied')) return 'rate-limiter'
@@ -179,6 +183,39 @@ export function collect(registry: Registry, ...sources: StatsSource[]): Collecto
         setG('hotpath_pool_hold_time_mean', 'Mean time a resource is held.', label, hold.mean, 'ms')
         const wait = (s.acquireWait ?? {}) as Stats
         setG('hotpath_pool_acquire_wait_p99', 'p99 acquire wait (polled summary).', label, wait.p99, 'ms')
+        return
+      }
+      case 'worker-pool': {
+        setG('hotpath_workers_threads', 'Worker threads alive.', label, s.threads)
+        setG('hotpath_workers_max_threads', 'Configured most worker threads.', label, s.maxThreads)
+        setG('hotpath_workers_busy', 'Tasks running in a worker thread.', label, s.busy)
+        setG('hotpath_workers_queued', 'Tasks waiting for a worker thread.', label, s.queued)
+        setG(
+          'hotpath_workers_utilization',
+          'Worker threads run time over max threads × pool age (0..1), averaged over the pool life.',
+          label,
+          s.utilization,
+        )
+        setC('hotpath_workers_completed', 'Tasks that returned a result.', label, s.completed)
+        setC('hotpath_workers_failed', 'Tasks whose worker threw or whose thread died.', label, s.failed)
+        setC(
+          'hotpath_workers_cancelled',
+          'Tasks aborted or dropped from the queue on close.',
+          label,
+          s.cancelled,
+        )
+        setC('hotpath_workers_timed_out', 'Tasks that ran out of their timeout.', label, s.timedOut)
+        setC('hotpath_workers_rejected', 'Tasks refused (queue full or pool closed).', label, s.rejected)
+        const wait = (s.waitMs ?? {}) as Stats
+        setG(
+          'hotpath_workers_wait_p99',
+          'p99 wait for a worker thread (polled summary).',
+          label,
+          wait.p99,
+          'ms',
+        )
+        const run = (s.runMs ?? {}) as Stats
+        setG('hotpath_workers_run_mean', 'Mean task run time in a worker thread.', label, run.mean, 'ms')
         return
       }
       case 'semaphore':

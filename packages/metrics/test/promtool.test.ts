@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createCache } from '@hotpath/cache'
 import { RateLimiter, Semaphore } from '@hotpath/concurrency'
+import { createWorkerPool } from '@hotpath/concurrency/workers'
 import { pollerStats } from '@hotpath/poller'
 import { createPool } from '@hotpath/pool'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -72,7 +73,14 @@ async function everything(): Promise<Registry> {
   closers.push(() => pool.close())
   const lease = await pool.acquire()
   await lease.release()
-  registry.collect(semaphore, limiter, cache, pool, { stats: pollerStats })
+  const workers = createWorkerPool<{ n: number }, number>({
+    filename: new URL('./fixtures/worker.mjs', import.meta.url),
+    name: 'hash',
+    maxThreads: 1,
+  })
+  closers.push(() => workers.close())
+  await workers.run({ n: 10 })
+  registry.collect(semaphore, limiter, cache, pool, workers, { stats: pollerStats })
   const runtime = runtimeMetrics(registry, { interval: '1s' })
   closers.push(() => runtime.stop())
   runtime.sample()
@@ -110,6 +118,8 @@ describe('Prometheus conventions', () => {
       'app_hotpath_cache_hit_ratio',
       'app_hotpath_pool_acquired_total',
       'app_hotpath_poller_checks_total',
+      'app_hotpath_workers_completed_total',
+      'app_hotpath_workers_run_mean_seconds',
       'app_runtime_heap_used_bytes',
       'app_runtime_event_loop_delay_seconds',
     ]) {
@@ -117,6 +127,10 @@ describe('Prometheus conventions', () => {
     }
     expect(byName.get('app_hotpath_rate_limiter_denied_total')!.metrics[0]).toEqual({
       labels: { name: 'api' },
+      value: '1',
+    })
+    expect(byName.get('app_hotpath_workers_completed_total')!.metrics[0]).toEqual({
+      labels: { name: 'hash' },
       value: '1',
     })
     expect(byName.has('app_unused_total')).toBe(false)
