@@ -1,4 +1,4 @@
-import { freePort, runNodeSource } from '@hotpath/test-utils'
+import { freePort, IDLE_EXIT_MS, runScript } from '@hotpath/test-utils'
 import { describe, expect, it } from 'vitest'
 
 // Plain `node` child processes on the built package: what keeps a user's script alive, and what
@@ -9,21 +9,9 @@ type Kind = 'esm' | 'cjs'
 
 const POOL = { '@hotpath/pool': ['createPool'] }
 
-/**
- * Runs a script body in a plain node process, wrapped so it runs the same in ESM (top-level
- * await) and CommonJS (an async function, as a CommonJS user would write it).
- */
+/** A user's script body, run as ESM (top-level await) or CommonJS (inside an async function). */
 function run(kind: Kind, imports: Record<string, string[]>, body: string) {
-  const lines = Object.entries(imports).map(([from, names]) =>
-    kind === 'esm'
-      ? `import { ${names.join(', ')} } from '${from}'`
-      : `const { ${names.join(', ')} } = require('${from}')`,
-  )
-  const source =
-    kind === 'esm'
-      ? `${lines.join('\n')}\n${body}\n`
-      : `${lines.join('\n')}\n;(async () => {\n${body}\n})()\n`
-  return runNodeSource(packageDir, kind, source)
+  return runScript(packageDir, kind, body, { imports })
 }
 
 describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
@@ -92,12 +80,11 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
         ;(await queued).release()
         b.release()
         await pool.use(async () => {})
-        console.log(Date.now())`,
+        mark()`,
     )
-    const exitedAt = Date.now()
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    expect(exitedAt - Number(result.lines[0])).toBeLessThan(200)
+    expect(result.exitGap).toBeLessThan(IDLE_EXIT_MS)
   })
 
   it('drain() serves the acquires queued before it, then closes and lets the process exit', async () => {
