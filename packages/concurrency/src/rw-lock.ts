@@ -100,7 +100,7 @@ export class RWLock implements AsyncDisposable {
    */
   acquireRead(options?: LockAcquireOptions): Promise<LockHandle> {
     checkLockCall('RWLock.acquireRead()', undefined, options)
-    return this.#meter.wait(this.#semaphore.acquire(options), 'read')
+    return this.#read(options)
   }
 
   /**
@@ -111,6 +111,15 @@ export class RWLock implements AsyncDisposable {
    */
   acquireWrite(options?: LockAcquireOptions): Promise<LockHandle> {
     checkLockCall('RWLock.acquireWrite()', undefined, options)
+    return this.#write(options)
+  }
+
+  // Options already checked by the public method that called these.
+  #read(options: LockAcquireOptions | undefined): Promise<LockHandle> {
+    return this.#meter.wait(this.#semaphore.acquire(options), 'read')
+  }
+
+  #write(options: LockAcquireOptions | undefined): Promise<LockHandle> {
     return this.#meter.wait(this.#semaphore.acquire({ ...options, weight: this.#all }), 'write')
   }
 
@@ -122,7 +131,7 @@ export class RWLock implements AsyncDisposable {
    */
   read<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
     checkLockCall('RWLock.read()', fn, options)
-    return this.#hold(this.acquireRead(options), fn)
+    return this.#hold(this.#read(options), fn)
   }
 
   /**
@@ -133,7 +142,7 @@ export class RWLock implements AsyncDisposable {
    */
   write<R>(fn: () => R | PromiseLike<R>, options?: LockAcquireOptions): Promise<Awaited<R>> {
     checkLockCall('RWLock.write()', fn, options)
-    return this.#hold(this.acquireWrite(options), fn)
+    return this.#hold(this.#write(options), fn)
   }
 
   async #hold<R>(hold: Promise<LockHandle>, fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
