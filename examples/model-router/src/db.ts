@@ -128,11 +128,10 @@ export async function insertMetrics(db: Kysely<RouterDatabase>, batch: RequestMe
     .execute()
 }
 
-/** Number of request metric rows stored. */
-export async function countMetrics(db: Kysely<RouterDatabase>): Promise<number> {
-  const row = await db
-    .selectFrom('request_metrics')
-    .select(sql<number>`count(*)`.as('n'))
-    .executeTakeFirstOrThrow()
+/** Number of request metric rows stored, or only those at or after `since` (epoch ms). */
+export async function countMetrics(db: Kysely<RouterDatabase>, since?: number): Promise<number> {
+  let query = db.selectFrom('request_metrics').select(sql<number>`count(*)`.as('n'))
+  if (since !== undefined) query = query.where('at', '>=', since)
+  const row = await query.executeTakeFirstOrThrow()
   return Number(row.n)
 }

@@ -16,12 +16,26 @@ export interface LoadOptions {
   progress?: boolean
 }
 
+/** One request of a load run (times are epoch ms). */
+export interface ResponseRecord {
+  /** True for `POST /v1/chat/completions`, false for `GET /v1/models`. */
+  completion: boolean
+  /** HTTP status, or `'error'` when no response came. */
+  status: string
+  startedAt: number
+  endedAt: number
+}
+
 /** What a load run measured. */
 export interface LoadResult {
   requests: number
   durationMs: number
   throughput: number
   statuses: Record<string, number>
+  /** Statuses of the completion requests alone. */
+  completions: Record<string, number>
+  /** Every request, in completion order. */
+  responses: ResponseRecord[]
   latency: { p50: number; p95: number; p99: number; max: number; mean: number }
   byProvider: Record<string, number>
 }
@@ -59,6 +73,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latency = registry.histogram('load_latency', { unit: 'ms' }).with({})
   const statuses: Record<string, number> = {}
   const byProvider: Record<string, number> = {}
+  const completions: Record<string, number> = {}
+  const responses: ResponseRecord[] = []
+  const epoch = (t: number) => performance.timeOrigin + t
   let sent = 0
   const started = performance.now()
   const deadline = started + durationMs
@@ -89,8 +106,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       } catch {
         // counted as 'error'
       }
-      latency.record(performance.now() - t0)
+      const t1 = performance.now()
+      latency.record(t1 - t0)
       statuses[status] = (statuses[status] ?? 0) + 1
+      const completion = request.method === 'POST'
+      if (completion) completions[status] = (completions[status] ?? 0) + 1
+      responses.push({ completion, status, startedAt: epoch(t0), endedAt: epoch(t1) })
       sent++
     }
   }
@@ -106,6 +127,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     durationMs: elapsed,
     throughput: (sent * 1000) / elapsed,
     statuses,
+    completions,
+    responses,
     latency: { p50: stats.p50, p95: stats.p95, p99: stats.p99, max: stats.max, mean: stats.mean },
     byProvider,
   }
