@@ -15,8 +15,11 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { ModelEntry, ProviderEntry } from './catalog'
 import type { RouterConfig } from './config'
 import { insertMetrics, loadModels, loadProviders, type RequestMetric, type RouterDb } from './db'
+import { LiveWindow } from './live-window'
 import { ProviderScores } from './provider-scores'
 import { openRedisTier, type RedisTier } from './redis-tier'
+import { roundStats } from './round-stats'
+import { loadStaticFiles } from './static-files'
 import { AllProvidersFailedError, type ChatRequest, Upstream } from './upstream'
 
 /** The running router: the Fastify app and the pieces `/stats` and the load report read. */
@@ -27,7 +30,7 @@ export interface Router {
   readonly scores: ProviderScores
   readonly upstream: Upstream
   readonly writer: Batcher<RequestMetric, void>
-  /** Everything `/stats` returns. */
+  /** Everything `/stats` returns (unrounded; the endpoint rounds it for reading). */
   stats(): Record<string, unknown>
   /** Recommendations from `@hotpath/metrics` on the figures collected so far. */
   advice(): Advice[]
@@ -84,6 +87,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
   const listProviders = () => providers.getOrSet('all', () => loadProviders(db)) as Promise<ProviderEntry[]>
 
   // Cache, semaphores, limiter and batch writer become metrics; the runtime adds event-loop and heap.
+  const live = new LiveWindow(cache)
   const collector = collect(registry, cache, limiter, writer, ...upstream.limits.values())
   const runtime = runtimeMetrics(registry, { interval: '5s', unref: true })
 
@@ -128,6 +132,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
           .code(404)
           .send({ error: { message: `Unknown model '${body.model}'. See GET /v1/models.` } })
       const candidates = (await listProviders()).filter((p) => model.providers.includes(p.name))
+      const timed = live.start()
       try {
         const routed = await upstream.complete(body as ChatRequest, candidates)
         completions.with({ model: model.id, provider: routed.provider, status: '200' }).inc()
@@ -141,6 +146,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
           })
           .catch(() => {})
         reply.header('x-provider', routed.provider)
+        timed(200)
         return routed.body
       } catch (error) {
         const status = error instanceof AllProvidersFailedError ? 502 : 500
@@ -148,6 +154,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
         void writer
           .add({ model: model.id, provider: 'none', status, latencyMs: 0, at: Date.now() })
           .catch(() => {})
+        timed(status)
         return reply.code(status).send({ error: { message: (error as Error).message } })
       }
     })
@@ -160,8 +167,13 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
     writer: writer.stats(),
     limiter: limiter.stats(),
     database: database.poolStats(),
+    live: live.figures(),
   })
-  app.get('/stats', async () => stats())
+  app.get('/stats', async () => roundStats(stats()))
+  // The live page: static files polling /stats, no build step.
+  for (const file of loadStaticFiles()) {
+    app.get(file.path, async (_request, reply) => reply.type(file.contentType).send(file.body))
+  }
   app.get('/advice', async () => advise(registry.snapshot()))
   app.get('/metrics', prometheusHandler(registry))
 
@@ -177,6 +189,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
     async close() {
       runtime.stop()
       collector.stop()
+      live.close()
       await app.close()
       await writer.close()
       await cache.close()

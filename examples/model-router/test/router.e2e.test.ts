@@ -5,6 +5,8 @@ import Redis from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { countMetrics, openDatabase } from '../src/db'
+import { runLoad } from '../src/load'
+import { roundStats } from '../src/round-stats'
 import { type RunningRouter, startRouter } from '../src/server'
 
 const started: RunningRouter[] = []
@@ -125,6 +127,51 @@ describe('model router over HTTP', () => {
     expect(metrics).toMatch(/^hotpath_semaphore_permits\{[^}]*\} 32$/m)
     expect(metrics).toMatch(/^hotpath_rate_limiter_allowed\S*\{[^}]*\} [1-9]/m)
     expect(metrics).toMatch(/^hotpath_batcher_batches\S*\{[^}]*\} \d+/m)
+  })
+
+  it('/stats rounds its figures: ratios to 3 decimals, durations to 0.1 ms (1 µs below 1 ms)', async () => {
+    const { running } = await start()
+    // Long enough for at least one whole interval of the live figures.
+    await runLoad({ url: running.url, durationMs: 1_500, concurrency: 4 })
+    const stats = (await (await fetch(`${running.url}/stats`)).json()) as Record<string, unknown>
+    const decimals = (value: number) => String(value).split('.')[1]?.length ?? 0
+    const fractional: string[] = []
+    const walk = (value: unknown, path: string, key: string) => {
+      if (typeof value === 'number') {
+        if (!Number.isInteger(value)) fractional.push(path)
+        const limit = /rate$|ratio$/i.test(key) || Math.abs(value) < 1 ? 3 : 1
+        expect(decimals(value), `${path} = ${value}`).toBeLessThanOrEqual(limit)
+      } else if (value && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, Array.isArray(value) ? key : k)
+      }
+    }
+    walk(stats, 'stats', '')
+    // The walk saw the figures that come unrounded from the packages' stats().
+    expect(fractional).toContain('stats.database.writer.holdTime.mean')
+    const live = stats.live as { seq: number; completions: number; throughput: number }
+    expect(live.seq).toBeGreaterThan(0)
+    expect(live.completions).toBeGreaterThan(0)
+    expect(live.throughput).toBeGreaterThan(0)
+  })
+
+  it('roundStats rounds by kind of figure and keeps everything else', () => {
+    expect(
+      roundStats({
+        hitRate: 0.9924812,
+        name: 'x',
+        ok: true,
+        count: 12,
+        holdTime: { p50: 5.54703, p99: 0.712889, max: 219.71748 },
+        providers: [{ successRate: 0.81234, latencyMs: 47.44 }],
+      }),
+    ).toEqual({
+      hitRate: 0.992,
+      name: 'x',
+      ok: true,
+      count: 12,
+      holdTime: { p50: 5.5, p99: 0.713, max: 219.7 },
+      providers: [{ successRate: 0.812, latencyMs: 47.4 }],
+    })
   })
 
   it('writes every request metric in batches; nothing is lost at shutdown', async () => {
