@@ -15,7 +15,12 @@ export interface ScheduledOutage {
   end(): void
 }
 
-/** Wall-clock time of day with milliseconds, as the demo prints it. */
+/**
+ * Wall-clock time of day (UTC) with milliseconds, as the demo prints it.
+ *
+ * @example
+ * clockTime(Date.now()) // '10:12:41.503'
+ */
 export const clockTime = (at: number): string => new Date(at).toISOString().slice(11, 23)
 
 /**
