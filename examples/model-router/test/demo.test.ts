@@ -187,6 +187,15 @@ describe('the demo process', () => {
     expect(existsSync(file)).toBe(true)
   }, 90_000)
 
+  it('removes its SQLite files when it fails to start', async () => {
+    const tmp = tempDir()
+    // The semaphores refuse 0 permits: the router fails after the database was created.
+    const run = await runDemo({ DEMO_SECONDS: '2', TMPDIR: tmp, PROVIDER_CONCURRENCY: '0' })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/permits/)
+    expect(readdirSync(tmp).filter((name) => OWN_DIR.test(name))).toEqual([])
+  }, 90_000)
+
   it('on SIGINT stops, removes its SQLite files and exits 130', async () => {
     const tmp = tempDir()
     let file: string | undefined
