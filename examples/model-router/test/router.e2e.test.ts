@@ -135,19 +135,20 @@ describe('model router over HTTP', () => {
     await runLoad({ url: running.url, durationMs: 1_500, concurrency: 4 })
     const stats = (await (await fetch(`${running.url}/stats`)).json()) as Record<string, unknown>
     const decimals = (value: number) => String(value).split('.')[1]?.length ?? 0
-    const fractional: string[] = []
-    const walk = (value: unknown, path: string, key: string) => {
+    /** Paths of the numbers with more decimals than their kind allows. */
+    const tooPrecise = (value: unknown, path = 'stats', key = ''): string[] => {
       if (typeof value === 'number') {
-        if (!Number.isInteger(value)) fractional.push(path)
         const limit = /rate$|ratio$/i.test(key) || Math.abs(value) < 1 ? 3 : 1
-        expect(decimals(value), `${path} = ${value}`).toBeLessThanOrEqual(limit)
-      } else if (value && typeof value === 'object') {
-        for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, Array.isArray(value) ? key : k)
+        return decimals(value) > limit ? [`${path} = ${value}`] : []
       }
+      if (!value || typeof value !== 'object') return []
+      return Object.entries(value).flatMap(([k, v]) =>
+        tooPrecise(v, `${path}.${k}`, Array.isArray(value) ? key : k),
+      )
     }
-    walk(stats, 'stats', '')
-    // The walk saw the figures that come unrounded from the packages' stats().
-    expect(fractional).toContain('stats.database.writer.holdTime.mean')
+    expect(tooPrecise(stats)).toEqual([])
+    // The same figures straight from the packages' stats() are not rounded: the endpoint does it.
+    expect(tooPrecise(running.router.stats()).length).toBeGreaterThan(0)
     const live = stats.live as { seq: number; completions: number; throughput: number }
     expect(live.seq).toBeGreaterThan(0)
     expect(live.completions).toBeGreaterThan(0)
