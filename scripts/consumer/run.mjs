@@ -234,7 +234,7 @@ async function main() {
       const out = packed[i]
       const { filename, files } = JSON.parse(out.slice(out.indexOf('{')))
       const paths = files.map((f) => f.path)
-      for (const required of ['LICENSE', 'README.md', 'package.json']) {
+      for (const required of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) {
         if (!paths.includes(required)) fail(`${pkg.name}: the tarball has no ${required}`)
       }
       versions[pkg.name] = pkg.version
