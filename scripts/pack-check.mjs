@@ -1,13 +1,20 @@
-// Packaging gate: `publint --strict` and `attw --pack` on every public package under packages/.
+// Packaging gate: `publint --strict` and `attw --pack` on every public package under packages/,
+// and the root LICENSE shipped by each (a copy in the package, listed in `files`).
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
+const license = readFileSync('LICENSE', 'utf8')
 const failures = []
 for (const dir of readdirSync('packages').sort()) {
   const root = join('packages', dir)
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   if (pkg.private) continue
+  const copy = join(root, 'LICENSE')
+  if (!existsSync(copy) || readFileSync(copy, 'utf8') !== license || !pkg.files?.includes('LICENSE')) {
+    console.log(`${pkg.name}: LICENSE ... FAILED (copy the root LICENSE into ${root} and list it in "files")`)
+    failures.push(`${pkg.name} (LICENSE)`)
+  }
   for (const [tool, args] of [
     ['publint', ['--strict']],
     ['attw', ['--pack', '.', '--format', 'json']],

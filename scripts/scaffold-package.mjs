@@ -1,5 +1,5 @@
 // Writes package.json + tsdown.config.ts for a public package (used once per package).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 
 const [name, description, ...entries] = process.argv.slice(2)
 const dir = `packages/${name}`
@@ -27,11 +27,12 @@ const pkg = {
   module: './dist/index.mjs',
   types: './dist/index.d.cts',
   exports: exportsMap,
-  files: ['dist'],
+  files: ['dist', 'LICENSE'],
   scripts: { build: 'tsdown' },
   dependencies: name === 'core' ? {} : { '@hotpath/core': 'workspace:^' },
 }
 writeFileSync(`${dir}/package.json`, `${JSON.stringify(pkg, null, 2)}\n`)
+copyFileSync('LICENSE', `${dir}/LICENSE`)
 writeFileSync(
   `${dir}/tsdown.config.ts`,
   `import { defineConfig } from 'tsdown'\n\nexport default defineConfig({\n  entry: [${subpaths.map((e) => `'src/${e}.ts'`).join(', ')}],\n  format: ['esm', 'cjs'],\n  dts: true,\n  platform: 'node',\n  target: 'node20.19',\n  clean: true,\n})\n`,

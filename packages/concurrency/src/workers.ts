@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import type { TransferListItem } from 'node:worker_threads'
+import type { Transferable } from 'node:worker_threads'
 import {
   type AsyncTracer,
   abortReason,
@@ -110,7 +110,7 @@ export interface WorkerRunOptions {
    * sender can no longer use them.
    * @default undefined
    */
-  transferList?: readonly TransferListItem[]
+  transferList?: readonly Transferable[]
 }
 
 /**
@@ -298,7 +298,7 @@ interface Job extends HeapItem {
   readonly seq: number
   readonly priority: number
   readonly task: unknown
-  readonly transferList: readonly TransferListItem[] | undefined
+  readonly transferList: readonly Transferable[] | undefined
   readonly signal: AbortSignal | undefined
   readonly timeout: number
   readonly resolve: (value: unknown) => void
@@ -323,7 +323,7 @@ function checkFilename(value: unknown): string {
   throw invalidOption('filename', 'a path or a file: URL of the worker module', value)
 }
 
-function checkTransferList(value: unknown): readonly TransferListItem[] | undefined {
+function checkTransferList(value: unknown): readonly Transferable[] | undefined {
   if (value === undefined) return undefined
   if (!Array.isArray(value)) throw invalidOption('transferList', 'an array of transferable objects', value)
   return value
@@ -399,7 +399,7 @@ class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
     let priority = 0
     let timeout = this.#timeout
     let signal: AbortSignal | undefined
-    let transferList: readonly TransferListItem[] | undefined
+    let transferList: readonly Transferable[] | undefined
     if (options !== undefined) {
       readOptions('WorkerPool.run()', options, RUN_OPTIONS)
       if (options.priority !== undefined) priority = checkNumber('priority', options.priority)
@@ -421,7 +421,7 @@ class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
     priority: number,
     timeout: number,
     signal: AbortSignal | undefined,
-    transferList: readonly TransferListItem[] | undefined,
+    transferList: readonly Transferable[] | undefined,
   ): Promise<R> {
     if (this.#closing !== undefined) {
       return this.#refuse('closed', new ClosedError(`worker pool '${this.#name}'`))
@@ -491,7 +491,7 @@ class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
     if (job.onAbort !== undefined || job.timer !== undefined) job.controller = new AbortController()
     this.#piscina
       .run(job.task, {
-        transferList: job.transferList as TransferListItem[] | undefined,
+        transferList: job.transferList as Transferable[] | undefined,
         signal: job.controller?.signal ?? null,
       })
       .then(

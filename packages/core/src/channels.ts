@@ -1,4 +1,4 @@
-import diagnostics from 'node:diagnostics_channel'
+import * as diagnostics from 'node:diagnostics_channel'
 import { invalidOption } from './options'
 
 const NAME = /^hotpath:[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/

@@ -1,4 +1,4 @@
-import diagnostics from 'node:diagnostics_channel'
+import * as diagnostics from 'node:diagnostics_channel'
 import { invalidOption } from '@hotpath/core'
 import type { CounterSeries } from './counter'
 import type { GaugeSeries } from './gauge'
