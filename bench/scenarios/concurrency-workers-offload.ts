@@ -39,6 +39,8 @@ interface Sample {
   /** Event-loop delays of the main thread, ms. */
   stallMax: number
   stallP99: number
+  /** Share of the time the main thread's event loop was busy (0..1). */
+  busy: number
 }
 
 /**
@@ -57,25 +59,29 @@ async function drive(run: (() => Promise<unknown>) | undefined): Promise<Sample>
       latencies.push(performance.now() - sent)
     }
   }
+  const elu = performance.eventLoopUtilization()
   delay.enable()
   if (run === undefined) await new Promise((resolve) => setTimeout(resolve, ROUND_MS))
   else await Promise.all(Array.from({ length: CALLERS }, () => caller(run)))
   delay.disable()
+  const busy = performance.eventLoopUtilization(elu).utilization
   return {
     tasks: latencies.length,
     elapsedMs: performance.now() - started,
     latencies,
     stallMax: delay.max / 1e6,
     stallP99: delay.percentile(99) / 1e6,
+    busy,
   }
 }
 
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
 
 export default defineScenario({
   name: 'concurrency/workers-offload',
-  description: `${CALLERS} concurrent callers validate and hash a ${PAYLOAD_BYTES / 1024} KB JSON document for ${ROUNDS} × ${ROUND_MS / 1000} s per mode (rounds interleaved): on the main thread, through raw piscina and through hotpath createWorkerPool (${THREADS} warm threads each), beside the probe alone; throughput, caller latency and the main thread's event-loop stalls (monitorEventLoopDelay, 1 ms resolution)`,
+  description: `${CALLERS} concurrent callers validate and hash a ${PAYLOAD_BYTES / 1024} KB JSON document for ${ROUNDS} × ${ROUND_MS / 1000} s per mode (rounds interleaved): on the main thread, through raw piscina and through hotpath createWorkerPool (${THREADS} warm threads each), beside the probe alone; throughput, caller latency and the main thread's event-loop stalls (monitorEventLoopDelay, 1 ms resolution; worst round's p99) and busy share (eventLoopUtilization)`,
   async measure() {
     const json = payload()
     const hotpath = createWorkerPool<string, unknown>({
@@ -126,6 +132,7 @@ export default defineScenario({
             'caller p99 ms': '–',
             'longest stall ms': Math.max(...all.map((s) => s.stallMax)),
             'stall p99 ms': Math.max(...all.map((s) => s.stallP99)),
+            'main thread busy %': mean(all.map((s) => s.busy * 100)),
             'one task inline ms': '–',
           }
         }
@@ -137,6 +144,7 @@ export default defineScenario({
           'caller p99 ms': percentile(latencies, 99),
           'longest stall ms': Math.max(...all.map((s) => s.stallMax)),
           'stall p99 ms': Math.max(...all.map((s) => s.stallP99)),
+          'main thread busy %': mean(all.map((s) => s.busy * 100)),
           'one task inline ms': percentile(single, 50),
         }
       })
