@@ -9,7 +9,7 @@ const CALLERS = 64
 const PAYLOAD_BYTES = 256 * 1024
 /** Each mode runs this long per round; the rounds alternate the modes so they share the load. */
 const ROUND_MS = 1_000
-const ROUNDS = 6
+const ROUNDS = 8
 const task = new URL('../lib/workers/offload-task.mjs', import.meta.url)
 
 /** A JSON order document of about PAYLOAD_BYTES, with a few invalid items. */
@@ -75,13 +75,14 @@ async function drive(run: (() => Promise<unknown>) | undefined): Promise<Sample>
   }
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
 
 export default defineScenario({
   name: 'concurrency/workers-offload',
-  description: `${CALLERS} concurrent callers validate and hash a ${PAYLOAD_BYTES / 1024} KB JSON document for ${ROUNDS} × ${ROUND_MS / 1000} s per mode (rounds interleaved): on the main thread, through raw piscina and through hotpath createWorkerPool (${THREADS} warm threads each), beside the probe alone; throughput, caller latency and the main thread's event-loop stalls (monitorEventLoopDelay, 1 ms resolution; worst round's p99) and busy share (eventLoopUtilization)`,
+  description: `${CALLERS} concurrent callers validate and hash a ${PAYLOAD_BYTES / 1024} KB JSON document for ${ROUNDS} × ${ROUND_MS / 1000} s per mode (interleaved rounds, order rotating): on the main thread, through raw piscina and through hotpath createWorkerPool (${THREADS} warm threads each), beside the probe alone; throughput, caller latency and the main thread's event-loop stalls (monitorEventLoopDelay, 1 ms resolution; worst round's p99) and busy share (eventLoopUtilization)`,
   async measure() {
     const json = payload()
     const hotpath = createWorkerPool<string, unknown>({
@@ -112,13 +113,19 @@ export default defineScenario({
         single.push(performance.now() - t0)
       }
       for (let round = 0; round < ROUNDS; round++) {
-        for (const [name, run] of Object.entries(modes)) samples[name]!.push(await drive(run))
+        // The order rotates every round, so no mode always follows the main-thread mode's garbage.
+        const order = Object.entries(modes)
+        for (let i = 0; i < order.length; i++) {
+          const [name, run] = order[(i + round) % order.length]!
+          samples[name]!.push(await drive(run))
+        }
       }
       const rate = (name: string) => {
         const all = samples[name]!
         return all.reduce((n, s) => n + s.tasks, 0) / (all.reduce((t, s) => t + s.elapsedMs, 0) / 1000)
       }
       const base = rate('piscina (raw)')
+      const piscinaRounds = samples['piscina (raw)']!
       single.sort((a, b) => a - b)
       return Object.keys(modes).map((name): MeasureRow => {
         const all = samples[name]!
@@ -128,6 +135,7 @@ export default defineScenario({
             name,
             'tasks/s': '–',
             'time per task vs piscina': '–',
+            'per-round median vs piscina': '–',
             'caller p50 ms': '–',
             'caller p99 ms': '–',
             'longest stall ms': Math.max(...all.map((s) => s.stallMax)),
@@ -140,6 +148,12 @@ export default defineScenario({
           name,
           'tasks/s': rate(name),
           'time per task vs piscina': base / rate(name),
+          'per-round median vs piscina': median(
+            all.map(
+              (s, round) =>
+                s.elapsedMs / s.tasks / (piscinaRounds[round]!.elapsedMs / piscinaRounds[round]!.tasks),
+            ),
+          ),
           'caller p50 ms': percentile(latencies, 50),
           'caller p99 ms': percentile(latencies, 99),
           'longest stall ms': Math.max(...all.map((s) => s.stallMax)),
