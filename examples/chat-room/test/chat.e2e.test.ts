@@ -341,12 +341,15 @@ describe('chat room over WebSocket', () => {
       latency: { count: 1 },
       rateLimited: 0,
       semaphore: { acquired: 1, permits: 64 },
+      workers: { name: 'chat-render', maxThreads: 2, busy: 0, queued: 0 },
       database: { kind: 'sqlite' },
     })
     expect(Array.isArray(stats.advice)).toBe(true)
     const metrics = await (await fetch(`${server.url}/metrics`)).text()
     expect(metrics).toMatch(/chat_message_duration/)
     expect(metrics).toMatch(/chat_messages_total\{outcome="broadcast"\} 1/)
+    // The render pool, through registry.collect().
+    expect(metrics).toMatch(/hotpath_workers_max_threads\{[^}]*name="chat-render"[^}]*\} 2/)
   })
 })
 
