@@ -13,7 +13,8 @@ function showError(text) {
   $('error').textContent = text
 }
 
-function addLine(className, who, color, text) {
+/** `html` is the server's rendering: every character of the user's text is escaped there. */
+function addLine(className, who, color, text, html) {
   const li = document.createElement('li')
   li.className = className
   if (who) {
@@ -23,7 +24,11 @@ function addLine(className, who, color, text) {
     name.textContent = who
     li.append(name)
   }
-  li.append(document.createTextNode(text))
+  const body = document.createElement('span')
+  body.className = 'body'
+  if (html === undefined) body.textContent = text
+  else body.innerHTML = html
+  li.append(body)
   const list = $('messages')
   list.append(li)
   while (list.children.length > 200) list.firstElementChild.remove()
@@ -35,6 +40,13 @@ function enableSending(enabled) {
   $('send').disabled = !enabled
 }
 
+/** The room heading and the tab title show the room and who is in it. */
+function showMembers(room, members) {
+  const title = `#${room} (${members.join(', ')})`
+  $('room-title').textContent = title
+  document.title = `${title} – hotpath chat room`
+}
+
 function onServerMessage(message) {
   switch (message.type) {
     case 'welcome':
@@ -42,9 +54,9 @@ function onServerMessage(message) {
       break
     case 'joined':
       currentRoom = message.room
-      $('room-title').textContent = `#${message.room} (${message.members.join(', ')})`
+      showMembers(message.room, message.members)
       $('messages').replaceChildren()
-      for (const m of message.history) addLine('message history', m.user.name, m.user.color, m.text)
+      for (const m of message.history) addLine('message history', m.user.name, m.user.color, m.text, m.html)
       enableSending(true)
       $('text').focus()
       break
@@ -56,12 +68,13 @@ function onServerMessage(message) {
       break
     case 'presence':
       if (message.room === currentRoom) {
+        showMembers(message.room, message.members)
         addLine('presence', '', '', `${message.user} ${message.event === 'join' ? 'joined' : 'left'}`)
       }
       break
     case 'message':
       if (message.room === currentRoom)
-        addLine('message', message.user.name, message.user.color, message.text)
+        addLine('message', message.user.name, message.user.color, message.text, message.html)
       break
     case 'error':
       showError(
@@ -129,6 +142,10 @@ async function refreshStats() {
     $('stat-hit-rate').textContent = `${(stats.cache.hitRate * 100).toFixed(1)}%`
     $('stat-semaphore').textContent = `${stats.semaphore.inUse} / ${stats.semaphore.waiting}`
     $('stat-writes').textContent = `${stats.writer.keys} / ${stats.writer.pending} (${stats.writer.batches})`
+    const workers = stats.workers
+    $('stat-workers').textContent = `${workers.threads} / ${workers.busy} / ${workers.queued}`
+    $('stat-worker-utilization').textContent =
+      `${(workers.utilization * 100).toFixed(1)}% (${workers.completed} rendered)`
     $('stat-connections').textContent = `${stats.connections} / ${stats.rooms}`
     $('stat-updated').textContent = new Date().toLocaleTimeString()
   } catch {

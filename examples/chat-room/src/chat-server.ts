@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Cache, createCache } from '@hotpath/cache'
 import { Batcher, QueueFullError, RateLimiter, Semaphore, SemaphoreTimeoutError } from '@hotpath/concurrency'
+import { type WorkerPoolStats, WorkerTimeoutError } from '@hotpath/concurrency/workers'
 import { getClock, HotpathError } from '@hotpath/core'
 import { type Advice, advise, createRegistry, prometheusHandler, type Registry } from '@hotpath/metrics'
 import { type WebSocket, WebSocketServer } from 'ws'
@@ -18,6 +19,7 @@ import {
   type StoredMessage,
 } from './db'
 import { type ChatMessage, type ErrorCode, parseClientMessage, type ServerMessage, USER } from './protocol'
+import { createRenderer, type Renderer } from './renderer'
 import { type Client, Rooms } from './rooms'
 import { loadStaticFiles } from './static-files'
 
@@ -44,6 +46,8 @@ export interface ChatStats {
   limiter: ReturnType<RateLimiter['stats']>
   semaphore: ReturnType<Semaphore['stats']>
   writer: ReturnType<Batcher<StoredMessage, void>['stats']>
+  /** The worker pool rendering long messages. */
+  workers: WorkerPoolStats
   database: { kind: 'sqlite' | 'postgres'; pool: unknown; writeFailures: number }
   advice?: Advice[]
 }
@@ -60,6 +64,7 @@ export interface ChatServer {
   readonly limiter: RateLimiter
   readonly semaphore: Semaphore
   readonly writer: Batcher<StoredMessage, void>
+  readonly renderer: Renderer
   stats(options?: { advice?: boolean }): ChatStats
   /**
    * Closes every socket, finishes the messages already being processed, writes every pending
@@ -125,7 +130,8 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
     dedupe: false,
     concurrency: 1,
   })
-  registry.collect(cache, limiter, semaphore, writer)
+  const renderer = createRenderer(config)
+  registry.collect(cache, limiter, semaphore, writer, renderer.workers)
 
   const rooms = new Rooms({ maxRooms: 1_000, historySize: 50 })
   const clients = new Set<Client>()
@@ -166,6 +172,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
           room: m.room,
           user: await profileOf(m.userId).catch(() => ({ id: m.userId, name: m.userId, color: '#888' })),
           text: m.body,
+          html: (await renderer.render(m.body)).html,
           at: m.at,
         })),
       )
@@ -178,7 +185,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
       room: name,
       user: client.userId,
       event: 'join',
-      members: room.members.size,
+      members: rooms.members(room),
     }
     rooms.broadcast(room, JSON.stringify(presence), client)
   }
@@ -193,7 +200,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
         room: name,
         user: client.userId,
         event: 'leave',
-        members: room.members.size,
+        members: rooms.members(room),
       }
       rooms.broadcast(room, JSON.stringify(presence))
     }
@@ -220,21 +227,33 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
           )
           return
         }
-        const user = await profileOf(client.userId)
+        const [user, rendered] = await Promise.all([profileOf(client.userId), renderer.render(text)])
         const at = getClock().now()
-        const message: ChatMessage = { type: 'message', room: roomName, user, text, at }
+        const message: ChatMessage = {
+          type: 'message',
+          room: roomName,
+          user,
+          text: rendered.text,
+          html: rendered.html,
+          at,
+        }
         if (ref !== undefined) message.ref = ref
         rooms.broadcast(room, JSON.stringify(message))
         rooms.remember(room, message)
         broadcasts++
         delivered.inc()
         latency.record(getClock().monotonic() - arrived)
-        writer.add({ room: roomName, userId: client.userId, body: text, at }).catch(() => {
+        writer.add({ room: roomName, userId: client.userId, body: rendered.text, at }).catch(() => {
           writeFailures++
         })
       })
     } catch (error) {
-      if (error instanceof SemaphoreTimeoutError || error instanceof QueueFullError) {
+      // A full render queue or a render past the processing timeout: the server is overloaded.
+      if (
+        error instanceof SemaphoreTimeoutError ||
+        error instanceof QueueFullError ||
+        error instanceof WorkerTimeoutError
+      ) {
         countBusy()
         fail(
           client,
@@ -260,10 +279,11 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
       if (!admitted.allowed) {
         limited.inc()
         const retryAfterMs = Math.ceil(admitted.retryAfterMs)
+        // People read seconds; `retryAfterMs` keeps the exact figure for programs.
         return fail(
           client,
           'RATE_LIMITED',
-          `Rate limit of ${config.rateLimitPerMinute} messages per minute reached; retry in ${retryAfterMs} ms.`,
+          `Rate limit of ${config.rateLimitPerMinute} messages per minute reached; retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
           frame.ref === undefined ? { retryAfterMs } : { retryAfterMs, ref: frame.ref },
         )
       }
@@ -308,6 +328,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
       limiter: limiter.stats(),
       semaphore: semaphore.stats(),
       writer: writer.stats(),
+      workers: renderer.stats(),
       database: { kind: store.kind, pool: store.stats(), writeFailures },
     }
     if (options.advice) result.advice = advise(registry.snapshot())
@@ -407,6 +428,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
     limiter,
     semaphore,
     writer,
+    renderer,
     stats,
     close() {
       closed ??= (async () => {
@@ -429,6 +451,7 @@ export async function startChatServer(config: ChatConfig): Promise<ChatServer> {
         // Frames received before the close are still processed and their messages written.
         await Promise.allSettled(open.map((c) => c.chain))
         await semaphore.onIdle()
+        await renderer.close()
         await writer.close()
         await cache.close()
         await registry.close()

@@ -22,6 +22,10 @@ export interface ChatConfig {
   profileTtlMs: number
   /** Ping interval; a socket that has not answered the previous ping is closed, ms. */
   heartbeatMs: number
+  /** Most worker threads rendering long messages. */
+  renderThreads: number
+  /** Messages of at least this many characters are rendered in a worker thread. */
+  renderOffloadChars: number
 }
 
 function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -53,5 +57,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ChatConfig {
     writeDelayMs: numberFrom(env, 'WRITE_DELAY_MS', 200, 0),
     profileTtlMs: numberFrom(env, 'PROFILE_TTL_MS', 300_000, 1),
     heartbeatMs: numberFrom(env, 'HEARTBEAT_MS', 30_000, 10),
+    renderThreads: numberFrom(env, 'RENDER_THREADS', 2, 1),
+    renderOffloadChars: numberFrom(env, 'RENDER_OFFLOAD_CHARS', 200, 0),
   }
 }

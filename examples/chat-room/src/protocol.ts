@@ -10,7 +10,10 @@ export interface ChatMessage {
   type: 'message'
   room: string
   user: { id: string; name: string; color: string }
+  /** The text as sent, blocked words masked. */
   text: string
+  /** `text` rendered as HTML (escaped; links, bold, italic, code). */
+  html: string
   at: number
   ref?: string
 }
@@ -30,7 +33,8 @@ export type ServerMessage =
   | { type: 'welcome'; user: { id: string; name: string; color: string } }
   | { type: 'joined'; room: string; members: string[]; history: ChatMessage[] }
   | { type: 'left'; room: string }
-  | { type: 'presence'; room: string; user: string; event: 'join' | 'leave'; members: number }
+  /** `members`: the user ids in the room after the change. */
+  | { type: 'presence'; room: string; user: string; event: 'join' | 'leave'; members: string[] }
   | ChatMessage
   | { type: 'error'; code: ErrorCode; message: string; retryAfterMs?: number; ref?: string }
 

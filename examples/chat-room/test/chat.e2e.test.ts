@@ -20,7 +20,13 @@ describe('chat room over WebSocket', () => {
     await join(bob, 'lobby')
     await join(carol, 'kitchen')
     expect(alice.received).toContainEqual(
-      expect.objectContaining({ type: 'presence', room: 'lobby', user: 'bob', event: 'join', members: 2 }),
+      expect.objectContaining({
+        type: 'presence',
+        room: 'lobby',
+        user: 'bob',
+        event: 'join',
+        members: ['alice', 'bob'],
+      }),
     )
 
     alice.send({ type: 'message', room: 'lobby', text: 'hi bob', ref: 'a1' })
@@ -41,7 +47,9 @@ describe('chat room over WebSocket', () => {
     // Leaving: no more messages from the room, the others see the presence change.
     bob.send({ type: 'leave', room: 'lobby' })
     await bob.next((m) => m.type === 'left')
-    await alice.next((m) => m.type === 'presence' && m.event === 'leave' && m.user === 'bob')
+    expect(
+      await alice.next((m) => m.type === 'presence' && m.event === 'leave' && m.user === 'bob'),
+    ).toMatchObject({ members: ['alice'] })
     alice.send({ type: 'message', room: 'lobby', text: 'still there?' })
     await alice.next((m) => isMessage(m) && m.text === 'still there?')
     expect(bob.received.filter(isMessage).map((m) => m.text)).not.toContain('still there?')
@@ -68,6 +76,10 @@ describe('chat room over WebSocket', () => {
       // The sliding window counts in 6 s segments: a unit leaves it 60 to 66 s after it was taken.
       expect(retryAfterMs).toBeLessThanOrEqual(66_000)
       expect(message).toMatch(/10 messages per minute/)
+      // People get whole seconds, rounded up, never the raw milliseconds.
+      expect(message).toMatch(/; retry in \d+ s\.$/)
+      expect(message).toContain(`retry in ${Math.ceil(retryAfterMs / 1000)} s.`)
+      expect(message).not.toMatch(/\d ms/)
     }
     // The 10 admitted messages reached the other member, the 2 refused ones did not.
     const seen = await other.count((m) => isMessage(m) && m.user.id === 'spammer', 10)
@@ -114,7 +126,7 @@ describe('chat room over WebSocket', () => {
     await bob.close()
     expect(await alice.next((m) => m.type === 'presence' && m.event === 'leave')).toMatchObject({
       user: 'bob',
-      members: 1,
+      members: ['alice'],
     })
     expect(server.stats()).toMatchObject({ connections: 1, rooms: 1 })
     await alice.close()
@@ -138,6 +150,43 @@ describe('chat room over WebSocket', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(alice.ws.readyState).toBe(alice.ws.OPEN)
     bob.ws.terminate()
+  })
+
+  it('renders messages (masked words, links, markup, escaped HTML); long ones in the worker pool', async () => {
+    const server = await startServer({ RENDER_OFFLOAD_CHARS: '100' })
+    const alice = await connect(server, 'alice')
+    await join(alice, 'lobby')
+    const before = server.stats().workers
+    expect(before).toMatchObject({ name: 'chat-render', maxThreads: 2, completed: 0, busy: 0, queued: 0 })
+
+    alice.send({ type: 'message', room: 'lobby', text: 'short **bold** <b>damn</b>', ref: 's1' })
+    const short = await alice.next<ChatMessage>((m) => isMessage(m) && m.ref === 's1')
+    expect(short.text).toBe('short **bold** <b>****</b>')
+    expect(short.html).toBe('short <strong>bold</strong> &lt;b&gt;****&lt;/b&gt;')
+    expect(server.stats().workers.completed).toBe(0) // under 100 characters: rendered inline
+
+    const long = `${'see https://example.com/a?b=1&c=2 and `code` '.repeat(3)}<script>alert(1)</script> crap`
+    alice.send({ type: 'message', room: 'lobby', text: long, ref: 'l1' })
+    const rendered = await alice.next<ChatMessage>((m) => isMessage(m) && m.ref === 'l1')
+    expect(rendered.text.endsWith('<script>alert(1)</script> ****')).toBe(true)
+    expect(rendered.html).toContain(
+      '<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow noopener noreferrer" target="_blank">',
+    )
+    expect(rendered.html).toContain('<code>code</code>')
+    expect(rendered.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; ****')
+    expect(rendered.html).not.toContain('<script>')
+    const after = server.stats().workers
+    expect(after).toMatchObject({ completed: 1, failed: 0, busy: 0 })
+    expect(after.threads).toBeGreaterThanOrEqual(1)
+    expect(after.utilization).toBeGreaterThan(0)
+    // A later member gets the rendered history.
+    const history = await connect(server, 'bob')
+    history.send({ type: 'join', room: 'lobby' })
+    const joined = await history.next((m) => m.type === 'joined')
+    expect((joined as { history: ChatMessage[] }).history.map((m) => m.html)).toEqual([
+      short.html,
+      rendered.html,
+    ])
   })
 
   it('takes the limit from RATE_LIMIT_PER_MINUTE', async () => {
@@ -292,12 +341,15 @@ describe('chat room over WebSocket', () => {
       latency: { count: 1 },
       rateLimited: 0,
       semaphore: { acquired: 1, permits: 64 },
+      workers: { name: 'chat-render', maxThreads: 2, busy: 0, queued: 0 },
       database: { kind: 'sqlite' },
     })
     expect(Array.isArray(stats.advice)).toBe(true)
     const metrics = await (await fetch(`${server.url}/metrics`)).text()
     expect(metrics).toMatch(/chat_message_duration/)
     expect(metrics).toMatch(/chat_messages_total\{outcome="broadcast"\} 1/)
+    // The render pool, through registry.collect().
+    expect(metrics).toMatch(/hotpath_workers_max_threads\{[^}]*name="chat-render"[^}]*\} 2/)
   })
 })
 

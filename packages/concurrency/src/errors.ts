@@ -157,6 +157,30 @@ export class WorkerTimeoutError extends TimeoutError {
 }
 
 /**
+ * A worker-pool task's thread died under it (`E_WORKER_CRASHED`): the worker called
+ * `process.exit()`, threw outside the task (an uncaught exception or unhandled rejection in a
+ * timer or callback) or was terminated. `cause` is what the thread died of. The pool replaces the
+ * thread; the other tasks are not affected.
+ *
+ * @example
+ * await workers.run(job).catch((err) => err.code) // 'E_WORKER_CRASHED' when the thread died
+ */
+export class WorkerCrashedError extends HotpathError {
+  /** The pool's `name`. */
+  readonly pool: string
+
+  constructor(pool: string, options: HotpathErrorOptions = {}) {
+    const cause = options.cause instanceof Error ? `: ${options.cause.message}` : ''
+    super(
+      'E_WORKER_CRASHED',
+      `A thread of the worker pool '${pool}' died while running this task${cause}; the pool started another. Fix the worker or retry the task.`,
+      options,
+    )
+    this.pool = pool
+  }
+}
+
+/**
  * The concurrency package's error classes by name.
  *
  * @example
@@ -172,4 +196,5 @@ export const errors = {
   RateLimitedError,
   RedisUnavailableError,
   WorkerTimeoutError,
+  WorkerCrashedError,
 } as const

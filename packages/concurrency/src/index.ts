@@ -30,6 +30,7 @@ export {
   SemaphoreClearedError,
   SemaphoreTimeoutError,
   TaskTimeoutError,
+  WorkerCrashedError,
   WorkerTimeoutError,
 } from './errors'
 export { type MapConcurrentOptions, mapConcurrent } from './map-concurrent'

@@ -5,6 +5,7 @@ import {
   ClosedError,
   createWorkerPool,
   QueueFullError,
+  WorkerCrashedError,
   type WorkerDoneEvent,
   type WorkerPool,
   type WorkerPoolOptions,
@@ -118,7 +119,7 @@ describe('createWorkerPool', () => {
     await sleep(100)
     expect(Atomics.load(view, 0)).toBe(afterAbort) // the worker no longer runs the task
     expect(await workers.run({ op: 'sum', n: 3 })).toBe(6)
-    expect(workers.stats()).toMatchObject({ cancelled: 1, completed: 1, busy: 0 })
+    expect(workers.stats()).toMatchObject({ cancelled: 1, completed: 1, busy: 0, crashed: 0 })
   })
 
   it('timeout rejects with WorkerTimeoutError naming the pool, queued or running', async () => {
@@ -136,7 +137,7 @@ describe('createWorkerPool', () => {
     const afterTimeout = Atomics.load(view, 0)
     await sleep(100)
     expect(Atomics.load(view, 0)).toBe(afterTimeout)
-    expect(workers.stats().timedOut).toBe(2)
+    expect(workers.stats()).toMatchObject({ timedOut: 2, failed: 0, crashed: 0 })
   })
 
   it('an error thrown in the worker arrives with its type, stack and cause', async () => {
@@ -148,7 +149,43 @@ describe('createWorkerPool', () => {
     expect(error.stack).toContain('fixtures/worker.mjs')
     expect(error.cause).toBeInstanceOf(Error)
     expect((error.cause as Error).message).toBe('root cause')
-    expect(workers.stats().failed).toBe(1)
+    expect(error).not.toBeInstanceOf(WorkerCrashedError) // the thread is fine: not a crash
+    expect(workers.stats()).toMatchObject({ failed: 1, crashed: 0 })
+  })
+
+  it('a worker calling process.exit() rejects its task with WorkerCrashedError; the pool recovers', async () => {
+    const workers = pool({ maxThreads: 1, name: 'render' })
+    const crashing = workers.run({ op: 'exit', code: 3 })
+    const queued = workers.run({ op: 'sum', n: 4 }) // waits behind it for the only thread
+    const error = (await crashing.catch((e: unknown) => e)) as WorkerCrashedError
+    expect(error).toBeInstanceOf(WorkerCrashedError)
+    expect(error).toMatchObject({ code: 'E_WORKER_CRASHED', pool: 'render' })
+    expect(error.message).toContain("worker pool 'render'")
+    expect((error.cause as Error).message).toBe('worker exited with code: 3')
+    expect(await queued).toBe(10) // ran on the thread started in place of the dead one
+    expect(await workers.run({ op: 'echo', value: 'after' })).toBe('after')
+    expect(workers.stats()).toMatchObject({ completed: 2, failed: 1, crashed: 1, busy: 0, queued: 0 })
+  })
+
+  it.each([
+    ['an uncaught error thrown from a timer', 'crash-later', TypeError, 'crashed after 30 ms'],
+    ['an unhandled rejection', 'reject-later', Error, 'unhandled in worker'],
+  ])('a worker thread dying of %s fails only its own task', async (_, op, type, message) => {
+    const workers = pool({ maxThreads: 2 })
+    const other = workers.run({ op: 'wait', ms: 200, label: 'other thread' })
+    const crashing = workers.run({ op, ms: 30 })
+    const error = (await crashing.catch((e: unknown) => e)) as WorkerCrashedError
+    expect(error).toBeInstanceOf(WorkerCrashedError)
+    expect(error.code).toBe('E_WORKER_CRASHED')
+    expect(error.cause).toBeInstanceOf(type)
+    expect((error.cause as Error).message).toBe(message)
+    expect(workers.stats()).toMatchObject({ busy: 1, failed: 1, crashed: 1 })
+    expect(await other).toBe('other thread') // the task on the other thread is not affected
+    expect(await Promise.all([workers.run({ op: 'sum', n: 3 }), workers.run({ op: 'sum', n: 5 })])).toEqual([
+      6, 15,
+    ])
+    expect(workers.stats()).toMatchObject({ completed: 3, failed: 1, crashed: 1, busy: 0 })
+    expect(workers.stats().threads).toBeLessThanOrEqual(2)
   })
 
   it('close() settles every pending promise: running ones finish, queued ones reject', async () => {
