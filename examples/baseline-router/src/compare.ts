@@ -158,18 +158,23 @@ const results: Record<string, unknown> = {
 // 1. Providers answer at once: what each server costs, stepped up to find the knee.
 setProviders('instant')
 const knees = {} as Record<Kind, { rps: number; concurrency: number; p99: number } | null>
-const sweeps = {} as Record<Kind, Measured[]>
-for (const kind of kinds) {
-  const server = await Server.start(kind)
-  sweeps[kind] = []
+const sweeps = { router: [], baseline: [] } as Record<Kind, Measured[]>
+{
+  // Both servers up at once and the steps alternated, so a change in the shared machine's load
+  // hits both sides of a comparison instead of one.
+  const servers = [await Server.start('router'), await Server.start('baseline')]
   for (const connections of sweep) {
-    const m = await measure(server, { connections, durationMs: stepMs, warmupMs })
-    sweeps[kind].push(m)
-    console.error(
-      `${kind} ${connections} in flight: ${f1(m.rps)} req/s, p99 ${f1(m.p99)} ms, ${m.cpuMsPerRequest.toFixed(3)} ms CPU/req`,
-    )
+    for (const server of servers) {
+      const m = await measure(server, { connections, durationMs: stepMs, warmupMs })
+      sweeps[server.kind].push(m)
+      console.error(
+        `${server.kind} ${connections} in flight: ${f1(m.rps)} req/s, p99 ${f1(m.p99)} ms, ${m.cpuMsPerRequest.toFixed(3)} ms CPU/req`,
+      )
+    }
   }
-  await server.stop()
+  for (const server of servers) await server.stop()
+}
+for (const kind of kinds) {
   const plan = capacity(
     sweeps[kind].map((m) => ({
       concurrency: m.connections,
@@ -190,8 +195,10 @@ const equalRate = Math.max(10, Math.round(bestKnee * 0.6))
 const equal = {} as Record<Kind, Measured>
 for (const kind of kinds) {
   const server = await Server.start(kind)
+  // Few connections: autocannon hands out the rate as per-second quotas per connection, so each
+  // second opens with a burst the size of the connection count.
   equal[kind] = await measure(server, {
-    connections: 64,
+    connections: 16,
     durationMs: stepMs,
     warmupMs,
     overallRate: equalRate,
