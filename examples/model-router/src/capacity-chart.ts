@@ -35,6 +35,7 @@ export function capacityChart(
     title?: string
   } = {},
 ): string {
+  const title = extra.title ?? 'Throughput and p99 against concurrency'
   const ns = steps.map((s) => s.concurrency)
   const minN = Math.min(...ns)
   const maxN = Math.max(...ns, minN * 2)
@@ -57,9 +58,10 @@ export function capacityChart(
     pts.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`).join(' ')
 
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="12" role="img" aria-labelledby="chart-title">`,
+    `<title id="chart-title">${esc(title)}</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(extra.title ?? 'Throughput and p99 against concurrency')}</text>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>`,
   ]
   for (let i = 0; i <= 4; i++) {
     const y = PAD.top + (plotH * i) / 4
