@@ -72,11 +72,17 @@ export function requestMix(count = 200, listShare = 0.1): PlannedRequest[] {
  */
 export function runLoadStep(options: LoadStepOptions, onMeasuring?: () => void): Promise<LoadStepResult> {
   return new Promise((resolve, reject) => {
-    // The worker loads TypeScript through tsx's API: `--import` hooks do not reach worker threads
-    // on every supported Node version.
-    const entry = JSON.stringify(new URL('./capacity-worker.ts', import.meta.url).href)
-    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'))
-    const worker = new Worker(`import(${tsx}).then((api) => { api.register(); return import(${entry}) })`, {
+    // The worker is TypeScript. Where the parent's `--import tsx` hooks reach worker threads the
+    // plain import works; elsewhere (Node 20) the worker registers tsx itself and imports again
+    // under another URL, as a failed import stays cached under the first.
+    const entry = new URL('./capacity-worker.ts', import.meta.url).href
+    const tsx = import.meta.resolve('tsx/esm/api')
+    const bootstrap =
+      `import(${JSON.stringify(entry)}).catch((error) => {` +
+      ` if (error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;` +
+      ` return import(${JSON.stringify(tsx)}).then((api) => {` +
+      ` api.register(); return import(${JSON.stringify(`${entry}?tsx`)}) }) })`
+    const worker = new Worker(bootstrap, {
       eval: true,
       workerData: options,
     })
