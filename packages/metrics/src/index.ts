@@ -1,4 +1,10 @@
 export { type Advice, type AdviseOptions, advise, report } from './advise'
+export {
+  type CapacityOptions,
+  type CapacityPlan,
+  type CapacitySample,
+  capacity,
+} from './capacity'
 export { type Collector, collect, type SourceKind, type StatsSource, sourceKind } from './collect'
 export { Counter, CounterSeries } from './counter'
 export {
@@ -50,3 +56,4 @@ export {
   runtimeMetrics,
 } from './runtime'
 export { type SlowCall, type SlowLogger, type SlowLogOptions, slowLog } from './slow-log'
+export { fitUsl, type UslModel, uslPeak, uslThroughput } from './usl'
