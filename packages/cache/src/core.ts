@@ -439,7 +439,8 @@ export class CacheCore {
     let data = this.recovery !== undefined && this.recovery.size > 0 ? this.recovery.pending(full) : undefined
     if (data === undefined) {
       try {
-        data = await l2.run('get', (s) => s.get(this.storeKey(full)))
+        // Reads of other keys made in the same tick share this call's round trip (one MGET).
+        data = await l2.read(this.storeKey(full))
       } catch {
         return undefined
       }
