@@ -6,6 +6,7 @@ import { CacheClosedError, CacheCodecError, CacheLoaderTimeoutError } from './er
 import type { L1 } from './l1'
 import type { L2Tier } from './l2-tier'
 import { LoaderContext } from './loader-context'
+import { type CacheLock, LockedLoads } from './lock'
 import type { ResolvedPolicy } from './options'
 import { raceTimeout, TIMED_OUT } from './race'
 import { Recovery } from './recovery'
@@ -57,6 +58,8 @@ export class CacheCore {
   readonly tags: TagVersions
   /** Changes L2 did not take, replayed once it answers; undefined without L2 or when disabled. */
   readonly recovery: Recovery | undefined
+  /** Cross-instance single-flight; undefined without a lock. */
+  readonly locks: LockedLoads | undefined
   readonly instanceId = `${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}`
   readonly flights: SingleFlight<string, unknown> = singleFlight()
   readonly counters: CoreCounters = {
@@ -87,6 +90,7 @@ export class CacheCore {
     bus: CacheBus | undefined,
     maxTags: number,
     recoveryQueue = 0,
+    lock?: CacheLock,
   ) {
     this.name = name
     this.codec = codec
@@ -95,6 +99,7 @@ export class CacheCore {
     this.bus = bus
     this.tags = new TagVersions(maxTags)
     this.#storePrefix = `${name}:${codec.id}:`
+    this.locks = lock === undefined ? undefined : new LockedLoads(lock, this)
     const recovery = l2 && recoveryQueue > 0 ? new Recovery(this, recoveryQueue) : undefined
     this.recovery = recovery
     if (recovery && l2) {
@@ -200,7 +205,10 @@ export class CacheCore {
     this.counters.busReceived++
     this.counters.busLagLast = lag
     if (lag > this.counters.busLagMax) this.counters.busLagMax = lag
-    if (message.k) for (const key of message.k) this.invalidateLocal(key)
+    if (message.k) {
+      for (const key of message.k) this.invalidateLocal(key)
+      this.locks?.wake(message.k)
+    }
     if (message.t) for (const [tag, version] of message.t) this.tags.observe(tag, version)
     if (message.c !== undefined) this.clearLocal(message.c)
     if (message.r === 1) this.#distrust()
@@ -648,6 +656,7 @@ export class CacheCore {
     return promise
   }
 
+  /** Loads here, or under the lock: takes the lease, or waits for the value its holder stores. */
   async #load<T>(
     full: string,
     key: string,
@@ -657,6 +666,37 @@ export class CacheCore {
     stale: Entry | undefined,
     pending: Pending,
     deadline: number | undefined,
+  ): Promise<unknown> {
+    const locks = this.locks
+    if (locks === undefined)
+      return this.#loadHere(full, key, loader, policy, tags, stale, pending, deadline, false)
+    const waitStarted = getClock().monotonic()
+    const entered = await locks.enter(full, key, policy)
+    if (entered.found) return entered.value
+    // Waiting for another instance is not spent waiting for L2: the budget resumes after it.
+    if (deadline !== undefined) deadline += getClock().monotonic() - waitStarted
+    const lease = entered.lease
+    if (lease === undefined)
+      return this.#loadHere(full, key, loader, policy, tags, stale, pending, deadline, false)
+    try {
+      // The waiting instances look for the value in L2: it is stored before the lease goes.
+      return await this.#loadHere(full, key, loader, policy, tags, stale, pending, deadline, true)
+    } finally {
+      // Not awaited: the value is stored, and a Redis that stopped answering must not hold the load.
+      void lease.release()
+    }
+  }
+
+  async #loadHere<T>(
+    full: string,
+    key: string,
+    loader: Loader<T>,
+    policy: ResolvedPolicy,
+    tags: string[] | undefined,
+    stale: Entry | undefined,
+    pending: Pending,
+    deadline: number | undefined,
+    leased: boolean,
   ): Promise<unknown> {
     // Versions are read before loading: an invalidation during the load then outdates the value.
     const versions = tags === undefined ? undefined : await this.tagVersions(tags, deadline)
@@ -687,7 +727,7 @@ export class CacheCore {
       const entry = this.makeEntry(value, ctx.ttl, policy, tags, versions)
       if (entry !== undefined && this.l2 === undefined && this.bus === undefined)
         this.putL1(full, entry, undefined)
-      else await this.write([{ full, entry }], policy.l2Background, false, deadline)
+      else await this.write([{ full, entry }], policy.l2Background && !leased, false, deadline)
     } catch (error) {
       if (error instanceof CacheCodecError) this.counters.codecErrors++
       // The value is returned even when storing it failed; L2 errors are counted by the tier.

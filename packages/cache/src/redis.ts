@@ -6,4 +6,5 @@ export type {
   RedisPipelineLike,
   RedisSubscriberLike,
 } from './redis-client'
+export { type RedisLockClientLike, type RedisLockOptions, redisLock } from './redis-lock'
 export { type RedisStoreOptions, redisStore } from './redis-store'
