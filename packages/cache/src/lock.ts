@@ -59,6 +59,8 @@ export interface LockCounters {
 
 const lockChannel = eventChannel<LockEvent>('hotpath:cache:lock')
 
+const noop = () => {}
+
 /** First pause between two looks at L2; it doubles up to `maxPoll`. */
 const FIRST_POLL = 5
 
@@ -110,13 +112,17 @@ export class LockedLoads {
     const lockKey = host.storeKey(full)
     const giveUp = getClock().monotonic() + policy.hard
     let pause = FIRST_POLL
-    let waited = false
     for (;;) {
       if (host.closed) throw new CacheClosedError()
       let lease: CacheLease | null
       try {
-        const taken = await raceTimeout(this.lock.acquire(lockKey), host.l2?.timeout ?? 1_000)
-        if (taken === TIMED_OUT) throw new Error('lock timed out')
+        const acquiring = this.lock.acquire(lockKey)
+        const taken = await raceTimeout(acquiring, host.l2?.timeout ?? 1_000)
+        if (taken === TIMED_OUT) {
+          // A lease granted after we gave up would be renewed with no load behind it: give it back.
+          acquiring.then((late) => late?.release(), noop)
+          throw new Error('lock timed out')
+        }
         lease = taken
       } catch {
         this.#event(full, 'fallback')
@@ -124,8 +130,9 @@ export class LockedLoads {
       }
       if (lease !== null) {
         // The previous holder stores its value before it releases: look once more, so a value
-        // that landed between our last look and the lease is not loaded a second time.
-        const entry = waited ? await this.#fresh(full, policy) : undefined
+        // that landed between our last look (the miss that brought us here, or a poll) and the
+        // lease is not loaded a second time. One GET per leased miss buys "one load in total".
+        const entry = await this.#fresh(full, policy)
         if (entry !== undefined) {
           void lease.release()
           this.#event(full, 'waited')
@@ -134,7 +141,6 @@ export class LockedLoads {
         this.#event(full, 'acquired')
         return { found: false, lease }
       }
-      waited = true
       const left = giveUp - getClock().monotonic()
       if (left <= 0) throw new CacheLoaderTimeoutError(key, policy.hard)
       await this.#sleep(full, Math.min(pause, this.lock.maxPoll, left))
