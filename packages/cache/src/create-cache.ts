@@ -12,6 +12,7 @@ import { type Codec, jsonCodec } from './codec'
 import { CacheCore } from './core'
 import { createL1, type L1Options } from './l1'
 import { L2Tier } from './l2-tier'
+import type { CacheLock } from './lock'
 import { type CachePolicy, DEFAULT_POLICY, POLICY_OPTIONS, resolvePolicy } from './options'
 import type { CacheBus, CacheStore } from './store'
 
@@ -63,6 +64,13 @@ export interface CacheOptions extends CachePolicy {
    */
   bus?: CacheBus
   /**
+   * Cross-instance single-flight (`redisLock`): on a miss one instance loads the key while the
+   * others wait for its value in L2, within their own loader timeouts. Needs `l2`; while the lock
+   * cannot answer, each instance loads on its own.
+   * @default none
+   */
+  lock?: CacheLock
+  /**
    * Bound of every L2 call; a call past it counts as a failure and the caller goes on without L2.
    * @default '200ms'
    */
@@ -100,6 +108,7 @@ export const CACHE_OPTIONS = [
   'l1',
   'l2',
   'bus',
+  'lock',
   'l2Timeout',
   'breaker',
   'codec',
@@ -154,9 +163,13 @@ export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
   }
   if (raw.bus !== undefined && typeof raw.bus?.publish !== 'function')
     throw invalidOption('bus', 'a cache bus', raw.bus)
+  if (raw.lock !== undefined) {
+    if (typeof raw.lock?.acquire !== 'function') throw invalidOption('lock', 'a cache lock', raw.lock)
+    if (l2 === undefined) throw invalidOption('l2', 'a cache store when `lock` is set', raw.l2)
+  }
   const maxTags = checkInteger('maxTags', raw.maxTags ?? 100_000, { min: 1 })
   const recoveryQueue = checkInteger('recoveryQueue', raw.recoveryQueue ?? 10_000, { min: 0 })
   const policy = resolvePolicy(DEFAULT_POLICY, raw)
-  const core = new CacheCore(name, codec, l1, l2, raw.bus, maxTags, recoveryQueue)
+  const core = new CacheCore(name, codec, l1, l2, raw.bus, maxTags, recoveryQueue, raw.lock)
   return new Cache<T>(core, '', policy)
 }

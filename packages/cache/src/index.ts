@@ -14,6 +14,7 @@ export {
 } from './errors'
 export type { L1Options } from './l1'
 export { BatchLoaderContext, LoaderContext } from './loader-context'
+export type { CacheLease, CacheLock, LockEvent } from './lock'
 export { type MsgpackCodecOptions, msgpackCodec, type PackrLike } from './msgpack-codec'
 export type { CacheEntryInput, CachePolicy, GetOrSetOptions, LoaderTimeouts, SetOptions } from './options'
 export type { RecoveryEvent } from './recovery'

@@ -1,7 +1,8 @@
 import { Deque, eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
 import { Breaker, type BreakerState } from './breaker'
 import { CacheL2TimeoutError, CacheL2UnavailableError } from './errors'
-import type { CacheStore } from './store'
+import { L2Batch } from './l2-batch'
+import type { CacheStore, StoredValue } from './store'
 
 const breakerChannel = eventChannel<{ store: string; state: BreakerState }>('hotpath:cache:breaker')
 const l2ErrorChannel = eventChannel<{ store: string; operation: string; error: unknown }>(
@@ -21,7 +22,7 @@ interface PendingCall {
   deadline: number
   done: boolean
   operation: string
-  reject: (error: Error) => void
+  reject: (error: unknown) => void
   /** Stops waiting for the store to connect (the call's deadline passed). */
   release: (() => void) | undefined
 }
@@ -39,6 +40,8 @@ export class L2Tier {
   readonly store: CacheStore
   readonly timeout: number
   readonly breaker: Breaker
+  /** Single-key reads of one tick, sent together. */
+  readonly reads: L2Batch
   readonly counters: L2Counters = { hits: 0, misses: 0, errors: 0, timeouts: 0, skipped: 0 }
   /** Called after every call L2 answered, so work kept for L2 can be sent again. */
   onAnswer: (() => void) | undefined
@@ -53,6 +56,7 @@ export class L2Tier {
   constructor(store: CacheStore, timeout: number, threshold: number, cooldown: number) {
     this.store = store
     this.timeout = timeout
+    this.reads = new L2Batch(store)
     this.breaker = new Breaker(threshold, cooldown, (state) => {
       if (breakerChannel.active) breakerChannel.publish({ store: store.kind, state })
     })
@@ -72,13 +76,7 @@ export class L2Tier {
       return Promise.reject(new CacheL2UnavailableError('circuit breaker open'))
     }
     return new Promise<T>((resolve, reject) => {
-      const call: PendingCall = {
-        deadline: getClock().monotonic() + this.timeout,
-        done: false,
-        operation,
-        reject,
-        release: undefined,
-      }
+      const call = this.#begin(operation, reject)
       let promise: Promise<T>
       try {
         // Connecting is not down: the call waits for the client within its own deadline, and is
@@ -91,27 +89,70 @@ export class L2Tier {
       } catch (error) {
         promise = Promise.reject(error)
       }
-      this.#calls.push(call)
-      if (this.#unsettled++ === 0) this.#timer?.ref()
-      if (this.#timer === undefined) this.#arm(this.timeout)
       promise.then(
         (value) => {
-          if (call.done) return
-          this.#settle(call)
-          this.breaker.success()
+          if (!this.#succeeded(call)) return
           resolve(value)
           this.onAnswer?.()
         },
-        (error: unknown) => {
-          if (call.done) return
-          this.#settle(call)
-          this.counters.errors++
-          this.breaker.failure()
-          if (l2ErrorChannel.active) l2ErrorChannel.publish({ store: store.kind, operation, error })
-          reject(error)
-        },
+        (error: unknown) => this.#failed(call, error),
       )
     })
+  }
+
+  /**
+   * Reads one key, as `run('get', ...)` does (same skip, deadline and breaker accounting per
+   * caller), but sent with every other read of the same tick as one `getMany`.
+   */
+  read(key: string): Promise<StoredValue | null | undefined> {
+    const store = this.store
+    if (store.ready !== undefined && !store.ready()) return this.run('get', () => this.reads.get(key))
+    if (!this.breaker.allow()) {
+      this.counters.skipped++
+      return Promise.reject(new CacheL2UnavailableError('circuit breaker open'))
+    }
+    return new Promise((resolve, reject) => {
+      const call = this.#begin('get', reject)
+      this.reads.add(key, (failed, result) => {
+        if (failed) this.#failed(call, result)
+        else if (this.#succeeded(call)) {
+          resolve(result as StoredValue | null | undefined)
+          this.onAnswer?.()
+        }
+      })
+    })
+  }
+
+  #begin(operation: string, reject: (error: unknown) => void): PendingCall {
+    const call: PendingCall = {
+      deadline: getClock().monotonic() + this.timeout,
+      done: false,
+      operation,
+      reject,
+      release: undefined,
+    }
+    this.#calls.push(call)
+    if (this.#unsettled++ === 0) this.#timer?.ref()
+    if (this.#timer === undefined) this.#arm(this.timeout)
+    return call
+  }
+
+  /** Records an answer; false when the call had already timed out (its value is dropped). */
+  #succeeded(call: PendingCall): boolean {
+    if (call.done) return false
+    this.#settle(call)
+    this.breaker.success()
+    return true
+  }
+
+  #failed(call: PendingCall, error: unknown): void {
+    if (call.done) return
+    this.#settle(call)
+    this.counters.errors++
+    this.breaker.failure()
+    if (l2ErrorChannel.active)
+      l2ErrorChannel.publish({ store: this.store.kind, operation: call.operation, error })
+    call.reject(error)
   }
 
   #afterReady(ready: Promise<void>, call: PendingCall): Promise<void> {

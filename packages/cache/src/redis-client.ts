@@ -28,10 +28,28 @@ export interface RedisClientLike {
     count: number,
   ): Promise<[cursor: string, elements: string[]]>
   publish(channel: string, message: string): Promise<number>
+  /** Cluster only: node addresses serving each hash slot (ioredis `Cluster#slots`). */
+  readonly slots?: string[][]
+  /** Starts a pipeline; on a cluster every command in it must go to one node. */
+  pipeline?(): RedisPipelineLike
   /** Cluster only: the node clients. */
   nodes?(role?: 'master' | 'slave' | 'all'): RedisClientLike[]
   on(event: string, listener: Listener): unknown
   off(event: string, listener: Listener): unknown
+}
+
+/**
+ * The part of an ioredis pipeline the store uses: commands are queued, then sent together.
+ *
+ * @example
+ * const pipeline: RedisPipelineLike = client.pipeline()
+ * pipeline.mgetBuffer(['a', 'b'])
+ * const [[error, values]] = (await pipeline.exec())!
+ */
+export interface RedisPipelineLike {
+  mgetBuffer(keys: string[]): unknown
+  /** One `[error, reply]` pair per queued command, in order. */
+  exec(): Promise<[error: Error | null, reply: unknown][] | null>
 }
 
 /**

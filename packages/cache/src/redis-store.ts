@@ -7,7 +7,7 @@ import {
   invalidOption,
 } from '@hotpath/core'
 import { keySlot } from './key-slot'
-import type { RedisClientLike } from './redis-client'
+import type { RedisClientLike, RedisPipelineLike } from './redis-client'
 import type { CacheStore, StoredValue, StoreWrite } from './store'
 
 /**
@@ -55,7 +55,7 @@ function escapeGlob(text: string): string {
 
 /**
  * L2 on Redis through ioredis (standalone or Cluster). Values travel as binary (`getBuffer`,
- * `mgetBuffer`); `getMany` is one MGET (one per hash slot on a cluster); nothing is sent while the
+ * `mgetBuffer`); `getMany` is one MGET (on a cluster one per hash slot, sent as one pipeline per node); nothing is sent while the
  * client is not `ready`, so no call waits on ioredis's offline queue: a call made while the client
  * connects waits for it within `l2Timeout`.
  *
@@ -83,7 +83,10 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
 
   /** Indices of `keys` grouped by hash slot on a cluster (one group on a single server). */
   function bySlot(keys: readonly string[]): number[][] {
-    if (!cluster) return [keys.map((_, i) => i)]
+    return cluster ? [...slotGroups(keys).values()] : [keys.map((_, i) => i)]
+  }
+
+  function slotGroups(keys: readonly string[]): Map<number, number[]> {
     const groups = new Map<number, number[]>()
     keys.forEach((key, i) => {
       const slot = keySlot(key)
@@ -91,20 +94,57 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
       if (group) group.push(i)
       else groups.set(slot, [i])
     })
-    return [...groups.values()]
+    return groups
   }
 
-  /** MGET in one call, or one per hash slot on a cluster, results in key order. */
-  async function mget<R>(keys: string[], call: (keys: string[]) => Promise<R[]>): Promise<R[]> {
+  /**
+   * MGET in one call; on a cluster one MGET per hash slot, those of one node sent as one pipeline
+   * (a round trip per node rather than per slot). Results in key order.
+   */
+  async function mget<R>(
+    keys: string[],
+    call: (keys: string[]) => Promise<R[]>,
+    queue?: (pipeline: RedisPipelineLike, keys: string[]) => void,
+  ): Promise<R[]> {
     if (!cluster) return call(keys)
-    const groups = bySlot(keys)
     const out: R[] = new Array(keys.length)
+    const fill = (indices: number[], values: R[]) => {
+      indices.forEach((index, j) => {
+        out[index] = values[j]!
+      })
+    }
+    const one = async (indices: number[]) => fill(indices, await call(indices.map((i) => keys[i]!)))
+    const groups = slotGroups(keys)
+    const table = client.slots
+    if (queue === undefined || typeof client.pipeline !== 'function' || !Array.isArray(table)) {
+      await Promise.all([...groups.values()].map(one))
+      return out
+    }
+    const byNode = new Map<string, number[][]>()
+    for (const [slot, indices] of groups) {
+      const node = table[slot]?.join(';') ?? ''
+      const list = byNode.get(node)
+      if (list) list.push(indices)
+      else byNode.set(node, [indices])
+    }
     await Promise.all(
-      groups.map(async (indices) => {
-        const values = await call(indices.map((i) => keys[i]!))
-        indices.forEach((index, j) => {
-          out[index] = values[j]!
-        })
+      [...byNode.values()].map(async (slots) => {
+        if (slots.length === 1) return one(slots[0]!)
+        const pipeline = client.pipeline!()
+        for (const indices of slots)
+          queue(
+            pipeline,
+            indices.map((i) => keys[i]!),
+          )
+        // A stale slot table (resharding) fails the pipeline or some of its replies: those slots
+        // are asked again one by one, and the client follows the redirections.
+        const replies = await pipeline.exec().catch(() => null)
+        await Promise.all(
+          slots.map((indices, g) => {
+            const reply = replies?.[g]
+            return reply && !reply[0] ? fill(indices, reply[1] as R[]) : one(indices)
+          }),
+        )
       }),
     )
     return out
@@ -157,6 +197,7 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
       mget(
         keys.map((key) => prefix + key),
         (group) => client.mgetBuffer(group),
+        (pipeline, group) => pipeline.mgetBuffer(group),
       ),
     async set(key: string, value: StoredValue, ttl: number) {
       await client.set(prefix + key, bytes(value), 'PX', Math.max(1, Math.ceil(ttl)))

@@ -37,6 +37,12 @@ export interface CacheStats {
     /** Changes that did not fit in the queue: their keys are deleted from L2 instead of updated. */
     dropped: number
   }
+  /**
+   * Cross-instance single-flight (undefined without a lock): loads this instance ran under the
+   * lease, misses answered by another instance's load, and loads run without the lock because it
+   * could not answer.
+   */
+  lock: { acquired: number; waited: number; fallbacks: number } | undefined
   /** Reads that found nothing usable in any tier. */
   misses: number
   /** Loader calls (a batch loader call counts once). */
@@ -100,6 +106,7 @@ export function buildStats(core: CacheCore): CacheStats {
       replayed: core.recovery?.replayed ?? 0,
       dropped: core.recovery?.dropped ?? 0,
     },
+    lock: core.locks === undefined ? undefined : { ...core.locks.counters },
     misses: c.misses,
     loads: c.loads,
     loadErrors: c.loadErrors,

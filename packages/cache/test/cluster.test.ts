@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { needService, type RedisCluster, startRedisCluster } from '@hotpath/test-utils'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type Cache, createCache } from '../src/index'
 import { keySlot, redisBus, redisStore } from '../src/redis'
 import { until } from './helpers'
+
+const run = promisify(execFile)
 
 describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
   let cluster: RedisCluster
@@ -37,6 +41,40 @@ describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
     await cluster?.stop()
   })
 
+  async function resetStats() {
+    await Promise.all(
+      cluster.nodes.map((n) => run('redis-cli', ['-p', String(n.port), 'config', 'resetstat'])),
+    )
+  }
+  /** Calls of `command` on all nodes since the last reset. */
+  async function calls(command: string) {
+    let total = 0
+    for (const n of cluster.nodes) {
+      const { stdout } = await run('redis-cli', ['-p', String(n.port), 'info', 'commandstats'])
+      total += Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stdout)?.[1] ?? 0)
+    }
+    return total
+  }
+
+  it('concurrent gets of keys on every node: no GET, one MGET per slot, one pipeline per node', async () => {
+    const { client } = await node()
+    const writer = createCache({ l2Timeout: '2s', l2: redisStore({ client, prefix: 'co:' }) })
+    const keys = Array.from({ length: 48 }, (_, i) => `co:${i}`)
+    await writer.setMany(keys.map((key, i) => ({ key, value: i })))
+    const cache = createCache({ l1: false, l2Timeout: '2s', l2: redisStore({ client, prefix: 'co:' }) })
+    const slots = new Set(keys.map((key) => keySlot(`co:cache:j1:${key}`)))
+    const pipeline = vi.spyOn(client, 'pipeline')
+    await resetStats()
+    expect(await Promise.all(keys.map((key) => cache.get(key)))).toEqual(keys.map((_, i) => i))
+    expect(await calls('get')).toBe(0)
+    expect(await calls('mget')).toBe(slots.size)
+    expect(pipeline.mock.calls.length).toBeGreaterThanOrEqual(1)
+    expect(pipeline.mock.calls.length).toBeLessThanOrEqual(cluster.nodes.length)
+    pipeline.mockRestore()
+    await writer.close()
+    await cache.close()
+  })
+
   it('get/set/getMany/tags/bus/clear work across slots', async () => {
     const a = await node()
     const b = await node()
@@ -45,11 +83,14 @@ describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
     expect(slots.size).toBeGreaterThan(10)
     await a.cache.setMany(keys.map((key) => ({ key, value: { key, at: new Date(1) } })))
     const reader = createCache({ l2Timeout: '2s', l2: redisStore({ client: b.client, prefix: 'c:' }) })
-    const mget = vi.spyOn(b.client, 'mgetBuffer')
+    const pipeline = vi.spyOn(b.client, 'pipeline')
+    await resetStats()
     const values = await reader.getMany(keys)
     expect(values).toEqual(keys.map((key) => ({ key, at: new Date(1) })))
-    expect(mget.mock.calls.length).toBe(slots.size) // one MGET per hash slot
-    mget.mockRestore()
+    // One MGET per hash slot, those of one node sent together: at most one pipeline per node.
+    expect(await calls('mget')).toBe(slots.size)
+    expect(pipeline.mock.calls.length).toBeLessThanOrEqual(cluster.nodes.length)
+    pipeline.mockRestore()
     expect(await reader.get('key:3')).toEqual({ key: 'key:3', at: new Date(1) })
 
     // tags across slots, seen by the other instance through the bus

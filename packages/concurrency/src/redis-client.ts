@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { HotpathError } from '@hotpath/core'
 import { RedisUnavailableError } from './errors'
 import { DeadlineCall, type Deadlines } from './internal/deadlines'
+import type { RedisWakeSubscriber } from './redis-wakeups'
 
 /**
  * The part of a Redis client the concurrency package uses: an ioredis `Redis` or `Cluster`
@@ -18,6 +19,8 @@ export interface RedisScriptClient {
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
   /** ioredis connection status; anything but `'ready'` means a command would sit in its offline queue. */
   readonly status?: string
+  /** A new connection with the same options (ioredis `duplicate()`), for SUBSCRIBE. */
+  duplicate?(): RedisWakeSubscriber
 }
 
 /** A Lua script with its SHA1. @internal */

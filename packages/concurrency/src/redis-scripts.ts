@@ -126,8 +126,10 @@ local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
 redis.call('PEXPIRE', key, math.ceil(tonumber(last[2]) - now) + 1)
 return 1`)
 
-/** KEYS[1] zset. ARGV: token. @internal */
-export const semaphoreReleaseScript: Script = script(`return redis.call('ZREM', KEYS[1], ARGV[1])`)
+/** KEYS[1] zset. ARGV: token, channel announcing the free permit ('' for none). @internal */
+export const semaphoreReleaseScript: Script = script(`local n = redis.call('ZREM', KEYS[1], ARGV[1])
+if n > 0 and ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], '1') end
+return n`)
 
 /** KEYS[1] zset. Live holders. @internal */
 export const semaphoreCountScript: Script = script(`${NOW}

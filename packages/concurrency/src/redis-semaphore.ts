@@ -10,7 +10,6 @@ import {
   invalidOption,
   parseDuration,
   schedule,
-  sleep,
   type TimerHandle,
 } from '@hotpath/core'
 import { RedisUnavailableError, SemaphoreTimeoutError } from './errors'
@@ -23,6 +22,7 @@ import {
   semaphoreExtendScript,
   semaphoreReleaseScript,
 } from './redis-scripts'
+import { Wakeups } from './redis-wakeups'
 
 /**
  * Options of {@link redisSemaphore}.
@@ -67,6 +67,14 @@ export interface RedisSemaphoreOptions {
    * @default 'hp:sem:'
    */
   prefix?: string
+  /**
+   * Wake waiters when a permit is released: a release PUBLISHes on `<key>:released`, and waiting
+   * instances (subscribed through `client.duplicate()` only while they wait) try again at once
+   * instead of at their next poll. `retryInterval` stays the fallback (leases that expire, a
+   * subscription not yet made, a client without `duplicate()`).
+   * @default true
+   */
+  wakeOnRelease?: boolean
 }
 
 /**
@@ -128,7 +136,8 @@ export interface RedisSemaphore {
 /**
  * A semaphore shared through Redis: at most `permits` holders across every process. Each permit
  * is a lease in a sorted set that expires unless extended, so a holder that crashes frees its
- * permit after `lease`. Acquire/extend/release are single atomic scripts using Redis time.
+ * permit after `lease`. Acquire/extend/release are single atomic scripts using Redis time; a
+ * release wakes a waiting instance through pub/sub (`wakeOnRelease`), polling being the fallback.
  *
  * @example
  * import { redisSemaphore } from '@hotpath/concurrency/redis'
@@ -146,6 +155,7 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
     'retryInterval',
     'commandTimeout',
     'prefix',
+    'wakeOnRelease',
   ])
   const client = raw.client
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
@@ -159,6 +169,12 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
   const defaultTimeout = parseDuration(raw.timeout ?? '30s', 'timeout', { allowInfinity: true })
   const retryInterval = parseDuration(raw.retryInterval ?? '50ms', 'retryInterval')
   const commandTimeout = parseDuration(raw.commandTimeout ?? '1s', 'commandTimeout')
+  const wakeOnRelease = checkBoolean('wakeOnRelease', raw.wakeOnRelease ?? true)
+  const channel = wakeOnRelease ? `${key}:released` : ''
+  const wakeups = new Wakeups(
+    wakeOnRelease && typeof client.duplicate === 'function' ? () => client.duplicate!() : undefined,
+    channel,
+  )
   const deadlines = new Deadlines()
   const call = (code: Script, args: (string | number)[]) =>
     runScript(client, code, [key], args, commandTimeout, deadlines, getClock().monotonic())
@@ -197,7 +213,7 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
         if (released) return
         released = true
         timer?.cancel()
-        await call(semaphoreReleaseScript, [token])
+        await call(semaphoreReleaseScript, [token, channel])
       },
       async [Symbol.asyncDispose]() {
         await this.release()
@@ -226,23 +242,31 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
   const wait = async (signal: AbortSignal | undefined, timeout: number): Promise<RedisLease> => {
     const started = getClock().monotonic()
     let lastError: unknown
-    for (;;) {
-      if (signal?.aborted) throw abortReason(signal)
-      try {
-        const held = await tryAcquire()
-        if (held) return held
-      } catch (error) {
-        lastError = error
+    let unhold: (() => void) | undefined
+    try {
+      for (;;) {
+        if (signal?.aborted) throw abortReason(signal)
+        const seen = wakeups.generation
+        try {
+          const held = await tryAcquire()
+          if (held) return held
+        } catch (error) {
+          lastError = error
+        }
+        const left = started + timeout - getClock().monotonic()
+        if (left <= 0) {
+          throw new SemaphoreTimeoutError(
+            timeout,
+            `a permit of '${key}'`,
+            lastError === undefined ? {} : { cause: lastError },
+          )
+        }
+        // Subscribed from the first miss on, so an uncontended acquire costs no connection.
+        unhold ??= wakeups.hold()
+        await wakeups.sleep(Math.min(left, retryInterval * (0.5 + Math.random())), signal, seen)
       }
-      const left = started + timeout - getClock().monotonic()
-      if (left <= 0) {
-        throw new SemaphoreTimeoutError(
-          timeout,
-          `a permit of '${key}'`,
-          lastError === undefined ? {} : { cause: lastError },
-        )
-      }
-      await sleep(Math.min(left, retryInterval * (0.5 + Math.random())), { signal })
+    } finally {
+      unhold?.()
     }
   }
 
