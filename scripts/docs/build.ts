@@ -98,6 +98,8 @@ export async function buildSite(out: string): Promise<{ warnings: number; errors
     entryPoints: entries.map((e) => e.source),
     tsconfig: join(root, 'scripts', 'docs', 'tsconfig.json'),
     readme: join(root, 'README.md'),
+    // Browsers ask for an icon on every page; without one each page logs a 404.
+    favicon: join(root, 'scripts', 'docs', 'favicon.svg'),
     projectDocuments: documentPaths().map((path) => join(root, path)),
     basePath: root,
     out,

@@ -30,6 +30,8 @@ export interface BarChart {
   lowerIsBetter: boolean
   /** Source line at the bottom: command, date, Node, machine, load. */
   footnote: string
+  /** False when the values are ratios already (no second ratio beside each). @default true */
+  ratios?: boolean
 }
 
 const WIDTH = 760
@@ -142,12 +144,15 @@ export function renderBarChart(chart: BarChart): string {
     const isReference = bar.label === chart.reference
     const valueText = `${formatValue(bar.value / scale.ns, decimals)} ${scale.unit}`
     const ratioText = isReference ? 'reference' : `${ratio} ${chart.reference}`
-    const label = bar.label.length > 40 ? `${bar.label.slice(0, 39)}…` : bar.label
+    // Bold (hotpath) labels are wider: cut them shorter so they stay inside the label column.
+    const room = bar.hotpath ? 36 : 41
+    const label = bar.label.length > room ? `${bar.label.slice(0, room - 1)}…` : bar.label
+    const note = chart.ratios === false ? '' : isReference ? '(reference)' : `(${ratio})`
     out.push(
       `<g><title>${xml(`${bar.label}: ${valueText} (${ratioText})`)}</title>`,
       `<text x="${LABEL_WIDTH - 8}" y="${y + 16}" text-anchor="end" fill="${TEXT}"${bar.hotpath ? ' font-weight="600"' : ''}>${xml(label)}</text>`,
       `<rect x="${LABEL_WIDTH}" y="${y + 4}" width="${Math.max(1, end - LABEL_WIDTH).toFixed(1)}" height="${ROW - 8}" fill="${bar.hotpath ? HOTPATH : PEER}"/>`,
-      `<text x="${(end + 6).toFixed(1)}" y="${y + 16}" fill="${TEXT}">${xml(valueText)} <tspan fill="${MUTED}">${xml(isReference ? '(reference)' : `(${ratio})`)}</tspan></text>`,
+      `<text x="${(end + 6).toFixed(1)}" y="${y + 16}" fill="${TEXT}">${xml(valueText)}${note ? ` <tspan fill="${MUTED}">${xml(note)}</tspan>` : ''}</text>`,
       '</g>',
     )
   })
@@ -157,7 +162,7 @@ export function renderBarChart(chart: BarChart): string {
     `<rect x="16" y="${axisY + 46}" width="10" height="10" fill="${HOTPATH}"/>`,
     `<text x="30" y="${axisY + 55}" fill="${TEXT}">hotpath</text>`,
     `<rect x="90" y="${axisY + 46}" width="10" height="10" fill="${PEER}"/>`,
-    `<text x="104" y="${axisY + 55}" fill="${TEXT}">peer or reference; (ratio) = value ÷ ${xml(chart.reference)}</text>`,
+    `<text x="104" y="${axisY + 55}" fill="${TEXT}">${xml(chart.ratios === false ? `peer or reference; values relative to ${chart.reference}` : `peer or reference; (ratio) = value ÷ ${chart.reference}`)}</text>`,
     `<text x="16" y="${axisY + 62 + 8}" font-size="10.5" fill="${MUTED}">${xml(chart.footnote)}</text>`,
     '</svg>',
   )
