@@ -1,8 +1,8 @@
 /**
  * Builds the documentation site with TypeDoc: the API reference of every public package (one
  * module per `exports` entry, named as users import it) and the guides, benchmark pages, package
- * READMEs and decisions as pages. Any TypeDoc warning fails the build, so a broken `{@link}` or a
- * link to a missing page cannot land.
+ * READMEs and decisions as pages. Any TypeDoc warning fails the build, so a broken `{@link}`, a
+ * link to a missing page or an exported symbol without documentation cannot land.
  *
  * Usage: pnpm docs:build [--out <dir>]   (default .tmp/site)
  */
@@ -112,7 +112,7 @@ export async function buildSite(out: string): Promise<{ warnings: number; errors
     disableGit: true,
     sourceLinkTemplate: 'https://example.invalid/{path}#L{line}',
     disableSources: true,
-    validation: { notExported: false, invalidLink: true, rewrittenLink: true, notDocumented: false },
+    validation: { notExported: false, invalidLink: true, rewrittenLink: true, notDocumented: true },
     externalSymbolLinkMappings: {
       kysely: {
         'Kysely.withoutPlugins':
