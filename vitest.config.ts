@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config'
 // some dependencies' `module` builds use imports that only a bundler can follow).
 const conditions = ['@hotpath/source', 'node', 'development|production']
 
-const roots = ['packages', 'examples'].flatMap((dir) =>
+const roots = ['packages', 'examples', 'scripts'].flatMap((dir) =>
   existsSync(dir) ? readdirSync(dir).map((name) => `${dir}/${name}`) : [],
 )
 

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Bench } from 'tinybench'
@@ -111,7 +112,8 @@ const USAGE = `Usage: pnpm bench [--quick] [--list] [filter ...]
 
 Runs the tinybench scenarios in bench/scenarios/ whose file name contains any filter (all without
 one), prints each as a table with ratios to its baseline (a peer library), and stores the figures
-in bench/results/latest.json.
+in bench/results/latest.json; a full run also writes bench/results/<scenario>.json, the
+committed figures the charts in docs/benchmarks are drawn from.
 
   --list    print the scenarios (file name and what each measures) and exit
   --quick   shorter measuring and warm-up times, for a smoke run (figures are not comparable)
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
   console.log(`hotpath bench — ${env.date} — Node ${env.node} — ${env.cpu} × ${env.cores} — ${env.platform}`)
   const progress = new Progress(files.length)
   const resultsPath = join(here, 'results', 'latest.json')
+  mkdirSync(dirname(resultsPath), { recursive: true })
   let previous: { scenarios?: Record<string, unknown> } = {}
   try {
     previous = JSON.parse(readFileSync(resultsPath, 'utf8'))
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
     progress.start(file)
     try {
       const scenario = await load(file)
+      const loadBefore = os.loadavg()[0]!
       if (isMeasure(scenario)) {
         const rows = await scenario.measure()
         progress.step()
@@ -184,13 +188,28 @@ async function main(): Promise<void> {
         }
       }
       await scenario.teardown?.()
+      // A full run is kept per scenario, in the repository: the charts in docs/benchmarks are drawn
+      // from these files (pnpm docs:charts). A --quick run is a smoke test and is not kept.
+      if (!quick) {
+        const load = [loadBefore, os.loadavg()[0]!].map((l) => Math.round(l * 100) / 100)
+        const record = {
+          scenario: scenario.name,
+          command: `pnpm bench ${file.slice(0, -3)}`,
+          ...(results[scenario.name] as object),
+          date: new Date().toISOString(),
+          loadAverage: load,
+        }
+        writeFileSync(
+          join(here, 'results', `${file.slice(0, -3)}.json`),
+          `${JSON.stringify(record, null, 2)}\n`,
+        )
+      }
     } catch (error) {
       failed++
       progress.step()
       console.error(`\n${file} failed:`, error)
     }
   }
-  mkdirSync(dirname(resultsPath), { recursive: true })
   writeFileSync(resultsPath, `${JSON.stringify({ ...env, scenarios: results }, null, 2)}\n`)
   console.log(`\nResults written to ${resultsPath}`)
   // Scenarios may leave clients or servers open; the run is over.

@@ -264,7 +264,8 @@ function clientAddress(
 }
 
 /**
- * Rate limiting for HTTP servers on top of a {@link RateLimiter} or a Redis limiter: counts each
+ * Rate limiting for HTTP servers on top of a
+ * {@link @hotpath/concurrency!RateLimiter | RateLimiter} or a Redis limiter: counts each
  * request under its key (the client address by default), answers `429 Too Many Requests` with
  * `Retry-After` once the limit is reached, and sets rate-limit headers on every counted response.
  * The result is Connect-style middleware for node:http and Express, with a Fastify plugin at
