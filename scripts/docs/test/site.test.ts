@@ -86,7 +86,9 @@ function serve(dir: string): Promise<Server> {
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)))
 }
 
-describe('documentation site', () => {
+// The site is static HTML: its check gives the same answer on every Node version, so CI's second
+// test run (Node 24) sets DOCS_SITE_CHECK=off instead of crawling it twice.
+describe.skipIf(process.env.DOCS_SITE_CHECK === 'off')('documentation site', () => {
   let browser: Browser
   let server: Server
   let origin: string
