@@ -14,7 +14,6 @@ import {
   type TimerHandle,
 } from '@hotpath/core'
 import { RedisUnavailableError, SemaphoreTimeoutError } from './errors'
-import { Deadlines } from './internal/deadlines'
 import { readOptions } from './internal/options'
 import { type RedisScriptClient, runScript, type Script } from './redis-client'
 import {
@@ -159,9 +158,8 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
   const defaultTimeout = parseDuration(raw.timeout ?? '30s', 'timeout', { allowInfinity: true })
   const retryInterval = parseDuration(raw.retryInterval ?? '50ms', 'retryInterval')
   const commandTimeout = parseDuration(raw.commandTimeout ?? '1s', 'commandTimeout')
-  const deadlines = new Deadlines()
   const call = (code: Script, args: (string | number)[]) =>
-    runScript(client, code, [key], args, commandTimeout, deadlines, getClock().monotonic())
+    runScript(client, code, [key], args, commandTimeout, getClock().monotonic())
 
   const makeLease = (token: string): RedisLease => {
     const controller = new AbortController()
