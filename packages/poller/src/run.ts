@@ -99,7 +99,6 @@ class PollExtras<T> {
   hasState = false
   stalled = 0
   progress: unknown = undefined
-  nextAt = 0
   deadlineEntry: Timeout | undefined = undefined
   controller: AbortController | undefined = undefined
   /** Why the poll ended early, for a check that asks for its signal afterwards. */
@@ -122,6 +121,7 @@ const ENTRY_OPTIONS: TimerEntryOptions = { name: 'hotpath:poller' }
  */
 export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   #phase = WAITING
+  readonly #tracksProgress: boolean
   attempt = 0
   hint = 0
   #failures = 0
@@ -132,6 +132,8 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   /** A `watch()` stream, or the `resolve` of the promise `poll()` returned. */
   readonly #sink: PollSink<T> | ((value: T) => void)
   startedAt = 0
+  /** When the next check is due (service time), kept while the sink pauses. */
+  #nextAt = 0
   limiterPrev: LimiterWaiter | undefined
   limiterNext: LimiterWaiter | undefined
   /** Created on first use (see `PollExtras`). */
@@ -142,6 +144,17 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     this.#check = check
     this.#o = options
     this.#sink = sink
+    const o = options
+    // Progress is compared check by check only when something reads it: a hook, a stall rule,
+    // a progress-based interval or a `watch()` stream (the progress channel is checked per round).
+    this.#tracksProgress =
+      (typeof sink !== 'function' && sink.update !== undefined) ||
+      o.onProgress !== undefined ||
+      o.onStall !== undefined ||
+      o.stallAfter !== Number.POSITIVE_INFINITY ||
+      o.stallFailAfter !== Number.POSITIVE_INFINITY ||
+      o.phases !== undefined ||
+      o.intervalFn !== undefined
   }
 
   /** Starts polling: the first check runs after `initialDelay` (0: at the next timer tick). */
@@ -181,7 +194,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (this.#phase !== PAUSED) return
     this.#phase = WAITING
     const timers = getTimerService()
-    timers.add(this, this.extras().nextAt - timers.now())
+    timers.add(this, this.#nextAt - timers.now())
   }
 
   /** The signal handed to checks, created on first use. */
@@ -295,46 +308,28 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     const o = this.#o
     let info: PollInfo<T> | undefined
     try {
-      const x = this.extras()
-      const hadState = x.hasState
       this.state = state
-      x.hasState = true
       if (o.isFailed?.(state)) {
         this.finish('failed', new PollFailedError(state, this.attempt))
         return
       }
       const done = o.isDone(state)
-      const progress = o.progress === undefined ? state : o.progress(state)
-      const previous = x.progress
-      if (!hadState || !Object.is(progress, previous)) {
-        x.stalled = 0
-        x.progress = progress
-        if (o.onProgress !== undefined) {
-          info = this.info(state)
-          o.onProgress(info)
-        }
-        if (progressChannel.active) {
-          progressChannel.publish({ name: o.name, attempt: this.attempt, progress, previous })
-        }
-      } else x.stalled++
+      if (this.#tracksProgress || progressChannel.active) {
+        info = this.trackProgress(state, done)
+        if (this.#phase !== HANDLING) return // a stall rule or a hook ended the poll
+      }
       if (done) {
-        this.finish('done', undefined, undefined, info ? { ...info, done: true } : this.info(state, true))
-        return
-      }
-      const stalled = x.stalled
-      if (stalled >= o.stallFailAfter) {
-        this.finish('stalled', new PollStalledError(stalled, progress, state))
-        return
-      }
-      if (stalled === o.stallAfter) {
-        if (o.onStall !== undefined) {
-          info ??= this.info(state)
-          o.onStall(info)
+        if (info !== undefined) {
+          this.finish('done', undefined, undefined, { ...info, done: true })
+          return
         }
-        if (stallChannel.active)
-          stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
+        // Not tracked while polling: the final update still carries the progress.
+        if (!this.#tracksProgress)
+          this.extras().progress = o.progress === undefined ? state : o.progress(state)
+        this.finish('done', undefined, undefined, this.info(state, true))
+        return
       }
-      x.nextAt = getTimerService().now() + this.delay(state, info)
+      this.#nextAt = getTimerService().now() + this.delay(state, info)
       const sink = this.#sink
       if (
         typeof sink !== 'function' &&
@@ -350,7 +345,49 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     }
     if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
     this.#phase = WAITING
-    getTimerService().add(this, this.extras().nextAt - getTimerService().now())
+    const timers = getTimerService()
+    timers.add(this, this.#nextAt - timers.now())
+  }
+
+  /**
+   * Compares the progress with the previous check's: counts stalls, calls `onProgress` and
+   * `onStall`, publishes on the progress and stall channels, and ends the poll on
+   * `stall.failAfter` (unless `done`). Returns the info given to a hook, if one was built.
+   */
+  private trackProgress(state: T, done: boolean): PollInfo<T> | undefined {
+    const o = this.#o
+    const x = this.extras()
+    let info: PollInfo<T> | undefined
+    const progress = o.progress === undefined ? state : o.progress(state)
+    const previous = x.progress
+    if (!x.hasState || !Object.is(progress, previous)) {
+      x.hasState = true
+      x.stalled = 0
+      x.progress = progress
+      if (o.onProgress !== undefined) {
+        info = this.info(state)
+        o.onProgress(info)
+      }
+      if (progressChannel.active) {
+        progressChannel.publish({ name: o.name, attempt: this.attempt, progress, previous })
+      }
+      return info
+    }
+    const stalled = ++x.stalled
+    if (done) return info
+    if (stalled >= o.stallFailAfter) {
+      this.finish('stalled', new PollStalledError(stalled, progress, state))
+      return info
+    }
+    if (stalled === o.stallAfter) {
+      if (o.onStall !== undefined) {
+        info = this.info(state)
+        o.onStall(info)
+      }
+      if (stallChannel.active)
+        stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
+    }
+    return info
   }
 
   private checkFailed(error: unknown): void {
@@ -393,12 +430,13 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
     let delay: number
-    const x = this.extras()
-    if (o.phases !== undefined) delay = o.phases.intervalFor(x.progress)
+    const x = this.#extras
+    if (o.phases !== undefined) delay = o.phases.intervalFor(x?.progress)
     else if (o.intervalFn !== undefined)
       delay = parseDuration(o.intervalFn(info ?? this.info(state)), 'interval')
     else delay = o.intervalMs
-    if (x.stalled >= o.stallAfter) delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
+    if (x !== undefined && x.stalled >= o.stallAfter)
+      delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
     return this.bound(delay)
   }
 
