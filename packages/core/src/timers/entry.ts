@@ -8,8 +8,9 @@ export interface Bucket {
   heapIndex: number
   /** Due time, whole milliseconds on the service's monotonic clock. */
   at: number
-  /** Entries by slot; `undefined` where one was removed or has fired. */
+  /** Entries by slot; `undefined` where one was removed or has fired. Only the first `size` are used. */
   entries: (TimerEntry | undefined)[]
+  size: number
   /** Entries still pending in the bucket. */
   live: number
   /** Set once the bucket left the heap (it is firing): it takes no new entries. */

@@ -45,6 +45,9 @@ const SLACK_MS = 1
 
 const byDueTime = (a: Bucket, b: Bucket) => a.at < b.at
 
+/** Emptied buckets kept for reuse (more distinct due times than this at once are rare). */
+const FREE_BUCKETS = 64
+
 /**
  * Many deadlines and wake-ups on ONE underlying timer. Entries due in the same millisecond share
  * a bucket (adding and removing an entry is O(1); a bucket that empties leaves the heap of due
@@ -55,7 +58,10 @@ const byDueTime = (a: Bucket, b: Bucket) => a.at < b.at
  * {@link TimerEntryOptions.ref}); delays above 2^31-1 ms are chained, never cut short. While a
  * wake-up fires its entries, {@link TimerService.now} returns the time read at its start (as
  * libuv holds its loop time for Node's own timers): entries re-added from their callbacks
- * compute the same next due time and stay in one bucket instead of drifting apart.
+ * compute the same next due time and stay in one bucket instead of drifting apart. Emptied
+ * buckets are reused: a steady round of re-added entries allocates nothing, and long-lived
+ * entries never point at freshly allocated buckets (which would cost each of them a
+ * generational write barrier per add).
  *
  * @example
  * const service = getTimerService()
@@ -70,6 +76,7 @@ export class TimerService implements EntryOwner {
   readonly #buckets = new Map<number, Bucket>()
   /** The bucket joined last: consecutive adds for the same due time skip the map. */
   #last: Bucket | undefined
+  readonly #free: Bucket[] = []
   #pending = 0
   #referenced = 0
   #timer: TimerHandle | undefined
@@ -160,14 +167,17 @@ export class TimerService implements EntryOwner {
     if (bucket === undefined || bucket.at !== at || bucket.closed) {
       bucket = this.#buckets.get(at)
       if (bucket === undefined) {
-        bucket = { heapIndex: -1, at, entries: [], live: 0, closed: false }
+        bucket = this.#newBucket(at)
         this.#buckets.set(at, bucket)
         this.#heap.push(bucket)
         created = true
       }
       this.#last = bucket
     }
-    entry.slot = bucket.entries.push(entry) - 1
+    const slot = bucket.size++
+    if (slot < bucket.entries.length) bucket.entries[slot] = entry
+    else bucket.entries.push(entry)
+    entry.slot = slot
     entry.bucket = bucket
     entry.owner = this
     bucket.live++
@@ -190,8 +200,24 @@ export class TimerService implements EntryOwner {
       bucket.closed = true
       this.#heap.remove(bucket)
       this.#buckets.delete(bucket.at)
-      if (this.#last === bucket) this.#last = undefined
+      this.#recycle(bucket)
     }
+  }
+
+  #newBucket(at: number): Bucket {
+    const bucket = this.#free.pop()
+    if (bucket === undefined) return { heapIndex: -1, at, entries: [], size: 0, live: 0, closed: false }
+    bucket.at = at
+    bucket.closed = false
+    return bucket
+  }
+
+  /** Takes back a bucket that left the heap with every slot empty. */
+  #recycle(bucket: Bucket): void {
+    bucket.size = 0
+    bucket.live = 0
+    if (this.#last === bucket) this.#last = undefined
+    if (this.#free.length < FREE_BUCKETS) this.#free.push(bucket)
   }
 
   /**
@@ -255,14 +281,16 @@ export class TimerService implements EntryOwner {
     ) {
       this.#heap.pop()
       this.#buckets.delete(top.at)
-      if (this.#last === top) this.#last = undefined
       top.closed = true
       due.push(top)
     }
     let batch = 0
     this.#firingAt = now
     try {
-      for (const bucket of due) batch += this.#fireBucket(bucket)
+      for (const bucket of due) {
+        batch += this.#fireBucket(bucket)
+        this.#recycle(bucket)
+      }
     } finally {
       this.#firingAt = undefined
     }
@@ -275,7 +303,7 @@ export class TimerService implements EntryOwner {
   #fireBucket(bucket: Bucket): number {
     const entries = bucket.entries
     let fired = 0
-    for (let i = 0; i < entries.length; i++) {
+    for (let i = 0; i < bucket.size; i++) {
       const entry = entries[i]
       if (entry === undefined) continue
       this.#unlink(entry)
