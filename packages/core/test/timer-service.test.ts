@@ -64,6 +64,21 @@ describe('TimerService', () => {
     expect(fired).toEqual([30])
   })
 
+  it('an entry added to another service leaves the first', () => {
+    const time = manualTime()
+    const first = new TimerService({ clock: time.clock, timers: time.timers })
+    const second = new TimerService({ clock: time.clock, timers: time.timers })
+    const fired: number[] = []
+    const entry = new Timeout(() => void fired.push(time.now))
+    first.add(entry, 10)
+    second.add(entry, 20)
+    expect(first.stats().pending).toBe(0)
+    expect(second.stats().pending).toBe(1)
+    expect(first.remove(entry)).toBe(false)
+    time.advance(30)
+    expect(fired).toEqual([20])
+  })
+
   it('fires a large bucket in order, skipping entries removed or moved by earlier callbacks', () => {
     vi.useFakeTimers({ now: 0 })
     const service = new TimerService()

@@ -18,11 +18,13 @@ export interface Bucket {
 }
 
 /**
- * What an entry tells its service when its ref state changes while pending.
+ * The service an entry is pending on: told when the entry's ref state changes, asked to remove
+ * it when it is added to another service.
  * @internal
  */
 export interface EntryOwner {
   refChanged(entry: TimerEntry): void
+  remove(entry: TimerEntry): boolean
 }
 
 /**

@@ -159,7 +159,7 @@ export class TimerService implements EntryOwner {
   }
 
   #insert(entry: TimerEntry, dueAt: number): void {
-    if (entry.owner !== undefined) (entry.owner as TimerService).remove(entry)
+    entry.owner?.remove(entry)
     // Whole milliseconds, rounded up (never early); the epsilon keeps 200 × 1.1 at 220.
     const at = Math.ceil(dueAt - 1e-7)
     let bucket = this.#last
