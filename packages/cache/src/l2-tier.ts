@@ -1,4 +1,5 @@
-import { Deque, eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
+import { eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
+import { Deque } from '@hotpath/core/internal'
 import { Breaker, type BreakerState } from './breaker'
 import { CacheL2TimeoutError, CacheL2UnavailableError } from './errors'
 import { L2Batch } from './l2-batch'

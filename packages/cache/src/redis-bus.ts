@@ -3,9 +3,9 @@ import {
   checkKnownOptions,
   checkOptionsObject,
   checkString,
-  Deque,
   invalidOption,
 } from '@hotpath/core'
+import { Deque } from '@hotpath/core/internal'
 import type { RedisBusClientLike, RedisSubscriberLike } from './redis-client'
 import type { BusHandlers, BusMessage, BusStats, CacheBus } from './store'
 

@@ -3,13 +3,13 @@ import {
   checkFunction,
   checkInteger,
   type Deferred,
-  Deque,
   type Duration,
   deferred,
   parseDuration,
   schedule,
   type TimerHandle,
 } from '@hotpath/core'
+import { Deque } from '@hotpath/core/internal'
 import { ClosedError, QueueFullError } from './errors'
 import { checkIterable, readOptions } from './internal/options'
 

@@ -4,12 +4,11 @@ import {
   checkInteger,
   checkOneOf,
   checkSignal,
-  Deque,
   type Duration,
   parseDuration,
 } from '@hotpath/core'
+import { Deque } from '@hotpath/core/internal'
 import { ClosedError, QueueFullError, SemaphoreTimeoutError } from './errors'
-import { Deadlines } from './internal/deadlines'
 import { readOptions } from './internal/options'
 import { WaitQueue } from './internal/wait-queue'
 
@@ -133,18 +132,14 @@ export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
     this.#maxWaiting = checkInteger('maxWaiting', raw.maxWaiting ?? 100_000, { min: 0, allowInfinity: true })
     this.#timeout = parseDuration(raw.timeout ?? Number.POSITIVE_INFINITY, 'timeout', { allowInfinity: true })
     this.#defaultWait = { signal: undefined, timeout: this.#timeout }
-    const deadlines = new Deadlines()
-    this.#producers = new WaitQueue<void>(
-      {
-        timeoutError: (timeout) => new SemaphoreTimeoutError(timeout, 'space in the queue'),
-        onCancel: () => {},
-      },
-      deadlines,
-    )
-    this.#consumers = new WaitQueue<T>(
-      { timeoutError: (timeout) => new SemaphoreTimeoutError(timeout, 'an item'), onCancel: () => {} },
-      deadlines,
-    )
+    this.#producers = new WaitQueue<void>({
+      timeoutError: (timeout) => new SemaphoreTimeoutError(timeout, 'space in the queue'),
+      onCancel: () => {},
+    })
+    this.#consumers = new WaitQueue<T>({
+      timeoutError: (timeout) => new SemaphoreTimeoutError(timeout, 'an item'),
+      onCancel: () => {},
+    })
   }
 
   /** Items in the queue. */

@@ -1,4 +1,5 @@
-import { abortReason, checkBoolean, checkFunction, checkInteger, checkSignal, Deque } from '@hotpath/core'
+import { abortReason, checkBoolean, checkFunction, checkInteger, checkSignal } from '@hotpath/core'
+import { Deque } from '@hotpath/core/internal'
 import type { TaskContext } from './batch-execute'
 import { checkIterable, readOptions } from './internal/options'
 

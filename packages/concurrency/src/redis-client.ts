@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
-import { HotpathError } from '@hotpath/core'
+import { getTimerService, HotpathError, Timeout } from '@hotpath/core'
 import { RedisUnavailableError } from './errors'
-import { DeadlineCall, type Deadlines } from './internal/deadlines'
 import type { RedisWakeSubscriber } from './redis-wakeups'
 
 /**
@@ -35,8 +34,8 @@ export function script(source: string): Script {
 }
 
 /**
- * Runs a script with EVALSHA (falling back to EVAL on NOSCRIPT), bounded by `timeout` on a shared
- * deadline timer. Refuses at once when the client is not ready, so a call never waits in ioredis's
+ * Runs a script with EVALSHA (falling back to EVAL on NOSCRIPT), bounded by `timeout` on core's
+ * shared timer service. Refuses at once when the client is not ready, so a call never waits in ioredis's
  * offline queue. @internal
  */
 export function runScript(
@@ -45,7 +44,6 @@ export function runScript(
   keys: string[],
   args: (string | number)[],
   timeout: number,
-  deadlines: Deadlines,
   now: number,
 ): Promise<unknown> {
   if (client.status !== undefined && client.status !== 'ready') {
@@ -53,16 +51,17 @@ export function runScript(
   }
   return new Promise<unknown>((resolve, reject) => {
     let settled = false
-    const entry = new DeadlineCall(now + timeout, () => {
+    const timers = getTimerService()
+    const entry = new Timeout(() => {
       if (settled) return
       settled = true
       reject(new RedisUnavailableError(`Redis did not answer within ${timeout} ms.`))
     })
-    deadlines.add(entry)
+    timers.addAt(entry, now + timeout)
     const done = (error: unknown, value?: unknown) => {
       if (settled) return
       settled = true
-      deadlines.remove(entry)
+      timers.remove(entry)
       if (error === undefined) resolve(value)
       else
         reject(error instanceof HotpathError ? error : new RedisUnavailableError(undefined, { cause: error }))

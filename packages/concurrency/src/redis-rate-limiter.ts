@@ -7,7 +7,6 @@ import {
   invalidOption,
   parseDuration,
 } from '@hotpath/core'
-import { Deadlines } from './internal/deadlines'
 import { readOptions } from './internal/options'
 import {
   checkConsume,
@@ -214,7 +213,6 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
         : gcraScript
   const third = algorithm === 'sliding-window' ? segments : burst
   const capacity = algorithm === 'sliding-window' ? limit : burst
-  const deadlines = new Deadlines()
   let openUntil = 0
   let degraded = false
   let allowed = 0
@@ -258,7 +256,6 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
         [`${prefix}{${key}}`],
         [limit, window, third, weight],
         timeout,
-        deadlines,
         now,
       )
     } catch (error) {

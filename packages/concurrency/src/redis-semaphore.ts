@@ -13,7 +13,6 @@ import {
   type TimerHandle,
 } from '@hotpath/core'
 import { RedisUnavailableError, SemaphoreTimeoutError } from './errors'
-import { Deadlines } from './internal/deadlines'
 import { readOptions } from './internal/options'
 import { type RedisScriptClient, runScript, type Script } from './redis-client'
 import {
@@ -175,9 +174,8 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
     wakeOnRelease && typeof client.duplicate === 'function' ? () => client.duplicate!() : undefined,
     channel,
   )
-  const deadlines = new Deadlines()
   const call = (code: Script, args: (string | number)[]) =>
-    runScript(client, code, [key], args, commandTimeout, deadlines, getClock().monotonic())
+    runScript(client, code, [key], args, commandTimeout, getClock().monotonic())
 
   const makeLease = (token: string): RedisLease => {
     const controller = new AbortController()

@@ -6,9 +6,11 @@ import {
   checkString,
   deferred,
   getClock,
+  getTimerService,
   invalidOption,
   parseDuration,
   Summary,
+  Timeout,
 } from '@hotpath/core'
 import {
   ClosedError,
@@ -17,7 +19,6 @@ import {
   SemaphoreTimeoutError,
   TaskTimeoutError,
 } from './errors'
-import { DeadlineCall, Deadlines } from './internal/deadlines'
 import { readOptions } from './internal/options'
 import type { RunBatch } from './internal/run-batch'
 import { WaitQueue } from './internal/wait-queue'
@@ -40,13 +41,13 @@ const ACQUIRE_OPTIONS = ['signal', 'timeout', 'priority', 'weight']
 const RUN_OPTIONS = [...ACQUIRE_OPTIONS, 'taskTimeout']
 const INFINITE = Number.POSITIVE_INFINITY
 
-/** The checked options of the current call (parsing is synchronous: one object serves all). */
-const parsed = {
-  weight: 1,
-  priority: 0,
-  signal: undefined as AbortSignal | undefined,
-  timeout: 0,
-  taskTimeout: INFINITE,
+/** The checked options of one `acquire()` or `run()` call. */
+interface ParsedOptions {
+  weight: number
+  priority: number
+  signal: AbortSignal | undefined
+  timeout: number
+  taskTimeout: number
 }
 
 /**
@@ -85,7 +86,6 @@ export class Semaphore implements AsyncDisposable {
   #rejected = 0
   readonly #taskTimeout: number
   readonly #waits = new Summary()
-  readonly #deadlines = new Deadlines()
   #watches: Watch[] = []
   #closed = false
   #paused = false
@@ -100,19 +100,16 @@ export class Semaphore implements AsyncDisposable {
       positive: true,
     })
     this.#name = checkString('name', raw.name ?? 'semaphore')
-    this.#queue = new WaitQueue<unknown>(
-      {
-        timeoutError: (timeout) => {
-          if (timeoutChannel.active) timeoutChannel.publish({ name: this.#name, timeout })
-          return new SemaphoreTimeoutError(timeout, `permits of '${this.#name}'`)
-        },
-        onCancel: () => this.#afterChange(),
-        // A queued run() gets its task back; a queued acquire() gets a Permit.
-        grantValue: (waiter) =>
-          waiter.payload !== undefined ? waiter.payload : new Permit(this, waiter.weight),
+    this.#queue = new WaitQueue<unknown>({
+      timeoutError: (timeout) => {
+        if (timeoutChannel.active) timeoutChannel.publish({ name: this.#name, timeout })
+        return new SemaphoreTimeoutError(timeout, `permits of '${this.#name}'`)
       },
-      this.#deadlines,
-    )
+      onCancel: () => this.#afterChange(),
+      // A queued run() gets its task back; a queued acquire() gets a Permit.
+      grantValue: (waiter) =>
+        waiter.payload !== undefined ? waiter.payload : new Permit(this, waiter.weight),
+    })
   }
 
   /** The name given in the options. */
@@ -191,8 +188,7 @@ export class Semaphore implements AsyncDisposable {
       }
       return this.#queueAcquire(1, 0, undefined, this.#timeout)
     }
-    this.#parse(options, 'Semaphore.acquire()', ACQUIRE_OPTIONS)
-    const { weight, priority, signal, timeout } = parsed
+    const { weight, priority, signal, timeout } = this.#parse(options, 'Semaphore.acquire()', ACQUIRE_OPTIONS)
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (this.#fitsNow(weight)) {
       this.#grantNow(weight)
@@ -255,10 +251,13 @@ export class Semaphore implements AsyncDisposable {
       }
       return this.#runOrQueue(fn, 1, 0, undefined, this.#timeout, this.#taskTimeout)
     }
-    this.#parse(options, 'Semaphore.run()', RUN_OPTIONS)
-    const { weight, priority, signal, timeout } = parsed
+    const { weight, priority, signal, timeout, taskTimeout } = this.#parse(
+      options,
+      'Semaphore.run()',
+      RUN_OPTIONS,
+    )
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    return this.#runOrQueue(fn, weight, priority, signal, timeout, parsed.taskTimeout)
+    return this.#runOrQueue(fn, weight, priority, signal, timeout, taskTimeout)
   }
 
   /** Starts `fn` soon when its permits are free, else queues it. */
@@ -343,14 +342,15 @@ export class Semaphore implements AsyncDisposable {
   ): Promise<Awaited<R>> {
     const controller = new AbortController()
     const outcome = deferred<Awaited<R>>()
-    const deadline = new DeadlineCall(getClock().monotonic() + ms, () => {
+    const timers = getTimerService()
+    const deadline = new Timeout(() => {
       const error = new TaskTimeoutError(ms, `task of '${this.#name}'`)
       controller.abort(error)
       outcome.reject(error)
     })
-    this.#deadlines.add(deadline)
+    timers.add(deadline, ms)
     const settled = () => {
-      this.#deadlines.remove(deadline)
+      timers.remove(deadline)
       this.release(weight)
     }
     let running: Promise<Awaited<R>>
@@ -504,24 +504,26 @@ export class Semaphore implements AsyncDisposable {
     if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight, waitMs: 0 })
   }
 
-  /** Checks `options` into `parsed` (throws on a bad option). */
-  #parse(options: RunOptions, where: string, known: readonly string[]): void {
+  /** Checks `options` (throws on a bad option). */
+  #parse(options: RunOptions, where: string, known: readonly string[]): ParsedOptions {
     readOptions(where, options, known)
     const weight = options.weight ?? 1
     const priority = options.priority ?? 0
     if (weight !== 1) this.#checkWeight(weight)
     if (priority !== 0) checkNumber('priority', priority)
-    parsed.signal = options.signal === undefined ? undefined : checkSignal('signal', options.signal)
-    parsed.timeout =
-      options.timeout === undefined
-        ? this.#timeout
-        : parseDuration(options.timeout, 'timeout', { allowInfinity: true })
-    parsed.taskTimeout =
-      options.taskTimeout === undefined
-        ? this.#taskTimeout
-        : parseDuration(options.taskTimeout, 'taskTimeout', { allowInfinity: true, positive: true })
-    parsed.weight = weight
-    parsed.priority = priority
+    return {
+      weight,
+      priority,
+      signal: options.signal === undefined ? undefined : checkSignal('signal', options.signal),
+      timeout:
+        options.timeout === undefined
+          ? this.#timeout
+          : parseDuration(options.timeout, 'timeout', { allowInfinity: true }),
+      taskTimeout:
+        options.taskTimeout === undefined
+          ? this.#taskTimeout
+          : parseDuration(options.taskTimeout, 'taskTimeout', { allowInfinity: true, positive: true }),
+    }
   }
 
   /** The rejection of a caller that may not queue (closed, queue full, timeout 0), if any. */

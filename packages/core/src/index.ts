@@ -11,8 +11,7 @@ export {
 } from './abort'
 export { type AsyncTracer, asyncTracer, type EventChannel, eventChannel } from './channels'
 export { type Clock, coarseNow, getClock, getTimers, setClock, setTimers, type TimerProvider } from './clock'
-export { type Deferred, deferred, lastResolve, newPromise, rejectThrough } from './deferred'
-export { Deque } from './deque'
+export { type Deferred, deferred } from './deferred'
 export {
   type Duration,
   type DurationUnit,
@@ -21,6 +20,11 @@ export {
   parseOptionalDuration,
 } from './duration'
 export { AbortedError, errors, HotpathError, type HotpathErrorOptions, TimeoutError } from './errors'
+/**
+ * Still re-exported here only while code outside core imports it by this path; import it from
+ * `@hotpath/core/internal` instead.
+ * @deprecated not public API: use `@hotpath/core/internal`.
+ */
 export { type HeapItem, IndexedHeap } from './heap'
 export {
   checkBoolean,
@@ -42,3 +46,10 @@ export {
 } from './options'
 export { Summary, type SummarySnapshot } from './summary'
 export { MAX_TIMER_DELAY, schedule, type TimerHandle } from './timer'
+export { Timeout, TimerEntry, type TimerEntryOptions } from './timers/entry'
+export {
+  getTimerService,
+  TimerService,
+  type TimerServiceOptions,
+  type TimerServiceStats,
+} from './timers/service'

@@ -1,4 +1,4 @@
-import { getTimers } from './clock'
+import { getTimers, type TimerProvider } from './clock'
 
 /**
  * Largest delay Node's `setTimeout` accepts; longer delays are chained in steps of this size.
@@ -31,12 +31,14 @@ class ChainedTimer implements TimerHandle {
   #handle: unknown
   #remaining: number
   #callback: () => void
+  readonly #timers: TimerProvider
   #referenced = true
   #active = true
 
-  constructor(callback: () => void, delay: number) {
+  constructor(callback: () => void, delay: number, timers: TimerProvider) {
     this.#callback = callback
     this.#remaining = Math.max(0, delay)
+    this.#timers = timers
     this.#arm()
   }
 
@@ -47,7 +49,7 @@ class ChainedTimer implements TimerHandle {
   #arm(): void {
     const step = Math.min(this.#remaining, MAX_TIMER_DELAY)
     this.#remaining -= step
-    this.#handle = getTimers().setTimeout(() => this.#fire(), step)
+    this.#handle = this.#timers.setTimeout(() => this.#fire(), step)
     if (!this.#referenced) applyRef(this.#handle, false)
   }
 
@@ -65,7 +67,7 @@ class ChainedTimer implements TimerHandle {
   cancel(): void {
     if (!this.#active) return
     this.#active = false
-    getTimers().clearTimeout(this.#handle)
+    this.#timers.clearTimeout(this.#handle)
     this.#handle = undefined
   }
 
@@ -91,14 +93,19 @@ function applyRef(handle: unknown, ref: boolean): void {
 }
 
 /**
- * Schedules `callback` after `delay` ms through the current timer provider. Delays above
- * 2^31-1 ms are chained, so a 60-day TTL refresh fires after 60 days, not after 1 ms.
+ * Schedules `callback` after `delay` ms through `timers` (default: the current timer provider,
+ * read now). Delays above 2^31-1 ms are chained, so a 60-day TTL refresh fires after 60 days,
+ * not after 1 ms.
  *
  * @example
  * const timer = schedule(() => refresh(), parseDuration('90d'))
  * timer.unref()
  * timer.cancel()
  */
-export function schedule(callback: () => void, delay: number): TimerHandle {
-  return new ChainedTimer(callback, delay)
+export function schedule(
+  callback: () => void,
+  delay: number,
+  timers: TimerProvider = getTimers(),
+): TimerHandle {
+  return new ChainedTimer(callback, delay, timers)
 }

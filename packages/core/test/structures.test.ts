@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Deque, deferred, IndexedHeap, lastResolve, newPromise, rejectThrough, Summary } from '../src/index'
+import { deferred, Summary } from '../src/index'
+import { Deque, IndexedHeap, rejectThrough } from '../src/internal'
 
 describe('Deque', () => {
   it('behaves like an array used as a queue at both ends', () => {
@@ -81,25 +82,15 @@ describe('deferred', () => {
   })
 })
 
-describe('newPromise', () => {
-  it('hands out the resolve of the promise made last, and rejectThrough rejects through it', async () => {
-    const first = newPromise<number>()
-    const resolveFirst = lastResolve<number>()
-    const second = newPromise<number>()
-    const resolveSecond = lastResolve<number>()
-    expect(resolveSecond).not.toBe(resolveFirst)
+describe('rejectThrough', () => {
+  it('rejects the promise of a resolve function; later calls change nothing', async () => {
+    let resolve!: (value: number) => void
+    const promise = new Promise<number>((r) => {
+      resolve = r
+    })
     const reason = new Error('closed')
-    rejectThrough(resolveSecond, reason)
-    resolveFirst(1)
-    await expect(first).resolves.toBe(1)
-    await expect(second).rejects.toBe(reason)
-    resolveSecond(2) // already settled: no effect
-    await expect(second).rejects.toBe(reason)
-  })
-
-  it('hands each resolve out once, so it does not keep a settled value alive', () => {
-    newPromise<number>()
-    lastResolve<number>()
-    expect(() => lastResolve<number>()).toThrow(expect.objectContaining({ code: 'E_NO_PROMISE' }))
+    rejectThrough(resolve, reason)
+    resolve(2) // already settled: no effect
+    await expect(promise).rejects.toBe(reason)
   })
 })

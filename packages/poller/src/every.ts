@@ -7,15 +7,16 @@ import {
   checkSignal,
   checkString,
   type Duration,
+  getTimerService,
   invalidOption,
   parseDuration,
   Summary,
   type SummarySnapshot,
+  Timeout,
   TimeoutError,
 } from '@hotpath/core'
 import { jobChannel } from './channels'
 import { JobStoppedError } from './errors'
-import { getScheduler, ScheduledEntry } from './scheduler'
 import { counters } from './stats'
 
 /**
@@ -147,8 +148,8 @@ class EveryJob implements Job {
   readonly #timeout: number
   readonly #signal: AbortSignal | undefined
   readonly #onError: EveryOptions['onError']
-  readonly #entry: ScheduledEntry
-  readonly #timeoutEntry: ScheduledEntry
+  readonly #entry: Timeout
+  readonly #timeoutEntry: Timeout
   #controller: AbortController | undefined
   #running: Promise<RunOutcome> | undefined
   #stopped = false
@@ -205,15 +206,15 @@ class EveryJob implements Job {
     const ref = !checkBoolean('unref', o.unref ?? false)
     // Entries keep the async context they were created in: runs started by the timer see the
     // context of the every() call.
-    this.#entry = new ScheduledEntry(() => void this.#run(), ref)
-    this.#timeoutEntry = new ScheduledEntry(() => this.#onTimeout(), ref)
+    this.#entry = new Timeout(() => void this.#run(), { ref })
+    this.#timeoutEntry = new Timeout(() => this.#onTimeout(), { ref })
     if (this.#signal?.aborted) {
       this.#stopped = true
       return
     }
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
     counters.jobs++
-    getScheduler().add(this.#entry, runOnStart ? 0 : this.#spread(this.#interval))
+    getTimerService().add(this.#entry, runOnStart ? 0 : this.#spread(this.#interval))
   }
 
   get running(): boolean {
@@ -234,8 +235,8 @@ class EveryJob implements Job {
     if (!this.#stopped) {
       this.#stopped = true
       counters.jobs--
-      const scheduler = getScheduler()
-      scheduler.remove(this.#entry)
+      const timers = getTimerService()
+      timers.remove(this.#entry)
       this.#signal?.removeEventListener('abort', this.#onAbort)
     }
     await this.#running
@@ -251,7 +252,7 @@ class EveryJob implements Job {
       timeouts: this.#timeouts,
       running: this.#running !== undefined,
       stopped: this.#stopped,
-      nextRunIn: entry.scheduled ? Math.max(0, entry.at - getScheduler().now()) : undefined,
+      nextRunIn: entry.pending ? Math.max(0, entry.at - getTimerService().now()) : undefined,
       lastError: this.#lastError,
       durations: this.#durations.snapshot(),
     }
@@ -263,14 +264,14 @@ class EveryJob implements Job {
 
   #run(): Promise<RunOutcome> {
     if (this.#running !== undefined) return this.#running
-    const scheduler = getScheduler()
-    scheduler.remove(this.#entry)
+    const timers = getTimerService()
+    timers.remove(this.#entry)
     const controller = new AbortController()
     this.#controller = controller
     this.#timedOut = false
-    if (this.#timeout !== Number.POSITIVE_INFINITY) scheduler.add(this.#timeoutEntry, this.#timeout)
+    if (this.#timeout !== Number.POSITIVE_INFINITY) timers.add(this.#timeoutEntry, this.#timeout)
     const run = this.#runs + 1
-    const started = scheduler.now()
+    const started = timers.now()
     let result: unknown
     try {
       result = this.#task({ signal: controller.signal, run })
@@ -297,9 +298,9 @@ class EveryJob implements Job {
   }
 
   #settle(run: number, started: number, outcome: RunOutcome): RunOutcome {
-    const scheduler = getScheduler()
-    scheduler.remove(this.#timeoutEntry)
-    const durationMs = scheduler.now() - started
+    const timers = getTimerService()
+    timers.remove(this.#timeoutEntry)
+    const durationMs = timers.now() - started
     this.#runs = run
     this.#durations.record(durationMs)
     this.#running = undefined
@@ -322,7 +323,7 @@ class EveryJob implements Job {
         })
       }
     }
-    if (!this.#stopped) scheduler.add(this.#entry, this.#nextDelay())
+    if (!this.#stopped) timers.add(this.#entry, this.#nextDelay())
     return outcome
   }
 
@@ -345,7 +346,7 @@ class EveryJob implements Job {
 }
 
 /**
- * Runs `task` every `interval` in the background on the shared scheduler: never two runs at
+ * Runs `task` every `interval` in the background on the shared timer service: never two runs at
  * once (the next delay starts when a run ends), a longer delay after failures (`backoff`), an
  * optional per-run `timeout`, `job.trigger()` to run now, `await job.stop()` to stop after the
  * run in progress. A failing task never crashes the process: errors go to `onError`, stats and

@@ -41,6 +41,5 @@ export type {
 export { type Phase, PhaseSchedule, phases } from './phases'
 export { poll } from './poll'
 export type { PollUpdate } from './run'
-export type { SchedulerStats } from './scheduler'
-export { type PollerStats, pollerStats } from './stats'
+export { type PollerStats, pollerStats, type SchedulerStats } from './stats'
 export { type PollWatch, watch } from './watch'

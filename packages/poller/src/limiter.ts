@@ -4,11 +4,12 @@ import {
   checkOptionsObject,
   checkString,
   type Duration,
+  getTimerService,
   invalidOption,
   parseDuration,
+  Timeout,
   withDefaults,
 } from '@hotpath/core'
-import { getScheduler, ScheduledEntry } from './scheduler'
 
 /**
  * Options of {@link PollLimiter}.
@@ -82,7 +83,8 @@ export class PollLimiter {
   #queued = 0
   #granted = 0
   #delayed = 0
-  readonly #wake = new ScheduledEntry(() => this.#pump())
+  /** Wakes the queue when the rate window frees a slot (a queued poll waits on it). */
+  readonly #wake = new Timeout(() => this.#pump())
 
   constructor(options: PollLimiterOptions = {}) {
     const raw = checkOptionsObject('options', options)
@@ -103,7 +105,7 @@ export class PollLimiter {
    * @internal called by pollers; pass the limiter to `poll()` instead
    */
   acquire(waiter: LimiterWaiter): boolean {
-    const now = getScheduler().now()
+    const now = getTimerService().now()
     if (this.#head === undefined && this.#waitFor(now) === 0) {
       this.#take(now)
       return true
@@ -141,7 +143,7 @@ export class PollLimiter {
     else this.#tail = prev
     waiter.limiterPrev = waiter.limiterNext = undefined
     this.#queued--
-    if (this.#head === undefined) getScheduler().remove(this.#wake)
+    if (this.#head === undefined) getTimerService().remove(this.#wake)
   }
 
   /** A plain snapshot. */
@@ -179,17 +181,17 @@ export class PollLimiter {
   }
 
   #pump(): void {
-    const scheduler = getScheduler()
-    const now = scheduler.now()
+    const timers = getTimerService()
+    const now = timers.now()
     if (this.#head === undefined) {
-      scheduler.remove(this.#wake)
+      timers.remove(this.#wake)
       return
     }
     for (let waiter: LimiterWaiter | undefined = this.#head; waiter !== undefined; waiter = this.#head) {
       const wait = this.#waitFor(now)
       if (wait === Number.POSITIVE_INFINITY) return
       if (wait > 0) {
-        if (!this.#wake.scheduled) scheduler.add(this.#wake, wait)
+        if (!this.#wake.pending) timers.add(this.#wake, wait)
         return
       }
       this.#head = waiter.limiterNext
@@ -202,7 +204,7 @@ export class PollLimiter {
       waiter.grant()
     }
     // Nobody waits any more: a wake-up still scheduled would only hold the timer.
-    scheduler.remove(this.#wake)
+    timers.remove(this.#wake)
   }
 }
 

@@ -202,14 +202,6 @@ function optionalFunction<F extends (...args: never[]) => unknown>(
 const DEFAULT_MAX_INTERVAL = 120_000
 const DEFAULT_STALL_AFTER = 3
 
-/**
- * The options resolved last and the values they came from. Pollers are often started in bulk
- * with the same option values (a fresh literal per call): those share one resolution instead of
- * allocating and validating the same record again. Only plain values take part: nested `stall` or
- * `retry` objects may be changed in place, and a limiter name may be defined again.
- */
-let last: { raw: PollOptions<unknown>; resolved: ResolvedPollOptions<unknown>; runs: number } | undefined
-
 const POLL_OPTIONS: readonly (keyof PollOptions<unknown>)[] = [
   'name',
   'isDone',
@@ -230,105 +222,11 @@ const POLL_OPTIONS: readonly (keyof PollOptions<unknown>)[] = [
   'onStall',
 ]
 
-function reusable(o: PollOptions<unknown>): boolean {
-  return (
-    (o.limiter === undefined || o.limiter === false) &&
-    (typeof o.stall !== 'object' || o.stall === null) &&
-    (typeof o.retry !== 'object' || o.retry === null)
-  )
-}
-
-function sameValues(a: PollOptions<unknown>, b: PollOptions<unknown>): boolean {
-  return (
-    a.interval === b.interval &&
-    a.isDone === b.isDone &&
-    a.name === b.name &&
-    a.isFailed === b.isFailed &&
-    a.progress === b.progress &&
-    a.initialDelay === b.initialDelay &&
-    a.minInterval === b.minInterval &&
-    a.maxInterval === b.maxInterval &&
-    a.jitter === b.jitter &&
-    a.stall === b.stall &&
-    a.deadline === b.deadline &&
-    a.signal === b.signal &&
-    a.retry === b.retry &&
-    a.limiter === b.limiter &&
-    a.onAttempt === b.onAttempt &&
-    a.onProgress === b.onProgress &&
-    a.onStall === b.onStall
-  )
-}
-
-/**
- * The values `sameValues` compares, read once. Each key is read explicitly: a spread would miss
- * inherited or non-enumerable options, and a later call without them would then match.
- */
-function snapshot(o: PollOptions<unknown>): PollOptions<unknown> {
-  return {
-    interval: o.interval,
-    isDone: o.isDone,
-    name: o.name,
-    isFailed: o.isFailed,
-    progress: o.progress,
-    initialDelay: o.initialDelay,
-    minInterval: o.minInterval,
-    maxInterval: o.maxInterval,
-    jitter: o.jitter,
-    stall: o.stall,
-    deadline: o.deadline,
-    signal: o.signal,
-    retry: o.retry,
-    limiter: o.limiter,
-    onAttempt: o.onAttempt,
-    onProgress: o.onProgress,
-    onStall: o.onStall,
-  }
-}
-
-/**
- * Validates `poll()`/`watch()` options into the record a run reads (never handed out). With
- * `shared` false the record bypasses the cache: for a run that may never start (a `watch()`
- * stream nobody iterates), which would otherwise leave the caller's functions in the cache.
- */
-export function resolvePollOptions<T>(
-  options: PollOptions<T> | undefined,
-  shared = true,
-): ResolvedPollOptions<T> {
-  const o = checkOptionsObject('options', options) as PollOptions<unknown>
-  // Checked on every call, not only when resolving: the cache matches by value, so a misspelled
-  // name beside cached values would otherwise slip through.
+/** Validates `poll()`/`watch()` options into the record a run reads (never handed out). */
+export function resolvePollOptions<T>(options: PollOptions<T> | undefined): ResolvedPollOptions<T> {
+  const o = checkOptionsObject('options', options) as PollOptions<T>
   checkKnownOptions('poll()/watch()', o, POLL_OPTIONS)
-  if (!shared || !reusable(o)) return resolve(o) as ResolvedPollOptions<T>
-  if (last === undefined || !sameValues(o, last.raw)) {
-    last = { raw: snapshot(o), resolved: resolve(o), runs: 0 }
-  }
-  return last.resolved as ResolvedPollOptions<T>
-}
-
-/**
- * The options of a poll given none, resolved afresh: the options cache is left as it is.
- * @internal
- */
-export function defaultPollOptions(): ResolvedPollOptions<unknown> {
-  return resolve({})
-}
-
-/**
- * A run started with `options` (see {@link releasePollOptions}).
- * @internal
- */
-export function holdPollOptions(options: object): void {
-  if (last?.resolved === options) last.runs++
-}
-
-/**
- * A run started with `options` ended. The cache forgets a record no running poll uses: it holds
- * the caller's functions and signal, which must not outlive their polls.
- * @internal
- */
-export function releasePollOptions(options: object): void {
-  if (last?.resolved === options && --last.runs <= 0) last = undefined
+  return resolve(o)
 }
 
 function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {

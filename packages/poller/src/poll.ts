@@ -1,10 +1,10 @@
-import { checkFunction, lastResolve, newPromise } from '@hotpath/core'
+import { checkFunction } from '@hotpath/core'
 import { type PollContext, type PollOptions, resolvePollOptions } from './options'
 import { PollRun } from './run'
 
 /**
  * Calls `check` until `isDone(state)` and resolves with that final state. Every poller in the
- * process shares one timer; the interval can follow the progress (`phases`), stretch on stalls,
+ * process shares one timer (core's timer service); the interval can follow the progress (`phases`), stretch on stalls,
  * honour `ctx.retryAfter()` hints and a shared `limiter`. The `deadline` and the `signal` abort the
  * check in flight through `ctx.signal`, and no check starts after the promise settles.
  *
@@ -29,7 +29,6 @@ export function poll<T>(
 ): Promise<T> {
   checkFunction('check', check)
   const resolved = resolvePollOptions(options)
-  const promise = newPromise<T>()
-  new PollRun<T>(check, resolved, lastResolve<T>()).start()
-  return promise
+  // The run keeps only `resolve`: it rejects through it (see `PollRun.finish`).
+  return new Promise<T>((resolve) => new PollRun<T>(check, resolved, resolve).start())
 }

@@ -1,4 +1,14 @@
-import { AbortedError, type Duration, isThenable, parseDuration, rejectThrough } from '@hotpath/core'
+import {
+  AbortedError,
+  type Duration,
+  getTimerService,
+  isThenable,
+  parseDuration,
+  Timeout,
+  TimerEntry,
+  type TimerEntryOptions,
+} from '@hotpath/core'
+import { rejectThrough } from '@hotpath/core/internal'
 import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
 import {
   PollAbortedError,
@@ -8,16 +18,8 @@ import {
   PollTimeoutError,
 } from './errors'
 import type { LimiterWaiter } from './limiter'
-import {
-  defaultPollOptions,
-  holdPollOptions,
-  type PollContext,
-  type PollInfo,
-  type ResolvedPollOptions,
-  releasePollOptions,
-} from './options'
+import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
 import { retryAfterMs } from './retry-after'
-import { getScheduler, ScheduledEntry, SchedulerEntry } from './scheduler'
 import { counters } from './stats'
 
 /**
@@ -74,7 +76,7 @@ class CheckContext<T> implements PollContext {
     return this.#run.state
   }
   get elapsed(): number {
-    return getScheduler().now() - this.#run.startedAt
+    return getTimerService().now() - this.#run.startedAt
   }
   retryAfter(delay: Duration | string | null | undefined): void {
     let ms: number | undefined
@@ -90,16 +92,14 @@ class CheckContext<T> implements PollContext {
 }
 
 /**
- * What a poller needs only off the fixed-interval path — progress and stall tracking, a signal,
- * a deadline, asynchronous checks — kept apart so a plain poller stays small (bytes per `poll()`
- * are what the scavenger copies when 10,000 start at once).
+ * Progress and stall tracking, a signal, a deadline, asynchronous checks: created on first use,
+ * so a poll that ends before its first check allocates none of it.
  */
 class PollExtras<T> {
   hasState = false
   stalled = 0
   progress: unknown = undefined
-  nextAt = 0
-  deadlineEntry: ScheduledEntry | undefined = undefined
+  deadlineEntry: Timeout | undefined = undefined
   controller: AbortController | undefined = undefined
   /** Why the poll ended early, for a check that asks for its signal afterwards. */
   endReason: unknown = undefined
@@ -110,24 +110,18 @@ class PollExtras<T> {
   onAbort: (() => void) | undefined = undefined
 }
 
-/** See `PollRun.keepLayouts`; `null` while it is being built. */
-let layoutKeeper: PollRun<unknown> | null | undefined
-const idle = (): undefined => undefined
+/** The async resource type of a poller's entry (a poller keeps the process alive while it waits). */
+const ENTRY_OPTIONS: TimerEntryOptions = { name: 'hotpath:poller' }
 
 /**
- * The state machine behind `poll()` and `watch()`. It holds no timer of its own: its next check
- * and its deadline are entries of the shared scheduler, and a check's outcome is handled by two
+ * The state machine behind `poll()` and `watch()`. It holds no timer of its own: it is itself
+ * the timer-service entry of its next check (created in the caller's async context, so checks
+ * run in it), its deadline is a second entry, and a check's outcome is handled by two
  * callbacks bound once, so a round costs no closure and no promise beyond the check's own.
  */
-export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
-  // Declaration order is memory layout: the fields a fixed-interval check reads come first, right
-  // after the scheduler's, so a round touches the fewest cache lines of a cold poller.
+export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   #phase = WAITING
-  /**
-   * The delay after a check when only a `retryAfter` hint can change it (no limiter, hook,
-   * phases, stall rules, jitter or `watch()` sink): such a poller runs `fixedCheck`. Else -1.
-   */
-  readonly #fixedDelay: number
+  readonly #tracksProgress: boolean
   attempt = 0
   hint = 0
   #failures = 0
@@ -138,59 +132,38 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   /** A `watch()` stream, or the `resolve` of the promise `poll()` returned. */
   readonly #sink: PollSink<T> | ((value: T) => void)
   startedAt = 0
+  /** When the next check is due (service time), kept while the sink pauses. */
+  #nextAt = 0
   limiterPrev: LimiterWaiter | undefined
   limiterNext: LimiterWaiter | undefined
-  /** Off the fixed-interval path only: created on first use (see `PollExtras`). */
+  /** Created on first use (see `PollExtras`). */
   #extras: PollExtras<T> | undefined
 
   constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T> | ((value: T) => void)) {
-    super()
+    super(ENTRY_OPTIONS)
     this.#check = check
     this.#o = options
     this.#sink = sink
     const o = options
-    // Everything that makes a check more than "call, test isDone, wait the interval".
-    const simple =
-      (typeof sink === 'function' || sink.update === undefined) &&
-      o.isFailed === undefined &&
-      o.onProgress === undefined &&
-      o.onStall === undefined &&
-      o.stallAfter === Number.POSITIVE_INFINITY &&
-      o.stallFailAfter === Number.POSITIVE_INFINITY &&
-      o.phases === undefined &&
-      o.intervalFn === undefined &&
-      o.jitter === 0 &&
-      o.limiter === undefined &&
-      o.onAttempt === undefined
-    this.#fixedDelay = simple ? Math.min(Math.max(o.intervalMs, o.minInterval), o.maxInterval) : -1
-    if (layoutKeeper === undefined) PollRun.keepLayouts()
+    // Progress is compared check by check only when something reads it: a hook, a stall rule,
+    // a progress-based interval or a `watch()` stream (the progress channel is checked per round).
+    this.#tracksProgress =
+      (typeof sink !== 'function' && sink.update !== undefined) ||
+      o.onProgress !== undefined ||
+      o.onStall !== undefined ||
+      o.stallAfter !== Number.POSITIVE_INFINITY ||
+      o.stallFailAfter !== Number.POSITIVE_INFINITY ||
+      o.phases !== undefined ||
+      o.intervalFn !== undefined
   }
 
-  /**
-   * Builds the process's layout keeper: a poller that is never started, with a check context and
-   * extras, held for the life of the process. V8 drops a class's object layouts (maps) once no
-   * object uses them: after a burst of polls has ended and a full GC has run, the next burst would
-   * rebuild them, learn every field's type again (throwing away the code compiled for the old
-   * layouts, then compiling it again while the burst runs) and box the async ids again. Starting
-   * 10,000 polls took 8.8–12.8 ms that way against 2.4–3.5 ms with the keeper (decision 056). It holds no user value.
-   */
-  private static keepLayouts(): void {
-    layoutKeeper = null // the keeper's own construction must not build another
-    const keeper = new PollRun<unknown>(idle, defaultPollOptions(), idle)
-    keeper.startedAt = 0.5 // a clock reading: its field holds doubles from the first start on
-    keeper.#ctx = new CheckContext(keeper)
-    keeper.#extras = new PollExtras()
-    layoutKeeper = keeper
-  }
-
-  /** Starts polling: the first check runs after `initialDelay` (0: at the next scheduler tick). */
+  /** Starts polling: the first check runs after `initialDelay` (0: at the next timer tick). */
   start(): void {
     const o = this.#o
-    const scheduler = getScheduler()
+    const timers = getTimerService()
     counters.started++
     counters.active++
-    holdPollOptions(o)
-    this.startedAt = scheduler.now()
+    this.startedAt = timers.now()
     if (o.signal?.aborted) {
       this.finish('aborted', new PollAbortedError(o.signal.reason, undefined), o.signal.reason)
       return
@@ -203,11 +176,11 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
       signal.addEventListener('abort', onAbort, { once: true })
     }
     if (o.deadline !== Number.POSITIVE_INFINITY) {
-      const deadline = new ScheduledEntry(() => this.onDeadline())
+      const deadline = new Timeout(() => this.onDeadline())
       this.extras().deadlineEntry = deadline
-      scheduler.add(deadline, o.deadline)
+      timers.add(deadline, o.deadline)
     }
-    scheduler.add(this, o.initialDelay)
+    timers.add(this, o.initialDelay)
   }
 
   /** Ends polling without a result (the `watch()` loop was left). No check starts after this. */
@@ -220,8 +193,8 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   resume(): void {
     if (this.#phase !== PAUSED) return
     this.#phase = WAITING
-    const scheduler = getScheduler()
-    scheduler.add(this, this.extras().nextAt - scheduler.now())
+    const timers = getTimerService()
+    timers.add(this, this.#nextAt - timers.now())
   }
 
   /** The signal handed to checks, created on first use. */
@@ -240,74 +213,15 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     this.finish('error', error)
   }
 
-  /** The state kept off the fixed-interval path, created on first use. */
+  /** The state kept in `PollExtras`, created on first use. */
   private extras(): PollExtras<T> {
     this.#extras ??= new PollExtras<T>()
     return this.#extras
   }
 
-  /** A poller always keeps the process alive while it waits. */
-  get ref(): boolean {
-    return true
-  }
-
-  /** Scheduler callback: the next check is due. */
+  /** Timer-service callback, in the caller's async context: the next check is due. */
   fire(): void {
-    if (this.#phase !== WAITING) return
-    if (this.#fixedDelay >= 0) this.runInAsyncScope(this.fixedCheck, this)
-    else this.runInAsyncScope(this.due, this)
-  }
-
-  /**
-   * A check of a poller with a fixed delay (see the constructor): no limiter to wait for, no
-   * hook to call, and a synchronous result is handled right here, touching only the fields
-   * declared first.
-   */
-  private fixedCheck(): void {
-    // The same steps as `startCheck` without the limiter and the hook, written out rather than
-    // shared: as helper calls they cost about a sixth of a check (the engine inlined neither).
-    const attempt = ++this.attempt
-    if (this.hint !== 0) this.hint = 0
-    if (checkChannel.active) {
-      this.#phase = HANDLING
-      checkChannel.publish({ name: this.#o.name, attempt, elapsed: getScheduler().now() - this.startedAt })
-      if (this.#phase === FINISHED) return // a subscriber ended the poll
-    }
-    this.#phase = CHECKING
-    counters.checking++
-    counters.checks++
-    let result: T | PromiseLike<T>
-    try {
-      this.#ctx ??= new CheckContext(this)
-      result = this.#check(this.#ctx)
-    } catch (error) {
-      this.checkFailed(error)
-      return
-    }
-    // A promise, a poll ended by its own check, or someone listening for progress: the general
-    // path (which gives the same delays for these options).
-    if (this.#phase !== CHECKING || isThenable(result) || progressChannel.active) {
-      this.settleCheck(result)
-      return
-    }
-    this.#phase = HANDLING
-    counters.checking--
-    if (this.#failures !== 0) this.#failures = 0
-    this.state = result
-    let done: boolean
-    try {
-      done = this.#o.isDone(result)
-    } catch (error) {
-      this.finish('error', toError(error))
-      return
-    }
-    if (done) {
-      this.fixedDone(result)
-      return
-    }
-    this.#phase = WAITING
-    const fixed = this.#fixedDelay
-    getScheduler().add(this, this.hint > 0 ? this.bound(fixed) : fixed)
+    if (this.#phase === WAITING) this.due()
   }
 
   private due(): void {
@@ -331,7 +245,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     if (this.hint !== 0) this.hint = 0
     const onAttempt = this.#o.onAttempt
     if (onAttempt !== undefined || checkChannel.active) {
-      const elapsed = getScheduler().now() - this.startedAt
+      const elapsed = getTimerService().now() - this.startedAt
       checkChannel.publish({ name: this.#o.name, attempt, elapsed })
       if (onAttempt !== undefined) this.callHook(onAttempt, { attempt, elapsed })
       // The hook or a subscriber to the check channel ended the poll.
@@ -394,46 +308,28 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     const o = this.#o
     let info: PollInfo<T> | undefined
     try {
-      const x = this.extras()
-      const hadState = x.hasState
       this.state = state
-      x.hasState = true
       if (o.isFailed?.(state)) {
         this.finish('failed', new PollFailedError(state, this.attempt))
         return
       }
       const done = o.isDone(state)
-      const progress = o.progress === undefined ? state : o.progress(state)
-      const previous = x.progress
-      if (!hadState || !Object.is(progress, previous)) {
-        x.stalled = 0
-        x.progress = progress
-        if (o.onProgress !== undefined) {
-          info = this.info(state)
-          o.onProgress(info)
-        }
-        if (progressChannel.active) {
-          progressChannel.publish({ name: o.name, attempt: this.attempt, progress, previous })
-        }
-      } else x.stalled++
+      if (this.#tracksProgress || progressChannel.active) {
+        info = this.trackProgress(state, done)
+        if (this.#phase !== HANDLING) return // a stall rule or a hook ended the poll
+      }
       if (done) {
-        this.finish('done', undefined, undefined, info ? { ...info, done: true } : this.info(state, true))
-        return
-      }
-      const stalled = x.stalled
-      if (stalled >= o.stallFailAfter) {
-        this.finish('stalled', new PollStalledError(stalled, progress, state))
-        return
-      }
-      if (stalled === o.stallAfter) {
-        if (o.onStall !== undefined) {
-          info ??= this.info(state)
-          o.onStall(info)
+        if (info !== undefined) {
+          this.finish('done', undefined, undefined, { ...info, done: true })
+          return
         }
-        if (stallChannel.active)
-          stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
+        // Not tracked while polling: the final update still carries the progress.
+        if (!this.#tracksProgress)
+          this.extras().progress = o.progress === undefined ? state : o.progress(state)
+        this.finish('done', undefined, undefined, this.info(state, true))
+        return
       }
-      x.nextAt = getScheduler().now() + this.delay(state, info)
+      this.#nextAt = getTimerService().now() + this.delay(state, info)
       const sink = this.#sink
       if (
         typeof sink !== 'function' &&
@@ -449,19 +345,49 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     }
     if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
     this.#phase = WAITING
-    getScheduler().add(this, this.extras().nextAt - getScheduler().now())
+    const timers = getTimerService()
+    timers.add(this, this.#nextAt - timers.now())
   }
 
-  /** `isDone` accepted `state` in `fixedCheck`. */
-  private fixedDone(state: T): void {
-    const progress = this.#o.progress
-    try {
-      this.extras().progress = progress === undefined ? state : progress(state)
-    } catch (error) {
-      this.finish('error', toError(error))
-      return
+  /**
+   * Compares the progress with the previous check's: counts stalls, calls `onProgress` and
+   * `onStall`, publishes on the progress and stall channels, and ends the poll on
+   * `stall.failAfter` (unless `done`). Returns the info given to a hook, if one was built.
+   */
+  private trackProgress(state: T, done: boolean): PollInfo<T> | undefined {
+    const o = this.#o
+    const x = this.extras()
+    let info: PollInfo<T> | undefined
+    const progress = o.progress === undefined ? state : o.progress(state)
+    const previous = x.progress
+    if (!x.hasState || !Object.is(progress, previous)) {
+      x.hasState = true
+      x.stalled = 0
+      x.progress = progress
+      if (o.onProgress !== undefined) {
+        info = this.info(state)
+        o.onProgress(info)
+      }
+      if (progressChannel.active) {
+        progressChannel.publish({ name: o.name, attempt: this.attempt, progress, previous })
+      }
+      return info
     }
-    this.finish('done', undefined, undefined, this.info(state, true))
+    const stalled = ++x.stalled
+    if (done) return info
+    if (stalled >= o.stallFailAfter) {
+      this.finish('stalled', new PollStalledError(stalled, progress, state))
+      return info
+    }
+    if (stalled === o.stallAfter) {
+      if (o.onStall !== undefined) {
+        info = this.info(state)
+        o.onStall(info)
+      }
+      if (stallChannel.active)
+        stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
+    }
+    return info
   }
 
   private checkFailed(error: unknown): void {
@@ -484,7 +410,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     }
     const delay = this.bound(o.retryDelay * o.retryFactor ** (failures - 1))
     this.#phase = WAITING
-    getScheduler().add(this, delay)
+    getTimerService().add(this, delay)
   }
 
   private info(state: T): PollInfo<T>
@@ -495,7 +421,7 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
       progress: this.#extras?.progress,
       attempt: this.attempt,
       stalled: this.#extras?.stalled ?? 0,
-      elapsed: getScheduler().now() - this.startedAt,
+      elapsed: getTimerService().now() - this.startedAt,
     }
     if (done !== undefined) (info as PollUpdate<T>).done = done
     return info
@@ -504,12 +430,13 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
     let delay: number
-    const x = this.extras()
-    if (o.phases !== undefined) delay = o.phases.intervalFor(x.progress)
+    const x = this.#extras
+    if (o.phases !== undefined) delay = o.phases.intervalFor(x?.progress)
     else if (o.intervalFn !== undefined)
       delay = parseDuration(o.intervalFn(info ?? this.info(state)), 'interval')
     else delay = o.intervalMs
-    if (x.stalled >= o.stallAfter) delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
+    if (x !== undefined && x.stalled >= o.stallAfter)
+      delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
     return this.bound(delay)
   }
 
@@ -542,10 +469,10 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     if (phase === FINISHED) return
     this.#phase = FINISHED
     const o = this.#o
-    const scheduler = getScheduler()
-    scheduler.remove(this)
+    const timers = getTimerService()
+    timers.remove(this)
     const x = this.#extras
-    if (x?.deadlineEntry !== undefined) scheduler.remove(x.deadlineEntry)
+    if (x?.deadlineEntry !== undefined) timers.remove(x.deadlineEntry)
     if (x?.onAbort !== undefined) o.signal!.removeEventListener('abort', x.onAbort)
     if (phase === QUEUED) o.limiter?.cancel(this)
     else if (phase === CHECKING) {
@@ -560,13 +487,12 @@ export class PollRun<T> extends SchedulerEntry implements LimiterWaiter {
     }
     counters.active--
     counters.settled[outcome]++
-    releasePollOptions(o)
     if (settleChannel.active) {
       settleChannel.publish({
         name: o.name,
         outcome,
         attempts: this.attempt,
-        durationMs: scheduler.now() - this.startedAt,
+        durationMs: timers.now() - this.startedAt,
         error,
       })
     }

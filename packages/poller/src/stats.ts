@@ -1,6 +1,15 @@
+import { getTimerService, type TimerServiceStats } from '@hotpath/core'
 import type { PollOutcome } from './channels'
 import { namedLimiterStats, type PollLimiterStats } from './limiter'
-import { getScheduler, type SchedulerStats } from './scheduler'
+
+/**
+ * A snapshot of the timer service pollers and jobs run on (see `getTimerService()` in
+ * `@hotpath/core`).
+ *
+ * @example
+ * const { pending, wakeups }: SchedulerStats = pollerStats().scheduler
+ */
+export type SchedulerStats = TimerServiceStats
 
 /** @internal process-wide counters, updated by every poll */
 export const counters = {
@@ -38,14 +47,17 @@ export interface PollerStats {
   settled: Record<PollOutcome, number>
   /** `every()` jobs not stopped. */
   jobs: number
-  /** The shared scheduler. */
+  /**
+   * The process-wide timer service of `@hotpath/core` that pollers and jobs run on (shared with
+   * the other hotpath packages' deadlines).
+   */
   scheduler: SchedulerStats
   /** Limiters created with `defineLimiter`. */
   limiters: PollLimiterStats[]
 }
 
 /**
- * Counters of every poller and job in the process, plus the shared scheduler.
+ * Counters of every poller and job in the process, plus the shared timer service they run on.
  *
  * @example
  * const { active, checking, scheduler } = pollerStats()
@@ -60,7 +72,7 @@ export function pollerStats(): PollerStats {
     checkErrors: counters.checkErrors,
     settled: { ...counters.settled },
     jobs: counters.jobs,
-    scheduler: getScheduler().stats(),
+    scheduler: getTimerService().stats(),
     limiters: namedLimiterStats(),
   }
 }

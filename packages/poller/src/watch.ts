@@ -136,6 +136,6 @@ export function watch<T>(
   checkFunction('check', check)
   // Not through the options cache: the stream may never be iterated, so its run may never start
   // and release the cached record.
-  const resolved = resolvePollOptions(options, false)
+  const resolved = resolvePollOptions(options)
   return new WatchStream<T>((sink) => new PollRun<T>(check, resolved, sink))
 }

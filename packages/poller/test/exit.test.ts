@@ -57,8 +57,7 @@ describe('real time, in a child process', () => {
   })
 
   it('a settled poll, or a watch() never iterated, leaves nothing of the caller’s reachable: check, isDone, signal, final state', async () => {
-    // The first poll builds what later ones reuse (the layout keeper, the options cache); the
-    // second one is the last the cache and the promise helper saw.
+    // Two polls one after the other: the second one is the last the timer service saw.
     const { code, lines } = await run('retain', ['--expose-gc'])
     expect(code).toBe(0)
     expect(lines.find((l) => l.startsWith('kept'))).toMatch(/^kept \[\] /)

@@ -1,4 +1,5 @@
-import { Deque, getClock, isThenable, schedule, type TimerHandle } from '@hotpath/core'
+import { getClock, isThenable, schedule, type TimerHandle } from '@hotpath/core'
+import { Deque } from '@hotpath/core/internal'
 import { channels, type DestroyReason } from './channels'
 import { PoolCounters } from './counters'
 import { DestroyTimeoutError } from './errors'

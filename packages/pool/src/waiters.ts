@@ -1,4 +1,4 @@
-import { type HeapItem, IndexedHeap } from '@hotpath/core'
+import { type HeapItem, IndexedHeap } from '@hotpath/core/internal'
 import type { Lease } from './lease'
 
 /** @internal A queued acquire. */

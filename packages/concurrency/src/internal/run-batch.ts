@@ -1,4 +1,4 @@
-import { lastResolve, newPromise, rejectThrough } from '@hotpath/core'
+import { rejectThrough } from '@hotpath/core/internal'
 import type { Bucket, BucketItem } from './priority-buckets'
 
 /** Most tasks in one batch: the tasks of a batch get their own wake-up promise when it opens. */
@@ -32,8 +32,11 @@ export class RunBatch implements BucketItem {
   #failure: (() => unknown) | undefined = undefined
 
   constructor() {
-    this.gate = newPromise<RunBatch>()
-    this.#open = lastResolve<RunBatch>()
+    let open!: (batch: RunBatch) => void
+    this.gate = new Promise<RunBatch>((resolve) => {
+      open = resolve
+    })
+    this.#open = open
   }
 
   /** Tasks in the batch. */
@@ -74,9 +77,9 @@ export class RunBatch implements BucketItem {
    */
   waitTurn(index: number): Promise<unknown> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure())
-    const turn = newPromise<unknown>()
-    this.#wakers[index] = lastResolve<unknown>()
-    return turn
+    return new Promise<unknown>((resolve) => {
+      this.#wakers[index] = resolve
+    })
   }
 
   /** Takes task `index` out (the batch keeps no reference to a task that ran). */

@@ -1,21 +1,23 @@
-import { abortReason, getClock, lastResolve, newPromise, rejectThrough } from '@hotpath/core'
-import type { DeadlineEntry, Deadlines } from './deadlines'
+import { abortReason, getClock, getTimerService, TimerEntry } from '@hotpath/core'
+import { rejectThrough } from '@hotpath/core/internal'
 import { type Bucket, type BucketItem, PriorityBuckets } from './priority-buckets'
 import { RunBatch } from './run-batch'
 
-class TimeoutEntry implements DeadlineEntry {
-  heapIndex = -1
-  readonly at: number
+/** The async resource type of a wait's timeout (it keeps the process alive: a caller waits). */
+const TIMEOUT_ENTRY = { name: 'hotpath:concurrency:timeout' }
+
+/** The timeout of one wait, on core's shared timer service. */
+class TimeoutEntry extends TimerEntry {
   /** The wait's timeout in ms. */
   readonly timeout: number
   readonly waiter: Waiter<unknown>
   readonly queue: WaitQueue<unknown>
 
   constructor(queue: WaitQueue<unknown>, waiter: Waiter<unknown>, timeout: number) {
+    super(TIMEOUT_ENTRY)
     this.queue = queue
     this.waiter = waiter
     this.timeout = timeout
-    this.at = waiter.startedAt + timeout
   }
 
   fire(): void {
@@ -86,13 +88,11 @@ export class WaitQueue<T = void> {
   #size = 0
   #groups: Map<AbortSignal, SignalGroup> | undefined
   readonly #hooks: WaitQueueHooks<T>
-  readonly #deadlines: Deadlines
   timedOut = 0
   aborted = 0
 
-  constructor(hooks: WaitQueueHooks<T>, deadlines: Deadlines) {
+  constructor(hooks: WaitQueueHooks<T>) {
     this.#hooks = hooks
-    this.#deadlines = deadlines
   }
 
   /** Number of waiters (tasks of batches included). */
@@ -115,9 +115,12 @@ export class WaitQueue<T = void> {
     timeout: number,
     payload?: unknown,
   ): Promise<T> {
-    // The waiter keeps only `resolve` (see ./promise), and the promise allocates no closure.
-    const promise = newPromise<T>()
-    const waiter = new Waiter<T>(lastResolve<T>(), weight, getClock().monotonic(), payload)
+    // The waiter keeps only `resolve`: it is rejected through it (`rejectThrough`).
+    let resolve!: (value: T) => void
+    const promise = new Promise<T>((settle) => {
+      resolve = settle
+    })
+    const waiter = new Waiter<T>(resolve, weight, getClock().monotonic(), payload)
     this.#entries.push(waiter, priority)
     this.#size++
     if (signal !== undefined) this.#listen(waiter, signal)
@@ -127,7 +130,7 @@ export class WaitQueue<T = void> {
         waiter as unknown as Waiter<unknown>,
         timeout,
       )
-      this.#deadlines.add(waiter.deadline)
+      getTimerService().addAt(waiter.deadline, waiter.startedAt + timeout)
     }
     return promise
   }
@@ -263,7 +266,7 @@ export class WaitQueue<T = void> {
       }
     }
     if (waiter.deadline !== undefined) {
-      this.#deadlines.remove(waiter.deadline)
+      getTimerService().remove(waiter.deadline)
       waiter.deadline = undefined
     }
   }
