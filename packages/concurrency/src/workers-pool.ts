@@ -7,13 +7,12 @@ import {
   checkNumber,
   checkSignal,
   checkString,
-  type HeapItem,
-  IndexedHeap,
   invalidOption,
   MAX_TIMER_DELAY,
   parseDuration,
   Summary,
 } from '@hotpath/core'
+import { type HeapItem, IndexedHeap } from '@hotpath/core/internal'
 import { Piscina } from 'piscina'
 import { ClosedError, QueueFullError, WorkerCrashedError, WorkerTimeoutError } from './errors'
 import { readOptions } from './internal/options'

@@ -20,12 +20,6 @@ export {
   parseOptionalDuration,
 } from './duration'
 export { AbortedError, errors, HotpathError, type HotpathErrorOptions, TimeoutError } from './errors'
-/**
- * Still re-exported here only while code outside core imports it by this path; import it from
- * `@hotpath/core/internal` instead.
- * @deprecated not public API: use `@hotpath/core/internal`.
- */
-export { type HeapItem, IndexedHeap } from './heap'
 export {
   checkBoolean,
   checkFunction,
