@@ -10,6 +10,7 @@ import { type RateLimitMiddleware, rateLimit } from '@hotpath/concurrency/http'
 import { type RedisRateLimiter, redisRateLimiter } from '@hotpath/concurrency/redis'
 import { createWorkerPool, type WorkerPool } from '@hotpath/concurrency/workers'
 import { parseDuration } from '@hotpath/core'
+import { Deque } from '@hotpath/core/internal'
 import { createRegistry, type Registry } from '@hotpath/metrics'
 import { otelProducer } from '@hotpath/metrics/otel'
 import { poll } from '@hotpath/poller'
@@ -30,6 +31,10 @@ interface Tables {
 
 export async function main(): Promise<void> {
   const ms: number = parseDuration('1.5s')
+  const queue = new Deque<number>()
+  queue.push(ms)
+  const first: number | undefined = queue.shift()
+  if (first !== ms) throw new Error('Deque lost its item')
 
   const redis = new Redis({ enableOfflineQueue: false, lazyConnect: true })
   const models: Cache<Model> = createCache<Model>({

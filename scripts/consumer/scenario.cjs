@@ -49,6 +49,14 @@ async function run(m, ctx) {
   assert.equal(m.core.parseDuration('1.5s'), 1500)
   ok(format, '@hotpath/core parseDuration')
 
+  // @hotpath/core/internal: shared structures the other packages load at run time.
+  const deque = new m.coreInternal.Deque()
+  deque.push(1)
+  deque.push(2)
+  assert.equal(deque.shift(), 1)
+  assert.equal(deque.size, 1)
+  ok(format, '@hotpath/core/internal Deque')
+
   // @hotpath/concurrency
   const semaphore = new m.concurrency.Semaphore({ permits: 2, name: 'smoke' })
   assert.equal(await semaphore.run(async () => 42), 42)

@@ -9,6 +9,7 @@ const concurrencyHttp = require('@hotpath/concurrency/http')
 const concurrencyRedis = require('@hotpath/concurrency/redis')
 const concurrencyWorkers = require('@hotpath/concurrency/workers')
 const core = require('@hotpath/core')
+const coreInternal = require('@hotpath/core/internal')
 const metrics = require('@hotpath/metrics')
 const metricsOtel = require('@hotpath/metrics/otel')
 const poller = require('@hotpath/poller')
@@ -39,6 +40,7 @@ scenario
       concurrencyRedis,
       concurrencyWorkers,
       core,
+      coreInternal,
       metrics,
       metricsOtel,
       poller,

@@ -10,6 +10,7 @@ import * as concurrencyHttp from '@hotpath/concurrency/http'
 import * as concurrencyRedis from '@hotpath/concurrency/redis'
 import * as concurrencyWorkers from '@hotpath/concurrency/workers'
 import * as core from '@hotpath/core'
+import * as coreInternal from '@hotpath/core/internal'
 import * as metrics from '@hotpath/metrics'
 import * as metricsOtel from '@hotpath/metrics/otel'
 import * as poller from '@hotpath/poller'
@@ -39,6 +40,7 @@ await scenario.run(
     concurrencyRedis,
     concurrencyWorkers,
     core,
+    coreInternal,
     metrics,
     metricsOtel,
     poller,
