@@ -2,7 +2,6 @@ import {
   abortable,
   checkFunction,
   checkKnownOptions,
-  checkOptionsObject,
   checkSignal,
   checkString,
   coarseNow,
@@ -10,6 +9,15 @@ import {
   invalidOption,
 } from '@hotpath/core'
 import { loadMany, type ManyLoader } from './batch'
+import { checkKey, checkKeys, checkOptions } from './cache-checks'
+import { readMany } from './cache-read-many'
+import {
+  clearPrefix,
+  deleteFulls,
+  invalidateFullTags,
+  type PreparedWrite,
+  storePrepared,
+} from './cache-writes'
 import type { CacheCore, Loader } from './core'
 import type { Entry } from './entry'
 import { CacheClosedError } from './errors'
@@ -38,14 +46,6 @@ import { buildStats, type CacheStats } from './stats'
  * const count = await createCache<number>().getOrSet('n', () => 1) // number
  */
 export type Loaded<T, V> = unknown extends T ? V : T
-
-/** A write checked and resolved before anything is stored. */
-interface PreparedWrite {
-  full: string
-  value: unknown
-  policy: ResolvedPolicy
-  tags: string[] | undefined
-}
 
 /**
  * A multi-tier cache (or one namespace of it). Create it with {@link createCache}.
@@ -184,7 +184,7 @@ export class Cache<T = unknown> {
    */
   set(key: string, value: T, options?: SetOptions): Promise<void> {
     if (options !== undefined) checkKnownOptions('set()', checkOptions(options), SET_OPTIONS)
-    return this.#store([this.#prepare(key, value, options)], false)
+    return storePrepared(this.#core, this.#policy, [this.#prepare(key, value, options)], false)
   }
 
   /**
@@ -194,7 +194,7 @@ export class Cache<T = unknown> {
    * await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: '1m' }])
    */
   setMany(entries: readonly CacheEntryInput<T>[]): Promise<void> {
-    return this.#store(this.#prepareEntries(entries, 'setMany()'), false)
+    return storePrepared(this.#core, this.#policy, this.#prepareEntries(entries, 'setMany()'), false)
   }
 
   /** Checks every entry before anything is stored, so a bad one throws and stores nothing. */
@@ -223,30 +223,6 @@ export class Cache<T = unknown> {
     }
   }
 
-  async #store(prepared: PreparedWrite[], silent: boolean): Promise<void> {
-    const core = this.#core
-    core.assertOpen()
-    const items = []
-    let background = this.#policy.l2Background
-    // One L2 budget for the call: tag versions and the write share it. It starts with the first
-    // L2 call; a lone write is bounded by the tier's own timeout.
-    let deadline: number | undefined
-    for (const { full, value, policy, tags } of prepared) {
-      if (policy.l2Background !== this.#policy.l2Background) background = policy.l2Background
-      if (tags !== undefined && core.l2 !== undefined) deadline ??= core.budget()
-      const versions = tags === undefined ? undefined : await core.tagVersions(tags, deadline)
-      core.invalidateLocal(full)
-      // A tagged value whose tag versions cannot be read is not stored: it could outlive an
-      // invalidation it never heard of.
-      const entry =
-        tags !== undefined && versions === undefined
-          ? undefined
-          : core.makeEntry(value, policy.ttl, policy, tags, versions)
-      items.push({ full, entry })
-    }
-    await core.write(items, background, silent, deadline)
-  }
-
   /**
    * Returns values in key order, `undefined` for a miss; L1 first, then one L2 call for the rest.
    *
@@ -254,40 +230,7 @@ export class Cache<T = unknown> {
    * const [a, b] = await cache.getMany(['a', 'b'])
    */
   getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
-    return this.#getMany(checkKeys(keys))
-  }
-
-  async #getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
-    const core = this.#core
-    core.assertOpen()
-    // Filled, not `new Array(n)`: a miss is an `undefined` element, never a hole.
-    const out: (T | undefined)[] = new Array(keys.length).fill(undefined)
-    const missing: number[] = []
-    const now = coarseNow()
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!
-      const entry = core.l1Hit(this.#full(key), now)
-      if (entry !== undefined) out[i] = entry.value as T
-      else missing.push(i)
-    }
-    if (missing.length === 0) return out
-    if (core.l1) core.l1.counters.misses += missing.length
-    if (!core.l2) {
-      core.counters.misses += missing.length
-      return out
-    }
-    const fulls = missing.map((i) => this.#prefix + keys[i]!)
-    const entries = await core.readManyL2(fulls, this.#policy)
-    const later = getClock().now()
-    for (let j = 0; j < missing.length; j++) {
-      const entry = entries[j]
-      if (entry !== undefined && entry.expiresAt > later) {
-        core.l2.counters.hits++
-        core.putL1(fulls[j]!, entry, undefined)
-        out[missing[j]!] = entry.value as T
-      } else core.counters.misses++
-    }
-    return out
+    return readMany(this.#core, this.#prefix, this.#policy, checkKeys(keys))
   }
 
   /**
@@ -325,7 +268,7 @@ export class Cache<T = unknown> {
    * await cache.delete('user:1')
    */
   delete(key: string): Promise<void> {
-    return this.#deleteMany([this.#prefix + checkKey(key)])
+    return deleteFulls(this.#core, [this.#prefix + checkKey(key)])
   }
 
   /**
@@ -335,31 +278,10 @@ export class Cache<T = unknown> {
    * await cache.deleteMany(['user:1', 'user:2'])
    */
   deleteMany(keys: readonly string[]): Promise<void> {
-    return this.#deleteMany(checkKeys(keys).map((key) => this.#prefix + key))
-  }
-
-  async #deleteMany(fulls: string[]): Promise<void> {
-    const core = this.#core
-    core.assertOpen()
-    for (const full of fulls) core.invalidateLocal(full)
-    if (!core.l2) {
-      core.publish({ k: fulls })
-      return
-    }
-    const recovery = core.recovery
-    if (recovery !== undefined && recovery.size > 0) for (const full of fulls) recovery.supersede(full)
-    const storeKeys = fulls.map((full) => core.storeKey(full))
-    try {
-      await core.l2.run('delete', (s) => s.delete(storeKeys))
-    } catch (error) {
-      if (recovery === undefined) {
-        core.publish({ k: fulls })
-        throw error
-      }
-      for (const full of fulls) recovery.keepDelete(full)
-      return
-    }
-    core.publish({ k: fulls })
+    return deleteFulls(
+      this.#core,
+      checkKeys(keys).map((key) => this.#prefix + key),
+    )
   }
 
   /**
@@ -373,34 +295,7 @@ export class Cache<T = unknown> {
    */
   invalidateTags(tags: readonly string[]): Promise<void> {
     if (!Array.isArray(tags)) throw invalidOption('tags', 'an array of strings', tags)
-    return this.#invalidateTags(this.#tags(tags))
-  }
-
-  async #invalidateTags(fulls: string[] | undefined): Promise<void> {
-    const core = this.#core
-    core.assertOpen()
-    if (fulls === undefined) return
-    if (!core.l2) {
-      const pairs: [string, number][] = fulls.map((tag) => [tag, (core.tags.get(tag) ?? 0) + 1])
-      for (const [tag, version] of pairs) core.tags.set(tag, version)
-      core.publish({ t: pairs })
-      return
-    }
-    const recovery = core.recovery
-    if (recovery !== undefined && recovery.size > 0) for (const tag of fulls) recovery.supersedeTag(tag)
-    try {
-      const versions = await core.l2.run('bumpTagVersions', (s) => s.bumpTagVersions(fulls))
-      const pairs: [string, number][] = fulls.map((tag, i) => [tag, versions[i]!])
-      for (const [tag, version] of pairs) core.tags.observe(tag, version)
-      core.publish({ t: pairs })
-    } catch (error) {
-      // Forgetting the versions makes every entry carrying these tags invalid here and elsewhere
-      // until the versions can be read from L2 again (here: once the bump is replayed).
-      for (const tag of fulls) core.tags.forget(tag)
-      core.publish({ t: fulls.map((tag) => [tag, -1]) })
-      if (recovery === undefined) throw error
-      for (const tag of fulls) recovery.keepTag(tag)
-    }
+    return invalidateFullTags(this.#core, this.#tags(tags))
   }
 
   /**
@@ -410,22 +305,8 @@ export class Cache<T = unknown> {
    * @example
    * await cache.namespace('models').clear()
    */
-  async clear(): Promise<void> {
-    const core = this.#core
-    core.assertOpen()
-    core.clearLocal(this.#prefix)
-    if (!core.l2) {
-      core.publish({ c: this.#prefix })
-      return
-    }
-    const prefix = core.storeKey(this.#prefix)
-    try {
-      await core.l2.run('clear', (s) => s.clear(prefix))
-      // Changes still waiting for keys under the prefix are older than the clear.
-      core.recovery?.supersedePrefix(this.#prefix)
-    } finally {
-      core.publish({ c: this.#prefix })
-    }
+  clear(): Promise<void> {
+    return clearPrefix(this.#core, this.#prefix)
   }
 
   /**
@@ -464,7 +345,7 @@ export class Cache<T = unknown> {
 
   async #storeChunks(prepared: PreparedWrite[]): Promise<number> {
     for (let i = 0; i < prepared.length; i += WARM_CHUNK) {
-      await this.#store(prepared.slice(i, i + WARM_CHUNK), true)
+      await storePrepared(this.#core, this.#policy, prepared.slice(i, i + WARM_CHUNK), true)
     }
     return prepared.length
   }
@@ -513,21 +394,3 @@ const noop = () => {}
 
 /** Entries per L2 call in `warm()`. */
 const WARM_CHUNK = 500
-
-function checkKey(key: unknown): string {
-  if (typeof key !== 'string') throw invalidOption('key', 'a string', key)
-  return key
-}
-
-/** Refuses anything but an array of strings (a string is not a list of its characters). */
-function checkKeys(keys: unknown): readonly string[] {
-  if (!Array.isArray(keys)) throw invalidOption('keys', 'an array of strings', keys)
-  for (let i = 0; i < keys.length; i++) {
-    if (typeof keys[i] !== 'string') throw invalidOption(`keys[${i}]`, 'a string', keys[i])
-  }
-  return keys
-}
-
-function checkOptions<O extends object>(options: O, name = 'options'): O {
-  return checkOptionsObject(name, options) as O
-}

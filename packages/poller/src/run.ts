@@ -1,9 +1,7 @@
 import {
   AbortedError,
-  type Duration,
   getTimerService,
   isThenable,
-  parseDuration,
   Timeout,
   TimerEntry,
   type TimerEntryOptions,
@@ -18,38 +16,13 @@ import {
   PollTimeoutError,
 } from './errors'
 import type { LimiterWaiter } from './limiter'
-import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
-import { retryAfterMs } from './retry-after'
+import type { PollInfo, ResolvedPollOptions } from './options'
+import { CheckContext } from './run-context'
+import { boundDelay, nextDelay } from './run-delay'
+import { type Check, PollExtras, type PollSink, type PollUpdate, pollInfo, tracksProgress } from './run-state'
 import { counters } from './stats'
 
-/**
- * One update of a poll: the state a check returned, with its progress.
- *
- * @example
- * for await (const { state, progress, done } of watch(check, options)) render(progress, done)
- */
-export interface PollUpdate<T> {
-  /** The state the check returned. */
-  state: T
-  /** `progress(state)` (the state itself without a `progress` option). */
-  progress: unknown
-  /** The check's number, from 1. */
-  attempt: number
-  /** Consecutive checks without progress. */
-  stalled: number
-  /** Milliseconds since polling started. */
-  elapsed: number
-  /** True on the final update (`isDone` accepted the state). */
-  done: boolean
-}
-
-/** Receives what a {@link PollRun} produces. */
-export interface PollSink<T> {
-  /** A non-final state; return false to pause until `resume()`. */
-  update?(update: PollUpdate<T>): boolean
-  /** The end: an error, or the final update. */
-  settle(error: Error | undefined, final: PollUpdate<T> | undefined): void
-}
+export type { PollSink, PollUpdate } from './run-state'
 
 const WAITING = 0
 const QUEUED = 1
@@ -58,57 +31,6 @@ const PAUSED = 3
 const FINISHED = 4
 /** Between a check's end (or its start) and the next step: nothing to cancel. */
 const HANDLING = 5
-
-type Check<T> = (context: PollContext) => T | PromiseLike<T>
-
-class CheckContext<T> implements PollContext {
-  readonly #run: PollRun<T>
-  constructor(run: PollRun<T>) {
-    this.#run = run
-  }
-  get signal(): AbortSignal {
-    return this.#run.checkSignal()
-  }
-  get attempt(): number {
-    return this.#run.attempt
-  }
-  get previous(): unknown {
-    return this.#run.state
-  }
-  get elapsed(): number {
-    return getTimerService().now() - this.#run.startedAt
-  }
-  retryAfter(delay: Duration | string | null | undefined): void {
-    let ms: number | undefined
-    try {
-      ms = retryAfterMs(delay)
-    } catch (error) {
-      // A usage error, not a transient one: the poll rejects with it instead of retrying.
-      this.#run.misused(error as Error)
-      throw error
-    }
-    if (ms !== undefined) this.#run.hint = ms
-  }
-}
-
-/**
- * Progress and stall tracking, a signal, a deadline, asynchronous checks: created on first use,
- * so a poll that ends before its first check allocates none of it.
- */
-class PollExtras<T> {
-  hasState = false
-  stalled = 0
-  progress: unknown = undefined
-  deadlineEntry: Timeout | undefined = undefined
-  controller: AbortController | undefined = undefined
-  /** Why the poll ended early, for a check that asks for its signal afterwards. */
-  endReason: unknown = undefined
-  /** The poll ended during a check that still holds a limiter slot. */
-  abandoned = false
-  onValue: ((value: T) => void) | undefined = undefined
-  onError: ((error: unknown) => void) | undefined = undefined
-  onAbort: (() => void) | undefined = undefined
-}
 
 /** The async resource type of a poller's entry (a poller keeps the process alive while it waits). */
 const ENTRY_OPTIONS: TimerEntryOptions = { name: 'hotpath:poller' }
@@ -144,17 +66,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     this.#check = check
     this.#o = options
     this.#sink = sink
-    const o = options
-    // Progress is compared check by check only when something reads it: a hook, a stall rule,
-    // a progress-based interval or a `watch()` stream (the progress channel is checked per round).
-    this.#tracksProgress =
-      (typeof sink !== 'function' && sink.update !== undefined) ||
-      o.onProgress !== undefined ||
-      o.onStall !== undefined ||
-      o.stallAfter !== Number.POSITIVE_INFINITY ||
-      o.stallFailAfter !== Number.POSITIVE_INFINITY ||
-      o.phases !== undefined ||
-      o.intervalFn !== undefined
+    this.#tracksProgress = tracksProgress(options, sink)
   }
 
   /** Starts polling: the first check runs after `initialDelay` (0: at the next timer tick). */
@@ -326,7 +238,12 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
         // Not tracked while polling: the final update still carries the progress.
         if (!this.#tracksProgress)
           this.extras().progress = o.progress === undefined ? state : o.progress(state)
-        this.finish('done', undefined, undefined, this.info(state, true))
+        this.finish(
+          'done',
+          undefined,
+          undefined,
+          pollInfo(state, this.#extras, this.attempt, this.startedAt, true),
+        )
         return
       }
       this.#nextAt = getTimerService().now() + this.delay(state, info)
@@ -334,7 +251,10 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       if (
         typeof sink !== 'function' &&
         sink.update !== undefined &&
-        !sink.update({ ...(info ?? this.info(state)), done: false })
+        !sink.update({
+          ...(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt)),
+          done: false,
+        })
       ) {
         if (this.#phase === HANDLING) this.#phase = PAUSED
         return
@@ -365,7 +285,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       x.stalled = 0
       x.progress = progress
       if (o.onProgress !== undefined) {
-        info = this.info(state)
+        info = pollInfo(state, this.#extras, this.attempt, this.startedAt)
         o.onProgress(info)
       }
       if (progressChannel.active) {
@@ -381,7 +301,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     }
     if (stalled === o.stallAfter) {
       if (o.onStall !== undefined) {
-        info = this.info(state)
+        info = pollInfo(state, this.#extras, this.attempt, this.startedAt)
         o.onStall(info)
       }
       if (stallChannel.active)
@@ -408,50 +328,16 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       this.finish('error', new PollCheckError(error, failures, this.state))
       return
     }
-    const delay = this.bound(o.retryDelay * o.retryFactor ** (failures - 1))
+    const delay = boundDelay(this.#o, this.hint, o.retryDelay * o.retryFactor ** (failures - 1))
     this.#phase = WAITING
     getTimerService().add(this, delay)
   }
 
-  private info(state: T): PollInfo<T>
-  private info(state: T, done: boolean): PollUpdate<T>
-  private info(state: T, done?: boolean): PollInfo<T> | PollUpdate<T> {
-    const info: PollInfo<T> = {
-      state,
-      progress: this.#extras?.progress,
-      attempt: this.attempt,
-      stalled: this.#extras?.stalled ?? 0,
-      elapsed: getTimerService().now() - this.startedAt,
-    }
-    if (done !== undefined) (info as PollUpdate<T>).done = done
-    return info
-  }
-
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
-    let delay: number
-    const x = this.#extras
-    if (o.phases !== undefined) delay = o.phases.intervalFor(x?.progress)
-    else if (o.intervalFn !== undefined)
-      delay = parseDuration(o.intervalFn(info ?? this.info(state)), 'interval')
-    else delay = o.intervalMs
-    if (x !== undefined && x.stalled >= o.stallAfter)
-      delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
-    return this.bound(delay)
-  }
-
-  /** Clamps to [minInterval, maxInterval], applies jitter, then the `retryAfter` hint. */
-  private bound(delay: number): number {
-    const { minInterval: min, maxInterval: max, jitter } = this.#o
-    if (delay < min) delay = min
-    else if (delay > max) delay = max
-    if (jitter > 0) {
-      delay *= 1 + jitter * (2 * Math.random() - 1)
-      if (delay < min) delay = min
-      else if (delay > max) delay = max
-    }
-    if (this.hint > delay) delay = Math.min(this.hint, max)
-    return delay
+    const fn = o.phases === undefined ? o.intervalFn : undefined
+    const given = fn?.(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt))
+    return nextDelay(o, this.#extras, this.hint, given)
   }
 
   private onDeadline(): void {

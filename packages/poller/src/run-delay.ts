@@ -1,0 +1,36 @@
+// How long a poll waits before its next check.
+import { type Duration, parseDuration } from '@hotpath/core'
+import type { ResolvedPollOptions } from './options'
+import type { PollExtras } from './run-state'
+
+/** Clamps to [minInterval, maxInterval], applies jitter, then the `retryAfter` hint. */
+export function boundDelay<T>(o: ResolvedPollOptions<T>, hint: number, delay: number): number {
+  const { minInterval: min, maxInterval: max, jitter } = o
+  if (delay < min) delay = min
+  else if (delay > max) delay = max
+  if (jitter > 0) {
+    delay *= 1 + jitter * (2 * Math.random() - 1)
+    if (delay < min) delay = min
+    else if (delay > max) delay = max
+  }
+  if (hint > delay) delay = Math.min(hint, max)
+  return delay
+}
+
+/**
+ * The pause before the next check: the phase's interval, the `interval` function's answer
+ * (`given`), or the fixed interval; then the stall back-off, then {@link boundDelay}.
+ */
+export function nextDelay<T>(
+  o: ResolvedPollOptions<T>,
+  x: PollExtras<T> | undefined,
+  hint: number,
+  given: Duration | undefined,
+): number {
+  let delay: number
+  if (o.phases !== undefined) delay = o.phases.intervalFor(x?.progress)
+  else if (o.intervalFn !== undefined) delay = parseDuration(given, 'interval')
+  else delay = o.intervalMs
+  if (x !== undefined && x.stalled >= o.stallAfter) delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
+  return boundDelay(o, hint, delay)
+}

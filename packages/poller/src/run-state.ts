@@ -1,0 +1,105 @@
+// The pieces of a poll's state shared by PollRun and its helpers: what it produces, where it
+// sends it, the extras it creates on first use, and the info hooks see.
+import { getTimerService, type Timeout } from '@hotpath/core'
+import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
+
+/**
+ * One update of a poll: the state a check returned, with its progress.
+ *
+ * @example
+ * for await (const { state, progress, done } of watch(check, options)) render(progress, done)
+ */
+export interface PollUpdate<T> {
+  /** The state the check returned. */
+  state: T
+  /** `progress(state)` (the state itself without a `progress` option). */
+  progress: unknown
+  /** The check's number, from 1. */
+  attempt: number
+  /** Consecutive checks without progress. */
+  stalled: number
+  /** Milliseconds since polling started. */
+  elapsed: number
+  /** True on the final update (`isDone` accepted the state). */
+  done: boolean
+}
+
+/** Receives what a {@link PollRun} produces. */
+export interface PollSink<T> {
+  /** A non-final state; return false to pause until `resume()`. */
+  update?(update: PollUpdate<T>): boolean
+  /** The end: an error, or the final update. */
+  settle(error: Error | undefined, final: PollUpdate<T> | undefined): void
+}
+
+/** A check as `poll()` and `watch()` take it. */
+export type Check<T> = (context: PollContext) => T | PromiseLike<T>
+
+/**
+ * Progress and stall tracking, a signal, a deadline, asynchronous checks: created on first use,
+ * so a poll that ends before its first check allocates none of it.
+ */
+export class PollExtras<T> {
+  hasState = false
+  stalled = 0
+  progress: unknown = undefined
+  deadlineEntry: Timeout | undefined = undefined
+  controller: AbortController | undefined = undefined
+  /** Why the poll ended early, for a check that asks for its signal afterwards. */
+  endReason: unknown = undefined
+  /** The poll ended during a check that still holds a limiter slot. */
+  abandoned = false
+  onValue: ((value: T) => void) | undefined = undefined
+  onError: ((error: unknown) => void) | undefined = undefined
+  onAbort: (() => void) | undefined = undefined
+}
+
+/** Whether a poll compares progress check by check, which it does only when something reads it. */
+export function tracksProgress<T>(
+  o: ResolvedPollOptions<T>,
+  sink: PollSink<T> | ((value: T) => void),
+): boolean {
+  // A hook, a stall rule, a progress-based interval or a `watch()` stream (the progress channel
+  // is checked per round).
+  return (
+    (typeof sink !== 'function' && sink.update !== undefined) ||
+    o.onProgress !== undefined ||
+    o.onStall !== undefined ||
+    o.stallAfter !== Number.POSITIVE_INFINITY ||
+    o.stallFailAfter !== Number.POSITIVE_INFINITY ||
+    o.phases !== undefined ||
+    o.intervalFn !== undefined
+  )
+}
+
+/** What hooks and `watch()` see of a poll after a check (an update when `done` is given). */
+export function pollInfo<T>(
+  state: T,
+  x: PollExtras<T> | undefined,
+  attempt: number,
+  startedAt: number,
+): PollInfo<T>
+export function pollInfo<T>(
+  state: T,
+  x: PollExtras<T> | undefined,
+  attempt: number,
+  startedAt: number,
+  done: boolean,
+): PollUpdate<T>
+export function pollInfo<T>(
+  state: T,
+  x: PollExtras<T> | undefined,
+  attempt: number,
+  startedAt: number,
+  done?: boolean,
+): PollInfo<T> | PollUpdate<T> {
+  const info: PollInfo<T> = {
+    state,
+    progress: x?.progress,
+    attempt,
+    stalled: x?.stalled ?? 0,
+    elapsed: getTimerService().now() - startedAt,
+  }
+  if (done !== undefined) (info as PollUpdate<T>).done = done
+  return info
+}
