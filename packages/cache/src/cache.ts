@@ -6,8 +6,10 @@ import {
   checkSignal,
   checkString,
   coarseNow,
+  describeMetrics,
   getClock,
   invalidOption,
+  metricsSource,
 } from '@hotpath/core'
 import { loadMany, type ManyLoader } from './batch'
 import type { CacheCore, Loader } from './core'
@@ -55,6 +57,8 @@ interface PreparedWrite {
  * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id))
  */
 export class Cache<T = unknown> {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `cache` metrics. */
+  readonly [metricsSource] = describeMetrics('cache', () => this.stats())
   readonly #core: CacheCore
   readonly #prefix: string
   readonly #policy: ResolvedPolicy

@@ -5,11 +5,14 @@ import {
   checkOneOf,
   checkString,
   type Duration,
+  describeMetrics,
   eventChannel,
   getClock,
   invalidOption,
+  metricsSource,
   parseDuration,
 } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 import { readOptions } from './internal/options'
 import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
@@ -43,7 +46,7 @@ export interface LimitChangeEvent {
  * @example
  * limitChannel.subscribe(({ name, limit }) => gauge.set({ name }, limit))
  */
-export const limitChannel = eventChannel<LimitChangeEvent>('hotpath:concurrency:limit')
+export const limitChannel = eventChannel<LimitChangeEvent>(concurrencyChannels.limit)
 
 /**
  * Options of {@link AdaptiveLimiter}.
@@ -189,6 +192,8 @@ const SLOT_OPTIONS = ['signal', 'timeout', 'priority']
  * upstream.stats().limit
  */
 export class AdaptiveLimiter {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `adaptive-limiter` metrics. */
+  readonly [metricsSource] = describeMetrics('adaptive-limiter', () => this.stats())
   readonly #algorithm: AdaptiveAlgorithm
   readonly #min: number
   readonly #max: number

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BlockList, isIP } from 'node:net'
 import { checkFunction, checkInteger, checkOneOf, eventChannel, invalidOption } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 import { readOptions } from './internal/options'
 import type { RateLimiterLike, RateLimitResult } from './rate-limiter'
 
@@ -118,7 +119,7 @@ export interface HttpLimitedEvent {
  * @example
  * httpLimitedChannel.subscribe(({ policy, url }) => limited.inc({ policy, route: url }))
  */
-export const httpLimitedChannel = eventChannel<HttpLimitedEvent>('hotpath:concurrency:http-limited')
+export const httpLimitedChannel = eventChannel<HttpLimitedEvent>(concurrencyChannels.httpLimited)
 
 /** What {@link RateLimitMiddleware.fastify} needs of a Fastify instance (Fastify is not imported). */
 interface FastifyLike {

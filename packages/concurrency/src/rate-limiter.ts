@@ -3,10 +3,13 @@ import {
   checkOneOf,
   checkString,
   type Duration,
+  describeMetrics,
   eventChannel,
   getClock,
+  metricsSource,
   parseDuration,
 } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 import { readOptions } from './internal/options'
 
 /**
@@ -67,7 +70,7 @@ export interface RateLimitedEvent {
  * @example
  * rateLimitedChannel.subscribe(({ name, key }) => denied.inc({ name }))
  */
-export const rateLimitedChannel = eventChannel<RateLimitedEvent>('hotpath:concurrency:rate-limited')
+export const rateLimitedChannel = eventChannel<RateLimitedEvent>(concurrencyChannels.rateLimited)
 
 /**
  * Options of {@link RateLimiter}.
@@ -370,6 +373,8 @@ const SWEEP_MAX = 256
  * if (!allowed) reply.header('Retry-After', Math.ceil(retryAfterMs / 1000)).code(429)
  */
 export class RateLimiter implements RateLimiterLike {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `rate-limiter` metrics. */
+  readonly [metricsSource] = describeMetrics('rate-limiter', () => this.stats())
   readonly #limit: number
   readonly #window: number
   readonly #algorithm: RateLimitAlgorithm
