@@ -31,12 +31,20 @@ export const cacheChannels = {
  * type Lag = CacheChannelMessages[typeof cacheChannels.bus]['lag'] // number
  */
 export interface CacheChannelMessages {
+  /** Message of `hotpath:cache:miss`. */
   [cacheChannels.miss]: { cache: string; key: string }
+  /** Message of `hotpath:cache:stale`. */
   [cacheChannels.stale]: { cache: string; key: string; reason: string }
+  /** Message of `hotpath:cache:load`. */
   [cacheChannels.load]: { cache: string; key: string }
+  /** Message of `hotpath:cache:bus`. */
   [cacheChannels.bus]: { cache: string; message: BusMessage; lag: number }
+  /** Message of `hotpath:cache:lock`. */
   [cacheChannels.lock]: LockEvent
+  /** Message of `hotpath:cache:recovery`. */
   [cacheChannels.recovery]: RecoveryEvent
+  /** Message of `hotpath:cache:breaker`. */
   [cacheChannels.breaker]: { store: string; state: BreakerState }
+  /** Message of `hotpath:cache:l2-error`. */
   [cacheChannels.l2Error]: { store: string; operation: string; error: unknown }
 }

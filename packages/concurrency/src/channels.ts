@@ -36,15 +36,26 @@ export const concurrencyChannels = {
  * type Waited = ConcurrencyChannelMessages[typeof concurrencyChannels.acquire]['waitMs'] // number
  */
 export interface ConcurrencyChannelMessages {
+  /** Message of `hotpath:concurrency:acquire`. */
   [concurrencyChannels.acquire]: AcquireEvent
+  /** Message of `hotpath:concurrency:reject`. */
   [concurrencyChannels.reject]: RejectEvent
+  /** Message of `hotpath:concurrency:timeout`. */
   [concurrencyChannels.timeout]: TimeoutEvent
+  /** Message of `hotpath:concurrency:lock-wait`. */
   [concurrencyChannels.lockWait]: LockWaitEvent
+  /** Message of `hotpath:concurrency:limit`. */
   [concurrencyChannels.limit]: LimitChangeEvent
+  /** Message of `hotpath:concurrency:rate-limited`. */
   [concurrencyChannels.rateLimited]: RateLimitedEvent
+  /** Message of `hotpath:concurrency:redis-fallback`. */
   [concurrencyChannels.redisFallback]: RedisFallbackEvent
+  /** Message of `hotpath:concurrency:http-limited`. */
   [concurrencyChannels.httpLimited]: HttpLimitedEvent
+  /** Message of `hotpath:concurrency:worker-done`. */
   [concurrencyChannels.workerDone]: WorkerDoneEvent
+  /** Message of `hotpath:concurrency:worker-reject`. */
   [concurrencyChannels.workerReject]: WorkerRejectEvent
+  /** Message of `hotpath:concurrency:worker-run`. */
   [concurrencyChannels.workerRun]: WorkerRunContext
 }

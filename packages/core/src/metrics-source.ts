@@ -39,7 +39,9 @@ export type MetricsKind =
  * const descriptor: MetricsDescriptor = { kind: 'pool', stats: () => pool.stats() }
  */
 export interface MetricsDescriptor {
+  /** What the source is; picks the metric names. */
   readonly kind: MetricsKind
+  /** Reads the current stats (a plain object; a string `name` labels the series). */
   stats(): object
 }
 
@@ -50,6 +52,7 @@ export interface MetricsDescriptor {
  * const source: MetricsSource = { [metricsSource]: () => ({ kind: 'other', stats: () => ({ depth: 3 }) }) }
  */
 export interface MetricsSource {
+  /** Describes the source's metrics. */
   [metricsSource](): MetricsDescriptor
 }
 

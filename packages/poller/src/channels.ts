@@ -97,10 +97,15 @@ export const pollerChannels = {
  * type Outcome = PollerChannelMessages[typeof pollerChannels.settle]['outcome'] // PollOutcome
  */
 export interface PollerChannelMessages {
+  /** Message of `hotpath:poller:check`. */
   [pollerChannels.check]: CheckMessage
+  /** Message of `hotpath:poller:progress`. */
   [pollerChannels.progress]: ProgressMessage
+  /** Message of `hotpath:poller:stall`. */
   [pollerChannels.stall]: StallMessage
+  /** Message of `hotpath:poller:settle`. */
   [pollerChannels.settle]: SettleMessage
+  /** Message of `hotpath:poller:job`. */
   [pollerChannels.job]: JobRunMessage
 }
 

@@ -130,13 +130,21 @@ export const poolChannels = {
  * type Reason = PoolChannelMessages[typeof poolChannels.destroy]['reason'] // DestroyReason
  */
 export interface PoolChannelMessages {
+  /** Message of `hotpath:pool:acquire`. */
   [poolChannels.acquire]: AcquireMessage
+  /** Message of `hotpath:pool:create`. */
   [poolChannels.create]: CreateMessage
+  /** Message of `hotpath:pool:create-error`. */
   [poolChannels.createError]: CreateErrorMessage
+  /** Message of `hotpath:pool:destroy`. */
   [poolChannels.destroy]: DestroyMessage
+  /** Message of `hotpath:pool:destroy-error`. */
   [poolChannels.destroyError]: DestroyErrorMessage
+  /** Message of `hotpath:pool:acquire-timeout`. */
   [poolChannels.acquireTimeout]: AcquireTimeoutMessage
+  /** Message of `hotpath:pool:leak`. */
   [poolChannels.leak]: LeakReport
+  /** Message of `hotpath:pool:slow-query`. */
   [poolChannels.slowQuery]: SlowQueryMessage
 }
 
