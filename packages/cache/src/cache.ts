@@ -5,8 +5,10 @@ import {
   checkSignal,
   checkString,
   coarseNow,
+  describeMetrics,
   getClock,
   invalidOption,
+  metricsSource,
 } from '@hotpath/core'
 import { loadMany, type ManyLoader } from './batch'
 import { checkKey, checkKeys, checkOptions } from './cache-checks'
@@ -55,6 +57,8 @@ export type Loaded<T, V> = unknown extends T ? V : T
  * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id))
  */
 export class Cache<T = unknown> {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `cache` metrics. */
+  readonly [metricsSource] = describeMetrics('cache', () => this.stats())
   readonly #core: CacheCore
   readonly #prefix: string
   readonly #policy: ResolvedPolicy

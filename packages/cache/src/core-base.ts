@@ -1,5 +1,6 @@
 import { type SingleFlight, singleFlight } from '@hotpath/concurrency'
 import { eventChannel, getClock } from '@hotpath/core'
+import { cacheChannels } from './channels'
 import type { Codec } from './codec'
 import { Entry, fromEnvelope, toEnvelope } from './entry'
 import { CacheClosedError, CacheCodecError } from './errors'
@@ -11,7 +12,7 @@ import type { Recovery } from './recovery'
 import type { BusMessage, CacheBus, StoredValue } from './store'
 import { TagVersions } from './tag-versions'
 
-const busChannel = eventChannel<{ cache: string; message: BusMessage; lag: number }>('hotpath:cache:bus')
+const busChannel = eventChannel<{ cache: string; message: BusMessage; lag: number }>(cacheChannels.bus)
 
 /** Marks in-flight reads and loads of a key so an invalidation meanwhile keeps their result out of L1. */
 export interface Pending {

@@ -1,4 +1,5 @@
 import { asyncTracer, eventChannel, getClock } from '@hotpath/core'
+import { cacheChannels } from './channels'
 import type { Codec } from './codec'
 import type { Pending } from './core-base'
 import { CoreIO } from './core-io'
@@ -15,9 +16,9 @@ import type { CacheBus } from './store'
 
 export type { CoreCounters } from './core-base'
 
-const missChannel = eventChannel<{ cache: string; key: string }>('hotpath:cache:miss')
-const staleChannel = eventChannel<{ cache: string; key: string; reason: string }>('hotpath:cache:stale')
-const loadTracer = asyncTracer<{ cache: string; key: string }>('hotpath:cache:load')
+const missChannel = eventChannel<{ cache: string; key: string }>(cacheChannels.miss)
+const staleChannel = eventChannel<{ cache: string; key: string; reason: string }>(cacheChannels.stale)
+const loadTracer = asyncTracer<{ cache: string; key: string }>(cacheChannels.load)
 
 const noop = () => {}
 

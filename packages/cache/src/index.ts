@@ -1,6 +1,7 @@
 export type { ManyLoader } from './batch'
 export type { BreakerState } from './breaker'
 export { Cache, type Loaded } from './cache'
+export { type CacheChannelMessages, cacheChannels } from './channels'
 export { type Codec, type JsonCodecOptions, jsonCodec } from './codec'
 export type { Loader } from './core'
 export { type BreakerOptions, type CacheOptions, createCache } from './create-cache'

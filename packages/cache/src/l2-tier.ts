@@ -1,13 +1,14 @@
 import { eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
 import { Deque } from '@hotpath/core/internal'
 import { Breaker, type BreakerState } from './breaker'
+import { cacheChannels } from './channels'
 import { CacheL2TimeoutError, CacheL2UnavailableError } from './errors'
 import { L2Batch } from './l2-batch'
 import type { CacheStore, StoredValue } from './store'
 
-const breakerChannel = eventChannel<{ store: string; state: BreakerState }>('hotpath:cache:breaker')
+const breakerChannel = eventChannel<{ store: string; state: BreakerState }>(cacheChannels.breaker)
 const l2ErrorChannel = eventChannel<{ store: string; operation: string; error: unknown }>(
-  'hotpath:cache:l2-error',
+  cacheChannels.l2Error,
 )
 
 /** L2 counters kept by the tier. */

@@ -1,4 +1,5 @@
 import { eventChannel, getClock } from '@hotpath/core'
+import { cacheChannels } from './channels'
 import type { Entry } from './entry'
 import { CacheClosedError, CacheLoaderTimeoutError } from './errors'
 import type { ResolvedPolicy } from './options'
@@ -57,7 +58,7 @@ export interface LockCounters {
   fallbacks: number
 }
 
-const lockChannel = eventChannel<LockEvent>('hotpath:cache:lock')
+const lockChannel = eventChannel<LockEvent>(cacheChannels.lock)
 
 const noop = () => {}
 

@@ -1,4 +1,5 @@
 import { eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
+import { cacheChannels } from './channels'
 import type { CacheCore } from './core'
 import type { StoredValue, StoreWrite } from './store'
 
@@ -25,7 +26,7 @@ export interface RecoveryEvent {
   pending: number
 }
 
-const recoveryChannel = eventChannel<RecoveryEvent>('hotpath:cache:recovery')
+const recoveryChannel = eventChannel<RecoveryEvent>(cacheChannels.recovery)
 
 /** A change L2 has not taken yet; `at` is its wall-clock time, to compare with what L2 holds. */
 type Change =

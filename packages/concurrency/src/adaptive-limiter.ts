@@ -4,9 +4,11 @@ import {
   checkNumber,
   checkOneOf,
   checkString,
+  describeMetrics,
   eventChannel,
   getClock,
   invalidOption,
+  metricsSource,
   parseDuration,
 } from '@hotpath/core'
 import type {
@@ -15,6 +17,7 @@ import type {
   AdaptiveLimiterStats,
   AdaptiveToken,
 } from './adaptive-limiter-types'
+import { concurrencyChannels } from './channels'
 import { readOptions } from './internal/options'
 import type { Permit } from './permit'
 import { Semaphore } from './semaphore'
@@ -46,7 +49,7 @@ export interface LimitChangeEvent {
  * @example
  * limitChannel.subscribe(({ name, limit }) => gauge.set({ name }, limit))
  */
-export const limitChannel = eventChannel<LimitChangeEvent>('hotpath:concurrency:limit')
+export const limitChannel = eventChannel<LimitChangeEvent>(concurrencyChannels.limit)
 
 const SLOT_OPTIONS = ['signal', 'timeout', 'priority']
 
@@ -61,6 +64,8 @@ const SLOT_OPTIONS = ['signal', 'timeout', 'priority']
  * upstream.stats().limit
  */
 export class AdaptiveLimiter {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `adaptive-limiter` metrics. */
+  readonly [metricsSource] = describeMetrics('adaptive-limiter', () => this.stats())
   readonly #algorithm: AdaptiveAlgorithm
   readonly #min: number
   readonly #max: number

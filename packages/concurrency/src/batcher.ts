@@ -5,6 +5,8 @@ import {
   type Deferred,
   type Duration,
   deferred,
+  describeMetrics,
+  metricsSource,
   parseDuration,
   schedule,
   type TimerHandle,
@@ -112,6 +114,8 @@ interface Batch<K, V> {
  * await writes.close()
  */
 export class Batcher<K, V = unknown> implements AsyncDisposable {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `batcher` metrics. */
+  readonly [metricsSource] = describeMetrics('batcher', () => this.stats())
   readonly #fn: BatchFunction<K, V>
   readonly #maxBatchSize: number
   readonly #maxDelay: number

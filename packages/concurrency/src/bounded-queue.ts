@@ -5,6 +5,8 @@ import {
   checkOneOf,
   checkSignal,
   type Duration,
+  describeMetrics,
+  metricsSource,
   parseDuration,
 } from '@hotpath/core'
 import { Deque } from '@hotpath/core/internal'
@@ -98,6 +100,8 @@ interface Wait {
  * for await (const job of jobs) await handle(job) // ends after close() once empty
  */
 export class BoundedQueue<T> implements AsyncDisposable, AsyncIterable<T> {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `queue` metrics. */
+  readonly [metricsSource] = describeMetrics('queue', () => this.stats())
   readonly #items = new Deque<T>()
   readonly #capacity: number
   readonly #overflow: 'reject' | 'drop-oldest' | 'wait'

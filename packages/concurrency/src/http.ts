@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { checkFunction, checkInteger, checkOneOf, eventChannel, invalidOption } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 import { clientAddress, trustTest } from './http-client-address'
 import type { HttpRateLimiter, RateLimitMiddlewareOptions } from './http-types'
 import { readOptions } from './internal/options'
@@ -29,7 +30,7 @@ export interface HttpLimitedEvent {
  * @example
  * httpLimitedChannel.subscribe(({ policy, url }) => limited.inc({ policy, route: url }))
  */
-export const httpLimitedChannel = eventChannel<HttpLimitedEvent>('hotpath:concurrency:http-limited')
+export const httpLimitedChannel = eventChannel<HttpLimitedEvent>(concurrencyChannels.httpLimited)
 
 /** What {@link RateLimitMiddleware.fastify} needs of a Fastify instance (Fastify is not imported). */
 interface FastifyLike {

@@ -20,6 +20,7 @@ export {
   type BoundedQueueStats,
   type QueueWaitOptions,
 } from './bounded-queue'
+export { type ConcurrencyChannelMessages, concurrencyChannels } from './channels'
 export {
   ClosedError,
   errors,

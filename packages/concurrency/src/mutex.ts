@@ -3,12 +3,15 @@ import {
   checkBoolean,
   checkString,
   type Duration,
+  describeMetrics,
   eventChannel,
   getClock,
   invalidOption,
+  metricsSource,
   parseDuration,
   type SummarySnapshot,
 } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 import { LockSelfWaitError } from './errors'
 import { readOptions } from './internal/options'
 import type { Permit } from './permit'
@@ -37,7 +40,7 @@ export interface LockWaitEvent {
  * @example
  * lockWaitChannel.subscribe((e) => { if (e.slow) log.warn(e, 'slow lock wait') })
  */
-export const lockWaitChannel = eventChannel<LockWaitEvent>('hotpath:concurrency:lock-wait')
+export const lockWaitChannel = eventChannel<LockWaitEvent>(concurrencyChannels.lockWait)
 
 /**
  * Options of one lock acquisition.
@@ -196,6 +199,8 @@ export class WaitMeter {
  * }
  */
 export class Mutex implements AsyncDisposable {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `other` metrics. */
+  readonly [metricsSource] = describeMetrics('other', () => this.stats())
   readonly #semaphore: Semaphore
   readonly #reentrant: boolean
   readonly #meter: WaitMeter

@@ -1,4 +1,14 @@
-import { checkInteger, checkOneOf, checkString, eventChannel, getClock, parseDuration } from '@hotpath/core'
+import {
+  checkInteger,
+  checkOneOf,
+  checkString,
+  describeMetrics,
+  eventChannel,
+  getClock,
+  metricsSource,
+  parseDuration,
+} from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 import { readOptions } from './internal/options'
 import { type KeyState, type Policy, policyOf } from './rate-limit-policies'
 import type {
@@ -38,7 +48,7 @@ export interface RateLimitedEvent {
  * @example
  * rateLimitedChannel.subscribe(({ name, key }) => denied.inc({ name }))
  */
-export const rateLimitedChannel = eventChannel<RateLimitedEvent>('hotpath:concurrency:rate-limited')
+export const rateLimitedChannel = eventChannel<RateLimitedEvent>(concurrencyChannels.rateLimited)
 
 /**
  * Validates `limit`, `window`, `algorithm`, `burst` and `segments` with their defaults; both
@@ -84,6 +94,8 @@ const SWEEP_MAX = 256
  * if (!allowed) reply.header('Retry-After', Math.ceil(retryAfterMs / 1000)).code(429)
  */
 export class RateLimiter implements RateLimiterLike {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `rate-limiter` metrics. */
+  readonly [metricsSource] = describeMetrics('rate-limiter', () => this.stats())
   readonly #limit: number
   readonly #window: number
   readonly #algorithm: RateLimitAlgorithm

@@ -2,11 +2,15 @@ import {
   checkOneOf,
   checkString,
   type Duration,
+  describeMetrics,
   eventChannel,
   getClock,
   invalidOption,
+  type MetricsDescriptor,
+  metricsSource,
   parseDuration,
 } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 import { readOptions } from './internal/options'
 import {
   checkConsume,
@@ -49,7 +53,7 @@ export interface RedisFallbackEvent {
  * @example
  * redisFallbackChannel.subscribe(({ name, state }) => log.warn({ name, state }, 'rate limiter fallback'))
  */
-export const redisFallbackChannel = eventChannel<RedisFallbackEvent>('hotpath:concurrency:redis-fallback')
+export const redisFallbackChannel = eventChannel<RedisFallbackEvent>(concurrencyChannels.redisFallback)
 
 /**
  * Options of {@link redisRateLimiter}.
@@ -160,6 +164,8 @@ export interface RedisRateLimiter extends RateLimiterLike {
   consume(key: string, weight?: number): Promise<RedisRateLimitResult>
   /** A plain snapshot of the counters. */
   stats(): RedisRateLimiterStats
+  /** Lets `collect()` from @hotpath/metrics read this limiter's stats. */
+  readonly [metricsSource]: () => MetricsDescriptor
 }
 
 /**
@@ -283,5 +289,14 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RedisRateLim
       return consume(key, weight)
     },
     stats: () => ({ name, algorithm, allowed, denied, fallbacks, errors, degraded }),
+    [metricsSource]: describeMetrics('rate-limiter', () => ({
+      name,
+      algorithm,
+      allowed,
+      denied,
+      fallbacks,
+      errors,
+      degraded,
+    })),
   }
 }

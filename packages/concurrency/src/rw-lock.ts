@@ -1,4 +1,12 @@
-import { checkInteger, checkString, type Duration, parseDuration, type SummarySnapshot } from '@hotpath/core'
+import {
+  checkInteger,
+  checkString,
+  type Duration,
+  describeMetrics,
+  metricsSource,
+  parseDuration,
+  type SummarySnapshot,
+} from '@hotpath/core'
 import { readOptions } from './internal/options'
 import { checkLockCall, type LockAcquireOptions, type LockHandle, WaitMeter } from './mutex'
 import { Semaphore } from './semaphore'
@@ -66,6 +74,8 @@ export interface RWLockStats {
  * await lock.write(async () => { current = await reload() })
  */
 export class RWLock implements AsyncDisposable {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `other` metrics. */
+  readonly [metricsSource] = describeMetrics('other', () => this.stats())
   readonly #semaphore: Semaphore
   readonly #all: number
   readonly #meter: WaitMeter

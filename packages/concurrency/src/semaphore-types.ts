@@ -1,4 +1,5 @@
 import { type Duration, eventChannel, type SummarySnapshot } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 
 /**
  * Message on `hotpath:concurrency:acquire`.
@@ -43,21 +44,21 @@ export interface TimeoutEvent {
  * @example
  * const off = acquireChannel.subscribe(({ name, waitMs }) => waits.with({ name }).record(waitMs))
  */
-export const acquireChannel = eventChannel<AcquireEvent>('hotpath:concurrency:acquire')
+export const acquireChannel = eventChannel<AcquireEvent>(concurrencyChannels.acquire)
 /**
  * `hotpath:concurrency:reject`: a waiter was refused (queue full, cleared, closed).
  *
  * @example
  * rejectChannel.subscribe(({ name, reason }) => log.warn({ name, reason }, 'semaphore refused a caller'))
  */
-export const rejectChannel = eventChannel<RejectEvent>('hotpath:concurrency:reject')
+export const rejectChannel = eventChannel<RejectEvent>(concurrencyChannels.reject)
 /**
  * `hotpath:concurrency:timeout`: a waiter timed out.
  *
  * @example
  * timeoutChannel.subscribe(({ name, timeout }) => timeouts.inc({ name }))
  */
-export const timeoutChannel = eventChannel<TimeoutEvent>('hotpath:concurrency:timeout')
+export const timeoutChannel = eventChannel<TimeoutEvent>(concurrencyChannels.timeout)
 
 /**
  * Options of {@link Semaphore}.

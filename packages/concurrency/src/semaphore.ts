@@ -5,9 +5,11 @@ import {
   checkSignal,
   checkString,
   deferred,
+  describeMetrics,
   getClock,
   getTimerService,
   invalidOption,
+  metricsSource,
   parseDuration,
   Summary,
   Timeout,
@@ -76,6 +78,8 @@ function noop(): void {}
  * sem.permits = 32 // grows at once; a shrink never revokes held permits
  */
 export class Semaphore implements AsyncDisposable {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `semaphore` metrics. */
+  readonly [metricsSource] = describeMetrics('semaphore', () => this.stats())
   #permits: number
   #inUse = 0
   readonly #maxQueue: number

@@ -7,8 +7,10 @@ import {
   checkNumber,
   checkSignal,
   checkString,
+  describeMetrics,
   invalidOption,
   MAX_TIMER_DELAY,
+  metricsSource,
   parseDuration,
   Summary,
 } from '@hotpath/core'
@@ -92,6 +94,8 @@ function parseTimer(value: unknown, name: string): number {
  * const workers: WorkerPool<number, number> = new PiscinaWorkerPool({ filename: new URL('./fib.js', import.meta.url) })
  */
 export class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `worker-pool` metrics. */
+  readonly [metricsSource] = describeMetrics('worker-pool', () => this.stats())
   readonly #piscina: Piscina
   readonly #name: string
   readonly #maxThreads: number

@@ -5,8 +5,11 @@ import {
   type Duration,
   type EventChannel,
   eventChannel,
+  type MetricsDescriptor,
+  metricsSource,
   type SummarySnapshot,
 } from '@hotpath/core'
+import { concurrencyChannels } from './channels'
 
 /**
  * Options of {@link createWorkerPool}.
@@ -178,6 +181,8 @@ export interface WorkerPool<T = unknown, R = unknown> {
    * if (workers.stats().queued > 100) reply.code(503)
    */
   stats(): WorkerPoolStats
+  /** Lets `collect()` from @hotpath/metrics read this pool's stats. */
+  readonly [metricsSource]: () => MetricsDescriptor
   /**
    * Refuses new tasks, rejects queued ones with `E_CLOSED`, lets running ones finish (up to
    * `closeTimeout`, after which their threads are stopped and they reject) and stops the threads.
@@ -242,7 +247,7 @@ export interface WorkerRunContext {
  * const off = workerDoneChannel.subscribe(({ name, outcome, runMs }) => log.debug({ name, outcome, runMs }))
  */
 export const workerDoneChannel: EventChannel<WorkerDoneEvent> = eventChannel<WorkerDoneEvent>(
-  'hotpath:concurrency:worker-done',
+  concurrencyChannels.workerDone,
 )
 
 /**
@@ -252,7 +257,7 @@ export const workerDoneChannel: EventChannel<WorkerDoneEvent> = eventChannel<Wor
  * workerRejectChannel.subscribe(({ name, reason }) => log.warn({ name, reason }, 'worker pool refused a task'))
  */
 export const workerRejectChannel: EventChannel<WorkerRejectEvent> = eventChannel<WorkerRejectEvent>(
-  'hotpath:concurrency:worker-reject',
+  concurrencyChannels.workerReject,
 )
 
 /**
@@ -263,5 +268,5 @@ export const workerRejectChannel: EventChannel<WorkerRejectEvent> = eventChannel
  * workerRunTracer.channel.subscribe({ start() {}, end() {}, asyncStart() {}, asyncEnd: (ctx) => done(ctx), error() {} })
  */
 export const workerRunTracer: AsyncTracer<WorkerRunContext> = asyncTracer<WorkerRunContext>(
-  'hotpath:concurrency:worker-run',
+  concurrencyChannels.workerRun,
 )

@@ -21,6 +21,13 @@ export {
 } from './duration'
 export { AbortedError, errors, HotpathError, type HotpathErrorOptions, TimeoutError } from './errors'
 export {
+  describeMetrics,
+  type MetricsDescriptor,
+  type MetricsKind,
+  type MetricsSource,
+  metricsSource,
+} from './metrics-source'
+export {
   checkBoolean,
   checkFunction,
   checkInteger,

@@ -1,3 +1,10 @@
+export {
+  describeMetrics,
+  type MetricsDescriptor,
+  type MetricsKind,
+  type MetricsSource,
+  metricsSource,
+} from '@hotpath/core'
 export { type Advice, type AdviseOptions, advise, report } from './advise'
 export {
   type CapacityOptions,

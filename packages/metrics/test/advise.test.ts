@@ -1,11 +1,25 @@
 import diagnostics from 'node:diagnostics_channel'
 import { describe, expect, it } from 'vitest'
-import { advise, createRegistry, type RegistrySnapshot, report } from '../src/index'
+import {
+  advise,
+  createRegistry,
+  describeMetrics,
+  type MetricsKind,
+  metricsSource,
+  type RegistrySnapshot,
+  report,
+} from '../src/index'
+
+/** A stand-in primitive: its stats, declared as `kind`. */
+const source = <S extends { stats(): object }>(kind: MetricsKind, s: S) => ({
+  ...s,
+  [metricsSource]: describeMetrics(kind, s.stats),
+})
 
 const summary = { count: 1, min: 1, max: 1, mean: 1, p50: 1, p90: 1, p99: 1 }
 
 function cache(name: string, hits: number, misses: number) {
-  return {
+  return source('cache', {
     stats: () => ({
       name,
       l1: { enabled: true, hits, misses, size: 1, bytes: 1, evictions: 0 },
@@ -24,13 +38,13 @@ function cache(name: string, hits: number, misses: number) {
       staleServed: 0,
       hitRate: hits / (hits + misses),
     }),
-  }
+  })
 }
 
 describe('advise', () => {
   it('turns real figures into recommendations, each naming its metric and value', () => {
     const registry = createRegistry()
-    const pool = {
+    const pool = source('pool', {
       stats: () => ({
         name: 'db',
         size: 10,
@@ -45,7 +59,7 @@ describe('advise', () => {
         holdTime: { ...summary, mean: 25 },
         acquireWait: summary,
       }),
-    }
+    })
     const collector = registry.collect(
       cache('models', 30, 70),
       cache('users', 95, 5),
@@ -103,9 +117,19 @@ describe('advise', () => {
     let heap = 100e6
     for (let i = 0; i < 5; i++) {
       const registry = createRegistry()
-      registry.collect({
-        stats: () => ({ name: 'jobs', permits: 4, inUse: 4, waiting, acquired: 1, rejected: 0, timedOut: 0 }),
-      })
+      registry.collect(
+        source('semaphore', {
+          stats: () => ({
+            name: 'jobs',
+            permits: 4,
+            inUse: 4,
+            waiting,
+            acquired: 1,
+            rejected: 0,
+            timedOut: 0,
+          }),
+        }),
+      )
       registry.gauge('runtime_heap_used', { unit: 'bytes' }).set(heap)
       const snap = registry.snapshot()
       history.push({ ...snap, timestamp: i * 60_000 })

@@ -1,6 +1,21 @@
 import diagnostics from 'node:diagnostics_channel'
+import { cacheChannels } from '@hotpath/cache'
+import { concurrencyChannels, Semaphore } from '@hotpath/concurrency'
+import { pollerChannels } from '@hotpath/poller'
+import { poolChannels } from '@hotpath/pool'
 import { describe, expect, it } from 'vitest'
-import { collect, createRegistry, type RegistrySnapshot, sourceKind } from '../src/index'
+import {
+  collect,
+  createRegistry,
+  describeMetrics,
+  type MetricsKind,
+  metricsSource,
+  type RegistrySnapshot,
+  sourceKind,
+} from '../src/index'
+
+/** A stand-in primitive declaring `kind`, reading `stats`. */
+const source = (kind: MetricsKind, stats: () => object) => ({ [metricsSource]: describeMetrics(kind, stats) })
 
 const summary = { count: 10, min: 1, max: 9, mean: 4, p50: 4, p90: 8, p99: 9 }
 const cacheStats = {
@@ -62,26 +77,87 @@ function value(snap: RegistrySnapshot, metric: string, labels: Record<string, st
 }
 
 describe('collect', () => {
-  it('recognises sources by the shape of stats()', () => {
-    expect(sourceKind(cacheStats)).toBe('cache')
-    expect(sourceKind(poolStats)).toBe('pool')
-    expect(sourceKind(semStats)).toBe('semaphore')
-    expect(sourceKind({ name: 'r', algorithm: 'gcra', keys: 1, allowed: 1, denied: 0, evicted: 0 })).toBe(
-      'rate-limiter',
+  it('takes the kind a source declares through metricsSource', () => {
+    const semaphore = new Semaphore({ permits: 2, name: 'jobs' })
+    expect(sourceKind(semaphore)).toBe('semaphore')
+    // the declared kind wins over the shape of the stats
+    expect(sourceKind(source('other', () => poolStats))).toBe('other')
+    expect(sourceKind(source('pool', () => ({})))).toBe('pool')
+  })
+
+  it('collects a custom object implementing metricsSource, under its declared kind', async () => {
+    const registry = createRegistry()
+    let depth = 3
+    const queue = {
+      items: [] as string[],
+      [metricsSource]: () => ({
+        kind: 'queue' as const,
+        stats: () => ({ name: 'inbox', size: depth, capacity: 10 }),
+      }),
+    }
+    registry.collect(
+      queue,
+      source('other', () => ({ name: 'custom', depth, label: 'x' })),
     )
-    expect(sourceKind({ limit: 5, inFlight: 1, waiting: 0, minRtt: 3 })).toBe('adaptive-limiter')
-    expect(sourceKind({ checks: 1, scheduler: {}, active: 1 })).toBe('poller')
-    expect(sourceKind({ whatever: 1 })).toBe('other')
+    expect(value(registry.snapshot(), 'hotpath_queue_size', { name: 'inbox' })?.value).toBe(3)
+    depth = 8
+    const snap = registry.snapshot()
+    expect(value(snap, 'hotpath_queue_size', { name: 'inbox' })?.value).toBe(8)
+    expect(value(snap, 'hotpath_queue_capacity', { name: 'inbox' })?.value).toBe(10)
+    expect(value(snap, 'hotpath_stat', { name: 'custom', field: 'depth' })?.value).toBe(8)
+    expect(value(snap, 'hotpath_stat', { name: 'custom', field: 'label' })).toBeUndefined()
+    await registry.close()
+  })
+
+  it('refuses a plain object with stats() but no metricsSource, and a bad descriptor', () => {
+    const expected =
+      'Expected `sources` to be objects implementing [metricsSource] from @hotpath/core (hotpath primitives do)'
+    const registry = createRegistry()
+    expect(() => collect(registry, { stats: () => poolStats } as never)).toThrow(TypeError)
+    expect(() => collect(registry, { stats: () => poolStats } as never)).toThrow(
+      `${expected}, got \`[object]\` (object)`,
+    )
+    const collector = collect(registry)
+    expect(() => collector.add({ stats: () => semStats } as never)).toThrow(expected)
+    const badKind = { [metricsSource]: () => ({ kind: 'teapot', stats: () => ({}) }) }
+    expect(() => collector.add(badKind as never)).toThrow(`${expected}, returning { kind, stats() }`)
+    collector.stop()
+  })
+
+  it('subscribes to channel names the packages export', () => {
+    const collector = collect(createRegistry())
+    const names = [
+      poolChannels.acquire,
+      poolChannels.create,
+      poolChannels.slowQuery,
+      poolChannels.destroy,
+      concurrencyChannels.acquire,
+      concurrencyChannels.reject,
+      concurrencyChannels.lockWait,
+      concurrencyChannels.rateLimited,
+      cacheChannels.stale,
+      cacheChannels.bus,
+      pollerChannels.settle,
+      pollerChannels.job,
+    ]
+    for (const name of names) expect([name, diagnostics.channel(name).hasSubscribers]).toEqual([name, true])
+    expect(diagnostics.tracingChannel(cacheChannels.load).start.hasSubscribers).toBe(true)
+    collector.stop()
+    for (const name of names) expect([name, diagnostics.channel(name).hasSubscribers]).toEqual([name, false])
   })
 
   it('polls stats() before each snapshot into metrics with stable names', () => {
     const registry = createRegistry()
     let pending = 7
-    const pool = { stats: () => ({ ...poolStats, pending }) }
-    const collector = registry.collect({ stats: () => cacheStats }, pool, { stats: () => semStats })
+    const pool = source('pool', () => ({ ...poolStats, pending }))
+    const collector = registry.collect(
+      source('cache', () => cacheStats),
+      pool,
+      source('semaphore', () => semStats),
+    )
     collector.add(
-      { stats: () => ({ name: 'custom', depth: 3, label: 'x' }) },
-      { stats: () => ({ depth: 1 }) },
+      source('other', () => ({ name: 'custom', depth: 3, label: 'x' })),
+      source('other', () => ({ depth: 1 })),
     )
     let snap = registry.snapshot()
     expect(value(snap, 'hotpath_cache_hit_ratio', { name: 'router' })?.value).toBe(0.7)
@@ -129,9 +205,9 @@ describe('collect', () => {
     expect(diagnostics.channel('hotpath:concurrency:acquire').hasSubscribers).toBe(false)
   })
 
-  it('refuses sources without stats()', () => {
+  it('refuses sources without metricsSource', () => {
     expect(() => collect(createRegistry(), {} as never)).toThrow(
-      'Expected `sources` to be objects with a stats() method, got `[object]` (object)',
+      'Expected `sources` to be objects implementing [metricsSource] from @hotpath/core (hotpath primitives do), got `[object]` (object)',
     )
     // nothing was subscribed by the refused call
     expect(diagnostics.channel('hotpath:pool:acquire').hasSubscribers).toBe(false)

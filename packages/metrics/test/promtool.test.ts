@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { createCache } from '@hotpath/cache'
 import { RateLimiter, Semaphore } from '@hotpath/concurrency'
 import { createWorkerPool } from '@hotpath/concurrency/workers'
-import { pollerStats } from '@hotpath/poller'
+import { pollerMetrics } from '@hotpath/poller'
 import { createPool } from '@hotpath/pool'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRegistry, type Registry, runtimeMetrics } from '../src/index'
@@ -80,7 +80,7 @@ async function everything(): Promise<Registry> {
   })
   closers.push(() => workers.close())
   await workers.run({ n: 10 })
-  registry.collect(semaphore, limiter, cache, pool, workers, { stats: pollerStats })
+  registry.collect(semaphore, limiter, cache, pool, workers, pollerMetrics)
   const runtime = runtimeMetrics(registry, { interval: '1s' })
   closers.push(() => runtime.stop())
   runtime.sample()

@@ -17,8 +17,7 @@ describe('collect(): worker pools', () => {
       await Promise.all([workers.run({ n: 10 }), workers.run({ n: 100 }), workers.run({ n: 4 })]),
     ).toEqual([55, 5050, 10])
     await expect(workers.run({ n: 1, fail: true })).rejects.toThrow('bad input 1')
-    const stats = workers.stats()
-    expect(sourceKind(stats as unknown as Record<string, unknown>)).toBe('worker-pool')
+    expect(sourceKind(workers)).toBe('worker-pool')
 
     const registry = createRegistry()
     registry.collect(workers)

@@ -74,13 +74,48 @@ export interface JobRunMessage {
   error: unknown
 }
 
+/**
+ * Names of the diagnostics channels this package publishes on. The message type of each is in
+ * `PollerChannelMessages`.
+ *
+ * @example
+ * import { subscribe } from 'node:diagnostics_channel'
+ * subscribe(pollerChannels.settle, (m) => console.log((m as SettleMessage).outcome))
+ */
+export const pollerChannels = {
+  check: 'hotpath:poller:check',
+  progress: 'hotpath:poller:progress',
+  stall: 'hotpath:poller:stall',
+  settle: 'hotpath:poller:settle',
+  job: 'hotpath:poller:job',
+} as const
+
+/**
+ * The message published on each channel of `pollerChannels`, keyed by channel name.
+ *
+ * @example
+ * type Outcome = PollerChannelMessages[typeof pollerChannels.settle]['outcome'] // PollOutcome
+ */
+export interface PollerChannelMessages {
+  /** Message of `hotpath:poller:check`. */
+  [pollerChannels.check]: CheckMessage
+  /** Message of `hotpath:poller:progress`. */
+  [pollerChannels.progress]: ProgressMessage
+  /** Message of `hotpath:poller:stall`. */
+  [pollerChannels.stall]: StallMessage
+  /** Message of `hotpath:poller:settle`. */
+  [pollerChannels.settle]: SettleMessage
+  /** Message of `hotpath:poller:job`. */
+  [pollerChannels.job]: JobRunMessage
+}
+
 /** `hotpath:poller:check` */
-export const checkChannel = eventChannel<CheckMessage>('hotpath:poller:check')
+export const checkChannel = eventChannel<CheckMessage>(pollerChannels.check)
 /** `hotpath:poller:progress` */
-export const progressChannel = eventChannel<ProgressMessage>('hotpath:poller:progress')
+export const progressChannel = eventChannel<ProgressMessage>(pollerChannels.progress)
 /** `hotpath:poller:stall` */
-export const stallChannel = eventChannel<StallMessage>('hotpath:poller:stall')
+export const stallChannel = eventChannel<StallMessage>(pollerChannels.stall)
 /** `hotpath:poller:settle` */
-export const settleChannel = eventChannel<SettleMessage>('hotpath:poller:settle')
+export const settleChannel = eventChannel<SettleMessage>(pollerChannels.settle)
 /** `hotpath:poller:job` */
-export const jobChannel = eventChannel<JobRunMessage>('hotpath:poller:job')
+export const jobChannel = eventChannel<JobRunMessage>(pollerChannels.job)

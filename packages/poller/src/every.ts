@@ -7,8 +7,11 @@ import {
   checkSignal,
   checkString,
   type Duration,
+  describeMetrics,
   getTimerService,
   invalidOption,
+  type MetricsDescriptor,
+  metricsSource,
   parseDuration,
   Summary,
   type SummarySnapshot,
@@ -128,6 +131,8 @@ export interface Job extends AsyncDisposable {
   stop(): Promise<void>
   /** A plain snapshot. */
   stats(): JobStats
+  /** Lets `collect()` from @hotpath/metrics read this job's stats. */
+  readonly [metricsSource]: () => MetricsDescriptor
 }
 
 type Task = (context: JobContext) => unknown
@@ -140,6 +145,8 @@ interface RunOutcome {
 const MAX_FAILURE_EXPONENT = 64
 
 class EveryJob implements Job {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `other` metrics. */
+  readonly [metricsSource] = describeMetrics('other', () => this.stats())
   readonly name: string
   readonly #task: Task
   readonly #interval: number

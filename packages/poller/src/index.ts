@@ -6,6 +6,7 @@ export type {
   SettleMessage,
   StallMessage,
 } from './channels'
+export { type PollerChannelMessages, pollerChannels } from './channels'
 export {
   errors,
   JobStoppedError,
@@ -41,5 +42,5 @@ export type {
 export { type Phase, PhaseSchedule, phases } from './phases'
 export { poll } from './poll'
 export type { PollUpdate } from './run'
-export { type PollerStats, pollerStats, type SchedulerStats } from './stats'
+export { type PollerStats, pollerMetrics, pollerStats, type SchedulerStats } from './stats'
 export { type PollWatch, watch } from './watch'

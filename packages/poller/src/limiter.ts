@@ -4,8 +4,10 @@ import {
   checkOptionsObject,
   checkString,
   type Duration,
+  describeMetrics,
   getTimerService,
   invalidOption,
+  metricsSource,
   parseDuration,
   Timeout,
   withDefaults,
@@ -70,6 +72,8 @@ const MAX_RATE = 100_000
  * await Promise.all(jobIds.map((id) => poll(() => api.status(id), { isDone, limiter: quota })))
  */
 export class PollLimiter {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `other` metrics. */
+  readonly [metricsSource] = describeMetrics('other', () => this.stats())
   readonly name: string
   readonly maxConcurrent: number
   readonly rate: number

@@ -1,4 +1,10 @@
-import { getTimerService, type TimerServiceStats } from '@hotpath/core'
+import {
+  describeMetrics,
+  getTimerService,
+  type MetricsSource,
+  metricsSource,
+  type TimerServiceStats,
+} from '@hotpath/core'
 import type { PollOutcome } from './channels'
 import { namedLimiterStats, type PollLimiterStats } from './limiter'
 
@@ -76,3 +82,12 @@ export function pollerStats(): PollerStats {
     limiters: namedLimiterStats(),
   }
 }
+
+/**
+ * The process-wide poller counters as a source for `collect()` from @hotpath/metrics
+ * (`hotpath_poller_*` metrics).
+ *
+ * @example
+ * registry.collect(pollerMetrics)
+ */
+export const pollerMetrics: MetricsSource = { [metricsSource]: describeMetrics('poller', pollerStats) }

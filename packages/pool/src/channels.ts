@@ -104,14 +104,58 @@ export interface SlowQueryMessage {
   durationMs: number
 }
 
+/**
+ * Names of the diagnostics channels this package publishes on. The message type of each is in
+ * `PoolChannelMessages`.
+ *
+ * @example
+ * import { subscribe } from 'node:diagnostics_channel'
+ * subscribe(poolChannels.acquire, (m) => waits.record((m as AcquireMessage).waitMs))
+ */
+export const poolChannels = {
+  acquire: 'hotpath:pool:acquire',
+  create: 'hotpath:pool:create',
+  createError: 'hotpath:pool:create-error',
+  destroy: 'hotpath:pool:destroy',
+  destroyError: 'hotpath:pool:destroy-error',
+  acquireTimeout: 'hotpath:pool:acquire-timeout',
+  leak: 'hotpath:pool:leak',
+  slowQuery: 'hotpath:pool:slow-query',
+} as const
+
+/**
+ * The message published on each channel of `poolChannels`, keyed by channel name.
+ *
+ * @example
+ * type Reason = PoolChannelMessages[typeof poolChannels.destroy]['reason'] // DestroyReason
+ */
+export interface PoolChannelMessages {
+  /** Message of `hotpath:pool:acquire`. */
+  [poolChannels.acquire]: AcquireMessage
+  /** Message of `hotpath:pool:create`. */
+  [poolChannels.create]: CreateMessage
+  /** Message of `hotpath:pool:create-error`. */
+  [poolChannels.createError]: CreateErrorMessage
+  /** Message of `hotpath:pool:destroy`. */
+  [poolChannels.destroy]: DestroyMessage
+  /** Message of `hotpath:pool:destroy-error`. */
+  [poolChannels.destroyError]: DestroyErrorMessage
+  /** Message of `hotpath:pool:acquire-timeout`. */
+  [poolChannels.acquireTimeout]: AcquireTimeoutMessage
+  /** Message of `hotpath:pool:leak`. */
+  [poolChannels.leak]: LeakReport
+  /** Message of `hotpath:pool:slow-query`. */
+  [poolChannels.slowQuery]: SlowQueryMessage
+}
+
 /** @internal The package's channels. */
 export const channels = {
-  acquire: eventChannel<AcquireMessage>('hotpath:pool:acquire'),
-  create: eventChannel<CreateMessage>('hotpath:pool:create'),
-  createError: eventChannel<CreateErrorMessage>('hotpath:pool:create-error'),
-  destroy: eventChannel<DestroyMessage>('hotpath:pool:destroy'),
-  destroyError: eventChannel<DestroyErrorMessage>('hotpath:pool:destroy-error'),
-  acquireTimeout: eventChannel<AcquireTimeoutMessage>('hotpath:pool:acquire-timeout'),
-  leak: eventChannel<LeakReport>('hotpath:pool:leak'),
-  slowQuery: eventChannel<SlowQueryMessage>('hotpath:pool:slow-query'),
+  acquire: eventChannel<AcquireMessage>(poolChannels.acquire),
+  create: eventChannel<CreateMessage>(poolChannels.create),
+  createError: eventChannel<CreateErrorMessage>(poolChannels.createError),
+  destroy: eventChannel<DestroyMessage>(poolChannels.destroy),
+  destroyError: eventChannel<DestroyErrorMessage>(poolChannels.destroyError),
+  acquireTimeout: eventChannel<AcquireTimeoutMessage>(poolChannels.acquireTimeout),
+  leak: eventChannel<LeakReport>(poolChannels.leak),
+  slowQuery: eventChannel<SlowQueryMessage>(poolChannels.slowQuery),
 }

@@ -9,6 +9,7 @@ export type {
   DestroyReason,
   SlowQueryMessage,
 } from './channels'
+export { type PoolChannelMessages, poolChannels } from './channels'
 export {
   AcquireTimeoutError,
   ConnectionLostError,

@@ -6,7 +6,9 @@ import {
   checkKnownOptions,
   checkOptionsObject,
   checkSignal,
+  describeMetrics,
   getClock,
+  metricsSource,
   parseDuration,
   schedule,
 } from '@hotpath/core'
@@ -60,6 +62,8 @@ async function runLeased<T, R>(lease: Lease<T>, fn: (resource: T) => R | Promise
  * await pool.use((conn) => conn.query('select 1'))
  */
 export class Pool<T> {
+  /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `pool` metrics. */
+  readonly [metricsSource] = describeMetrics('pool', () => this.stats())
   readonly #s: PoolState<T>
 
   constructor(options: PoolOptions<T>) {

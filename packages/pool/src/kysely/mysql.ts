@@ -3,6 +3,8 @@ import {
   checkKnownOptions,
   checkOptionsObject,
   checkString,
+  describeMetrics,
+  metricsSource,
   onAbort,
   schedule,
 } from '@hotpath/core'
@@ -271,5 +273,6 @@ export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
     createQueryCompiler: () => new MysqlQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new MysqlIntrospector(db),
     stats: () => shared.latest.stats(),
+    [metricsSource]: describeMetrics('pool', () => shared.latest.stats()),
   }
 }

@@ -1,4 +1,13 @@
-import { abortReason, checkKnownOptions, checkOptionsObject, checkString, onAbort } from '@hotpath/core'
+import {
+  abortReason,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkString,
+  describeMetrics,
+  type MetricsDescriptor,
+  metricsSource,
+  onAbort,
+} from '@hotpath/core'
 import type { QueryResult } from 'kysely'
 import {
   type Dialect,
@@ -91,6 +100,8 @@ export interface PostgresDialectOptions extends QueryReportingOptions {
 export interface PooledDialect extends Dialect {
   /** The pool's stats. */
   stats(): PoolStats
+  /** Lets `collect()` from @hotpath/metrics read this dialect's pool's stats. */
+  readonly [metricsSource]: () => MetricsDescriptor
 }
 
 const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'])
@@ -258,5 +269,6 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
     createQueryCompiler: () => new PostgresQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
     stats: () => shared.latest.stats(),
+    [metricsSource]: describeMetrics('pool', () => shared.latest.stats()),
   }
 }
