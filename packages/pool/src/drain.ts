@@ -1,4 +1,4 @@
-import { schedule } from '@hotpath/core'
+import { getTimerService, Timeout } from '@hotpath/core'
 import { PoolClosedError } from './errors'
 import { CLOSED, type PoolBase } from './pool-base'
 
@@ -6,11 +6,12 @@ import { CLOSED, type PoolBase } from './pool-base'
 export function waitUntilQuiet<T>(s: PoolBase<T>, timeout: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const settle = (done: boolean) => {
-      timer.cancel()
+      getTimerService().remove(timer)
       s.quietListeners.delete(settle)
       resolve(done)
     }
-    const timer = schedule(() => settle(false), timeout)
+    const timer = new Timeout(() => settle(false))
+    getTimerService().add(timer, timeout)
     s.quietListeners.add(settle)
   })
 }
@@ -23,7 +24,7 @@ export function waitUntilQuiet<T>(s: PoolBase<T>, timeout: number): Promise<bool
 export async function shutdown<T>(s: PoolBase<T>): Promise<void> {
   if (s.status !== CLOSED) {
     s.status = CLOSED
-    s.cancelTimer()
+    s.cancelTimers()
     const closed = new PoolClosedError(s.options.name)
     for (const work of s.inFlight) {
       work.controller?.abort(closed)

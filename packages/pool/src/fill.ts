@@ -108,7 +108,7 @@ function onCreateFailed<T>(s: PoolBase<T>, error: unknown): void {
   const ceiling = Math.min(s.options.retryMax, s.options.retryBase * 2 ** Math.min(30, s.createFailures - 1))
   const delay = ceiling / 2 + Math.random() * (ceiling / 2)
   s.retryAt = getClock().monotonic() + delay
-  s.arm(s.retryAt)
+  s.armRetry()
   if (channels.createError.active) {
     channels.createError.publish({
       pool: s.options.name,

@@ -10,7 +10,7 @@ export function armIdle<T>(s: PoolBase<T>, slot: Slot<T>, now: number): void {
     due = Math.min(due, now + s.options.idleTimeout)
   }
   if (s.options.validate !== undefined) due = Math.min(due, now + s.options.keepalive)
-  if (due < s.timerAt) s.arm(due)
+  s.armHousekeeping(due)
 }
 
 /** @internal Idle eviction, lifetime, keepalive and leak detection; returns when it is next due. */

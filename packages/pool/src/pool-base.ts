@@ -1,4 +1,4 @@
-import { getClock, isThenable, schedule, type TimerHandle } from '@hotpath/core'
+import { getTimerService, isThenable, Timeout } from '@hotpath/core'
 import { Deque } from '@hotpath/core/internal'
 import { channels, type DestroyReason } from './channels'
 import { PoolCounters } from './counters'
@@ -24,9 +24,9 @@ export interface InitWaiter {
 
 /**
  * @internal The state of one pool and the operations every part of it shares: retiring and
- * destroying resources, validation, the pool's one timer and the "quiet" notification drains wait
+ * destroying resources, validation, the pool's timer entries and the "quiet" notification drains wait
  * for. The create code (`fill.ts`) and housekeeping work on this base; the dispatch logic lives in
- * the subclass `PoolCore` (`pool-core.ts`), which supplies `fill`, `recycle` and `tick`, so the imports only
+ * the subclass `PoolCore` (`pool-core.ts`), which supplies `fill`, `recycle` and the timer handlers, so the imports only
  * point one way: core → housekeeping → fill → base.
  */
 export abstract class PoolBase<T> {
@@ -55,15 +55,17 @@ export abstract class PoolBase<T> {
   readonly counters = new PoolCounters()
   /** Closes the pool (the public `close()`). */
   readonly close: () => Promise<void>
-  #timer: TimerHandle | undefined = undefined
-  #timerAt = Number.POSITIVE_INFINITY
-  /** True while a caller awaits the pool (a pending acquire): the timer then keeps the process alive. */
-  #awaited = false
-  readonly #onTimer = () => {
-    this.#timer = undefined
-    this.#timerAt = Number.POSITIVE_INFINITY
-    if (this.status !== CLOSED) this.tick()
-  }
+  /**
+   * The pool's timers are entries on the shared timer service. Only a caller awaiting the pool
+   * keeps the process alive: the waiters' deadline entry is ref'd (and removed once nobody waits),
+   * the create-retry entry is ref'd while someone waits, and housekeeping (idle eviction,
+   * keepalive, lifetime, leak checks) never is.
+   */
+  readonly #deadline = new Timeout(() => this.#fire(this.onDeadline))
+  readonly #retry = new Timeout(() => this.#fire(this.onRetry), { ref: false })
+  readonly #housekeeping = new Timeout(() => this.#fire(this.onHousekeeping), { ref: false })
+  #deadlineAt = Number.POSITIVE_INFINITY
+  #housekeepingAt = Number.POSITIVE_INFINITY
 
   constructor(options: PoolOptions<T>, close: () => Promise<void>) {
     const resolved = resolveOptions(options)
@@ -78,40 +80,75 @@ export abstract class PoolBase<T> {
   abstract fill(): void
   /** A validated or freshly created slot with no waiter attached: next waiter or idle. */
   abstract recycle(slot: Slot<T>, now: number): void
-  /** The pool's timer fired (the pool is not closed): deadlines, retries, housekeeping. */
-  protected abstract tick(): void
+  /** The earliest waiter deadline is due: time out the expired waiters. */
+  protected abstract onDeadline(): void
+  /** The create backoff is over: start creates again. */
+  protected abstract onRetry(): void
+  /** Idle eviction, keepalive, lifetime and leak checks are due. */
+  protected abstract onHousekeeping(): void
 
-  /** The time the pool's timer fires at (Infinity when not armed). */
-  get timerAt(): number {
-    return this.#timerAt
-  }
-
-  /** Arms the pool's one timer for `at` unless it already fires earlier. */
-  arm(at: number): void {
-    if (at >= this.#timerAt || this.status === CLOSED) return
-    this.#timer?.cancel()
-    this.#timerAt = at
-    this.#timer = schedule(this.#onTimer, Math.max(0, at - getClock().monotonic()))
-    if (!this.#awaited) this.#timer.unref()
-  }
-
-  /** Stops the timer for good (the pool is closing). */
-  cancelTimer(): void {
-    this.#timer?.cancel()
-    this.#timer = undefined
-    this.#timerAt = Number.POSITIVE_INFINITY
+  #fire(handler: () => void): void {
+    if (this.status !== CLOSED) handler.call(this)
   }
 
   /**
-   * The pool's timer keeps the process alive only while a caller awaits the pool: a pending
-   * acquire's deadline, and the create retries serving it, must run even when nothing else is
-   * pending in the process; housekeeping of an idle pool (eviction, keepalive, lifetime, leak
-   * checks) must never delay the process's exit.
+   * Arms the deadline entry for the earliest pending waiter (none: removed). The service may wake
+   * up to a millisecond early; `onDeadline` then finds nothing expired and arms it again.
    */
+  armDeadline(): void {
+    const at = this.waiters.nextDeadline()
+    if (at === undefined || at === Number.POSITIVE_INFINITY || this.status === CLOSED) {
+      this.#deadlineAt = Number.POSITIVE_INFINITY
+      getTimerService().remove(this.#deadline)
+    } else if (at !== this.#deadlineAt || !this.#deadline.pending) {
+      this.#deadlineAt = at
+      getTimerService().addAt(this.#deadline, at)
+    }
+  }
+
+  /** Arms the create-retry entry for `retryAt`. */
+  armRetry(): void {
+    if (this.status !== CLOSED) getTimerService().addAt(this.#retry, this.retryAt)
+  }
+
+  /** When housekeeping next runs (Infinity when not armed). */
+  get housekeepingAt(): number {
+    return this.#housekeepingAt
+  }
+
+  /** Arms housekeeping for `at` unless it already runs earlier. */
+  armHousekeeping(at: number): void {
+    if (this.status === CLOSED) return
+    if (at >= this.#housekeepingAt && this.#housekeeping.pending) return
+    if (at === Number.POSITIVE_INFINITY) return
+    this.#housekeepingAt = at
+    getTimerService().addAt(this.#housekeeping, at)
+  }
+
+  /** Housekeeping fired: it is not armed until `armHousekeeping` is called again. */
+  protected housekeepingFired(): void {
+    this.#housekeepingAt = Number.POSITIVE_INFINITY
+  }
+
+  /** Stops every timer for good (the pool is closing). */
+  cancelTimers(): void {
+    const timers = getTimerService()
+    timers.remove(this.#deadline)
+    timers.remove(this.#retry)
+    timers.remove(this.#housekeeping)
+    this.#deadlineAt = Number.POSITIVE_INFINITY
+    this.#housekeepingAt = Number.POSITIVE_INFINITY
+  }
+
+  /** The first waiter arrived (`true`) or the last one settled (`false`). */
   #setAwaited(awaited: boolean): void {
-    this.#awaited = awaited
-    if (awaited) this.#timer?.ref()
-    else this.#timer?.unref()
+    if (awaited) {
+      this.#retry.ref()
+      return
+    }
+    this.#retry.unref()
+    this.#deadlineAt = Number.POSITIVE_INFINITY
+    getTimerService().remove(this.#deadline)
   }
 
   /** Removes a slot from the pool and destroys its resource. */

@@ -11,8 +11,8 @@ import type { Waiter } from './waiters'
 
 /**
  * @internal The pool's dispatch logic: acquire (lend an idle slot, or queue a waiter with its
- * deadline), release, pairing waiters with slots, and the pool's timer. The life of an acquire is
- * read top to bottom here: `acquire` → `waiters.add` + `arm(deadline)` → `tick` → `timeoutWaiter`
+ * deadline), release, pairing waiters with slots, and the timer handlers. The life of an acquire is
+ * read top to bottom here: `acquire` → `waiters.add` + `armDeadline` → `onDeadline` → `#timeoutWaiter`
  * (or `grant` when a slot comes free first).
  */
 export class PoolCore<T> extends PoolBase<T> implements LeaseOwner<T> {
@@ -46,30 +46,36 @@ export class PoolCore<T> extends PoolBase<T> implements LeaseOwner<T> {
     }
     return new Promise<Lease<T>>((resolve, reject) => {
       const stack = this.options.leakDetection === Number.POSITIVE_INFINITY ? undefined : captureStack()
-      const waiter = this.waiters.add({ priority, timeout, now, resolve, reject, signal, stack }, (w) =>
+      this.waiters.add({ priority, timeout, now, resolve, reject, signal, stack }, (w) =>
         this.#abortWaiter(w),
       )
-      this.arm(waiter.deadline)
+      this.armDeadline()
       this.dispatch()
       this.fill()
     })
   }
 
-  /** The pool's timer: waiter deadlines first, then create retries and housekeeping. */
-  protected tick(): void {
+  /** The earliest deadline is due: every waiter past its deadline rejects, then re-arm. */
+  protected onDeadline(): void {
     const now = getClock().monotonic()
     for (let waiter = this.waiters.expired(now); waiter !== undefined; waiter = this.waiters.expired(now)) {
       this.#timeoutWaiter(waiter, now)
     }
-    if (this.retryAt !== 0 && this.retryAt <= now) {
+    this.armDeadline()
+  }
+
+  protected onRetry(): void {
+    if (this.retryAt === 0) return
+    if (this.retryAt > getClock().monotonic()) this.armRetry()
+    else {
       this.retryAt = 0
       this.fill()
     }
-    let next = housekeep(this, now)
-    const deadline = this.waiters.nextDeadline()
-    if (deadline !== undefined) next = Math.min(next, deadline)
-    if (this.retryAt > now) next = Math.min(next, this.retryAt)
-    if (next !== Number.POSITIVE_INFINITY) this.arm(next)
+  }
+
+  protected onHousekeeping(): void {
+    this.housekeepingFired()
+    this.armHousekeeping(housekeep(this, getClock().monotonic()))
   }
 
   /** A waiter's deadline passed: it rejects with `E_POOL_ACQUIRE_TIMEOUT`. */
@@ -169,7 +175,7 @@ export class PoolCore<T> extends PoolBase<T> implements LeaseOwner<T> {
     if (this.options.leakDetection !== Number.POSITIVE_INFINITY) {
       slot.leakReported = false
       slot.stack = waiter?.stack ?? captureStack()
-      this.arm(now + this.options.leakDetection)
+      this.armHousekeeping(now + this.options.leakDetection)
     }
     if (channels.acquire.active) {
       channels.acquire.publish({ pool: this.options.name, waitMs: waiter ? now - waiter.enqueuedAt : 0 })

@@ -6,8 +6,9 @@ import {
   checkOptionsObject,
   checkSignal,
   getClock,
+  getTimerService,
   parseDuration,
-  schedule,
+  Timeout,
 } from '@hotpath/core'
 import { computeAdvice, type PoolAdvice } from './advise'
 import { shutdown, waitUntilQuiet } from './drain'
@@ -108,22 +109,24 @@ export class Pool<T> {
     if (this.#core.status !== OPEN) return Promise.reject(new PoolClosedError(this.#core.options.name))
     if (this.#core.slots.size >= this.#core.min) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
-      const timer = schedule(() => {
+      // ref'd: the caller awaits `initialize()`, so the process stays alive until it settles
+      const timer = new Timeout(() => {
         this.#core.initWaiters.delete(entry)
         reject(
           new PoolInitializeError(this.#core.options.name, `timed out after ${timeout} ms`, {
             cause: this.#core.lastCreateError,
           }),
         )
-      }, timeout)
+      })
+      getTimerService().add(timer, timeout)
       const entry = {
         failFast,
         resolve: () => {
-          timer.cancel()
+          getTimerService().remove(timer)
           resolve()
         },
         reject: (error: unknown) => {
-          timer.cancel()
+          getTimerService().remove(timer)
           reject(error)
         },
       }
