@@ -24,10 +24,10 @@ export interface InitWaiter {
 
 /**
  * @internal The state of one pool and the operations every part of it shares: retiring and
- * destroying resources, validation, the pool's timer entries and the "quiet" notification drains wait
- * for. The create code (`fill.ts`) and housekeeping work on this base; the dispatch logic lives in
- * the subclass `PoolCore` (`pool-core.ts`), which supplies `fill`, `recycle` and the timer handlers, so the imports only
- * point one way: core → housekeeping → fill → base.
+ * destroying resources, validation, the pool's timer entries and the "quiet" notification drains
+ * wait for. The create code (`fill.ts`) and housekeeping work on this base; the dispatch logic
+ * lives in the subclass `PoolCore` (`pool-core.ts`), which supplies `fill`, `recycle` and the
+ * timer handlers, so the imports only point one way: core → fill, housekeeping → base.
  */
 export abstract class PoolBase<T> {
   readonly options: Readonly<ResolvedOptions<T>>

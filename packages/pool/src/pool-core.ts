@@ -11,9 +11,9 @@ import type { Waiter } from './waiters'
 
 /**
  * @internal The pool's dispatch logic: acquire (lend an idle slot, or queue a waiter with its
- * deadline), release, pairing waiters with slots, and the timer handlers. The life of an acquire is
- * read top to bottom here: `acquire` → `waiters.add` + `armDeadline` → `onDeadline` → `#timeoutWaiter`
- * (or `grant` when a slot comes free first).
+ * deadline), release, pairing waiters with slots, and the timer handlers. The life of an acquire
+ * reads top to bottom here: `acquire` → `waiters.add` + `armDeadline` → `onDeadline` →
+ * `#timeoutWaiter` (or `#grant` when a slot comes free first).
  */
 export class PoolCore<T> extends PoolBase<T> implements LeaseOwner<T> {
   constructor(options: PoolOptions<T>, close: () => Promise<void>) {
