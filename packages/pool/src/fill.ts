@@ -1,8 +1,7 @@
 import { getClock } from '@hotpath/core'
 import { channels } from './channels'
-import { recycle } from './dispatch'
 import { CreateTimeoutError, PoolInitializeError } from './errors'
-import { arm, CLOSED, checkQuiet, destroyResource, OPEN, type PoolState } from './pool-state'
+import { CLOSED, OPEN, type PoolBase } from './pool-base'
 import { IDLE, type Slot } from './slot'
 import { Work } from './work'
 
@@ -12,43 +11,43 @@ const LIFETIME_JITTER = 0.025
  * @internal Starts creates for `min` and for waiters that outnumber the creates in flight. While
  * draining, only for waiters: every acquire queued before `drain()` is still served.
  */
-export function fill<T>(s: PoolState<T>): void {
-  if (s.state === CLOSED) return
+export function fill<T>(s: PoolBase<T>): void {
+  if (s.status === CLOSED) return
   const now = getClock().monotonic()
   if (s.retryAt > now) return
-  const forMin = s.state === OPEN ? s.min - s.slots.size - s.creating : 0
+  const forMin = s.status === OPEN ? s.min - s.slots.size - s.creating : 0
   let wanted = Math.max(s.waiters.size - s.creating, forMin)
   // While creates fail, probe with one create at a time instead of one per waiter.
-  if (s.failures > 0) wanted = Math.min(wanted, 1 - s.creating)
-  while (wanted > 0 && s.creating < s.o.maxCreating && s.slots.size + s.creating < s.max) {
+  if (s.createFailures > 0) wanted = Math.min(wanted, 1 - s.creating)
+  while (wanted > 0 && s.creating < s.options.maxCreating && s.slots.size + s.creating < s.max) {
     startCreate(s, now)
     wanted--
   }
 }
 
-function startCreate<T>(s: PoolState<T>, started: number): void {
+function startCreate<T>(s: PoolBase<T>, started: number): void {
   s.creating++
   const controller = new AbortController()
   const work = new Work(
-    s.work,
+    s.inFlight,
     false,
-    s.o.createTimeout,
+    s.options.createTimeout,
     () => {
-      controller.abort(new CreateTimeoutError(s.o.name, s.o.createTimeout))
+      controller.abort(new CreateTimeoutError(s.options.name, s.options.createTimeout))
       onCreateFailed(s, controller.signal.reason)
     },
     controller,
   )
   let created: Promise<T>
   try {
-    created = Promise.resolve(s.o.create({ signal: controller.signal }))
+    created = Promise.resolve(s.options.create({ signal: controller.signal }))
   } catch (error) {
     created = Promise.reject(error)
   }
   created.then(
     (resource) => {
       // Timed out already: counted as a failure, the late resource is not wanted.
-      if (work.finished) destroyResource(s, resource, 'close')
+      if (work.finished) s.destroyResource(resource, 'close')
       else onCreated(s, resource, started)
       work.finish()
     },
@@ -58,20 +57,20 @@ function startCreate<T>(s: PoolState<T>, started: number): void {
   )
 }
 
-function onCreated<T>(s: PoolState<T>, resource: T, started: number): void {
+function onCreated<T>(s: PoolBase<T>, resource: T, started: number): void {
   s.creating--
-  s.failures = 0
+  s.createFailures = 0
   s.lastCreateError = undefined
   s.retryAt = 0
-  if (s.state === CLOSED || s.slots.size >= s.max) {
-    destroyResource(s, resource, s.state === CLOSED ? 'close' : 'resize')
-    checkQuiet(s)
+  if (s.status === CLOSED || s.slots.size >= s.max) {
+    s.destroyResource(resource, s.status === CLOSED ? 'close' : 'resize')
+    s.checkQuiet()
     return
   }
   const now = getClock().monotonic()
-  s.c.created++
-  s.c.createTime.record(now - started)
-  const lifetime = s.o.maxLifetime
+  s.counters.created++
+  s.counters.createTime.record(now - started)
+  const lifetime = s.options.maxLifetime
   const slot: Slot<T> = {
     resource,
     state: IDLE,
@@ -90,9 +89,9 @@ function onCreated<T>(s: PoolState<T>, resource: T, started: number): void {
   }
   s.slots.add(slot)
   if (channels.create.active) {
-    channels.create.publish({ pool: s.o.name, durationMs: now - started, size: s.slots.size })
+    channels.create.publish({ pool: s.options.name, durationMs: now - started, size: s.slots.size })
   }
-  recycle(s, slot, now)
+  s.recycle(slot, now)
   if (s.initWaiters.size > 0 && s.slots.size >= s.min) {
     for (const entry of s.initWaiters) entry.resolve()
     s.initWaiters.clear()
@@ -100,25 +99,30 @@ function onCreated<T>(s: PoolState<T>, resource: T, started: number): void {
   fill(s)
 }
 
-function onCreateFailed<T>(s: PoolState<T>, error: unknown): void {
+function onCreateFailed<T>(s: PoolBase<T>, error: unknown): void {
   s.creating--
-  s.c.createErrors++
-  s.failures++
+  s.counters.createErrors++
+  s.createFailures++
   s.lastCreateError = error
-  if (s.state === CLOSED) return
-  const ceiling = Math.min(s.o.retryMax, s.o.retryBase * 2 ** Math.min(30, s.failures - 1))
+  if (s.status === CLOSED) return
+  const ceiling = Math.min(s.options.retryMax, s.options.retryBase * 2 ** Math.min(30, s.createFailures - 1))
   const delay = ceiling / 2 + Math.random() * (ceiling / 2)
   s.retryAt = getClock().monotonic() + delay
-  arm(s, s.retryAt)
+  s.armRetry()
   if (channels.createError.active) {
-    channels.createError.publish({ pool: s.o.name, error, failures: s.failures, retryInMs: delay })
+    channels.createError.publish({
+      pool: s.options.name,
+      error,
+      failures: s.createFailures,
+      retryInMs: delay,
+    })
   }
   let failFast = false
   for (const entry of s.initWaiters) {
     if (!entry.failFast) continue
     failFast = true
     s.initWaiters.delete(entry)
-    entry.reject(new PoolInitializeError(s.o.name, 'the first create failed', { cause: error }))
+    entry.reject(new PoolInitializeError(s.options.name, 'the first create failed', { cause: error }))
   }
   if (failFast) void s.close()
 }

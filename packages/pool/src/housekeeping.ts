@@ -1,55 +1,33 @@
 import { getClock } from '@hotpath/core'
 import { channels } from './channels'
-import { check, recycle, timeoutWaiter } from './dispatch'
-import { fill } from './fill'
-import { arm, CLOSED, type PoolState, retire } from './pool-state'
+import type { PoolBase } from './pool-base'
 import { BORROWED, CHECKING, GONE, type Slot } from './slot'
 
 /** @internal Arms the timer for when an idle slot next needs attention. */
-export function armIdle<T>(s: PoolState<T>, slot: Slot<T>, now: number): void {
+export function armIdle<T>(s: PoolBase<T>, slot: Slot<T>, now: number): void {
   let due = slot.expiresAt
-  if (s.o.idleTimeout !== Number.POSITIVE_INFINITY && s.slots.size > s.min) {
-    due = Math.min(due, now + s.o.idleTimeout)
+  if (s.options.idleTimeout !== Number.POSITIVE_INFINITY && s.slots.size > s.min) {
+    due = Math.min(due, now + s.options.idleTimeout)
   }
-  if (s.o.validate !== undefined) due = Math.min(due, now + s.o.keepalive)
-  if (due < s.timerAt) arm(s, due)
+  if (s.options.validate !== undefined) due = Math.min(due, now + s.options.keepalive)
+  s.armHousekeeping(due)
 }
 
-/** @internal The pool's one timer: waiter deadlines, create retries and housekeeping. */
-export function tick<T>(s: PoolState<T>): void {
-  s.timer = undefined
-  s.timerAt = Number.POSITIVE_INFINITY
-  if (s.state === CLOSED) return
-  const now = getClock().monotonic()
-  for (let waiter = s.waiters.expired(now); waiter !== undefined; waiter = s.waiters.expired(now)) {
-    timeoutWaiter(s, waiter, now)
-  }
-  if (s.retryAt !== 0 && s.retryAt <= now) {
-    s.retryAt = 0
-    fill(s)
-  }
-  let next = housekeep(s, now)
-  const deadline = s.waiters.nextDeadline()
-  if (deadline !== undefined) next = Math.min(next, deadline)
-  if (s.retryAt > now) next = Math.min(next, s.retryAt)
-  if (next !== Number.POSITIVE_INFINITY) arm(s, next)
-}
-
-/** Idle eviction, lifetime, keepalive and leak detection; returns when it is next due. */
-function housekeep<T>(s: PoolState<T>, now: number): number {
-  const o = s.o
+/** @internal Idle eviction, lifetime, keepalive and leak detection; returns when it is next due. */
+export function housekeep<T>(s: PoolBase<T>, now: number): number {
+  const o = s.options
   let next = Number.POSITIVE_INFINITY
   const idle = s.idle.drain()
   const keep: Slot<T>[] = []
   // Oldest release first, so idle eviction removes the least recently used.
   for (const slot of idle) {
     if (slot.expiresAt <= now) {
-      retire(s, slot, 'lifetime')
+      s.retire(slot, 'lifetime')
       continue
     }
     const idleDue = slot.lastUsedAt + o.idleTimeout
     if (idleDue <= now && s.slots.size > s.min) {
-      retire(s, slot, 'idle')
+      s.retire(slot, 'idle')
       continue
     }
     if (o.validate !== undefined && slot.lastCheckedAt + o.keepalive <= now) {
@@ -70,33 +48,33 @@ function housekeep<T>(s: PoolState<T>, now: number): number {
       else next = Math.min(next, due)
     }
   }
-  fill(s)
+  s.fill()
   return next
 }
 
-function keepalive<T>(s: PoolState<T>, slot: Slot<T>): void {
+function keepalive<T>(s: PoolBase<T>, slot: Slot<T>): void {
   slot.state = CHECKING
-  void check(s, slot).then((ok) => {
+  void s.validate(slot).then((ok) => {
     if (slot.state === GONE) return
     const now = getClock().monotonic()
     if (!ok) {
-      s.c.validationFailures++
-      retire(s, slot, 'invalid')
-      fill(s)
+      s.counters.validationFailures++
+      s.retire(slot, 'invalid')
+      s.fill()
       return
     }
     slot.lastCheckedAt = now
-    recycle(s, slot, now)
+    s.recycle(slot, now)
   })
 }
 
-function reportLeak<T>(s: PoolState<T>, slot: Slot<T>, now: number): void {
+function reportLeak<T>(s: PoolBase<T>, slot: Slot<T>, now: number): void {
   slot.leakReported = true
-  s.c.leaks++
-  const report = { pool: s.o.name, heldMs: now - slot.borrowedAt, stack: slot.stack ?? '' }
+  s.counters.leaks++
+  const report = { pool: s.options.name, heldMs: now - slot.borrowedAt, stack: slot.stack ?? '' }
   channels.leak.publish(report)
-  s.o.onLeak?.(report)
-  s.o.logger?.warn(
+  s.options.onLeak?.(report)
+  s.options.logger?.warn(
     `Pool '${report.pool}': a lease has been held for ${Math.round(report.heldMs)} ms (possible leak); acquired at:`,
     report,
   )

@@ -1,5 +1,4 @@
 import {
-  abortReason,
   checkBoolean,
   checkFunction,
   checkInteger,
@@ -8,28 +7,18 @@ import {
   checkSignal,
   describeMetrics,
   getClock,
+  getTimerService,
   metricsSource,
   parseDuration,
-  schedule,
+  Timeout,
 } from '@hotpath/core'
 import { computeAdvice, type PoolAdvice } from './advise'
-import { abortWaiter, dispatch, giveBack, lend, needsCheck, takeIdle } from './dispatch'
 import { shutdown, waitUntilQuiet } from './drain'
-import { PoolClosedError, PoolInitializeError, PoolQueueFullError } from './errors'
-import { fill } from './fill'
-import { tick } from './housekeeping'
+import { PoolClosedError, PoolInitializeError } from './errors'
 import type { Lease } from './lease'
 import { checkMinMax, type PoolOptions } from './options'
-import {
-  arm,
-  captureStack,
-  createPoolState,
-  DRAINING,
-  isQuiet,
-  OPEN,
-  type PoolState,
-  retire,
-} from './pool-state'
+import { DRAINING, OPEN } from './pool-base'
+import { PoolCore } from './pool-core'
 import type { AcquireOptions, DrainOptions, DrainResult, InitializeOptions, PoolStats } from './pool-types'
 import type { Slot } from './slot'
 
@@ -64,20 +53,15 @@ async function runLeased<T, R>(lease: Lease<T>, fn: (resource: T) => R | Promise
 export class Pool<T> {
   /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `pool` metrics. */
   readonly [metricsSource] = describeMetrics('pool', () => this.stats())
-  readonly #s: PoolState<T>
+  readonly #core: PoolCore<T>
 
   constructor(options: PoolOptions<T>) {
-    this.#s = createPoolState<T>(options, {
-      giveBack: (slot, lease, error, destroy) => giveBack(this.#s, slot as Slot<T>, lease, error, destroy),
-      close: () => this.close(),
-      tick: () => tick(this.#s),
-    })
-    fill(this.#s)
+    this.#core = new PoolCore<T>(options, () => this.close())
   }
 
   /** The pool name. */
   get name(): string {
-    return this.#s.o.name
+    return this.#core.options.name
   }
 
   /**
@@ -91,7 +75,7 @@ export class Pool<T> {
   acquire(options?: AcquireOptions): Promise<Lease<T>> {
     let signal: AbortSignal | undefined
     let priority = 0
-    let timeout = this.#s.o.acquireTimeout
+    let timeout = this.#core.options.acquireTimeout
     if (options !== undefined) {
       checkOptionsObject('options', options)
       checkKnownOptions('acquire()', options, ACQUIRE_OPTIONS)
@@ -99,36 +83,7 @@ export class Pool<T> {
       if (options.priority !== undefined) priority = checkInteger('priority', options.priority)
       if (options.timeout !== undefined) timeout = parseDuration(options.timeout, 'timeout')
     }
-    if (this.#s.state !== OPEN) return Promise.reject(new PoolClosedError(this.#s.o.name))
-    if (signal?.aborted) return Promise.reject(abortReason(signal))
-    this.#s.c.windowRequested++
-    const now = getClock().monotonic()
-    if (this.#s.waiters.size === 0) {
-      const slot = takeIdle(this.#s, now)
-      if (slot !== undefined) {
-        if (needsCheck(this.#s, slot, now)) this.#s.idle.push(slot)
-        else {
-          this.#s.c.wait.record(0)
-          this.#s.c.windowWaitCount++
-          return Promise.resolve(lend(this.#s, slot, now, undefined))
-        }
-      }
-    }
-    // Waiters up to the room left under `max` are served by creates; only those beyond it wait
-    // for a release, and `maxWaiting` bounds them (0: an acquire never waits behind others).
-    if (this.#s.waiters.size >= this.#s.o.maxWaiting + Math.max(0, this.#s.max - this.#s.slots.size)) {
-      this.#s.c.rejected++
-      return Promise.reject(new PoolQueueFullError(this.#s.o.name, this.#s.o.maxWaiting))
-    }
-    return new Promise<Lease<T>>((resolve, reject) => {
-      const stack = this.#s.o.leakDetection === Number.POSITIVE_INFINITY ? undefined : captureStack()
-      const waiter = this.#s.waiters.add({ priority, timeout, now, resolve, reject, signal, stack }, (w) =>
-        abortWaiter(this.#s, w),
-      )
-      arm(this.#s, waiter.deadline)
-      dispatch(this.#s)
-      fill(this.#s)
-    })
+    return this.#core.acquire(priority, timeout, signal)
   }
 
   /**
@@ -153,32 +108,34 @@ export class Pool<T> {
   initialize(options: InitializeOptions = {}): Promise<void> {
     const raw = checkOptionsObject('options', options)
     checkKnownOptions('initialize()', raw, INITIALIZE_OPTIONS)
-    const timeout = parseDuration(raw.timeout ?? this.#s.o.acquireTimeout, 'timeout')
+    const timeout = parseDuration(raw.timeout ?? this.#core.options.acquireTimeout, 'timeout')
     const failFast = checkBoolean('failFast', raw.failFast ?? false)
-    if (this.#s.state !== OPEN) return Promise.reject(new PoolClosedError(this.#s.o.name))
-    if (this.#s.slots.size >= this.#s.min) return Promise.resolve()
+    if (this.#core.status !== OPEN) return Promise.reject(new PoolClosedError(this.#core.options.name))
+    if (this.#core.slots.size >= this.#core.min) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
-      const timer = schedule(() => {
-        this.#s.initWaiters.delete(entry)
+      // ref'd: the caller awaits `initialize()`, so the process stays alive until it settles
+      const timer = new Timeout(() => {
+        this.#core.initWaiters.delete(entry)
         reject(
-          new PoolInitializeError(this.#s.o.name, `timed out after ${timeout} ms`, {
-            cause: this.#s.lastCreateError,
+          new PoolInitializeError(this.#core.options.name, `timed out after ${timeout} ms`, {
+            cause: this.#core.lastCreateError,
           }),
         )
-      }, timeout)
+      })
+      getTimerService().add(timer, timeout)
       const entry = {
         failFast,
         resolve: () => {
-          timer.cancel()
+          getTimerService().remove(timer)
           resolve()
         },
         reject: (error: unknown) => {
-          timer.cancel()
+          getTimerService().remove(timer)
           reject(error)
         },
       }
-      this.#s.initWaiters.add(entry)
-      fill(this.#s)
+      this.#core.initWaiters.add(entry)
+      this.#core.fill()
     })
   }
 
@@ -193,16 +150,16 @@ export class Pool<T> {
     const raw = checkOptionsObject('bounds', bounds)
     checkKnownOptions('resize()', raw, RESIZE_OPTIONS)
     const { min, max } = checkMinMax(
-      raw.min ?? Math.min(this.#s.min, raw.max ?? this.#s.max),
-      raw.max ?? this.#s.max,
+      raw.min ?? Math.min(this.#core.min, raw.max ?? this.#core.max),
+      raw.max ?? this.#core.max,
     )
-    this.#s.min = min
-    this.#s.max = max
-    while (this.#s.slots.size > this.#s.max && this.#s.idle.size > 0) {
-      retire(this.#s, this.#s.idle.shift() as Slot<T>, 'resize')
+    this.#core.min = min
+    this.#core.max = max
+    while (this.#core.slots.size > this.#core.max && this.#core.idle.size > 0) {
+      this.#core.retire(this.#core.idle.shift() as Slot<T>, 'resize')
     }
-    dispatch(this.#s)
-    fill(this.#s)
+    this.#core.dispatch()
+    this.#core.fill()
   }
 
   /**
@@ -213,29 +170,29 @@ export class Pool<T> {
    */
   stats(): PoolStats {
     return {
-      name: this.#s.o.name,
-      size: this.#s.slots.size,
-      idle: this.#s.idle.size,
-      borrowed: this.#s.borrowed,
-      pending: this.#s.waiters.size,
-      creating: this.#s.creating,
-      min: this.#s.min,
-      max: this.#s.max,
-      created: this.#s.c.created,
-      destroyed: this.#s.c.destroyed,
-      destroyErrors: this.#s.c.destroyErrors,
-      destroyTimeouts: this.#s.c.destroyTimeouts,
-      acquired: this.#s.c.acquired,
-      reused: this.#s.c.reused,
-      timeouts: this.#s.c.timeouts,
-      aborted: this.#s.c.aborted,
-      rejected: this.#s.c.rejected,
-      createErrors: this.#s.c.createErrors,
-      validationFailures: this.#s.c.validationFailures,
-      leaks: this.#s.c.leaks,
-      acquireWait: this.#s.c.wait.snapshot(),
-      holdTime: this.#s.c.hold.snapshot(),
-      createTime: this.#s.c.createTime.snapshot(),
+      name: this.#core.options.name,
+      size: this.#core.slots.size,
+      idle: this.#core.idle.size,
+      borrowed: this.#core.borrowed,
+      pending: this.#core.waiters.size,
+      creating: this.#core.creating,
+      min: this.#core.min,
+      max: this.#core.max,
+      created: this.#core.counters.created,
+      destroyed: this.#core.counters.destroyed,
+      destroyErrors: this.#core.counters.destroyErrors,
+      destroyTimeouts: this.#core.counters.destroyTimeouts,
+      acquired: this.#core.counters.acquired,
+      reused: this.#core.counters.reused,
+      timeouts: this.#core.counters.timeouts,
+      aborted: this.#core.counters.aborted,
+      rejected: this.#core.counters.rejected,
+      createErrors: this.#core.counters.createErrors,
+      validationFailures: this.#core.counters.validationFailures,
+      leaks: this.#core.counters.leaks,
+      acquireWait: this.#core.counters.wait.snapshot(),
+      holdTime: this.#core.counters.hold.snapshot(),
+      createTime: this.#core.counters.createTime.snapshot(),
     }
   }
 
@@ -253,16 +210,22 @@ export class Pool<T> {
     const reset = checkBoolean('reset', raw.reset ?? false)
     const now = getClock().monotonic()
     const advice = computeAdvice({
-      min: this.#s.min,
-      max: this.#s.max,
-      requested: this.#s.c.windowRequested,
-      windowMs: now - this.#s.c.windowStart,
-      meanHoldMs: this.#s.c.windowHoldCount === 0 ? 0 : this.#s.c.windowHoldSum / this.#s.c.windowHoldCount,
-      p99HoldMs: this.#s.c.hold.quantile(0.99),
-      meanWaitMs: this.#s.c.windowWaitCount === 0 ? 0 : this.#s.c.windowWaitSum / this.#s.c.windowWaitCount,
-      timeouts: this.#s.c.windowTimeouts,
+      min: this.#core.min,
+      max: this.#core.max,
+      requested: this.#core.counters.windowRequested,
+      windowMs: now - this.#core.counters.windowStart,
+      meanHoldMs:
+        this.#core.counters.windowHoldCount === 0
+          ? 0
+          : this.#core.counters.windowHoldSum / this.#core.counters.windowHoldCount,
+      p99HoldMs: this.#core.counters.hold.quantile(0.99),
+      meanWaitMs:
+        this.#core.counters.windowWaitCount === 0
+          ? 0
+          : this.#core.counters.windowWaitSum / this.#core.counters.windowWaitCount,
+      timeouts: this.#core.counters.windowTimeouts,
     })
-    if (reset) this.#s.c.resetWindow(now)
+    if (reset) this.#core.counters.resetWindow(now)
     return advice
   }
 
@@ -283,13 +246,13 @@ export class Pool<T> {
   }
 
   async #drain(timeout: number): Promise<DrainResult> {
-    if (this.#s.state === OPEN) this.#s.state = DRAINING
-    let drained = isQuiet(this.#s)
-    if (!drained && timeout > 0 && this.#s.state === DRAINING) {
-      drained = await waitUntilQuiet(this.#s, timeout)
+    if (this.#core.status === OPEN) this.#core.status = DRAINING
+    let drained = this.#core.isQuiet()
+    if (!drained && timeout > 0 && this.#core.status === DRAINING) {
+      drained = await waitUntilQuiet(this.#core, timeout)
     }
-    const outstanding = this.#s.borrowed
-    await shutdown(this.#s)
+    const outstanding = this.#core.borrowed
+    await shutdown(this.#core)
     return { drained, outstanding }
   }
 

@@ -45,7 +45,7 @@ export interface WaiterInit<T> {
 
 /**
  * @internal The waiting acquires: a priority heap (higher priority, then arrival) for service
- * order and a second heap of deadlines for the pool's one timer. Every pending waiter is in the
+ * order and a second heap of deadlines for the pool's deadline entry. Every pending waiter is in the
  * deadline heap; one being validated for has left the service heap. Settling removes a waiter from
  * both in O(log n) and drops its abort listener. `onBusy` hears when the first waiter arrives
  * (`true`) and when the last one settles (`false`): a caller is awaiting the pool exactly then.

@@ -1,4 +1,4 @@
-import { schedule, type TimerHandle } from '@hotpath/core'
+import { getTimerService, Timeout } from '@hotpath/core'
 
 /**
  * @internal A create or a destroy in flight. `close()` waits for it, but never longer than its
@@ -10,7 +10,7 @@ import { schedule, type TimerHandle } from '@hotpath/core'
 export class Work {
   readonly done: Promise<void>
   readonly controller: AbortController | undefined
-  readonly #timer: TimerHandle | undefined
+  readonly #timer: Timeout | undefined
   readonly #owner: Set<Work>
   #resolve!: () => void
   #finished = false
@@ -29,10 +29,13 @@ export class Work {
       this.#resolve = resolve
     })
     if (timeout !== Number.POSITIVE_INFINITY) {
-      this.#timer = schedule(() => {
-        if (this.finish()) onTimeout()
-      }, timeout)
-      if (!held) this.#timer.unref()
+      this.#timer = new Timeout(
+        () => {
+          if (this.finish()) onTimeout()
+        },
+        { ref: held },
+      )
+      getTimerService().add(this.#timer, timeout)
     }
     owner.add(this)
   }
@@ -46,7 +49,7 @@ export class Work {
   finish(): boolean {
     if (this.#finished) return false
     this.#finished = true
-    this.#timer?.cancel()
+    if (this.#timer !== undefined) getTimerService().remove(this.#timer)
     this.#owner.delete(this)
     this.#resolve()
     return true

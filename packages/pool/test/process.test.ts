@@ -87,6 +87,30 @@ describe.each(['esm', 'cjs'] as const)('a plain node process (%s)', (kind) => {
     expect(result.exitGap).toBeLessThan(IDLE_EXIT_MS)
   })
 
+  it('a pool whose creates keep failing lets the process exit once nobody awaits it', async () => {
+    const result = await run(
+      kind,
+      POOL,
+      `
+        let attempts = 0
+        const pool = createPool({
+          create: async () => { attempts++; throw new Error('connection refused') },
+          min: 2,
+          max: 2,
+          createRetry: { base: '50ms', max: '50ms' },
+        })
+        // A waiter keeps the retries running (and the process alive) until its deadline...
+        const outcome = await pool.acquire({ timeout: 200 }).catch((error) => error.code)
+        console.log(outcome, attempts > 1)
+        // ...then the pending retry alone must not hold the process.
+        mark()`,
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.lines).toEqual(['E_POOL_ACQUIRE_TIMEOUT true'])
+    expect(result.exitGap).toBeLessThan(IDLE_EXIT_MS)
+  })
+
   it('drain() serves the acquires queued before it, then closes and lets the process exit', async () => {
     const result = await run(
       kind,
