@@ -1,16 +1,9 @@
-import { existsSync } from 'node:fs'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { chromiumAvailable, launchChromium } from '@hotpath/test-utils'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cleanup, startServer } from './helpers'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const present = existsSync(CHROMIUM)
-if (!present) {
-  if (process.env.CI === 'true') {
-    throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``)
-  }
-  console.warn(`skipping the chat page browser test: ${CHROMIUM} is missing (apt-get install -y chromium)`)
-}
+const present = chromiumAvailable('the chat page browser test')
 
 async function joinRoom(page: Page, user: string, room: string): Promise<void> {
   await page.fill('#user', user)
@@ -23,19 +16,7 @@ async function joinRoom(page: Page, user: string, room: string): Promise<void> {
 describe.runIf(present)('chat page in Chromium', () => {
   let browser: Browser
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()

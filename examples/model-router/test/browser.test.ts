@@ -1,20 +1,14 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { chromiumAvailable, launchChromium } from '@hotpath/test-utils'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { runLoad } from '../src/load'
 import { startRouter } from '../src/server'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const present = existsSync(CHROMIUM)
-if (!present) {
-  if (process.env.CI === 'true') {
-    throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``)
-  }
-  console.warn(`skipping the live page browser test: ${CHROMIUM} is missing (apt-get install -y chromium)`)
-}
+const present = chromiumAvailable('the live page browser test')
 // Git-ignored (.tmp/), kept after the run for a look at the page.
 const ARTIFACTS = join(import.meta.dirname, '..', '..', '..', '.tmp', 'artifacts')
 const CHARTS = ['throughput', 'latency', 'hit-rate', 'provider-success', 'provider-latency']
@@ -33,19 +27,7 @@ async function readChart(page: Page, id: string) {
 describe.runIf(present)('live page in Chromium', () => {
   let browser: Browser
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()

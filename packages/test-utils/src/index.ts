@@ -1,3 +1,4 @@
+export { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, launchChromium } from './chromium'
 export { type TempMysqlDatabase, type TempPgSchema, tempMysqlDatabase, tempPgSchema } from './databases'
 export { type FaultMode, type FaultProxy, faultProxy } from './fault-proxy'
 export { freePort } from './free-port'

@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { launchChromium } from '@hotpath/test-utils'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildSite, DEFAULT_SITE_DIR, documentPaths, packageEntries } from '../build'
 
@@ -13,7 +14,6 @@ import { buildSite, DEFAULT_SITE_DIR, documentPaths, packageEntries } from '../b
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
 const ARTIFACTS = join(root, '.tmp', 'artifacts')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** Pages open at once while crawling. */
 const TABS = 3
 
@@ -98,20 +98,7 @@ describe.skipIf(process.env.DOCS_SITE_CHECK === 'off')('documentation site', () 
     const dir = await siteDir()
     server = await serve(dir)
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
   }, 240_000)
 
   afterAll(async () => {
