@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { capacity, uslThroughput } from '@hotpath/metrics'
+import { type CapacitySample, capacity, uslThroughput } from '@hotpath/metrics'
 import { capacityChart } from './capacity-chart'
 import { requestMix, runLoadStep } from './capacity-load'
 import { readConfig } from './config'
@@ -57,15 +57,7 @@ async function remoteElu(): Promise<number | undefined> {
   }
 }
 
-const steps: {
-  concurrency: number
-  rps: number
-  p50: number
-  p95: number
-  p99: number
-  errors: number
-  elu?: number
-}[] = []
+const steps: CapacitySample[] = []
 console.error(`capacity: ${url}, steps ${levels.join(', ')}, ${stepMs} ms each after ${warmupMs} ms warm-up`)
 try {
   for (const connections of levels) {

@@ -3,21 +3,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import type { CapacitySample } from '@hotpath/metrics'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const out = mkdtempSync(join(tmpdir(), 'model-router-capacity-'))
 afterAll(() => rmSync(out, { recursive: true, force: true }))
 
 interface CapacityFile {
-  steps: {
-    concurrency: number
-    rps: number
-    p50: number
-    p95: number
-    p99: number
-    errors: number
-    elu: number | null
-  }[]
+  // As written to JSON: an unknown event-loop utilization is null.
+  steps: (Omit<CapacitySample, 'elu'> & { elu: number | null })[]
   knee: { concurrency: number; rps: number; p99: number } | null
   usl: { sigma: number; kappa: number; lambda: number }
   verdict: string
