@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import Redis from 'ioredis'
 import type { ModelEntry, ProviderEntry } from 'model-router/src/catalog'
+import { BAD_CHAT_REQUEST, isChatRequest } from 'model-router/src/chat-request'
 import pg from 'pg'
 
 /** Settings of the baseline router. */
@@ -86,17 +87,8 @@ export async function buildBaseline(config: BaselineConfig): Promise<BaselineRou
   })
 
   app.post('/v1/chat/completions', async (request, reply) => {
-    const body = request.body as { model?: unknown; messages?: unknown } | undefined
-    if (
-      !body ||
-      typeof body.model !== 'string' ||
-      !Array.isArray(body.messages) ||
-      body.messages.length === 0
-    ) {
-      return reply
-        .code(400)
-        .send({ error: { message: 'Expected a JSON body with `model` and a non-empty `messages` array.' } })
-    }
+    const body = request.body
+    if (!isChatRequest(body)) return reply.code(400).send({ error: { message: BAD_CHAT_REQUEST } })
     const model = (await listModels()).find((m) => m.id === body.model)
     if (!model) return reply.code(404).send({ error: { message: `Unknown model '${body.model}'.` } })
     const candidates = (await listProviders()).filter((p) => model.providers.includes(p.name))

@@ -13,6 +13,7 @@ import {
 } from '@hotpath/metrics'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { ModelEntry, ProviderEntry } from './catalog'
+import { BAD_CHAT_REQUEST, isChatRequest } from './chat-request'
 import type { RouterConfig } from './config'
 import { insertMetrics, loadModels, loadProviders, type RequestMetric, type RouterDb } from './db'
 import { LiveWindow } from './live-window'
@@ -115,17 +116,8 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
   await app.register(async (limited) => {
     await limited.register(perClient.fastify)
     limited.post('/v1/chat/completions', async (request, reply) => {
-      const body = request.body as Partial<ChatRequest> | undefined
-      if (
-        !body ||
-        typeof body.model !== 'string' ||
-        !Array.isArray(body.messages) ||
-        body.messages.length === 0
-      ) {
-        return reply
-          .code(400)
-          .send({ error: { message: 'Expected a JSON body with `model` and a non-empty `messages` array.' } })
-      }
+      const body = request.body
+      if (!isChatRequest(body)) return reply.code(400).send({ error: { message: BAD_CHAT_REQUEST } })
       const model = (await listModels()).find((m) => m.id === body.model)
       if (!model)
         return reply

@@ -1,13 +1,10 @@
 import { Semaphore } from '@hotpath/concurrency'
 import { deadlineSignal, getClock, HotpathError } from '@hotpath/core'
 import type { ProviderEntry } from './catalog'
+import type { ChatRequest } from './chat-request'
 import type { ProviderScores } from './provider-scores'
 
-/** A chat completion request body (the parts the router reads). */
-export interface ChatRequest {
-  model: string
-  messages: { role: string; content: string }[]
-}
+export type { ChatRequest } from './chat-request'
 
 /** The outcome of routing one request. */
 export interface RoutedResponse {
