@@ -131,7 +131,13 @@ async function run(m, ctx) {
     dialect: m.poolKysely.sqliteDialect({ filename: join(ctx.dir, `cache-${format}.db`) }),
   })
   try {
-    const sqlCache = m.cache.createCache({ l1: false, l2: m.cacheKysely.kyselyStore({ db: sqlite }) })
+    // The first query starts the dialect's reader thread, which can take longer than the default
+    // 200 ms l2Timeout on a loaded machine; a miss from a timed-out read is not what is checked.
+    const sqlCache = m.cache.createCache({
+      l1: false,
+      l2: m.cacheKysely.kyselyStore({ db: sqlite }),
+      l2Timeout: '10s',
+    })
     await sqlCache.set('answer', { value: 42 })
     assert.deepEqual(await sqlCache.get('answer'), { value: 42 })
     assert.equal(sqlCache.stats().l2.hits, 1)
