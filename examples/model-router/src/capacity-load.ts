@@ -72,16 +72,14 @@ export function requestMix(count = 200, listShare = 0.1): PlannedRequest[] {
  */
 export function runLoadStep(options: LoadStepOptions, onMeasuring?: () => void): Promise<LoadStepResult> {
   return new Promise((resolve, reject) => {
-    // The worker is TypeScript. Where the parent's `--import tsx` hooks reach worker threads the
-    // plain import works; elsewhere (Node 20) the worker registers tsx itself and imports again
-    // under another URL, as a failed import stays cached under the first.
+    // The worker is TypeScript importing the workspace's TypeScript sources: the parent's
+    // `--import tsx` hooks do not reach worker threads, and Node 24's own type stripping cannot
+    // resolve their extensionless imports, so the worker registers tsx before importing it.
     const entry = new URL('./capacity-worker.ts', import.meta.url).href
     const tsx = import.meta.resolve('tsx/esm/api')
     const bootstrap =
-      `import(${JSON.stringify(entry)}).catch((error) => {` +
-      ` if (error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;` +
-      ` return import(${JSON.stringify(tsx)}).then((api) => {` +
-      ` api.register(); return import(${JSON.stringify(`${entry}?tsx`)}) }) })`
+      `import(${JSON.stringify(tsx)}).then((api) => {` +
+      ` api.register(); return import(${JSON.stringify(entry)}) })`
     const worker = new Worker(bootstrap, {
       eval: true,
       workerData: options,
