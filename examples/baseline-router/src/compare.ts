@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -290,7 +290,9 @@ console.log(reportTable(rows))
 Object.assign(results, { target: args.target, sweep: sweeps, knees, equalRate, equal, outageRate, outage })
 for (const kind of kinds)
   for (const m of [...sweeps[kind], equal[kind], outage[kind]]) (m as Partial<Measured>).timeline = undefined
-writeFileSync(join(resolve(args.out ?? '.'), 'compare.json'), `${JSON.stringify(results, null, 2)}\n`)
+const outDir = resolve(args.out ?? '.')
+mkdirSync(outDir, { recursive: true })
+writeFileSync(join(outDir, 'compare.json'), `${JSON.stringify(results, null, 2)}\n`)
 await Promise.all([...providers.values()].map((p) => p.close()))
 // The hung provider's pending answers hold timers for up to a minute; the run is over.
 process.exit(0)
