@@ -1,7 +1,8 @@
 import { dropRedisPrefix, needService, redisUrl, uniquePrefix } from '@hotpath/test-utils'
 import { Redis as Redis6 } from 'ioredis6'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
-import { type RedisScriptClient, redisRateLimiter, redisSemaphore } from '../src/redis'
+import { type RedisScriptClient, redisSemaphore } from '../src/redis'
+import { expectSharedLimit } from './fixtures/shared-limit'
 
 // ioredis 6 speaks RESP3 by default; the scripts (TIME, HGETALL, ZRANGE WITHSCORES inside Lua) run
 // through it here, beside the suites on ioredis 5.
@@ -33,24 +34,8 @@ describe.runIf(await needService('redis'))(
       '%s: admits the limit across two instances, then refuses with a retry time',
       async (algorithm) => {
         await client.script('FLUSH') // the first call loads its script through the NOSCRIPT fallback
-        const options = {
-          client,
-          limit: 5,
-          window: '1m',
-          algorithm,
-          prefix: `${prefix}${algorithm}:`,
-          timeout: '1s',
-        } as const
-        const a = redisRateLimiter(options)
-        const b = redisRateLimiter(options)
-        const results = []
-        for (let i = 0; i < 8; i++) results.push(await (i % 2 ? a : b).consume('ip-1'))
-        expect(results.map((r) => r.allowed)).toEqual([true, true, true, true, true, false, false, false])
-        expect(results.every((r) => r.source === 'redis')).toBe(true)
+        const { b, results } = await expectSharedLimit(client, `${prefix}${algorithm}:`, algorithm)
         expect(results.map((r) => r.remaining).slice(0, 5)).toEqual([4, 3, 2, 1, 0])
-        expect(results[5]!.retryAfterMs).toBeGreaterThan(0)
-        expect(results[5]!.retryAfterMs).toBeLessThanOrEqual(66_000)
-        expect(a.stats()).toMatchObject({ fallbacks: 0, errors: 0, degraded: false })
         expect(b.stats()).toMatchObject({ fallbacks: 0, errors: 0, degraded: false })
         const ttl = await client.pttl(`${prefix}${algorithm}:{ip-1}`)
         expect(ttl).toBeGreaterThan(0)
