@@ -1,24 +1,21 @@
 export { type InsertManyOptions, insertMany, type UpdateManyOptions, updateMany } from './kysely/batch'
-export type {
-  ConnectionLoss,
-  DialectPoolOptions,
-  QueryReportingOptions,
-  SqlConnection,
-} from './kysely/driver'
+export type { DialectPoolOptions } from './kysely/connection-pool'
 export {
   type MysqlConnectionLike,
   type MysqlDialectOptions,
   type MysqlModuleLike,
   mysqlDialect,
 } from './kysely/mysql'
+export type { PooledDialect } from './kysely/network-dialect'
 export {
   type PgClientLike,
   type PgModuleLike,
-  type PooledDialect,
   type PostgresDialectOptions,
   postgresDialect,
 } from './kysely/postgres'
 export { withQuerySignal } from './kysely/query-signal'
+export type { QueryReportingOptions } from './kysely/reporting'
+export type { ConnectionLoss, SqlConnection } from './kysely/sql-connection'
 export {
   type SqliteDialect,
   type SqliteDialectOptions,

@@ -1,13 +1,4 @@
-import {
-  abortReason,
-  checkKnownOptions,
-  checkOptionsObject,
-  checkString,
-  describeMetrics,
-  metricsSource,
-  onAbort,
-  schedule,
-} from '@hotpath/core'
+import { abortReason, onAbort, schedule } from '@hotpath/core'
 import {
   type Kysely,
   MysqlAdapter,
@@ -16,23 +7,11 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely'
-import {
-  breakOnClose,
-  type ConnectionLoss,
-  checkConnectionPoolOptions,
-  createConnectionPool,
-  type DialectPoolOptions,
-  PooledDriver,
-  pingIdle,
-  type QueryReportingOptions,
-  REPORTING_OPTIONS,
-  refSocket,
-  resolveReporting,
-  SharedPools,
-  type SqlConnection,
-} from './driver'
-import { loadModule } from './load'
-import type { PooledDialect } from './postgres'
+import type { DialectPoolOptions } from './connection-pool'
+import { NetworkConnection } from './network-connection'
+import { type NetworkDatabase, networkDialect, type PooledDialect } from './network-dialect'
+import type { QueryReportingOptions } from './reporting'
+import type { ConnectionLoss } from './sql-connection'
 
 /**
  * The part of a mysql2 (callback API) connection the dialect uses.
@@ -125,24 +104,19 @@ export function mysqlConnectionLoss(error: unknown): ConnectionLoss | undefined 
   return undefined
 }
 
-class MysqlConnection implements SqlConnection {
+class MysqlConnection extends NetworkConnection {
   readonly #connection: MysqlConnectionLike
-  readonly #kill: (threadId: number) => Promise<void>
-  broken = false
 
   constructor(connection: MysqlConnectionLike, kill: (threadId: number) => Promise<void>) {
+    super(connection, MYSQL, kill)
     this.#connection = connection
-    this.#kill = kill
-    breakOnClose(this, connection)
   }
 
-  execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
+  protected send(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
     return new Promise((resolve, reject) => {
       this.#connection.query(sql, parameters as unknown[], (error, result) => {
-        if (error) {
-          if (isMysqlFatal(error)) this.broken = true
-          reject(error)
-        } else if (isOkPacket(result)) {
+        if (error) reject(error)
+        else if (isOkPacket(result)) {
           resolve({
             // 0 means no auto-increment value was generated (INSERT IGNORE that inserted
             // nothing, a table without AUTO_INCREMENT): Kysely's own driver reports undefined.
@@ -159,33 +133,15 @@ class MysqlConnection implements SqlConnection {
     })
   }
 
-  abort(): void {
-    if (this.broken) return
-    this.broken = true
-    const id = this.#connection.threadId
-    if (typeof id === 'number') void this.#kill(id).catch(() => {})
+  protected sessionId(): number | null {
+    return this.#connection.threadId
   }
 
-  isFatal(error: unknown): boolean {
-    return isMysqlFatal(error)
+  protected socket(): unknown {
+    return (this.#connection as { stream?: unknown }).stream
   }
 
-  lost(error: unknown): ConnectionLoss | undefined {
-    return mysqlConnectionLoss(error)
-  }
-
-  keepAlive(active: boolean): void {
-    refSocket((this.#connection as { stream?: unknown }).stream, active)
-  }
-
-  ping(): Promise<boolean> {
-    return pingIdle(this, () => this.execute('select 1', []))
-  }
-
-  close(): Promise<void> {
-    this.broken = true
-    // An unreferenced socket would let the process exit before the goodbye completes.
-    this.keepAlive(true)
+  protected end(): Promise<void> {
     return new Promise((resolve) => {
       const timer = schedule(() => {
         this.#connection.destroy()
@@ -233,6 +189,30 @@ function mysqlBegin(settings: TransactionSettings): string[] {
   return statements
 }
 
+/** MySQL and MariaDB through `mysql2`, as {@link networkDialect} needs them. */
+const MYSQL: NetworkDatabase<MysqlModuleLike> = {
+  dialect: 'mysqlDialect()',
+  name: 'mysql',
+  urlOption: 'uri',
+  moduleOption: 'mysql',
+  moduleName: 'mysql2',
+  isFatal: isMysqlFatal,
+  lost: mysqlConnectionLoss,
+  begin: mysqlBegin,
+  releaseSavepoint: 'release savepoint',
+  connect: async (mysql, config, signal, kill) =>
+    new MysqlConnection(await connectWith(mysql, config, signal), kill),
+  async cancel(mysql, config, threadId) {
+    const side = await connectWith(mysql, config)
+    side.on('error', () => {})
+    await new Promise<void>((resolve) => side.query(`kill query ${Number(threadId)}`, [], () => resolve()))
+    side.end()
+  },
+  adapter: () => new MysqlAdapter(),
+  compiler: () => new MysqlQueryCompiler(),
+  introspector: (db: Kysely<unknown>) => new MysqlIntrospector(db),
+}
+
 /**
  * A Kysely dialect for MySQL/MariaDB (`mysql2`) on a hotpath pool: one deadline per connection
  * wait, create retries with backoff, max lifetime, keepalive, broken connections destroyed,
@@ -242,37 +222,5 @@ function mysqlBegin(settings: TransactionSettings): string[] {
  * const db = new Kysely<DB>({ dialect: mysqlDialect({ uri: process.env.MYSQL_URL, pool: { max: 20 } }) })
  */
 export function mysqlDialect(options: MysqlDialectOptions = {}): PooledDialect {
-  checkOptionsObject('options', options)
-  checkKnownOptions('mysqlDialect()', options, ['uri', 'connection', 'pool', 'mysql', ...REPORTING_OPTIONS])
-  const config: Record<string, unknown> = { ...checkOptionsObject('connection', options.connection) }
-  if (options.uri !== undefined) config.uri = checkString('uri', options.uri)
-  let mysqlModule: MysqlModuleLike | undefined = options.mysql
-  const getMysql = async () => {
-    mysqlModule ??= await loadModule<MysqlModuleLike>('mysql2')
-    return mysqlModule
-  }
-  const kill = async (threadId: number) => {
-    const side = await connectWith(await getMysql(), config)
-    side.on('error', () => {})
-    await new Promise<void>((resolve) => side.query(`kill query ${Number(threadId)}`, [], () => resolve()))
-    side.end()
-  }
-  const connect = async (signal: AbortSignal): Promise<SqlConnection> => {
-    const connection = new MysqlConnection(await connectWith(await getMysql(), config, signal), kill)
-    // Idle in the pool until lent: it does not keep the process alive.
-    connection.keepAlive(false)
-    return connection
-  }
-  const name = options.pool?.name ?? 'mysql'
-  const reporting = resolveReporting(options, name)
-  checkConnectionPoolOptions(options.pool, name)
-  const shared = new SharedPools(() => createConnectionPool(connect, options.pool, name))
-  return {
-    createAdapter: () => new MysqlAdapter(),
-    createDriver: () => new PooledDriver(shared, reporting, mysqlBegin, 'release savepoint'),
-    createQueryCompiler: () => new MysqlQueryCompiler(),
-    createIntrospector: (db: Kysely<unknown>) => new MysqlIntrospector(db),
-    stats: () => shared.latest.stats(),
-    [metricsSource]: describeMetrics('pool', () => shared.latest.stats()),
-  }
+  return networkDialect(MYSQL, options)
 }

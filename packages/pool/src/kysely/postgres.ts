@@ -1,38 +1,17 @@
+import { abortReason, onAbort } from '@hotpath/core'
 import {
-  abortReason,
-  checkKnownOptions,
-  checkOptionsObject,
-  checkString,
-  describeMetrics,
-  type MetricsDescriptor,
-  metricsSource,
-  onAbort,
-} from '@hotpath/core'
-import type { QueryResult } from 'kysely'
-import {
-  type Dialect,
   type Kysely,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
+  type QueryResult,
 } from 'kysely'
-import type { PoolStats } from '../pool-types'
-import {
-  breakOnClose,
-  type ConnectionLoss,
-  checkConnectionPoolOptions,
-  createConnectionPool,
-  type DialectPoolOptions,
-  PooledDriver,
-  pingIdle,
-  type QueryReportingOptions,
-  REPORTING_OPTIONS,
-  refSocket,
-  resolveReporting,
-  SharedPools,
-  type SqlConnection,
-} from './driver'
-import { loadModule } from './load'
+import type { DialectPoolOptions } from './connection-pool'
+import { NetworkConnection } from './network-connection'
+import { type NetworkDatabase, networkDialect, type PooledDialect } from './network-dialect'
+import type { QueryReportingOptions } from './reporting'
+import { standardBegin } from './session'
+import type { ConnectionLoss } from './sql-connection'
 
 /**
  * The part of a `pg.Client` the dialect uses.
@@ -91,19 +70,6 @@ export interface PostgresDialectOptions extends QueryReportingOptions {
   pg?: PgModuleLike
 }
 
-/**
- * A Kysely dialect that also exposes its pool's stats.
- *
- * @example
- * const dialect = postgresDialect({ connectionString }); dialect.stats().borrowed
- */
-export interface PooledDialect extends Dialect {
-  /** The pool's stats. */
-  stats(): PoolStats
-  /** Lets `collect()` from @hotpath/metrics read this dialect's pool's stats. */
-  readonly [metricsSource]: () => MetricsDescriptor
-}
-
 const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'])
 
 /**
@@ -140,105 +106,51 @@ export function pgConnectionLoss(error: unknown): ConnectionLoss | undefined {
   return undefined
 }
 
-class PgConnection implements SqlConnection {
+class PgConnection extends NetworkConnection {
   readonly #client: PgClientLike
-  readonly #cancel: (pid: number) => Promise<void>
-  broken = false
 
   constructor(client: PgClientLike, cancel: (pid: number) => Promise<void>) {
+    super(client, POSTGRES, cancel)
     this.#client = client
-    this.#cancel = cancel
-    breakOnClose(this, client)
   }
 
-  async execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
-    try {
-      const result = await this.#client.query({ text: sql, values: parameters as unknown[] })
-      const command = result.command
-      if (
-        (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE') &&
-        result.rowCount !== null
-      ) {
-        return { numAffectedRows: BigInt(result.rowCount), rows: result.rows ?? [] }
-      }
-      return { rows: result.rows ?? [] }
-    } catch (error) {
-      if (isPgFatal(error)) this.broken = true
-      throw error
+  protected async send(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
+    const result = await this.#client.query({ text: sql, values: parameters as unknown[] })
+    const command = result.command
+    if (
+      (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE') &&
+      result.rowCount !== null
+    ) {
+      return { numAffectedRows: BigInt(result.rowCount), rows: result.rows ?? [] }
     }
+    return { rows: result.rows ?? [] }
   }
 
-  abort(): void {
-    if (this.broken) return
-    this.broken = true
-    const pid = this.#client.processID
-    if (typeof pid === 'number') void this.#cancel(pid).catch(() => {})
+  protected sessionId(): number | null | undefined {
+    return this.#client.processID
   }
 
-  isFatal(error: unknown): boolean {
-    return isPgFatal(error)
+  protected socket(): unknown {
+    return (this.#client as { connection?: { stream?: unknown } }).connection?.stream
   }
 
-  lost(error: unknown): ConnectionLoss | undefined {
-    return pgConnectionLoss(error)
-  }
-
-  keepAlive(active: boolean): void {
-    refSocket((this.#client as { connection?: { stream?: unknown } }).connection?.stream, active)
-  }
-
-  ping(): Promise<boolean> {
-    return pingIdle(this, () => this.#client.query({ text: 'select 1', values: [] }))
-  }
-
-  async close(): Promise<void> {
-    this.broken = true
-    // An unreferenced socket would let the process exit before the goodbye completes.
-    this.keepAlive(true)
+  protected async end(): Promise<void> {
     await this.#client.end().catch(() => {})
   }
 }
 
-/**
- * A Kysely dialect for PostgreSQL (`pg`) on a hotpath pool: one deadline per connection wait,
- * create retries with backoff, max lifetime, keepalive, broken connections destroyed, queries
- * abortable with {@link withQuerySignal}, slow queries reported.
- *
- * @example
- * const db = new Kysely<DB>({
- *   dialect: postgresDialect({ connectionString: process.env.DATABASE_URL, pool: { max: 20 }, slowQuery: '1s' }),
- * })
- */
-export function postgresDialect(options: PostgresDialectOptions = {}): PooledDialect {
-  checkOptionsObject('options', options)
-  checkKnownOptions('postgresDialect()', options, [
-    'connectionString',
-    'connection',
-    'pool',
-    'pg',
-    ...REPORTING_OPTIONS,
-  ])
-  const config: Record<string, unknown> = { ...checkOptionsObject('connection', options.connection) }
-  if (options.connectionString !== undefined)
-    config.connectionString = checkString('connectionString', options.connectionString)
-  let pgModule: PgModuleLike | undefined = options.pg
-  const getPg = async () => {
-    pgModule ??= await loadModule<PgModuleLike>('pg')
-    return pgModule
-  }
-  const cancel = async (pid: number) => {
-    const pg = await getPg()
-    const client = new pg.Client(config)
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      await client.query({ text: 'select pg_cancel_backend($1)', values: [pid] })
-    } finally {
-      await client.end().catch(() => {})
-    }
-  }
-  const connect = async (signal: AbortSignal) => {
-    const pg = await getPg()
+/** PostgreSQL through `pg`, as {@link networkDialect} needs it. */
+const POSTGRES: NetworkDatabase<PgModuleLike> = {
+  dialect: 'postgresDialect()',
+  name: 'postgres',
+  urlOption: 'connectionString',
+  moduleOption: 'pg',
+  moduleName: 'pg',
+  isFatal: isPgFatal,
+  lost: pgConnectionLoss,
+  begin: standardBegin,
+  releaseSavepoint: 'release',
+  async connect(pg, config, signal, cancel) {
     const client = new pg.Client(config)
     const connection = new PgConnection(client, cancel)
     // a create given up by the pool (createTimeout, close) must not leave a socket behind
@@ -255,20 +167,33 @@ export function postgresDialect(options: PostgresDialectOptions = {}): PooledDia
       await connection.close()
       throw abortReason(signal)
     }
-    // Idle in the pool until lent: it does not keep the process alive.
-    connection.keepAlive(false)
     return connection
-  }
-  const name = options.pool?.name ?? 'postgres'
-  const reporting = resolveReporting(options, name)
-  checkConnectionPoolOptions(options.pool, name)
-  const shared = new SharedPools(() => createConnectionPool(connect, options.pool, name))
-  return {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new PooledDriver(shared, reporting),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-    createIntrospector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
-    stats: () => shared.latest.stats(),
-    [metricsSource]: describeMetrics('pool', () => shared.latest.stats()),
-  }
+  },
+  async cancel(pg, config, pid) {
+    const client = new pg.Client(config)
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      await client.query({ text: 'select pg_cancel_backend($1)', values: [pid] })
+    } finally {
+      await client.end().catch(() => {})
+    }
+  },
+  adapter: () => new PostgresAdapter(),
+  compiler: () => new PostgresQueryCompiler(),
+  introspector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
+}
+
+/**
+ * A Kysely dialect for PostgreSQL (`pg`) on a hotpath pool: one deadline per connection wait,
+ * create retries with backoff, max lifetime, keepalive, broken connections destroyed, queries
+ * abortable with {@link withQuerySignal}, slow queries reported.
+ *
+ * @example
+ * const db = new Kysely<DB>({
+ *   dialect: postgresDialect({ connectionString: process.env.DATABASE_URL, pool: { max: 20 }, slowQuery: '1s' }),
+ * })
+ */
+export function postgresDialect(options: PostgresDialectOptions = {}): PooledDialect {
+  return networkDialect(POSTGRES, options)
 }

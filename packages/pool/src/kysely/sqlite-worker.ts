@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { QueryResult } from 'kysely'
-import type { ConnectionLoss, SqlConnection } from './driver'
+import type { ConnectionLoss, SqlConnection } from './sql-connection'
 
 /**
  * The worker's code, evaluated as CommonJS (`eval: true`) so it runs the same from source under

@@ -25,19 +25,16 @@ import {
   checkConnectionPoolOptions,
   createConnectionPool,
   type DialectPoolOptions,
-  type QueryReportingOptions,
-  REPORTING_OPTIONS,
-  type Reporting,
-  resolveReporting,
-  runStatement,
-  SessionConnection,
-  SessionDriver,
   SharedPools,
-  type SqlConnection,
-} from './driver'
+} from './connection-pool'
 import { localRequire } from './load'
+import { SharedPoolsDriver } from './pooled-driver'
 import { currentQuerySignal } from './query-signal'
+import { type QueryReportingOptions, REPORTING_OPTIONS, type Reporting, resolveReporting } from './reporting'
+import { SessionConnection } from './session'
+import type { SqlConnection } from './sql-connection'
 import { WorkerConnection } from './sqlite-worker'
+import { runStatement } from './statement'
 
 /**
  * Options of {@link sqliteDialect}.
@@ -197,28 +194,18 @@ class RoutingSqliteAdapter extends SqliteAdapter {
 }
 
 /** @internal Routes reads to the reader pool and writes and transactions to the one writer. */
-export class SqliteRouterDriver extends SessionDriver {
-  readonly #shared: SharedPools<SqlitePools>
-  readonly reporting: Reporting
-  #pools: SqlitePools | undefined
-
+export class SqliteRouterDriver extends SharedPoolsDriver<SqlitePools> {
   constructor(shared: SharedPools<SqlitePools>, reporting: Reporting) {
     // IMMEDIATE takes the write lock up front, so two transactions never deadlock on an upgrade.
-    super(
-      (settings) => [settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'],
-      'release',
-    )
-    this.#shared = shared
-    this.reporting = reporting
+    super(shared, reporting, {
+      begin: (settings) => [settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'],
+      releaseSavepoint: 'release',
+    })
   }
 
-  get pools(): SqlitePools {
-    return this.#pools ?? this.#shared.current
-  }
-
-  async init(): Promise<void> {
-    const pools = this.#shared.use()
-    this.#pools = pools
+  override async init(): Promise<void> {
+    await super.init()
+    const pools = this.pools
     // The writer opens first: it creates the file and switches it to WAL before any reader opens.
     await pools.writer.initialize({ failFast: true })
     if (pools.readers !== undefined) {
@@ -232,12 +219,6 @@ export class SqliteRouterDriver extends SessionDriver {
     const connection = new RoutingConnection(this)
     if (this.pools.readers === undefined) await connection.hold()
     return connection
-  }
-
-  async destroy(): Promise<void> {
-    const pools = this.#pools
-    this.#pools = undefined
-    if (pools !== undefined) await this.#shared.release(pools)
   }
 }
 
