@@ -2,7 +2,7 @@ import { databaseUrl, faultProxy, needService, tempPgSchema } from '@hotpath/tes
 import { type Generated, Kysely, sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AcquireTimeoutError, QueryAbortedError } from '../src/index'
+import { AcquireTimeoutError, ConnectionLostError, QueryAbortedError } from '../src/index'
 import { postgresDialect, withQuerySignal } from '../src/kysely'
 import { expectAbortedTransactionDiscarded } from './kysely-shared'
 
@@ -85,6 +85,28 @@ describe.runIf(await needService('postgres'))('postgresDialect (real PostgreSQL)
 
   it('an aborted statement inside a transaction rejects with QueryAbortedError and nothing is kept', () =>
     expectAbortedTransactionDiscarded(db, dialect, 'select pg_sleep(5)'))
+
+  it('a statement refused on a connection the server ended carries the server error as cause', async () => {
+    const admin = new pg.Client({ connectionString: schema.url })
+    await admin.connect()
+    try {
+      const failure = await db
+        .transaction()
+        .execute(async (trx) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)
+          await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid])
+          // Let the client read the server's goodbye before the next statement.
+          await new Promise((resolve) => setTimeout(resolve, 300))
+          await trx.selectFrom('items').selectAll().execute()
+        })
+        .catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(ConnectionLostError)
+      expect((failure as ConnectionLostError).cause).toMatchObject({ code: '57P01' })
+      expect(dialect.stats().borrowed).toBe(0)
+    } finally {
+      await admin.end()
+    }
+  })
 
   it('reports slow queries with the SQL and the parameter count, never values', async () => {
     slow.length = 0

@@ -15,7 +15,7 @@ export interface SessionErrors {
 
 /** The client events a {@link NetworkConnection} listens to. */
 interface ClientEvents {
-  on(event: 'error' | 'end', listener: () => void): unknown
+  on(event: 'error' | 'end', listener: (error?: unknown) => void): unknown
 }
 
 /**
@@ -28,6 +28,7 @@ interface ClientEvents {
  */
 export abstract class NetworkConnection implements SqlConnection {
   broken = false
+  brokenBy: unknown = undefined
   readonly #errors: SessionErrors
   readonly #cancel: (sessionId: number) => Promise<void>
 
@@ -37,11 +38,14 @@ export abstract class NetworkConnection implements SqlConnection {
     this.#cancel = cancel
     // Broken once the client reports an error or its socket ends (the server closed it, or the
     // network did), so the driver never lends or reuses it.
-    const mark = () => {
-      this.broken = true
-    }
-    client.on('error', mark)
-    client.on('end', mark)
+    client.on('error', (error) => this.#breakWith(error))
+    client.on('end', () => this.#breakWith(new Error('The server or the network closed the connection.')))
+  }
+
+  /** Marks the connection broken; the first reason is the one kept. */
+  #breakWith(reason: unknown): void {
+    this.broken = true
+    this.brokenBy ??= reason
   }
 
   /** Runs one statement on the client and maps its result. */
@@ -60,14 +64,14 @@ export abstract class NetworkConnection implements SqlConnection {
     try {
       return await this.send(sql, parameters)
     } catch (error) {
-      if (this.#errors.isFatal(error)) this.broken = true
+      if (this.#errors.isFatal(error)) this.#breakWith(error)
       throw error
     }
   }
 
   abort(): void {
     if (this.broken) return
-    this.broken = true
+    this.#breakWith(new Error('The connection was aborted.'))
     const id = this.sessionId()
     if (typeof id === 'number') void this.#cancel(id).catch(() => {})
   }
@@ -100,7 +104,7 @@ export abstract class NetworkConnection implements SqlConnection {
   }
 
   async close(): Promise<void> {
-    this.broken = true
+    this.#breakWith(new Error('The connection was closed by the pool.'))
     // An unreferenced socket would let the process exit before the goodbye completes.
     this.keepAlive(true)
     await this.end()

@@ -13,6 +13,11 @@ export interface SqlConnection {
   abort(): void
   /** True once the connection failed or was aborted; it is destroyed when released. */
   readonly broken: boolean
+  /**
+   * Why the connection broke: the driver's error, or an `Error` saying it was aborted or closed;
+   * `undefined` while it is usable. A statement refused unsent carries it as `cause`.
+   */
+  readonly brokenBy: unknown
   /** Whether an error from `execute` means the connection is broken. */
   isFatal(error: unknown): boolean
   /**

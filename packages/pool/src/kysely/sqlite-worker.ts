@@ -88,6 +88,7 @@ export class WorkerConnection implements SqlConnection {
   readonly #pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: unknown) => void }>()
   #nextId = 1
   broken = false
+  brokenBy: unknown = undefined
 
   private constructor(worker: Worker) {
     this.#worker = worker
@@ -99,12 +100,18 @@ export class WorkerConnection implements SqlConnection {
       entry.resolve(reply)
     })
     const fail = (error: unknown) => {
-      this.broken = true
+      this.#breakWith(error)
       for (const entry of this.#pending.values()) entry.reject(error)
       this.#pending.clear()
     }
     worker.on('error', fail)
     worker.on('exit', () => fail(new Error('The SQLite worker exited.')))
+  }
+
+  /** Marks the connection broken; the first reason is the one kept. */
+  #breakWith(reason: unknown): void {
+    this.broken = true
+    this.brokenBy ??= reason
   }
 
   /** Starts a worker with one database handle. */
@@ -156,7 +163,7 @@ export class WorkerConnection implements SqlConnection {
   }
 
   abort(): void {
-    this.broken = true
+    this.#breakWith(new Error('The connection was aborted.'))
     void this.#worker.terminate()
   }
 
@@ -180,7 +187,7 @@ export class WorkerConnection implements SqlConnection {
   }
 
   async close(): Promise<void> {
-    this.broken = true
+    this.#breakWith(new Error('The connection was closed by the pool.'))
     // Not awaited: a worker inside a long statement only stops when the statement returns
     // (better-sqlite3 exposes no sqlite3_interrupt), and closing the pool must not wait for it.
     void this.#worker.terminate()

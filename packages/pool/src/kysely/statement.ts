@@ -18,7 +18,7 @@ export async function runStatement(
   reporting: Reporting,
 ): Promise<QueryResult<unknown>> {
   // Closed under a transaction (or between statements of one lease): never sent.
-  if (connection.broken) throw new ConnectionLostError()
+  if (connection.broken) throw new ConnectionLostError({ cause: connection.brokenBy })
   const signal = currentQuerySignal()
   if (signal?.aborted)
     throw new QueryAbortedError('The query was aborted before it started.', { cause: abortReason(signal) })
