@@ -33,6 +33,36 @@ describe('Mutex', () => {
     expect(lock.locked).toBe(false)
   })
 
+  it('releases the lock when the critical section throws, synchronously or not, in plain and reentrant mode', async () => {
+    for (const lock of [new Mutex(), new Mutex({ reentrant: true })]) {
+      const waiter = lock.run(() => 'next')
+      await expect(
+        lock.run(() => {
+          throw new Error('sync')
+        }),
+      ).rejects.toThrow('sync')
+      await expect(lock.run(() => Promise.reject(new Error('async')))).rejects.toThrow('async')
+      await expect(waiter).resolves.toBe('next')
+      expect(lock.locked).toBe(false)
+      // Held by a failing section, the lock goes to the caller queued behind it.
+      let release!: () => void
+      const failing = lock.run(async () => {
+        await new Promise<void>((resolve) => {
+          release = resolve
+        })
+        throw new Error('late')
+      })
+      const queued = lock.run(() => 'after the failure')
+      await vi.advanceTimersByTimeAsync(0)
+      expect(lock.locked).toBe(true)
+      release()
+      await expect(failing).rejects.toThrow('late')
+      await expect(queued).resolves.toBe('after the failure')
+      expect(lock.locked).toBe(false)
+      expect(lock.stats()).toMatchObject({ locked: false, waiting: 0 })
+    }
+  })
+
   it('records wait times and flags slow waits on the lock-wait channel', async () => {
     const lock = new Mutex({ name: 'token_lock', warnAfter: '50ms' })
     const events: unknown[] = []

@@ -72,7 +72,7 @@ describe('Semaphore queue control', () => {
     const idle = sem.onIdle({ signal: controller.signal })
     const empty = sem.onSizeLessThan(1, { signal: controller.signal })
     await Promise.resolve()
-    expect(sem.onEmpty()).resolves.toBeUndefined() // nobody waits: at once
+    await expect(sem.onEmpty()).resolves.toBeUndefined() // nobody waits: at once
     controller.abort(new Error('gave up'))
     await expect(idle).rejects.toThrow('gave up')
     await expect(empty).resolves.toBeUndefined() // it had already resolved

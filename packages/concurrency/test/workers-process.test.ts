@@ -25,7 +25,7 @@ describe.each(['esm', 'cjs'] as const)('worker pool process lifetime (%s, plain 
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.lines).toEqual(['sum 5050', 'sums 6,10'])
-    expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
   })
 
   it('a pending task keeps the process alive until its result arrives', async () => {
@@ -52,7 +52,7 @@ describe.each(['esm', 'cjs'] as const)('worker pool process lifetime (%s, plain 
     )
     expect(run.code).toBe(0)
     expect(run.lines).toEqual(['threads 1'])
-    expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
   })
 
   it('a task whose thread crashes rejects with E_WORKER_CRASHED; the replacement thread does not hold the process', async () => {
@@ -67,6 +67,6 @@ describe.each(['esm', 'cjs'] as const)('worker pool process lifetime (%s, plain 
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.lines).toEqual(['E_WORKER_CRASHED render crashed after 20 ms', 'after 6'])
-    expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
   })
 })

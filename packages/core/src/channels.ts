@@ -1,5 +1,5 @@
 import * as diagnostics from 'node:diagnostics_channel'
-import { invalidOption } from './options'
+import { checkFunction, invalidOption } from './options'
 
 const NAME = /^hotpath:[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/
 
@@ -63,10 +63,12 @@ class NodeEventChannel<T> implements EventChannel<T> {
   }
 
   publishLazy(build: () => T): void {
+    if (typeof build !== 'function') checkFunction('build', build)
     if (this.#channel.hasSubscribers) this.#channel.publish(build())
   }
 
   subscribe(listener: (message: T) => void): () => void {
+    checkFunction('listener', listener)
     const handler = listener as (message: unknown, name: string | symbol) => void
     const name = this.name
     diagnostics.subscribe(name, handler)
@@ -118,6 +120,8 @@ class NodeAsyncTracer<C extends object> implements AsyncTracer<C> {
   }
 
   trace<R>(fn: () => Promise<R>, context: () => C): Promise<R> {
+    if (typeof fn !== 'function') checkFunction('fn', fn)
+    if (typeof context !== 'function') checkFunction('context', context)
     if (!this.active) return fn()
     return this.channel.tracePromise(fn, context())
   }

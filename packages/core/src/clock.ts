@@ -1,3 +1,5 @@
+import { invalidOption } from './options'
+
 /**
  * The source of time for every hotpath package. Read through {@link getClock} at call time,
  * never captured at import, so tests can swap it (or use fake timers) at any moment.
@@ -72,7 +74,15 @@ export function getClock(): Clock {
  * setClock() // back to Date.now / performance.now
  */
 export function setClock(clock?: Clock): void {
+  if (clock !== undefined && !hasMethods(clock, 'now', 'monotonic')) {
+    throw invalidOption('clock', 'a clock ({ now(), monotonic() }) or undefined', clock)
+  }
   currentClock = clock ?? defaultClock
+}
+
+function hasMethods(value: unknown, ...names: string[]): boolean {
+  if (value === null || typeof value !== 'object') return false
+  return names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
 }
 
 /**
@@ -92,6 +102,13 @@ export function getTimers(): TimerProvider {
  * setTimers({ setTimeout: myScheduler.add, clearTimeout: myScheduler.remove })
  */
 export function setTimers(provider?: TimerProvider): void {
+  if (provider !== undefined && !hasMethods(provider, 'setTimeout', 'clearTimeout')) {
+    throw invalidOption(
+      'provider',
+      'a timer provider ({ setTimeout(), clearTimeout() }) or undefined',
+      provider,
+    )
+  }
   currentTimers = provider ?? defaultTimers
 }
 

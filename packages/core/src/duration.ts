@@ -1,4 +1,4 @@
-import { invalidOption } from './options'
+import { checkBoolean, checkString, invalidOption, readOptions } from './options'
 
 /**
  * Time unit suffixes accepted in duration strings.
@@ -32,6 +32,15 @@ const PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*(us|ms|s|m|h|d|w)$/
 /** What the duration parser tells the user it accepts. */
 const EXPECTED = "a duration (milliseconds >= 0, or a string like '250ms', '30s', '5m', '1h', '7d')"
 
+const NO_OPTIONS: { allowInfinity?: boolean; positive?: boolean } = Object.freeze({})
+const PARSE_OPTIONS = ['allowInfinity', 'positive']
+
+function checkParseOptions(options: { allowInfinity?: boolean; positive?: boolean }): void {
+  const raw = readOptions('parseDuration()', options, PARSE_OPTIONS)
+  if (raw.allowInfinity !== undefined) checkBoolean('allowInfinity', raw.allowInfinity)
+  if (raw.positive !== undefined) checkBoolean('positive', raw.positive)
+}
+
 /**
  * Parses a {@link Duration} into milliseconds. Throws the standard TypeError, naming the option,
  * for anything else (negative numbers, NaN, unknown units, empty strings).
@@ -48,8 +57,10 @@ const EXPECTED = "a duration (milliseconds >= 0, or a string like '250ms', '30s'
 export function parseDuration(
   value: unknown,
   name = 'duration',
-  options: { allowInfinity?: boolean; positive?: boolean } = {},
+  options: { allowInfinity?: boolean; positive?: boolean } = NO_OPTIONS,
 ): number {
+  if (options !== NO_OPTIONS) checkParseOptions(options)
+  if (typeof name !== 'string') checkString('name', name)
   const ms = toMilliseconds(value, options.allowInfinity === true)
   if (ms === undefined) {
     throw invalidOption(name, options.allowInfinity ? `${EXPECTED} or Infinity` : EXPECTED, value)
@@ -88,6 +99,7 @@ function toMilliseconds(value: unknown, allowInfinity: boolean): number | undefi
  * const timeout = parseOptionalDuration(options.timeout, 'timeout') // number | undefined
  */
 export function parseOptionalDuration(value: unknown, name: string): number | undefined {
+  checkString('name', name)
   return value === undefined ? undefined : parseDuration(value, name)
 }
 
@@ -98,6 +110,7 @@ export function parseOptionalDuration(value: unknown, name: string): number | un
  * formatDuration(250) // '250ms'
  */
 export function formatDuration(ms: number): string {
+  if (typeof ms !== 'number') throw invalidOption('ms', 'a number of milliseconds', ms)
   if (!Number.isFinite(ms)) return String(ms)
   const abs = Math.abs(ms)
   const round = (n: number) => String(Math.round(n * 100) / 100)

@@ -1,3 +1,5 @@
+import { checkNumber, checkString, readOptions } from './options'
+
 /**
  * Options accepted by {@link HotpathError}.
  *
@@ -9,6 +11,8 @@ export interface HotpathErrorOptions {
   /** The underlying error, kept as `cause`. */
   cause?: unknown
 }
+
+const ERROR_OPTIONS = ['cause']
 
 /**
  * Base class of every error hotpath throws on purpose. Each carries a stable `code`
@@ -28,6 +32,9 @@ export class HotpathError extends Error {
   readonly code: string
 
   constructor(code: string, message: string, options: HotpathErrorOptions = {}) {
+    checkString('code', code)
+    checkString('message', message, { allowEmpty: true })
+    readOptions(`new ${new.target.name}()`, options, ERROR_OPTIONS)
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.name = new.target.name
@@ -50,6 +57,7 @@ export class TimeoutError extends HotpathError {
     message = `Timed out after ${timeout} ms.`,
     options: HotpathErrorOptions = {},
   ) {
+    checkNumber('timeout', timeout, { min: 0, allowInfinity: true })
     super('E_TIMEOUT', message, options)
     this.timeout = timeout
   }

@@ -1,3 +1,5 @@
+import { checkFunction, checkOneOf } from './options'
+
 /**
  * The well-known symbol a primitive implements to be collected by `@hotpath/metrics`. It comes
  * from the global symbol registry, so two copies of `@hotpath/core` in one install still agree.
@@ -30,6 +32,19 @@ export type MetricsKind =
   | 'batcher'
   | 'poller'
   | 'other'
+
+const METRICS_KINDS: readonly MetricsKind[] = [
+  'cache',
+  'pool',
+  'worker-pool',
+  'semaphore',
+  'adaptive-limiter',
+  'rate-limiter',
+  'queue',
+  'batcher',
+  'poller',
+  'other',
+]
 
 /**
  * What `[metricsSource]()` returns: the kind, and a reader called before each snapshot or scrape.
@@ -65,6 +80,8 @@ export interface MetricsSource {
  * }
  */
 export function describeMetrics(kind: MetricsKind, stats: () => object): () => MetricsDescriptor {
+  checkOneOf('kind', kind, METRICS_KINDS)
+  checkFunction('stats', stats)
   const descriptor: MetricsDescriptor = { kind, stats }
   return () => descriptor
 }

@@ -1,3 +1,5 @@
+import { checkNumber, invalidOption } from './options'
+
 /**
  * A plain snapshot of a {@link Summary}; times in milliseconds.
  *
@@ -42,6 +44,7 @@ export class Summary {
 
   /** Records one value (negative values count as 0). */
   record(value: number): void {
+    if (typeof value !== 'number') throw invalidOption('value', 'a number', value)
     if (!(value > 0)) value = 0
     this.#count++
     this.#sum += value
@@ -54,6 +57,7 @@ export class Summary {
 
   /** The value at quantile `q` (0..1), clamped to the observed min and max. */
   quantile(q: number): number {
+    checkNumber('q', q, { min: 0, max: 1 })
     if (this.#count === 0) return 0
     const rank = Math.max(1, Math.ceil(q * this.#count))
     let seen = 0

@@ -1,4 +1,5 @@
 import { getTimers, type TimerProvider } from './clock'
+import { checkFunction, invalidOption } from './options'
 
 /**
  * Largest delay Node's `setTimeout` accepts; longer delays are chained in steps of this size.
@@ -107,5 +108,9 @@ export function schedule(
   delay: number,
   timers: TimerProvider = getTimers(),
 ): TimerHandle {
+  checkFunction('callback', callback)
+  if (typeof delay !== 'number' || Number.isNaN(delay)) {
+    throw invalidOption('delay', 'a number of milliseconds', delay)
+  }
   return new ChainedTimer(callback, delay, timers)
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   AbortedError,
   abortable,
+  abortReason,
   deadlineSignal,
   onAbort,
   sleep,
@@ -141,5 +142,110 @@ describe('withTimeout and sleep', () => {
     onAbort(controller.signal, again)
     await Promise.resolve()
     expect(again).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('argument checks: a bad argument throws a TypeError at once, naming it', () => {
+  const message = (fn: () => unknown) => {
+    try {
+      fn()
+    } catch (error) {
+      expect(error).toBeInstanceOf(TypeError)
+      return (error as Error).message
+    }
+    throw new Error('expected a TypeError')
+  }
+  const never = new Promise(() => {})
+
+  it('sleep checks its duration, its signal and its option names', async () => {
+    expect(message(() => sleep('x' as never))).toBe(
+      "Expected `ms` to be a duration (milliseconds >= 0, or a string like '250ms', '30s', '5m', '1h', '7d'), got `'x'` (string)",
+    )
+    expect(message(() => sleep(-1))).toMatch(/^Expected `ms` to be a duration .*, got `-1` \(number\)$/)
+    expect(message(() => sleep(1, { signal: 1 as never }))).toBe(
+      'Expected `signal` to be an AbortSignal, got `1` (number)',
+    )
+    expect(message(() => sleep(1, { sigal: new AbortController().signal } as never))).toBe(
+      'Expected `sigal` to be a known option of sleep() (did you mean `signal`?), got `[AbortSignal]` (object)',
+    )
+    expect(message(() => sleep(1, 5 as never))).toBe(
+      'Expected `options` to be an options object, got `5` (number)',
+    )
+    vi.useFakeTimers()
+    const done = vi.fn()
+    const sleeping = sleep('2s').then(done)
+    await vi.advanceTimersByTimeAsync(1_999)
+    expect(done).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1)
+    await sleeping
+    expect(done).toHaveBeenCalledOnce()
+  })
+
+  it('withTimeout checks its promise, its timeout, its signal and its option names', async () => {
+    expect(message(() => withTimeout(never, { timeout: 'soon' as never }))).toMatch(
+      /^Expected `timeout` to be a duration \(.*\) or Infinity, got `'soon'` \(string\)$/,
+    )
+    expect(message(() => withTimeout(never, { timeout: -1 }))).toMatch(/got `-1` \(number\)$/)
+    expect(message(() => withTimeout(never, { timout: 5 } as never))).toBe(
+      'Expected `timout` to be a known option of withTimeout() (did you mean `timeout`?), got `5` (number)',
+    )
+    expect(message(() => withTimeout(never, { signal: {} as never }))).toBe(
+      'Expected `signal` to be an AbortSignal, got `[object]` (object)',
+    )
+    expect(message(() => withTimeout(never, { timeout: 5, timeoutError: 'slow' as never }))).toBe(
+      "Expected `timeoutError` to be a function, got `'slow'` (string)",
+    )
+    expect(message(() => withTimeout((async () => 1) as never, { timeout: 5 }))).toBe(
+      'Expected `promise` to be a promise (or another thenable), got `[Function]` (function)',
+    )
+    vi.useFakeTimers()
+    const late = withTimeout(never, { timeout: '1s' })
+    vi.advanceTimersByTime(1_000)
+    const error = await late.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as TimeoutError).timeout).toBe(1_000)
+    await expect(withTimeout(Promise.resolve(3), undefined as never)).resolves.toBe(3)
+  })
+
+  it('deadlineSignal checks its timeout, its signal and its option names', () => {
+    expect(message(() => deadlineSignal({ timeout: -1 }))).toMatch(
+      /^Expected `timeout` to be a duration .*, got `-1` \(number\)$/,
+    )
+    expect(message(() => deadlineSignal({ timeout: Number.NaN }))).toMatch(/got `NaN` \(number\)$/)
+    expect(message(() => deadlineSignal({ timeOut: 5 } as never))).toBe(
+      'Expected `timeOut` to be a known option of deadlineSignal() (did you mean `timeout`?), got `5` (number)',
+    )
+    expect(message(() => deadlineSignal({ signal: 'x' as never }))).toBe(
+      "Expected `signal` to be an AbortSignal, got `'x'` (string)",
+    )
+    expect(message(() => deadlineSignal(null as never))).toBe(
+      'Expected `options` to be an options object, got `null` (null)',
+    )
+    // Infinity and no timeout at all are both "never".
+    expect(deadlineSignal({ timeout: Number.POSITIVE_INFINITY }).signal.aborted).toBe(false)
+    expect(deadlineSignal({}).signal.aborted).toBe(false)
+  })
+
+  it('abortable, onAbort, abortReason and throwIfAborted check their arguments', () => {
+    const signal = new AbortController().signal
+    expect(message(() => abortable(42 as never, signal))).toBe(
+      'Expected `promise` to be a promise (or another thenable), got `42` (number)',
+    )
+    expect(message(() => abortable(never, { aborted: true } as never))).toBe(
+      'Expected `signal` to be an AbortSignal, got `[object]` (object)',
+    )
+    expect(message(() => onAbort(signal, 'cleanup' as never))).toBe(
+      "Expected `listener` to be a function, got `'cleanup'` (string)",
+    )
+    expect(message(() => onAbort({} as never, () => {}))).toBe(
+      'Expected `signal` to be an AbortSignal, got `[object]` (object)',
+    )
+    expect(message(() => abortReason(undefined as never))).toBe(
+      'Expected `signal` to be an AbortSignal, got `undefined` (undefined)',
+    )
+    expect(message(() => throwIfAborted({ aborted: true } as never))).toBe(
+      'Expected `signal` to be an AbortSignal, got `[object]` (object)',
+    )
+    expect(() => throwIfAborted(undefined)).not.toThrow()
   })
 })

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 // the timer service itself keeps alive.
 const pkg = new URL('..', import.meta.url)
 const imports = { '@hotpath/core': ['getTimerService', 'Timeout'] }
+const waits = { '@hotpath/core': ['deadlineSignal', 'sleep', 'withTimeout'] }
 
 describe.each(['esm', 'cjs'] as const)('timer service process lifetime (%s, plain node on dist/)', (kind) => {
   it('a ref’d entry keeps the process alive until it fires, though an unref’d one waits longer', async () => {
@@ -24,7 +25,7 @@ describe.each(['esm', 'cjs'] as const)('timer service process lifetime (%s, plai
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.lines).toEqual(['waited true'])
-    expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
   })
 
   it('only unref’d entries pending: the process exits at once', async () => {
@@ -42,7 +43,7 @@ describe.each(['esm', 'cjs'] as const)('timer service process lifetime (%s, plai
     )
     expect(run.code).toBe(0)
     expect(run.lines).toEqual(['pending 2'])
-    expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
   })
 
   it('a removed or unref’d wait no longer holds the process; ref() holds it again', async () => {
@@ -67,6 +68,44 @@ describe.each(['esm', 'cjs'] as const)('timer service process lifetime (%s, plai
     )
     expect(run.code).toBe(0)
     expect(run.lines).toEqual(['held fired', 'referenced false'])
-    expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
+  })
+
+  it('a pending sleep() keeps the process alive until it resolves, then the process exits', async () => {
+    const run = await runScript(
+      pkg,
+      kind,
+      `
+      const started = performance.now()
+      await sleep(300)
+      console.log('slept', performance.now() - started >= 295)
+      mark()
+    `,
+      { imports: waits },
+    )
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.lines).toEqual(['slept true'])
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
+  })
+
+  it('a pending withTimeout() keeps the process alive until its timeout, a cleared deadline does not', async () => {
+    const run = await runScript(
+      pkg,
+      kind,
+      `
+      const started = performance.now()
+      deadlineSignal({ timeout: '10m' }).clear()
+      // Nothing but the timeout can settle this wait: a promise that never settles holds nothing.
+      const outcome = await withTimeout(new Promise(() => {}), { timeout: 300 }).catch((error) => error.code)
+      console.log(outcome, performance.now() - started >= 295)
+      mark()
+    `,
+      { imports: waits },
+    )
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.lines).toEqual(['E_TIMEOUT true'])
+    expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
   })
 })

@@ -1,4 +1,6 @@
-import { type Duration, invalidOption, parseDuration } from '@hotpath/core'
+import { checkKnownOptions, type Duration, invalidOption, parseDuration } from '@hotpath/core'
+
+const PHASE_KEYS = ['until', 'every']
 
 /**
  * One phase of a {@link phases} schedule.
@@ -39,6 +41,7 @@ export class PhaseSchedule {
       if (phase === null || typeof phase !== 'object') {
         throw invalidOption(`phases[${i}]`, 'an object { until?, every }', phase)
       }
+      checkKnownOptions(`\`phases[${i}]\``, phase, PHASE_KEYS)
       const last = i === list.length - 1
       const until = phase.until ?? (last ? Number.POSITIVE_INFINITY : undefined)
       if (typeof until !== 'number' || Number.isNaN(until) || until <= previous) {

@@ -68,4 +68,18 @@ describe('unknown option names', () => {
     )
     expect(() => new PollLimiter({ maxConcurent: 2 } as never)).toThrow(/did you mean `maxConcurrent`/)
   })
+
+  it('a phases() entry with an unknown key is a TypeError naming the entry, with a hint when one is close', () => {
+    expect(() => phases([{ every: '1s', fro: '1m' } as never])).toThrow(
+      new TypeError(
+        "Expected `fro` to be a known option of `phases[0]` (`until`, `every`), got `'1m'` (string)",
+      ),
+    )
+    expect(() => phases([{ until: 50, every: '2s' }, { evry: '1s' } as never])).toThrow(
+      new TypeError(
+        "Expected `evry` to be a known option of `phases[1]` (did you mean `every`?), got `'1s'` (string)",
+      ),
+    )
+    expect(phases([{ until: 50, every: '2s' }, { every: '1s' }]).intervalFor(60)).toBe(1_000)
+  })
 })

@@ -867,6 +867,33 @@ describe('drain and close', () => {
     off()
   })
 
+  it('destroyTimeout bounds drain() too: a returned lease whose destroy hangs is given up after it', async () => {
+    useFakeTime()
+    const pool = createPool({
+      create: () => ({}),
+      // Every destroy hangs, as a client whose server vanished may never answer a quit.
+      destroy: () => new Promise<void>(() => {}),
+      max: 2,
+      destroyTimeout: '1s',
+      logger: { warn: () => {} },
+    })
+    const lease = await pool.acquire()
+    await pool.acquire().then((idle) => idle.release())
+    let result: unknown
+    const draining = pool.drain({ timeout: '1m' }).then((r) => {
+      result = r
+    })
+    await vi.advanceTimersByTimeAsync(100)
+    expect(result).toBeUndefined() // the lease is still out
+    lease.release()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(result).toBeUndefined() // both destroys hang, not yet given up
+    await vi.advanceTimersByTimeAsync(1)
+    await draining
+    expect(result).toEqual({ drained: true, outstanding: 0 })
+    expect(pool.stats()).toMatchObject({ destroyTimeouts: 2 })
+  })
+
   it('asyncDispose closes the pool', async () => {
     const factory = fakeFactory()
     {

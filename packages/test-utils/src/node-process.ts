@@ -126,14 +126,16 @@ export async function runNodeSource(
 }
 
 /**
- * How long an idle process may take to exit after its last await, in the process tests: a
- * housekeeping timer that wrongly kept the process alive would hold it for its whole interval (or
- * forever), far beyond this; the slack is for a loaded CI machine.
+ * The documented rule for an idle process: it exits within 200 ms of its last await. The process
+ * tests check it on the child's own clock ({@link ScriptRun.exitGap}: from the script's last
+ * `mark()` to its `exit` event), so the time the parent takes to spawn the child, load its
+ * modules and notice its exit on a loaded machine is not counted. A timer or socket wrongly left
+ * referenced holds the child for its whole interval (or forever), far beyond this.
  *
  * @example
- * expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+ * expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
  */
-export const IDLE_EXIT_MS = 1_000
+export const IDLE_EXIT_MS = 200
 
 /**
  * Options of {@link runScript}.
@@ -161,7 +163,7 @@ export interface ScriptRun extends NodeRun {
    * child measured them; `undefined` when the process did not exit by itself.
    *
    * @example
-   * expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+   * expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
    */
   readonly exitGap: number | undefined
 }
@@ -178,7 +180,7 @@ export interface ScriptRun extends NodeRun {
  *   await pool.use(async () => {})
  *   mark()
  * `, { imports: { '@hotpath/pool': ['createPool'] } })
- * expect(run.exitGap).toBeLessThan(IDLE_EXIT_MS)
+ * expect(run.exitGap).toBeLessThanOrEqual(IDLE_EXIT_MS)
  */
 export async function runScript(
   packageDir: string | URL,

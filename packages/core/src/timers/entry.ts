@@ -1,4 +1,5 @@
 import { AsyncResource, executionAsyncId } from 'node:async_hooks'
+import { checkBoolean, checkFunction, checkString, readOptions } from '../options'
 
 /**
  * Where a pending entry sits: the group of entries due in the same millisecond.
@@ -43,6 +44,14 @@ export interface TimerEntryOptions {
   name?: string
 }
 
+const ENTRY_OPTIONS = ['ref', 'name']
+
+function checkEntryOptions(options: TimerEntryOptions): void {
+  const raw = readOptions('new TimerEntry()', options, ENTRY_OPTIONS)
+  if (raw.ref !== undefined) checkBoolean('ref', raw.ref)
+  if (raw.name !== undefined) checkString('name', raw.name)
+}
+
 /**
  * One wake-up or deadline of a {@link TimerService}. An entry is an `AsyncResource` created in
  * its owner's async context: the service runs {@link TimerEntry.fire} inside that context, so
@@ -67,6 +76,7 @@ export abstract class TimerEntry extends AsyncResource {
   #referenced: boolean
 
   constructor(options?: TimerEntryOptions) {
+    if (options !== undefined) checkEntryOptions(options)
     // The documented default trigger, passed as a number rather than in an options object.
     super(options?.name ?? 'hotpath:timer', executionAsyncId())
     this.#referenced = options?.ref ?? true
@@ -126,6 +136,7 @@ export class Timeout extends TimerEntry {
   readonly #callback: () => void
 
   constructor(callback: () => void, options?: TimerEntryOptions) {
+    checkFunction('callback', callback)
     super(options)
     this.#callback = callback
   }

@@ -1,8 +1,8 @@
 import { type Clock, getClock, getTimers, type TimerProvider } from '../clock'
 import { IndexedHeap } from '../heap'
-import { invalidOption } from '../options'
+import { invalidOption, readOptions } from '../options'
 import { schedule, type TimerHandle } from '../timer'
-import type { Bucket, EntryOwner, TimerEntry } from './entry'
+import { type Bucket, type EntryOwner, TimerEntry } from './entry'
 
 /**
  * Options of a {@link TimerService}.
@@ -38,6 +38,16 @@ export interface TimerServiceStats {
   fired: number
   /** Most entries fired in one timer callback. */
   largestBatch: number
+}
+
+const SERVICE_OPTIONS = ['clock', 'timers']
+
+function hasMethod(value: unknown, name: string): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>)[name] === 'function'
+  )
 }
 
 /** Node timers have 1 ms resolution: an entry due within 1 ms of a wake-up fires with it. */
@@ -93,6 +103,13 @@ export class TimerService implements EntryOwner {
   readonly #onTimer = () => this.#wake()
 
   constructor(options?: TimerServiceOptions) {
+    readOptions('new TimerService()', options, SERVICE_OPTIONS)
+    if (options?.clock !== undefined && !hasMethod(options.clock, 'monotonic')) {
+      throw invalidOption('clock', 'a clock ({ now(), monotonic() })', options.clock)
+    }
+    if (options?.timers !== undefined && !hasMethod(options.timers, 'setTimeout')) {
+      throw invalidOption('timers', 'a timer provider ({ setTimeout(), clearTimeout() })', options.timers)
+    }
     this.#clock = options?.clock
     this.#timers = options?.timers
   }
@@ -107,6 +124,7 @@ export class TimerService implements EntryOwner {
    * pending is moved. Throws a `TypeError` for a delay that is not a finite number.
    */
   add(entry: TimerEntry, delay: number): void {
+    if (!(entry instanceof TimerEntry)) throw invalidOption('entry', 'a TimerEntry', entry)
     if (typeof delay !== 'number' || !Number.isFinite(delay)) {
       throw invalidOption('delay', 'a finite number of milliseconds', delay)
     }
@@ -118,6 +136,7 @@ export class TimerService implements EntryOwner {
    * fires at the next wake-up); an entry already pending is moved.
    */
   addAt(entry: TimerEntry, at: number): void {
+    if (!(entry instanceof TimerEntry)) throw invalidOption('entry', 'a TimerEntry', entry)
     if (typeof at !== 'number' || !Number.isFinite(at)) {
       throw invalidOption('at', 'a finite monotonic time in milliseconds', at)
     }
