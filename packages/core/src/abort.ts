@@ -1,5 +1,5 @@
 import { AbortedError, TimeoutError } from './errors'
-import { schedule, type TimerHandle } from './timer'
+import { schedule, type TimerHandle } from './timers/schedule'
 
 /**
  * The error a wait rejects with when `signal` aborts: the signal's reason when it is an Error,
