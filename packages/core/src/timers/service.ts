@@ -91,7 +91,8 @@ export class TimerService implements EntryOwner {
   #wakeups = 0
   #fired = 0
   #largestBatch = 0
-  readonly #onTimer = () => this.#wake()
+  /** Counts armed timers: a callback of one cancelled since (see `#arm`) is ignored. */
+  #generation = 0
 
   constructor(options?: TimerServiceOptions) {
     this.#clock = options?.clock
@@ -248,7 +249,12 @@ export class TimerService implements EntryOwner {
       // finds nothing due and arms the next step.
       const delay = Math.min(Math.max(0, top.at - this.#monotonic()), MAX_TIMER_DELAY)
       this.#timerRef = true
-      this.#timer = provider.setTimeout(this.#onTimer, delay)
+      // A timer cleared through another provider than the one that armed it (fake timers
+      // installed or removed since) may still fire: only the current one wakes the service.
+      const generation = ++this.#generation
+      this.#timer = provider.setTimeout(() => {
+        if (generation === this.#generation) this.#wake()
+      }, delay)
     }
     this.#syncRef()
   }
@@ -260,6 +266,7 @@ export class TimerService implements EntryOwner {
 
   #cancelTimer(): void {
     if (this.#timer === undefined) return
+    this.#generation++
     this.#armedProvider!.clearTimeout(this.#timer)
     this.#timer = undefined
   }
