@@ -1,4 +1,4 @@
-import { eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
+import { eventChannel, getClock, getTimerService, Timeout } from '@hotpath/core'
 import { Deque } from '@hotpath/core/internal'
 import { Breaker, type BreakerState } from './breaker'
 import { cacheChannels } from './channels'
@@ -49,7 +49,8 @@ export class L2Tier {
   onAnswer: (() => void) | undefined
   readonly #calls = new Deque<PendingCall>()
   #unsettled = 0
-  #timer: TimerHandle | undefined
+  /** The oldest pending call's deadline, on the timer service while a call is unsettled. */
+  readonly #deadline = new Timeout(() => this.#expire(), { name: 'hotpath:cache:l2-timeout' })
   // Calls waiting for each pending `whenReady()` promise. The tier attaches one handler per
   // promise and a call leaves the set at its deadline: a handler per call would keep each call's
   // `send` and batch alive until the store connects, forever if it never does.
@@ -134,8 +135,8 @@ export class L2Tier {
       release: undefined,
     }
     this.#calls.push(call)
-    if (this.#unsettled++ === 0) this.#timer?.ref()
-    if (this.#timer === undefined) this.#arm(this.timeout)
+    this.#unsettled++
+    if (!this.#deadline.pending) this.#arm(this.timeout)
     return call
   }
 
@@ -186,21 +187,22 @@ export class L2Tier {
 
   #settle(call: PendingCall): void {
     call.done = true
-    // With no call left to bound, the timer must not keep an idle process alive. It is unref'd,
-    // not cancelled: back-to-back calls would otherwise create and clear a timer each.
-    if (--this.#unsettled === 0) this.#timer?.unref()
+    // With no call left to bound, every call in the FIFO is done: they and the deadline go, so
+    // nothing keeps an idle process alive.
+    if (--this.#unsettled === 0) {
+      this.#calls.clear()
+      getTimerService().remove(this.#deadline)
+    }
   }
 
-  // Every call has the same timeout, so deadlines arrive in call order: one FIFO and one timer
-  // armed for the oldest pending deadline replace a timer per call. The timer keeps the process
-  // alive while a caller waits; `schedule` takes any `l2Timeout`, even above 2^31-1 ms.
+  // Every call has the same timeout, so deadlines arrive in call order: one FIFO and one entry
+  // on the timer service, due at the oldest pending deadline, replace a timer per call. The entry
+  // is ref'd (a caller waits) and takes any `l2Timeout`, even above 2^31-1 ms.
   #arm(delay: number): void {
-    this.#timer = schedule(() => this.#expire(), Math.max(1, Math.ceil(delay)))
-    if (this.#unsettled === 0) this.#timer.unref()
+    getTimerService().add(this.#deadline, Math.max(1, Math.ceil(delay)))
   }
 
   #expire(): void {
-    this.#timer = undefined
     const now = getClock().monotonic()
     const calls = this.#calls
     for (let call = calls.peek(); call !== undefined; call = calls.peek()) {
@@ -219,6 +221,6 @@ export class L2Tier {
       call.reject(error)
     }
     const head = calls.peek()
-    if (head !== undefined && this.#timer === undefined) this.#arm(head.deadline - now)
+    if (head !== undefined && !this.#deadline.pending) this.#arm(head.deadline - now)
   }
 }

@@ -1,9 +1,11 @@
-import { eventChannel, getClock } from '@hotpath/core'
+import { eventChannel, getClock, getTimerService, Timeout } from '@hotpath/core'
 import { cacheChannels } from './channels'
 import type { Entry } from './entry'
 import { CacheClosedError, CacheLoaderTimeoutError } from './errors'
 import type { ResolvedPolicy } from './options'
 import { raceTimeout, TIMED_OUT } from './race'
+
+const LOCK_WAIT = { name: 'hotpath:cache:lock-wait' }
 
 /**
  * A lease on one key, held by the instance that loads it. The lock renews it while the loader
@@ -169,13 +171,14 @@ export class LockedLoads {
       }
       const wakers = set
       const done = () => {
-        clearTimeout(timer)
+        getTimerService().remove(timer)
         wakers.delete(done)
         if (wakers.size === 0 && this.#wakers.get(full) === wakers) this.#wakers.delete(full)
         resolve()
       }
-      // A caller waits on this: the timer keeps the process alive meanwhile.
-      const timer = setTimeout(done, Math.max(1, Math.ceil(ms)))
+      // A caller waits on this: the entry is ref'd and keeps the process alive meanwhile.
+      const timer = new Timeout(done, LOCK_WAIT)
+      getTimerService().add(timer, Math.max(1, Math.ceil(ms)))
       wakers.add(done)
     })
   }

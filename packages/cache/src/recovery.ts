@@ -1,4 +1,4 @@
-import { eventChannel, getClock, schedule, type TimerHandle } from '@hotpath/core'
+import { eventChannel, getClock, getTimerService, Timeout } from '@hotpath/core'
 import { cacheChannels } from './channels'
 import type { CacheCore } from './core'
 import type { StoredValue, StoreWrite } from './store'
@@ -53,7 +53,8 @@ export class Recovery {
   /** Too many lost keys to remember: the whole cache is cleared from L2 on recovery. */
   #lostAll = false
   #replaying = false
-  #timer: TimerHandle | undefined
+  /** The next replay: housekeeping, so an unref'd entry of the timer service. */
+  readonly #retry = new Timeout(() => void this.replay(), { ref: false, name: 'hotpath:cache:replay' })
   replayed = 0
   dropped = 0
 
@@ -162,18 +163,18 @@ export class Recovery {
 
   /** Retries on its own while changes wait; the timer never keeps an idle process alive. */
   #arm(): void {
-    if (this.#timer?.active || this.#core.closed) return
+    if (this.#retry.pending || this.#core.closed) return
     // Right when the breaker lets a probe out, so the replay is that probe.
     const breaker = this.#core.l2!.breaker
     const delay = Math.max(50, breaker.probeIn || Math.min(breaker.cooldown, 5_000))
-    this.#timer = schedule(() => this.replay(), delay).unref()
+    getTimerService().add(this.#retry, delay)
   }
 
   /** Sends waiting changes to L2, in order, until none is left or L2 fails again. */
   async replay(): Promise<void> {
     if (this.#replaying || this.size === 0 || this.#core.closed) return
     this.#replaying = true
-    this.#timer?.cancel()
+    getTimerService().remove(this.#retry)
     try {
       while (this.size > 0 && !this.#core.closed) {
         if (!(await this.#step())) {
@@ -285,6 +286,6 @@ export class Recovery {
   }
 
   close(): void {
-    this.#timer?.cancel()
+    getTimerService().remove(this.#retry)
   }
 }

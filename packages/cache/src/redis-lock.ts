@@ -4,8 +4,10 @@ import {
   checkOptionsObject,
   checkString,
   type Duration,
+  getTimerService,
   invalidOption,
   parseDuration,
+  Timeout,
 } from '@hotpath/core'
 import type { CacheLease, CacheLock } from './lock'
 
@@ -104,21 +106,24 @@ export function redisLock(options: RedisLockOptions): CacheLock {
     if ((await client.set(lockKey, token, 'PX', ttl, 'NX')) !== 'OK') return null
     let released = false
     // Renewal keeps the lease while the loader runs; a failed renewal is retried at the next
-    // tick of the timer, and a lease that lapsed anyway is simply lost (another instance loads).
-    const renewal = setInterval(
+    // tick, and a lease that lapsed anyway is simply lost (another instance loads). The holder's
+    // callers wait on the load, not on the renewal: its entry is unref'd housekeeping.
+    const timers = getTimerService()
+    const period = Math.max(10, Math.floor(ttl / 3))
+    const renewal = new Timeout(
       () => {
-        if (released || !ready()) return
+        timers.add(renewal, period)
+        if (!ready()) return
         client.eval(RENEW_SCRIPT, 1, lockKey, token, ttl).catch(() => {})
       },
-      Math.max(10, Math.floor(ttl / 3)),
+      { ref: false, name: 'hotpath:cache:lock-renewal' },
     )
-    // The holder's callers wait on the load, not on this timer.
-    renewal.unref()
+    timers.add(renewal, period)
     return {
       async release() {
         if (released) return
         released = true
-        clearInterval(renewal)
+        timers.remove(renewal)
         if (!ready()) return
         await client.eval(RELEASE_SCRIPT, 1, lockKey, token).catch(() => {})
       },

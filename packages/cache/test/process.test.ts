@@ -101,4 +101,50 @@ describe('process lifetime', () => {
     expect(run.code).toBe(0)
     expect(run.lines).toEqual(['undefined true'])
   })
+
+  it('a getOrSet whose loader never settles keeps the process alive until its hard timeout, then rejects typed', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      'esm',
+      `import { createCache, CacheLoaderTimeoutError } from '@hotpath/cache'
+       const cache = createCache({ timeouts: { hard: 400 } })
+       const started = performance.now()
+       try {
+         await cache.getOrSet('k', () => new Promise(() => {}))
+         console.log('resolved')
+       } catch (error) {
+         console.log(error instanceof CacheLoaderTimeoutError, error.code, performance.now() - started >= 390)
+       }`,
+      { timeout: 10_000 },
+    )
+    // An unref'd deadline would let Node exit with code 13 (unsettled top-level await) at once.
+    expect(run.code).toBe(0)
+    expect(run.lines).toEqual(['true E_CACHE_LOADER_TIMEOUT true'])
+    expect(run.elapsedMs).toBeGreaterThanOrEqual(400)
+  })
+
+  it('an l2Timeout above 2^31-1 ms bounds an L2 call without TimeoutOverflowWarning or an early timeout', async () => {
+    const run = await runNodeSource(
+      packageDir,
+      'cjs',
+      `const { createCache } = require('@hotpath/cache')
+       process.on('warning', (warning) => console.log('warning ' + warning.name))
+       const never = () => new Promise(() => {})
+       const store = {
+         kind: 'stuck', get: never, getMany: never, set: never, setMany: never, delete: never,
+         clear: never, getTagVersions: never, bumpTagVersions: never,
+       }
+       const cache = createCache({ l2: store, l2Timeout: '30d' })
+       let settled = false
+       cache.get('k').finally(() => { settled = true })
+       setTimeout(() => {
+         console.log('settled ' + settled + ', timeouts ' + cache.stats().l2.timeouts)
+         process.exit(0)
+       }, 300)`,
+      { timeout: 10_000 },
+    )
+    expect(run.code).toBe(0)
+    expect(run.lines).toEqual(['settled false, timeouts 0'])
+    expect(run.stderr).not.toContain('TimeoutOverflowWarning')
+  })
 })

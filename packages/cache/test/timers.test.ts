@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
-import { createCache } from '../src/index'
+import { type Clock, getTimerService, setClock, setTimers, type TimerProvider } from '@hotpath/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CacheLoaderTimeoutError, type CacheLock, createCache } from '../src/index'
 import { MemoryStore } from './memory-store'
 
 describe('timers', () => {
@@ -26,5 +27,140 @@ describe('timers', () => {
       process.off('warning', onWarning)
       await cache.close()
     }
+  })
+})
+
+/** A clock and timer provider moved by hand: hotpath's time stands still between `advance()` calls. */
+function manualTime() {
+  let now = 0
+  let nextId = 0
+  const pending = new Map<number, { at: number; callback: () => void }>()
+  const clock: Clock = { now: () => 1_700_000_000_000 + now, monotonic: () => now }
+  const timers: TimerProvider = {
+    setTimeout(callback, delay) {
+      const id = ++nextId
+      pending.set(id, { at: now + delay, callback })
+      return { id, ref() {}, unref() {} }
+    },
+    clearTimeout(handle) {
+      pending.delete((handle as { id: number }).id)
+    },
+  }
+  return {
+    clock,
+    timers,
+    /** Moves time forward by `ms`, running each timer at its due time. */
+    advance(ms: number) {
+      const end = now + ms
+      for (;;) {
+        let next: [number, { at: number; callback: () => void }] | undefined
+        for (const item of pending) if (next === undefined || item[1].at < next[1].at) next = item
+        if (next === undefined || next[1].at > end) break
+        pending.delete(next[0])
+        now = Math.max(now, next[1].at)
+        next[1].callback()
+      }
+      now = end
+    },
+  }
+}
+
+/** Lets promise callbacks and the cache's microtask batches run (real time, a few event-loop turns). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+const pending = () => getTimerService().stats().pending
+
+describe('deadlines on the timer service', () => {
+  afterEach(() => {
+    setClock()
+    setTimers()
+  })
+
+  it('fake time drives a loader hard timeout; its one entry is ref-d while the caller waits and gone after', async () => {
+    const time = manualTime()
+    setClock(time.clock)
+    setTimers(time.timers)
+    const cache = createCache({ timeouts: { hard: '2s' } })
+    const idle = pending()
+    const outcome = cache.getOrSet('k', () => new Promise<string>(() => {})).catch((error: unknown) => error)
+    await settle()
+    expect(pending()).toBe(idle + 1)
+    expect(getTimerService().stats().timerReferenced).toBe(true)
+    time.advance(1_999)
+    await settle()
+    expect(pending()).toBe(idle + 1)
+    time.advance(1)
+    expect(await outcome).toBeInstanceOf(CacheLoaderTimeoutError)
+    expect(pending()).toBe(idle)
+    expect(cache.stats().loaderTimeouts).toBe(1)
+    await cache.close()
+  })
+
+  it('a loader that settles in time leaves no entry behind', async () => {
+    const time = manualTime()
+    setClock(time.clock)
+    setTimers(time.timers)
+    const cache = createCache({ timeouts: { hard: '2s' } })
+    const idle = pending()
+    expect(await cache.getOrSet('k', async () => 'v')).toBe('v')
+    expect(pending()).toBe(idle)
+    await cache.close()
+  })
+
+  it('an L2 call holds one ref-d entry until it answers or l2Timeout passes in fake time', async () => {
+    const time = manualTime()
+    setClock(time.clock)
+    setTimers(time.timers)
+    const store = new MemoryStore()
+    const cache = createCache({ l2: store, l2Timeout: 300, l1: false })
+    const idle = pending()
+    await cache.set('k', 1)
+    expect(await cache.get('k')).toBe(1)
+    expect(pending()).toBe(idle)
+    store.mode = 'hang'
+    let settled = false
+    const read = cache.get('k').finally(() => {
+      settled = true
+    })
+    await settle()
+    expect(pending()).toBe(idle + 1)
+    expect(getTimerService().stats().timerReferenced).toBe(true)
+    time.advance(299)
+    await settle()
+    expect(settled).toBe(false)
+    time.advance(1)
+    expect(await read).toBeUndefined()
+    expect(cache.stats().l2.timeouts).toBe(1)
+    expect(pending()).toBe(idle)
+    await cache.close()
+  })
+
+  it('a lock wait polls L2 on the timer service, so fake time drives it to the hard timeout', async () => {
+    const time = manualTime()
+    setClock(time.clock)
+    setTimers(time.timers)
+    const store = new MemoryStore()
+    // Another instance always holds the lease: this one waits for its value.
+    const lock: CacheLock = { kind: 'held', maxPoll: 100, acquire: async () => null }
+    const cache = createCache({ l2: store, lock, l1: false, timeouts: { hard: '1s' } })
+    const idle = pending()
+    const outcome = cache.getOrSet('k', async () => 'v').catch((error: unknown) => error)
+    await settle()
+    const reads = store.calls
+    await settle()
+    // Real time passing does not end the wait: only the service's clock does.
+    expect(store.calls).toBe(reads)
+    time.advance(5)
+    await settle()
+    expect(store.calls).toBeGreaterThan(reads)
+    for (let i = 0; i < 40 && pending() > idle; i++) {
+      time.advance(50)
+      await settle()
+    }
+    expect(await outcome).toBeInstanceOf(CacheLoaderTimeoutError)
+    expect(pending()).toBe(idle)
+    await cache.close()
   })
 })

@@ -8,11 +8,13 @@ import {
   checkSignal,
   checkString,
   describeMetrics,
+  getTimerService,
   invalidOption,
   MAX_TIMER_DELAY,
   metricsSource,
   parseDuration,
   Summary,
+  Timeout,
 } from '@hotpath/core'
 import { type HeapItem, IndexedHeap } from '@hotpath/core/internal'
 import { Piscina } from 'piscina'
@@ -59,7 +61,7 @@ interface Job extends HeapItem {
   settled: boolean
   /** Aborts the piscina task; only created when the task can be aborted or time out. */
   controller: AbortController | undefined
-  timer: NodeJS.Timeout | undefined
+  timer: Timeout | undefined
   onAbort: (() => void) | undefined
 }
 
@@ -229,13 +231,11 @@ export class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
         signal.addEventListener('abort', job.onAbort, { once: true })
       }
       if (timeout !== Number.POSITIVE_INFINITY) {
-        // Longer timeouts than setTimeout accepts cannot elapse in practice; they mean "none".
-        if (timeout <= MAX_TIMER_DELAY) {
-          job.timer = setTimeout(
-            () => this.#cancel(job, new WorkerTimeoutError(timeout, this.#name), 'timeout'),
-            timeout,
-          )
-        }
+        // A ref'd entry of the timer service: the caller awaits the task.
+        job.timer = new Timeout(() =>
+          this.#cancel(job, new WorkerTimeoutError(timeout, this.#name), 'timeout'),
+        )
+        getTimerService().add(job.timer, timeout)
       }
       if (startNow) this.#start(job)
       else this.#queue.push(job)
@@ -322,7 +322,7 @@ export class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
 
   #settle(job: Job, outcome: WorkerDoneEvent['outcome']): void {
     job.settled = true
-    if (job.timer !== undefined) clearTimeout(job.timer)
+    if (job.timer !== undefined) getTimerService().remove(job.timer)
     if (job.onAbort !== undefined) job.signal!.removeEventListener('abort', job.onAbort)
     if (workerDoneChannel.active) {
       const now = performance.now()
@@ -374,12 +374,14 @@ export class PiscinaWorkerPool<T, R> implements WorkerPool<T, R> {
    */
   async #drainAndStop(): Promise<void> {
     if (this.#busy > 0) {
-      let timer: NodeJS.Timeout | undefined
+      // The caller of close() awaits the drain: a ref'd entry of the timer service bounds it.
+      let timer: Timeout | undefined
       const drained = await new Promise<boolean>((resolve) => {
         this.#onDrained = () => resolve(true)
-        timer = setTimeout(() => resolve(false), this.#closeTimeout)
+        timer = new Timeout(() => resolve(false))
+        getTimerService().add(timer, this.#closeTimeout)
       })
-      clearTimeout(timer)
+      getTimerService().remove(timer!)
       this.#onDrained = undefined
       // Still running after closeTimeout: terminating the threads rejects those tasks.
       if (!drained) {

@@ -1,5 +1,6 @@
 import diagnostics from 'node:diagnostics_channel'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { getTimerService } from '@hotpath/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   ClosedError,
@@ -138,6 +139,24 @@ describe('createWorkerPool', () => {
     await sleep(100)
     expect(Atomics.load(view, 0)).toBe(afterTimeout)
     expect(workers.stats()).toMatchObject({ timedOut: 2, failed: 0, crashed: 0 })
+  })
+
+  it('a task timeout is one ref-d entry of the timer service while the task runs, gone once it settles', async () => {
+    const workers = pool()
+    const timers = getTimerService()
+    const idle = timers.stats().pending
+    const echoed = workers.run({ op: 'echo', value: 'in time' }, { timeout: '10s' })
+    expect(timers.stats()).toMatchObject({ pending: idle + 1, timerReferenced: true })
+    await expect(echoed).resolves.toBe('in time')
+    expect(timers.stats().pending).toBe(idle)
+    // Above 2^31-1 ms the timeout is still a deadline (no overflow to 1 ms), removed on settle.
+    const long = workers.run({ op: 'echo', value: 'long' }, { timeout: '30d' })
+    expect(timers.stats().pending).toBe(idle + 1)
+    await expect(long).resolves.toBe('long')
+    expect(timers.stats().pending).toBe(idle)
+    const spun = workers.run({ op: 'spin', counter: new SharedArrayBuffer(4) }, { timeout: 100 })
+    await expect(spun).rejects.toBeInstanceOf(WorkerTimeoutError)
+    expect(timers.stats().pending).toBe(idle)
   })
 
   it('an error thrown in the worker arrives with its type, stack and cause', async () => {

@@ -1,7 +1,7 @@
 import { type Duration, parseDuration } from './duration'
 import { AbortedError, TimeoutError } from './errors'
 import { checkFunction, checkSignal, invalidOption, isThenable, readOptions } from './options'
-import { schedule, type TimerHandle } from './timer'
+import { schedule, type TimerHandle } from './timers/schedule'
 
 /** Throws the standard TypeError unless `signal` is an `AbortSignal`. */
 function requireSignal(signal: unknown): void {

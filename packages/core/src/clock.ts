@@ -30,6 +30,16 @@ export interface TimerProvider {
   clearTimeout(handle: unknown): void
 }
 
+/**
+ * Largest delay Node's `setTimeout` accepts (2^31-1 ms); a longer one would fire after 1 ms with a
+ * `TimeoutOverflowWarning`. Timers of any length go through the timer service, which never asks
+ * a {@link TimerProvider} for more.
+ *
+ * @example
+ * const steps = Math.ceil(parseDuration('90d') / MAX_TIMER_DELAY) // 4 underlying timer steps
+ */
+export const MAX_TIMER_DELAY = 2_147_483_647
+
 const defaultClock: Clock = {
   now: () => Date.now(),
   monotonic: () => globalThis.performance.now(),

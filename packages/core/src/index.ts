@@ -10,7 +10,16 @@ export {
   withTimeout,
 } from './abort'
 export { type AsyncTracer, asyncTracer, type EventChannel, eventChannel } from './channels'
-export { type Clock, coarseNow, getClock, getTimers, setClock, setTimers, type TimerProvider } from './clock'
+export {
+  type Clock,
+  coarseNow,
+  getClock,
+  getTimers,
+  MAX_TIMER_DELAY,
+  setClock,
+  setTimers,
+  type TimerProvider,
+} from './clock'
 export { type Deferred, deferred } from './deferred'
 export {
   type Duration,
@@ -46,8 +55,8 @@ export {
   withDefaults,
 } from './options'
 export { Summary, type SummarySnapshot } from './summary'
-export { MAX_TIMER_DELAY, schedule, type TimerHandle } from './timer'
 export { Timeout, TimerEntry, type TimerEntryOptions } from './timers/entry'
+export { schedule, type TimerHandle } from './timers/schedule'
 export {
   getTimerService,
   TimerService,

@@ -2,7 +2,16 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { coarseNow, getClock, getTimers, MAX_TIMER_DELAY, schedule, setClock, setTimers } from '../src/index'
+import {
+  coarseNow,
+  getClock,
+  getTimerService,
+  MAX_TIMER_DELAY,
+  schedule,
+  setClock,
+  setTimers,
+} from '../src/index'
+import { manualTime } from './manual-time'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -116,21 +125,37 @@ describe('schedule', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('goes through a replaced timer provider', () => {
-    const calls: number[] = []
-    setTimers({
-      setTimeout: (callback, delay) => {
-        calls.push(delay)
-        callback()
-        return 1
-      },
-      clearTimeout: () => {},
-    })
+  it('goes through a replaced clock and timer provider, as one entry of the timer service', () => {
+    const time = manualTime()
+    setClock(time.clock)
+    setTimers(time.timers)
     const fired = vi.fn()
-    schedule(fired, 5)
-    expect(calls).toEqual([5])
+    const timer = schedule(fired, 5)
+    expect([...time.pending.values()].map((t) => t.at)).toEqual([5])
+    expect(getTimerService().stats().pending).toBe(1)
+    time.advance(4)
+    expect(fired).not.toHaveBeenCalled()
+    time.advance(1)
     expect(fired).toHaveBeenCalledTimes(1)
-    expect(getTimers()).not.toBeUndefined()
+    expect(timer.active).toBe(false)
+    expect(getTimerService().stats().pending).toBe(0)
+    expect(time.pending.size).toBe(0)
+  })
+
+  it('never asks the provider for more than 2^31-1 ms, and Infinity never fires', () => {
+    const time = manualTime()
+    setClock(time.clock)
+    setTimers(time.timers)
+    const fired = vi.fn()
+    const never = schedule(fired, Number.POSITIVE_INFINITY)
+    for (let i = 0; i < 3; i++) {
+      for (const t of time.pending.values()) expect(t.at - time.now).toBeLessThanOrEqual(MAX_TIMER_DELAY)
+      time.advance(MAX_TIMER_DELAY)
+    }
+    expect(fired).not.toHaveBeenCalled()
+    expect(never.active).toBe(true)
+    never.cancel()
+    expect(time.pending.size).toBe(0)
   })
 
   it('unref and ref reach the underlying timer, also after a long delay is re-armed', () => {

@@ -217,6 +217,23 @@ describe('TimerService', () => {
     expect(fired).toEqual(['past', 'at 1500'])
   })
 
+  it('an underlying timer the provider failed to clear does not wake the service when it fires', () => {
+    const time = manualTime()
+    // Clearing through another provider than the one that armed the timer (fake timers installed
+    // or removed since) leaves it scheduled: model that with a clearTimeout that does nothing.
+    const service = new TimerService({
+      clock: time.clock,
+      timers: { ...time.timers, clearTimeout: () => {} },
+    })
+    const fired: string[] = []
+    service.add(new Timeout(() => void fired.push(`late ${time.now}`)), 100)
+    service.add(new Timeout(() => void fired.push(`early ${time.now}`)), 10)
+    time.advance(100)
+    expect(fired).toEqual(['early 10', 'late 100'])
+    // The timer armed for 100 ms first, then replaced by the one for 10 ms, fired too: ignored.
+    expect(service.stats()).toMatchObject({ wakeups: 2, fired: 2, pending: 0 })
+  })
+
   it('chains delays above 2^31-1 ms instead of firing at once', () => {
     const time = manualTime()
     const service = new TimerService({ clock: time.clock, timers: time.timers })

@@ -1,7 +1,6 @@
-import { type Clock, getClock, getTimers, type TimerProvider } from '../clock'
+import { type Clock, getClock, getTimers, MAX_TIMER_DELAY, type TimerProvider } from '../clock'
 import { IndexedHeap } from '../heap'
 import { invalidOption, readOptions } from '../options'
-import { schedule, type TimerHandle } from '../timer'
 import { type Bucket, type EntryOwner, TimerEntry } from './entry'
 
 /**
@@ -65,7 +64,8 @@ const FREE_BUCKETS = 64
  * the same tick cost one timer callback.
  *
  * The timer keeps the process alive exactly while a ref'd entry is pending (see
- * {@link TimerEntryOptions.ref}); delays above 2^31-1 ms are chained, never cut short. While a
+ * {@link TimerEntryOptions.ref}). Delays above 2^31-1 ms are never cut short: the timer is armed
+ * for at most {@link MAX_TIMER_DELAY} at a time, and a wake-up with nothing due re-arms it. While a
  * wake-up fires its entries, {@link TimerService.now} returns the time read at its start (as
  * libuv holds its loop time for Node's own timers): entries re-added from their callbacks
  * compute the same next due time and stay in one bucket instead of drifting apart. Emptied
@@ -89,7 +89,8 @@ export class TimerService implements EntryOwner {
   readonly #free: Bucket[] = []
   #pending = 0
   #referenced = 0
-  #timer: TimerHandle | undefined
+  /** The underlying timer's handle, from `#armedProvider`; undefined while disarmed. */
+  #timer: unknown
   #timerAt = Number.POSITIVE_INFINITY
   #timerRef = true
   /** The provider and `globalThis.setTimeout` the timer was armed through (see `#stale`). */
@@ -100,7 +101,8 @@ export class TimerService implements EntryOwner {
   #wakeups = 0
   #fired = 0
   #largestBatch = 0
-  readonly #onTimer = () => this.#wake()
+  /** Counts armed timers: a callback of one cancelled since (see `#arm`) is ignored. */
+  #generation = 0
 
   constructor(options?: TimerServiceOptions) {
     readOptions('new TimerService()', options, SERVICE_OPTIONS)
@@ -257,21 +259,35 @@ export class TimerService implements EntryOwner {
       return
     }
     if (this.#timer === undefined || top.at < this.#timerAt || this.#stale()) {
-      this.#timer?.cancel()
+      this.#cancelTimer()
       const provider = this.#timers ?? getTimers()
       this.#armedProvider = provider
       this.#armedSetTimeout = globalThis.setTimeout
       this.#timerAt = top.at
-      this.#timer = schedule(this.#onTimer, Math.max(0, top.at - this.#monotonic()), provider)
+      // A due time beyond the largest delay Node accepts is reached in steps: the early wake-up
+      // finds nothing due and arms the next step.
+      const delay = Math.min(Math.max(0, top.at - this.#monotonic()), MAX_TIMER_DELAY)
       this.#timerRef = true
+      // A timer cleared through another provider than the one that armed it (fake timers
+      // installed or removed since) may still fire: only the current one wakes the service.
+      const generation = ++this.#generation
+      this.#timer = provider.setTimeout(() => {
+        if (generation === this.#generation) this.#wake()
+      }, delay)
     }
     this.#syncRef()
   }
 
   #disarm(): void {
-    this.#timer?.cancel()
-    this.#timer = undefined
+    this.#cancelTimer()
     this.#timerAt = Number.POSITIVE_INFINITY
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer === undefined) return
+    this.#generation++
+    this.#armedProvider!.clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 
   /** The timer is ref'd iff a ref'd entry is pending. */
@@ -281,8 +297,12 @@ export class TimerService implements EntryOwner {
     const wanted = this.#referenced > 0
     if (wanted === this.#timerRef) return
     this.#timerRef = wanted
-    if (wanted) timer.ref()
-    else timer.unref()
+    // Node's handles have ref()/unref(); a provider's handle without them is left as it is.
+    if (timer !== null && typeof timer === 'object') {
+      const handle = timer as { ref?: () => unknown; unref?: () => unknown }
+      if (wanted) handle.ref?.()
+      else handle.unref?.()
+    }
   }
 
   #wake(): void {
