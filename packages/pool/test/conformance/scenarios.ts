@@ -1,65 +1,20 @@
-import {
-  type CompiledQuery,
-  type Dialect,
-  Kysely,
-  type LogEvent,
-  type Migration,
-  Migrator,
-  sql,
-} from 'kysely'
+import type { CompiledQuery, Migration } from 'kysely'
 import { expect } from 'vitest'
 import { ConnectionLostError, QueryOutcomeUnknownError } from '../../src/index'
 import { mysqlDialect, postgresDialect, sqliteDialect } from '../../src/kysely'
-import type { Fixture, Target } from './targets'
-
-// biome-ignore lint/suspicious/noExplicitAny: scenarios work on tables they create themselves
-type AnyDb = Kysely<any>
-
-/** What a scenario gets: its target, a fresh database, and Kysely instances destroyed after it. */
-export interface ScenarioContext {
-  target: Target
-  fixture: Fixture
-  /** A Kysely instance on a new dialect object (or on `dialect`), destroyed after the scenario. */
-  kysely(options?: { dialect?: Dialect; max?: number; log?: (event: LogEvent) => void }): AnyDb
-}
-
-/** One behaviour, checked the same way on every target. */
-export interface Scenario {
-  name: string
-  /** Why this scenario does not apply to `target`, if it does not. */
-  skip?(target: Target): string | undefined
-  run(context: ScenarioContext): Promise<void>
-}
-
-const serverOnly = (target: Target) => (target.engine === 'sqlite' ? 'needs a database server' : undefined)
-const hotpathOnly = (why: string) => (target: Target) =>
-  target.control ? `a guarantee of hotpath's dialects beyond Kysely's: ${why}` : undefined
-
-/** Creates `items (id auto-increment primary key, name unique, qty)`. */
-async function createItems(db: AnyDb, target: Target, table = 'items'): Promise<void> {
-  let builder = db.schema.createTable(table)
-  if (target.engine === 'postgres') builder = builder.addColumn('id', 'serial', (c) => c.primaryKey())
-  else builder = builder.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-  await builder
-    .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
-    .addColumn('qty', 'integer', (c) => c.notNull().defaultTo(0))
-    .execute()
-}
-
-async function names(db: AnyDb, table = 'items'): Promise<string[]> {
-  const rows = await db.selectFrom(table).select('name').orderBy('name').execute()
-  return rows.map((row) => String(row.name))
-}
-
-const failure = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => error,
-  )
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+import {
+  type AnyDb,
+  type Capabilities,
+  createItems,
+  failure,
+  hotpathOnly,
+  names,
+  type Scenario,
+  serverOnly,
+  sleep,
+} from './kit'
+import { resultScenarios } from './results'
+import type { Target } from './targets'
 
 function migrations(delayMs: number): Record<string, Migration> {
   const step = (table: string): Migration => ({
@@ -73,6 +28,11 @@ function migrations(delayMs: number): Record<string, Migration> {
 
 /** The first word of each statement Kysely logged, lower-cased. */
 const verbs = (queries: CompiledQuery[]) => queries.map((q) => q.sql.trim().split(/\s+/)[0]!.toLowerCase())
+
+const needsControlledTransactions = (_target: Target, capabilities: Capabilities) =>
+  capabilities.controlledTransactions
+    ? undefined
+    : `${capabilities.label} has no db.startTransaction() (added in 0.28)`
 
 export const scenarios: Scenario[] = [
   {
@@ -132,7 +92,7 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'transactions take an isolation level; a read-only one refuses writes',
+    name: 'transactions take an isolation level',
     async run({ target, kysely }) {
       const db = kysely()
       await createItems(db, target)
@@ -141,19 +101,37 @@ export const scenarios: Scenario[] = [
         .setIsolationLevel('serializable')
         .execute((tx) => tx.insertInto('items').values({ name: 'serializable' }).execute())
       expect(await names(db)).toEqual(['serializable'])
-      const builder = db.transaction()
-      // setAccessMode is missing from older Kysely versions; SQLite has no read-only transactions.
-      if (typeof builder.setAccessMode !== 'function' || target.engine === 'sqlite') return
-      const readOnly = builder
+    },
+  },
+  {
+    name: 'a read-only transaction refuses writes',
+    skip: (target, capabilities) =>
+      !capabilities.accessMode
+        ? `${capabilities.label} has no setAccessMode (added in 0.28)`
+        : target.engine === 'sqlite'
+          ? 'SQLite has no read-only transactions'
+          : undefined,
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db.insertInto('items').values({ name: 'before' }).execute()
+      const readOnly = db
+        .transaction()
         .setAccessMode('read only')
         .execute((tx) => tx.insertInto('items').values({ name: 'refused' }).execute())
       await expect(readOnly).rejects.toThrow(/read.only/i)
-      expect(await names(db)).toEqual(['serializable'])
+      expect(await names(db)).toEqual(['before'])
+      // reads are allowed, and the connection is usable afterwards
+      const read = await db
+        .transaction()
+        .setAccessMode('read only')
+        .execute((tx) => names(tx))
+      expect(read).toEqual(['before'])
     },
   },
   {
     name: 'a SQL error rejects with the driver error and the connection keeps working',
-    async run({ kysely }) {
+    async run({ kysely, sql }) {
       const db = kysely({ max: 1 })
       await expect(sql`select * from no_such_table`.execute(db)).rejects.toThrow(/no_such_table/)
       const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db)
@@ -162,7 +140,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: "a driver error's stack reaches the code that ran the query",
-    async run({ kysely }) {
+    async run({ kysely, sql }) {
       const db = kysely()
       const error = (await failure(sql`select * from no_such_table`.execute(db))) as Error
       // The scenario's own file is among the frames, not only the socket's read callback.
@@ -182,6 +160,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'controlled transaction: savepoints roll back and release, then commit',
+    skip: needsControlledTransactions,
     async run({ target, kysely }) {
       const db = kysely()
       await createItems(db, target)
@@ -199,7 +178,8 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'controlled transaction: rolling back to a savepoint recovers from a failed statement',
-    async run({ target, kysely }) {
+    skip: needsControlledTransactions,
+    async run({ target, kysely, sql }) {
       const db = kysely()
       await createItems(db, target)
       const trx = await db.startTransaction().execute()
@@ -214,7 +194,8 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'controlled transaction: a failed statement then rollback keeps nothing and leaves no transaction open',
-    async run({ target, kysely }) {
+    skip: needsControlledTransactions,
+    async run({ target, kysely, sql }) {
       const db = kysely({ max: 1 })
       await createItems(db, target)
       const trx = await db.startTransaction().execute()
@@ -229,7 +210,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'a connection released with its transaction open is rolled back or destroyed, never reused open',
     skip: hotpathOnly("Kysely's drivers release what they are given"),
-    async run({ target, fixture }) {
+    async run({ target, fixture, sql, Kysely }) {
       const dialect = fixture.dialect({ max: 1 })
       const db = new Kysely<unknown>({ dialect }) as AnyDb
       try {
@@ -270,10 +251,6 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'streams a select in chunks',
-    skip: (target) =>
-      target.control && target.engine === 'postgres'
-        ? "Kysely's PostgresDialect streams only with the optional pg-cursor, not a dependency here"
-        : undefined,
     async run({ target, kysely }) {
       const db = kysely()
       await createItems(db, target)
@@ -301,7 +278,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'concurrent migrators on one Kysely instance apply each migration once',
-    async run({ kysely }) {
+    async run({ kysely, Migrator }) {
       const db = kysely()
       const provider = { getMigrations: async () => migrations(5) }
       const runs = await Promise.all(
@@ -322,7 +299,7 @@ export const scenarios: Scenario[] = [
         : (target.sqlite?.readers ?? 0) > 0
           ? 'with readers, a connection holds the writer from its first write (documented difference)'
           : undefined,
-    async run({ kysely }) {
+    async run({ kysely, sql }) {
       const db = kysely()
       const order: string[] = []
       const block = (label: string) =>
@@ -340,7 +317,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'MySQL insertId is undefined when no auto-increment value was generated',
     skip: (target) => (target.engine !== 'mysql' ? 'insertId of MySQL' : undefined),
-    async run({ target, kysely }) {
+    async run({ target, kysely, sql }) {
       const db = kysely()
       await createItems(db, target)
       const first = await db.insertInto('items').values({ name: 'x' }).executeTakeFirstOrThrow()
@@ -354,11 +331,11 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'one dialect object serves several Kysely instances; destroying one leaves the others working',
-    async run({ fixture, kysely }) {
+    async run({ fixture, kysely, Kysely, sql }) {
       const dialect = fixture.dialect()
-      const first = new Kysely<unknown>({ dialect })
+      const first = new Kysely<unknown>({ dialect }) as AnyDb
       const second = kysely({ dialect })
-      const one = async (db: Kysely<unknown>) =>
+      const one = async (db: AnyDb) =>
         Number((await sql<{ one: number }>`select 1 as one`.execute(db)).rows[0]!.one)
       expect(await one(first)).toBe(1)
       expect(await one(second)).toBe(1)
@@ -376,7 +353,7 @@ export const scenarios: Scenario[] = [
     name: 'a session ended by the server: the statement in flight rejects with QueryOutcomeUnknownError, the next with ConnectionLostError',
     skip: (target) =>
       serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
-    async run({ target, fixture, kysely }) {
+    async run({ target, fixture, kysely, sql }) {
       const db = kysely({ max: 1 })
       const { rows } = await sql.raw<{ id: number }>(target.sessionIdSql!).execute(db)
       const idle = Number(rows[0]!.id)
@@ -405,7 +382,7 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'sessions ended under insert load: failures are typed, and a ConnectionLostError insert never ran',
+    name: 'sessions ended under insert load: failures are typed, a ConnectionLostError insert never ran, an outcome-unknown one may have',
     skip: (target) =>
       serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
     async run({ target, fixture, kysely }) {
@@ -453,12 +430,22 @@ export const scenarios: Scenario[] = [
       for (const name of ok) expect(stored.has(name)).toBe(true)
       // "not sent" is a promise: none of those rows exists
       for (const name of notSent) expect(stored.has(name)).toBe(false)
+      // "outcome unknown" promises nothing: such a row may have been committed or not. Every row
+      // in the table is one whose insert succeeded or whose outcome was unknown.
+      const tried = new Set([...ok, ...unknown])
+      for (const name of stored) expect(tried.has(name)).toBe(true)
+      const kept = unknown.filter((name) => stored.has(name))
+      expect(stored.size).toBe(ok.length + kept.length)
+      console.info(
+        `${target.name} under kills: ${ok.length} inserted, ${notSent.length} not sent (none kept), ` +
+          `${unknown.length} outcome unknown (${kept.length} kept, ${unknown.length - kept.length} not)`,
+      )
     },
   },
   {
     name: 'option errors are synchronous TypeErrors; SQLite busyTimeout is clamped to its maximum',
     skip: hotpathOnly('options of the hotpath factories'),
-    async run({ target, kysely }) {
+    async run({ target, kysely, sql }) {
       const factories = {
         postgres: (options: object) => postgresDialect(options),
         mysql: (options: object) => mysqlDialect(options),
@@ -483,4 +470,5 @@ export const scenarios: Scenario[] = [
       expect(Object.values(rows[0]!)[0]).toBe(2 ** 31 - 1)
     },
   },
+  ...resultScenarios,
 ]

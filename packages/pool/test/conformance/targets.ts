@@ -3,11 +3,25 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { databaseUrl, mysqlUrl, tempMysqlDatabase, tempPgSchema } from '@hotpath/test-utils'
 import Database from 'better-sqlite3'
-import { type Dialect, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import type { Dialect } from 'kysely'
+import * as kysely from 'kysely'
 import mysqlCallbacks from 'mysql2'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
+import Cursor from 'pg-cursor'
 import { mysqlDialect, postgresDialect, sqliteDialect } from '../../src/kysely'
+
+/**
+ * Kysely's own dialect classes, the control: the workspace's release by default, or another
+ * release's (typed loosely, as their classes are not the workspace's).
+ */
+export interface ControlDialects {
+  PostgresDialect: new (config: never) => unknown
+  MysqlDialect: new (config: never) => unknown
+  SqliteDialect: new (config: never) => unknown
+}
+
+const workspaceDialects = kysely as unknown as ControlDialects
 
 /** Which database a target runs on. */
 export type Engine = 'postgres' | 'mysql' | 'sqlite'
@@ -58,7 +72,7 @@ async function mysqlAdmin(sql: string, url = mysqlUrl()): Promise<unknown[]> {
   }
 }
 
-function postgresTarget(control: boolean): Target {
+function postgresTarget(control: boolean, { PostgresDialect }: ControlDialects): Target {
   return {
     name: control ? "kysely's PostgresDialect" : 'postgresDialect',
     engine: 'postgres',
@@ -70,7 +84,10 @@ function postgresTarget(control: boolean): Target {
       return {
         dialect: ({ max = 4 } = {}) =>
           control
-            ? new PostgresDialect({ pool: async () => new pg.Pool({ connectionString: schema.url, max }) })
+            ? (new PostgresDialect({
+                pool: async () => new pg.Pool({ connectionString: schema.url, max }),
+                cursor: Cursor,
+              } as never) as Dialect)
             : postgresDialect({ connectionString: schema.url, pool: { max, acquireTimeout: '10s' } }),
         kill: async (id) => {
           await pgAdmin('select pg_terminate_backend($1)', [id])
@@ -90,7 +107,7 @@ function postgresTarget(control: boolean): Target {
   }
 }
 
-function mysqlTarget(control: boolean): Target {
+function mysqlTarget(control: boolean, { MysqlDialect }: ControlDialects): Target {
   return {
     name: control ? "kysely's MysqlDialect" : 'mysqlDialect',
     engine: 'mysql',
@@ -102,9 +119,9 @@ function mysqlTarget(control: boolean): Target {
       return {
         dialect: ({ max = 4 } = {}) =>
           control
-            ? new MysqlDialect({
+            ? (new MysqlDialect({
                 pool: async () => mysqlCallbacks.createPool({ uri: database.url, connectionLimit: max }),
-              })
+              } as never) as Dialect)
             : mysqlDialect({ uri: database.url, pool: { max, acquireTimeout: '10s' } }),
         kill: async (id) => {
           await mysqlAdmin(`kill connection ${Number(id)}`)
@@ -116,7 +133,12 @@ function mysqlTarget(control: boolean): Target {
   }
 }
 
-function sqliteTarget(control: boolean, file: boolean, readers: number): Target {
+function sqliteTarget(
+  control: boolean,
+  file: boolean,
+  readers: number,
+  { SqliteDialect }: ControlDialects,
+): Target {
   const where = file ? 'file' : ':memory:'
   return {
     name: control ? `kysely's SqliteDialect (${where})` : `sqliteDialect (${where}, readers ${readers})`,
@@ -132,7 +154,7 @@ function sqliteTarget(control: boolean, file: boolean, readers: number): Target 
       return {
         dialect: () =>
           control
-            ? new SqliteDialect({ database: async () => new Database(filename) })
+            ? (new SqliteDialect({ database: async () => new Database(filename) } as never) as Dialect)
             : sqliteDialect({ filename, readers }),
         kill: async () => {
           throw new Error('SQLite has no server session to kill')
@@ -153,15 +175,18 @@ function sqliteTarget(control: boolean, file: boolean, readers: number): Target 
   }
 }
 
-/** Every target of an engine: hotpath's dialect configurations, then Kysely's as the control. */
-export function targetsOf(engine: Engine): Target[] {
-  if (engine === 'postgres') return [postgresTarget(false), postgresTarget(true)]
-  if (engine === 'mysql') return [mysqlTarget(false), mysqlTarget(true)]
+/**
+ * Every target of an engine: hotpath's dialect configurations, then Kysely's as the control
+ * (`control` picks the release whose dialect classes those are).
+ */
+export function targetsOf(engine: Engine, control: ControlDialects = workspaceDialects): Target[] {
+  if (engine === 'postgres') return [postgresTarget(false, control), postgresTarget(true, control)]
+  if (engine === 'mysql') return [mysqlTarget(false, control), mysqlTarget(true, control)]
   return [
-    sqliteTarget(false, true, 0),
-    sqliteTarget(false, true, 2),
-    sqliteTarget(false, false, 0),
-    sqliteTarget(true, true, 0),
-    sqliteTarget(true, false, 0),
+    sqliteTarget(false, true, 0, control),
+    sqliteTarget(false, true, 2, control),
+    sqliteTarget(false, false, 0, control),
+    sqliteTarget(true, true, 0, control),
+    sqliteTarget(true, false, 0, control),
   ]
 }
