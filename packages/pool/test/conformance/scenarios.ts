@@ -382,26 +382,33 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'sessions ended under insert load: failures are typed, a ConnectionLostError insert never ran, an outcome-unknown one may have',
+    name: 'sessions ended under write load: failures are typed, a ConnectionLostError write never ran, an outcome-unknown one may have',
     skip: (target) =>
       serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
     async run({ target, fixture, kysely }) {
       const db = kysely({ max: 8 })
       await createItems(db, target)
-      const ok: string[] = []
-      const notSent: string[] = []
-      const unknown: string[] = []
+      // One attempt writes its rows atomically: one autocommit insert, or two in a transaction.
+      const attempts: { rows: string[]; outcome: 'ok' | 'not sent' | 'unknown' }[] = []
       const untyped: unknown[] = []
       let stop = false
       const worker = async (w: number) => {
         for (let i = 0; !stop; i++) {
-          const name = `w${w}-${i}`
+          const inTransaction = w % 2 === 1
+          const rows = inTransaction ? [`w${w}-${i}a`, `w${w}-${i}b`] : [`w${w}-${i}`]
           try {
-            await db.insertInto('items').values({ name, qty: w }).execute()
-            ok.push(name)
+            if (!inTransaction) await db.insertInto('items').values({ name: rows[0]!, qty: w }).execute()
+            else
+              await db.transaction().execute(async (tx) => {
+                await tx.insertInto('items').values({ name: rows[0]!, qty: w }).execute()
+                // idle in the transaction for a moment, so some kills land between statements
+                await sleep(5)
+                await tx.insertInto('items').values({ name: rows[1]!, qty: w }).execute()
+              })
+            attempts.push({ rows, outcome: 'ok' })
           } catch (error) {
-            if (error instanceof ConnectionLostError) notSent.push(name)
-            else if (error instanceof QueryOutcomeUnknownError) unknown.push(name)
+            if (error instanceof ConnectionLostError) attempts.push({ rows, outcome: 'not sent' })
+            else if (error instanceof QueryOutcomeUnknownError) attempts.push({ rows, outcome: 'unknown' })
             else untyped.push(error)
           }
         }
@@ -410,14 +417,16 @@ export const scenarios: Scenario[] = [
         for (let round = 0; round < 4; round++) {
           await sleep(80)
           if (target.engine === 'postgres') {
-            // one round trip: the admin connection ends every session inserting right now
+            // One round trip: the admin connection ends every session whose last statement was an
+            // insert: running, idle in a transaction, or idle in the pool.
             await fixture.admin(
               "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like 'insert into%'",
             )
             continue
           }
+          // every other session on the database: running, idle in a transaction, or idle in the pool
           const sessions = (await fixture.admin(
-            "select id from information_schema.processlist where db = database() and id <> connection_id() and info like 'insert into%'",
+            'select id from information_schema.processlist where db = database() and id <> connection_id()',
           )) as { id: number }[]
           for (const { id } of sessions) await fixture.kill(Number(id)).catch(() => {})
         }
@@ -425,20 +434,26 @@ export const scenarios: Scenario[] = [
       }
       await Promise.all([killer(), ...Array.from({ length: 50 }, (_, w) => worker(w))])
       expect(untyped).toEqual([])
-      expect(notSent.length + unknown.length).toBeGreaterThan(0)
+      const count = (outcome: string) => attempts.filter((a) => a.outcome === outcome).length
+      expect(count('not sent') + count('unknown')).toBeGreaterThan(0)
       const stored = new Set(await names(db))
-      for (const name of ok) expect(stored.has(name)).toBe(true)
-      // "not sent" is a promise: none of those rows exists
-      for (const name of notSent) expect(stored.has(name)).toBe(false)
-      // "outcome unknown" promises nothing: such a row may have been committed or not. Every row
-      // in the table is one whose insert succeeded or whose outcome was unknown.
-      const tried = new Set([...ok, ...unknown])
+      let kept = 0
+      for (const { rows, outcome } of attempts) {
+        const present = rows.filter((name) => stored.has(name)).length
+        // an attempt is all or nothing
+        expect([0, rows.length]).toContain(present)
+        if (outcome === 'ok') expect(present).toBe(rows.length)
+        // "not sent" is a promise: nothing of it was kept
+        if (outcome === 'not sent') expect(present).toBe(0)
+        // "outcome unknown" promises nothing: it may have been committed or not
+        if (outcome === 'unknown' && present > 0) kept++
+      }
+      // every row in the table is one of an attempt that succeeded or whose outcome was unknown
+      const tried = new Set(attempts.filter((a) => a.outcome !== 'not sent').flatMap((a) => a.rows))
       for (const name of stored) expect(tried.has(name)).toBe(true)
-      const kept = unknown.filter((name) => stored.has(name))
-      expect(stored.size).toBe(ok.length + kept.length)
       console.info(
-        `${target.name} under kills: ${ok.length} inserted, ${notSent.length} not sent (none kept), ` +
-          `${unknown.length} outcome unknown (${kept.length} kept, ${unknown.length - kept.length} not)`,
+        `${target.name} under kills: ${count('ok')} writes committed, ${count('not sent')} not sent (none kept), ` +
+          `${count('unknown')} outcome unknown (${kept} kept, ${count('unknown') - kept} not)`,
       )
     },
   },
