@@ -1,3 +1,4 @@
+import { faultProxy } from '@hotpath/test-utils'
 import type { CompiledQuery, Migration } from 'kysely'
 import { expect } from 'vitest'
 import { ConnectionLostError, QueryOutcomeUnknownError } from '../../src/index'
@@ -379,6 +380,43 @@ export const scenarios: Scenario[] = [
       expect(next).toBeInstanceOf(ConnectionLostError)
       const { rows: after } = await sql<{ one: number }>`select 1 as one`.execute(db)
       expect(Number(after[0]!.one)).toBe(1)
+    },
+  },
+  {
+    name: 'an autocommit insert whose reply is lost rejects with QueryOutcomeUnknownError, yet the server commits it',
+    skip: (target) =>
+      serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
+    async run({ target, fixture, kysely, sql }) {
+      const server = new URL(fixture.url!)
+      const proxy = await faultProxy({
+        host: server.hostname,
+        port: Number(server.port || (target.engine === 'postgres' ? 5432 : 3306)),
+      })
+      try {
+        const direct = kysely()
+        await createItems(direct, target)
+        const db = kysely({ dialect: fixture.dialect({ max: 1, via: proxy }) })
+        const slow =
+          target.engine === 'postgres'
+            ? sql`insert into items (name) select 'late' from pg_sleep(0.5)`
+            : sql`insert into items (name) select 'late' from (select sleep(0.5)) as s`
+        const pending = failure(slow.execute(db))
+        // the statement has reached the server; the client's connection is cut before the reply
+        await sleep(150)
+        proxy.cut()
+        const error = await pending
+        expect(error).toBeInstanceOf(QueryOutcomeUnknownError)
+        expect((error as Error).cause).toBeInstanceOf(Error)
+        let stored: string[] = []
+        for (let i = 0; i < 40 && stored.length === 0; i++) {
+          await sleep(50)
+          stored = await names(direct)
+        }
+        // the server ran the autocommit insert to the end: "outcome unknown" here means committed
+        expect(stored).toEqual(['late'])
+      } finally {
+        await proxy.close()
+      }
     },
   },
   {

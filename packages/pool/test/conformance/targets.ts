@@ -23,13 +23,27 @@ export interface ControlDialects {
 
 const workspaceDialects = kysely as unknown as ControlDialects
 
+/** `url` with its host and port replaced by `via`'s. */
+function through(url: string, via?: { host: string; port: number }): string {
+  if (!via) return url
+  const parsed = new URL(url)
+  parsed.hostname = via.host
+  parsed.port = String(via.port)
+  return parsed.toString()
+}
+
 /** Which database a target runs on. */
 export type Engine = 'postgres' | 'mysql' | 'sqlite'
 
 /** One database, fresh for one scenario, and how to build dialects over it. */
 export interface Fixture {
-  /** A new dialect object over this database (hotpath's or Kysely's, per target). */
-  dialect(options?: { max?: number }): Dialect
+  /**
+   * A new dialect object over this database (hotpath's or Kysely's, per target); `via` connects
+   * through another host and port (a fault proxy in front of the server).
+   */
+  dialect(options?: { max?: number; via?: { host: string; port: number } }): Dialect
+  /** The server's URL, for the server engines. */
+  url?: string
   /** Ends a server session from another connection (`pg_terminate_backend`, `KILL CONNECTION`). */
   kill(sessionId: number): Promise<void>
   /** Runs SQL on a connection of its own, outside any dialect. */
@@ -82,13 +96,17 @@ function postgresTarget(control: boolean, { PostgresDialect }: ControlDialects):
     async open() {
       const schema = await tempPgSchema()
       return {
-        dialect: ({ max = 4 } = {}) =>
+        url: schema.url,
+        dialect: ({ max = 4, via } = {}) =>
           control
             ? (new PostgresDialect({
-                pool: async () => new pg.Pool({ connectionString: schema.url, max }),
+                pool: async () => new pg.Pool({ connectionString: through(schema.url, via), max }),
                 cursor: Cursor,
               } as never) as Dialect)
-            : postgresDialect({ connectionString: schema.url, pool: { max, acquireTimeout: '10s' } }),
+            : postgresDialect({
+                connectionString: through(schema.url, via),
+                pool: { max, acquireTimeout: '10s' },
+              }),
         kill: async (id) => {
           await pgAdmin('select pg_terminate_backend($1)', [id])
         },
@@ -117,12 +135,14 @@ function mysqlTarget(control: boolean, { MysqlDialect }: ControlDialects): Targe
     async open() {
       const database = await tempMysqlDatabase()
       return {
-        dialect: ({ max = 4 } = {}) =>
+        url: database.url,
+        dialect: ({ max = 4, via } = {}) =>
           control
             ? (new MysqlDialect({
-                pool: async () => mysqlCallbacks.createPool({ uri: database.url, connectionLimit: max }),
+                pool: async () =>
+                  mysqlCallbacks.createPool({ uri: through(database.url, via), connectionLimit: max }),
               } as never) as Dialect)
-            : mysqlDialect({ uri: database.url, pool: { max, acquireTimeout: '10s' } }),
+            : mysqlDialect({ uri: through(database.url, via), pool: { max, acquireTimeout: '10s' } }),
         kill: async (id) => {
           await mysqlAdmin(`kill connection ${Number(id)}`)
         },
