@@ -32,19 +32,6 @@ describe.runIf(await needService('mysql'))('mysqlDialect (real MariaDB)', () => 
     await database?.drop()
   })
 
-  it('runs queries with insert ids and affected rows', async () => {
-    const result = await db.insertInto('items').values({ name: 'a', qty: 1 }).executeTakeFirstOrThrow()
-    expect(result.insertId).toBe(1n)
-    await db.insertInto('items').values({ name: 'b', qty: 2 }).execute()
-    const updated = await db.updateTable('items').set({ qty: 9 }).where('name', '=', 'b').executeTakeFirst()
-    expect(updated.numUpdatedRows).toBe(1n)
-    const rows = await db.selectFrom('items').select(['name', 'qty']).orderBy('id').execute()
-    expect(rows).toEqual([
-      { name: 'a', qty: 1 },
-      { name: 'b', qty: 9 },
-    ])
-  })
-
   it('aborts a running query (KILL QUERY) and destroys its connection', async () => {
     const before = dialect.stats().destroyed
     const controller = new AbortController()

@@ -38,26 +38,6 @@ describe.runIf(await needService('postgres'))('postgresDialect (real PostgreSQL)
     await schema?.drop()
   })
 
-  it('runs queries and reports affected rows', async () => {
-    const inserted = await db
-      .insertInto('items')
-      .values([
-        { name: 'a', qty: 1 },
-        { name: 'b', qty: 2 },
-      ])
-      .returning('id')
-      .execute()
-    expect(inserted).toHaveLength(2)
-    const updated = await db.updateTable('items').set({ qty: 5 }).where('name', '=', 'a').executeTakeFirst()
-    expect(updated.numUpdatedRows).toBe(1n)
-    const rows = await db.selectFrom('items').selectAll().orderBy('id').execute()
-    expect(rows.map((r) => [r.name, r.qty])).toEqual([
-      ['a', 5],
-      ['b', 2],
-    ])
-    expect(dialect.stats().borrowed).toBe(0)
-  })
-
   it('aborts a running query, cancels it server-side and destroys its connection', async () => {
     const controller = new AbortController()
     const started = performance.now()

@@ -1,7 +1,7 @@
-import { Kysely, sql } from 'kysely029'
+import * as kysely from 'kysely029'
 import { Migrator } from 'kysely029/migration'
 import { runKyselyRelease } from './conformance/release'
 
-// hotpath's dialects on Kysely 0.29 (the workspace's own Kysely is 0.28). 0.29 moved Migrator to
-// 'kysely/migration'.
-await runKyselyRelease({ label: 'Kysely 0.29', Kysely, Migrator, sql, controlledTransactions: true })
+// Every conformance scenario on Kysely 0.29 (the workspace's own Kysely is 0.28), with Kysely
+// 0.29's dialects as the control. 0.29 moved Migrator to 'kysely/migration'.
+await runKyselyRelease({ ...kysely, Migrator, label: 'Kysely 0.29' })

@@ -1,28 +1,10 @@
 import { needService } from '@hotpath/test-utils'
 import { describe, expect, it } from 'vitest'
-import { runConformance } from './runner'
+import { type KyselyRelease, runConformance } from './runner'
 import { type Engine, targetsOf } from './targets'
 
 // biome-ignore lint/suspicious/noExplicitAny: each release has its own types; these tests check run-time behaviour
 type Loose = any
-
-/** The parts of another Kysely release (installed under an alias) these tests use. */
-export interface KyselyModules {
-  label: string
-  Kysely: new (config: never) => unknown
-  Migrator: new (props: never) => unknown
-  sql: unknown
-  /** False before 0.28, which added `db.startTransaction()`. */
-  controlledTransactions: boolean
-}
-
-const scenarioNames = [
-  'commits a transaction and rolls back one that throws',
-  'a transaction runs on a connection taken with db.connection()',
-  'controlled transaction: savepoints roll back and release, then commit',
-  'streams a select in chunks',
-  'introspection lists the created tables and their columns',
-]
 
 const migrations = {
   '001_items': {
@@ -47,21 +29,19 @@ const migrations = {
 }
 
 /**
- * hotpath's postgres and sqlite dialects under another Kysely release's `Kysely` class: a subset
- * of the conformance scenarios, then a Migrator up and down, a query and a `sql` template.
+ * Every conformance scenario under another Kysely release (what the release lacks is skipped,
+ * naming why), on hotpath's dialects and on that release's own as the control; then, on
+ * hotpath's dialects, a Migrator up and down, a query and a `sql` template.
  */
-export async function runKyselyRelease(modules: KyselyModules): Promise<void> {
-  const scenarios = scenarioNames.filter(
-    (name) => modules.controlledTransactions || !name.startsWith('controlled transaction'),
-  )
-  await runConformance('postgres', { label: modules.label, Kysely: modules.Kysely, scenarios })
-  await runConformance('sqlite', { label: modules.label, Kysely: modules.Kysely, scenarios })
-  const { Kysely, Migrator } = modules as Loose
-  const sql = modules.sql as Loose
-  for (const engine of ['postgres', 'sqlite'] as Engine[]) {
+export async function runKyselyRelease(release: KyselyRelease): Promise<void> {
+  const engines: Engine[] = ['postgres', 'mysql', 'sqlite']
+  for (const engine of engines) await runConformance(engine, release)
+  const { Kysely, Migrator } = release as Loose
+  const sql = release.sql as Loose
+  for (const engine of engines) {
     const available = engine === 'sqlite' || (await needService(engine))
     const target = targetsOf(engine).find((t) => !t.control)!
-    describe.runIf(available)(`${modules.label} Migrator and queries on ${target.name}`, () => {
+    describe.runIf(available)(`${release.label} Migrator and queries on ${target.name}`, () => {
       it('migrates to latest and down one step; a query and a sql template run', async () => {
         const fixture = await target.open()
         const db = new Kysely({ dialect: fixture.dialect() })

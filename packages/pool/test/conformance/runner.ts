@@ -1,37 +1,54 @@
 import { needService } from '@hotpath/test-utils'
-import { Kysely } from 'kysely'
+import * as workspace from 'kysely'
 import { describe, it } from 'vitest'
-import { type ScenarioContext, scenarios } from './scenarios'
-import { type Engine, targetsOf } from './targets'
+import type { Capabilities, ScenarioContext } from './kit'
+import { scenarios } from './scenarios'
+import { type ControlDialects, type Engine, targetsOf } from './targets'
 
-/** Another Kysely release's `Kysely` class (installed under an alias), to run the same scenarios on. */
-export interface KyselyRelease {
+/**
+ * Another Kysely release (installed under an alias): the exports the scenarios use. Typed loosely:
+ * the dialects here are typed by the workspace's Kysely, whose classes another release's types do
+ * not accept (private members); at run time only the interfaces count.
+ */
+export interface KyselyRelease extends ControlDialects {
   label: string
-  // Typed loosely: the dialects here are typed by the workspace's Kysely, whose classes another
-  // release's types do not accept (private members); at run time only the interfaces count.
-  Kysely: new (
-    config: never,
-  ) => unknown
-  /** Scenario names to run; all of them by default. */
-  scenarios?: readonly string[]
+  Kysely: new (config: never) => unknown
+  Migrator: new (props: never) => unknown
+  sql: unknown
+  TransactionBuilder: { prototype: object }
+}
+
+/** What `release` offers, read from its classes. */
+export function capabilitiesOf(release: KyselyRelease): Capabilities {
+  return {
+    label: release.label,
+    controlledTransactions:
+      typeof (release.Kysely.prototype as Record<string, unknown>).startTransaction === 'function',
+    accessMode:
+      typeof (release.TransactionBuilder.prototype as Record<string, unknown>).setAccessMode === 'function',
+  }
+}
+
+const workspaceRelease: KyselyRelease = {
+  ...(workspace as unknown as KyselyRelease),
+  label: 'Kysely (workspace)',
 }
 
 /**
  * Runs every scenario against every target of `engine`: hotpath's dialects and Kysely's own as
- * the control, each scenario on a fresh schema, database or file. With `release`, only hotpath's
- * dialects run, on that release's `Kysely` class.
+ * the control, each scenario on a fresh schema, database or file. With `release`, the scenarios
+ * run on that release's `Kysely`, `Migrator` and `sql`, and the control is that release's dialect;
+ * a scenario needing what the release lacks is skipped with the reason.
  */
 export async function runConformance(engine: Engine, release?: KyselyRelease): Promise<void> {
   const available = engine === 'sqlite' || (await needService(engine))
-  const KyselyClass = (release?.Kysely ?? Kysely) as typeof Kysely
-  const targets = targetsOf(engine).filter((target) => !release || !target.control)
-  const selected = scenarios.filter(
-    (scenario) => !release?.scenarios || release.scenarios.includes(scenario.name),
-  )
-  for (const target of targets) {
+  const used = release ?? workspaceRelease
+  const capabilities = capabilitiesOf(used)
+  const lib = used as unknown as Pick<ScenarioContext, 'Kysely' | 'Migrator' | 'sql'>
+  for (const target of targetsOf(engine, used)) {
     describe.runIf(available)(`conformance${release ? ` (${release.label})` : ''}: ${target.name}`, () => {
-      for (const scenario of selected) {
-        const reason = scenario.skip?.(target)
+      for (const scenario of scenarios) {
+        const reason = scenario.skip?.(target, capabilities)
         // The reason is part of the name, so the report says why a scenario did not run.
         if (reason !== undefined) {
           it.skip(`${scenario.name} (${reason})`, () => {})
@@ -39,15 +56,18 @@ export async function runConformance(engine: Engine, release?: KyselyRelease): P
         }
         it(scenario.name, async () => {
           const fixture = await target.open()
-          const opened: Kysely<unknown>[] = []
+          const opened: { destroy(): Promise<void> }[] = []
           const context: ScenarioContext = {
             target,
             fixture,
+            Kysely: lib.Kysely,
+            Migrator: lib.Migrator,
+            sql: lib.sql,
             kysely: ({ dialect, max, log } = {}) => {
-              const db = new KyselyClass<unknown>({ dialect: dialect ?? fixture.dialect({ max }), log })
+              const db = new lib.Kysely<unknown>({ dialect: dialect ?? fixture.dialect({ max }), log })
               opened.push(db)
               // biome-ignore lint/suspicious/noExplicitAny: scenarios create their own tables
-              return db as Kysely<any>
+              return db as workspace.Kysely<any>
             },
           }
           try {

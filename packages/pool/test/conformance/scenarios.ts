@@ -1,65 +1,21 @@
-import {
-  type CompiledQuery,
-  type Dialect,
-  Kysely,
-  type LogEvent,
-  type Migration,
-  Migrator,
-  sql,
-} from 'kysely'
+import { faultProxy } from '@hotpath/test-utils'
+import type { CompiledQuery, Migration } from 'kysely'
 import { expect } from 'vitest'
 import { ConnectionLostError, QueryOutcomeUnknownError } from '../../src/index'
 import { mysqlDialect, postgresDialect, sqliteDialect } from '../../src/kysely'
-import type { Fixture, Target } from './targets'
-
-// biome-ignore lint/suspicious/noExplicitAny: scenarios work on tables they create themselves
-type AnyDb = Kysely<any>
-
-/** What a scenario gets: its target, a fresh database, and Kysely instances destroyed after it. */
-export interface ScenarioContext {
-  target: Target
-  fixture: Fixture
-  /** A Kysely instance on a new dialect object (or on `dialect`), destroyed after the scenario. */
-  kysely(options?: { dialect?: Dialect; max?: number; log?: (event: LogEvent) => void }): AnyDb
-}
-
-/** One behaviour, checked the same way on every target. */
-export interface Scenario {
-  name: string
-  /** Why this scenario does not apply to `target`, if it does not. */
-  skip?(target: Target): string | undefined
-  run(context: ScenarioContext): Promise<void>
-}
-
-const serverOnly = (target: Target) => (target.engine === 'sqlite' ? 'needs a database server' : undefined)
-const hotpathOnly = (why: string) => (target: Target) =>
-  target.control ? `a guarantee of hotpath's dialects beyond Kysely's: ${why}` : undefined
-
-/** Creates `items (id auto-increment primary key, name unique, qty)`. */
-async function createItems(db: AnyDb, target: Target, table = 'items'): Promise<void> {
-  let builder = db.schema.createTable(table)
-  if (target.engine === 'postgres') builder = builder.addColumn('id', 'serial', (c) => c.primaryKey())
-  else builder = builder.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-  await builder
-    .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
-    .addColumn('qty', 'integer', (c) => c.notNull().defaultTo(0))
-    .execute()
-}
-
-async function names(db: AnyDb, table = 'items'): Promise<string[]> {
-  const rows = await db.selectFrom(table).select('name').orderBy('name').execute()
-  return rows.map((row) => String(row.name))
-}
-
-const failure = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => error,
-  )
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+import {
+  type AnyDb,
+  type Capabilities,
+  createItems,
+  failure,
+  hotpathOnly,
+  names,
+  type Scenario,
+  serverOnly,
+  sleep,
+} from './kit'
+import { resultScenarios } from './results'
+import type { Target } from './targets'
 
 function migrations(delayMs: number): Record<string, Migration> {
   const step = (table: string): Migration => ({
@@ -73,6 +29,11 @@ function migrations(delayMs: number): Record<string, Migration> {
 
 /** The first word of each statement Kysely logged, lower-cased. */
 const verbs = (queries: CompiledQuery[]) => queries.map((q) => q.sql.trim().split(/\s+/)[0]!.toLowerCase())
+
+const needsControlledTransactions = (_target: Target, capabilities: Capabilities) =>
+  capabilities.controlledTransactions
+    ? undefined
+    : `${capabilities.label} has no db.startTransaction() (added in 0.28)`
 
 export const scenarios: Scenario[] = [
   {
@@ -132,7 +93,7 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'transactions take an isolation level; a read-only one refuses writes',
+    name: 'transactions take an isolation level',
     async run({ target, kysely }) {
       const db = kysely()
       await createItems(db, target)
@@ -141,19 +102,37 @@ export const scenarios: Scenario[] = [
         .setIsolationLevel('serializable')
         .execute((tx) => tx.insertInto('items').values({ name: 'serializable' }).execute())
       expect(await names(db)).toEqual(['serializable'])
-      const builder = db.transaction()
-      // setAccessMode is missing from older Kysely versions; SQLite has no read-only transactions.
-      if (typeof builder.setAccessMode !== 'function' || target.engine === 'sqlite') return
-      const readOnly = builder
+    },
+  },
+  {
+    name: 'a read-only transaction refuses writes',
+    skip: (target, capabilities) =>
+      !capabilities.accessMode
+        ? `${capabilities.label} has no setAccessMode (added in 0.28)`
+        : target.engine === 'sqlite'
+          ? 'SQLite has no read-only transactions'
+          : undefined,
+    async run({ target, kysely }) {
+      const db = kysely()
+      await createItems(db, target)
+      await db.insertInto('items').values({ name: 'before' }).execute()
+      const readOnly = db
+        .transaction()
         .setAccessMode('read only')
         .execute((tx) => tx.insertInto('items').values({ name: 'refused' }).execute())
       await expect(readOnly).rejects.toThrow(/read.only/i)
-      expect(await names(db)).toEqual(['serializable'])
+      expect(await names(db)).toEqual(['before'])
+      // reads are allowed, and the connection is usable afterwards
+      const read = await db
+        .transaction()
+        .setAccessMode('read only')
+        .execute((tx) => names(tx))
+      expect(read).toEqual(['before'])
     },
   },
   {
     name: 'a SQL error rejects with the driver error and the connection keeps working',
-    async run({ kysely }) {
+    async run({ kysely, sql }) {
       const db = kysely({ max: 1 })
       await expect(sql`select * from no_such_table`.execute(db)).rejects.toThrow(/no_such_table/)
       const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db)
@@ -162,7 +141,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: "a driver error's stack reaches the code that ran the query",
-    async run({ kysely }) {
+    async run({ kysely, sql }) {
       const db = kysely()
       const error = (await failure(sql`select * from no_such_table`.execute(db))) as Error
       // The scenario's own file is among the frames, not only the socket's read callback.
@@ -182,6 +161,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'controlled transaction: savepoints roll back and release, then commit',
+    skip: needsControlledTransactions,
     async run({ target, kysely }) {
       const db = kysely()
       await createItems(db, target)
@@ -199,7 +179,8 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'controlled transaction: rolling back to a savepoint recovers from a failed statement',
-    async run({ target, kysely }) {
+    skip: needsControlledTransactions,
+    async run({ target, kysely, sql }) {
       const db = kysely()
       await createItems(db, target)
       const trx = await db.startTransaction().execute()
@@ -214,7 +195,8 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'controlled transaction: a failed statement then rollback keeps nothing and leaves no transaction open',
-    async run({ target, kysely }) {
+    skip: needsControlledTransactions,
+    async run({ target, kysely, sql }) {
       const db = kysely({ max: 1 })
       await createItems(db, target)
       const trx = await db.startTransaction().execute()
@@ -229,7 +211,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'a connection released with its transaction open is rolled back or destroyed, never reused open',
     skip: hotpathOnly("Kysely's drivers release what they are given"),
-    async run({ target, fixture }) {
+    async run({ target, fixture, sql, Kysely }) {
       const dialect = fixture.dialect({ max: 1 })
       const db = new Kysely<unknown>({ dialect }) as AnyDb
       try {
@@ -270,10 +252,6 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'streams a select in chunks',
-    skip: (target) =>
-      target.control && target.engine === 'postgres'
-        ? "Kysely's PostgresDialect streams only with the optional pg-cursor, not a dependency here"
-        : undefined,
     async run({ target, kysely }) {
       const db = kysely()
       await createItems(db, target)
@@ -301,7 +279,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'concurrent migrators on one Kysely instance apply each migration once',
-    async run({ kysely }) {
+    async run({ kysely, Migrator }) {
       const db = kysely()
       const provider = { getMigrations: async () => migrations(5) }
       const runs = await Promise.all(
@@ -322,7 +300,7 @@ export const scenarios: Scenario[] = [
         : (target.sqlite?.readers ?? 0) > 0
           ? 'with readers, a connection holds the writer from its first write (documented difference)'
           : undefined,
-    async run({ kysely }) {
+    async run({ kysely, sql }) {
       const db = kysely()
       const order: string[] = []
       const block = (label: string) =>
@@ -340,7 +318,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'MySQL insertId is undefined when no auto-increment value was generated',
     skip: (target) => (target.engine !== 'mysql' ? 'insertId of MySQL' : undefined),
-    async run({ target, kysely }) {
+    async run({ target, kysely, sql }) {
       const db = kysely()
       await createItems(db, target)
       const first = await db.insertInto('items').values({ name: 'x' }).executeTakeFirstOrThrow()
@@ -354,11 +332,11 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'one dialect object serves several Kysely instances; destroying one leaves the others working',
-    async run({ fixture, kysely }) {
+    async run({ fixture, kysely, Kysely, sql }) {
       const dialect = fixture.dialect()
-      const first = new Kysely<unknown>({ dialect })
+      const first = new Kysely<unknown>({ dialect }) as AnyDb
       const second = kysely({ dialect })
-      const one = async (db: Kysely<unknown>) =>
+      const one = async (db: AnyDb) =>
         Number((await sql<{ one: number }>`select 1 as one`.execute(db)).rows[0]!.one)
       expect(await one(first)).toBe(1)
       expect(await one(second)).toBe(1)
@@ -376,7 +354,7 @@ export const scenarios: Scenario[] = [
     name: 'a session ended by the server: the statement in flight rejects with QueryOutcomeUnknownError, the next with ConnectionLostError',
     skip: (target) =>
       serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
-    async run({ target, fixture, kysely }) {
+    async run({ target, fixture, kysely, sql }) {
       const db = kysely({ max: 1 })
       const { rows } = await sql.raw<{ id: number }>(target.sessionIdSql!).execute(db)
       const idle = Number(rows[0]!.id)
@@ -405,26 +383,70 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'sessions ended under insert load: failures are typed, and a ConnectionLostError insert never ran',
+    name: 'an autocommit insert whose reply is lost rejects with QueryOutcomeUnknownError, yet the server commits it',
+    skip: (target) =>
+      serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
+    async run({ target, fixture, kysely, sql }) {
+      const server = new URL(fixture.url!)
+      const proxy = await faultProxy({
+        host: server.hostname,
+        port: Number(server.port || (target.engine === 'postgres' ? 5432 : 3306)),
+      })
+      try {
+        const direct = kysely()
+        await createItems(direct, target)
+        const db = kysely({ dialect: fixture.dialect({ max: 1, via: proxy }) })
+        const slow =
+          target.engine === 'postgres'
+            ? sql`insert into items (name) select 'late' from pg_sleep(0.5)`
+            : sql`insert into items (name) select 'late' from (select sleep(0.5)) as s`
+        const pending = failure(slow.execute(db))
+        // the statement has reached the server; the client's connection is cut before the reply
+        await sleep(150)
+        proxy.cut()
+        const error = await pending
+        expect(error).toBeInstanceOf(QueryOutcomeUnknownError)
+        expect((error as Error).cause).toBeInstanceOf(Error)
+        let stored: string[] = []
+        for (let i = 0; i < 40 && stored.length === 0; i++) {
+          await sleep(50)
+          stored = await names(direct)
+        }
+        // the server ran the autocommit insert to the end: "outcome unknown" here means committed
+        expect(stored).toEqual(['late'])
+      } finally {
+        await proxy.close()
+      }
+    },
+  },
+  {
+    name: 'sessions ended under write load: failures are typed, a ConnectionLostError write never ran, an outcome-unknown one may have',
     skip: (target) =>
       serverOnly(target) ?? hotpathOnly("Kysely's drivers reject with the driver's error")(target),
     async run({ target, fixture, kysely }) {
       const db = kysely({ max: 8 })
       await createItems(db, target)
-      const ok: string[] = []
-      const notSent: string[] = []
-      const unknown: string[] = []
+      // One attempt writes its rows atomically: one autocommit insert, or two in a transaction.
+      const attempts: { rows: string[]; outcome: 'ok' | 'not sent' | 'unknown' }[] = []
       const untyped: unknown[] = []
       let stop = false
       const worker = async (w: number) => {
         for (let i = 0; !stop; i++) {
-          const name = `w${w}-${i}`
+          const inTransaction = w % 2 === 1
+          const rows = inTransaction ? [`w${w}-${i}a`, `w${w}-${i}b`] : [`w${w}-${i}`]
           try {
-            await db.insertInto('items').values({ name, qty: w }).execute()
-            ok.push(name)
+            if (!inTransaction) await db.insertInto('items').values({ name: rows[0]!, qty: w }).execute()
+            else
+              await db.transaction().execute(async (tx) => {
+                await tx.insertInto('items').values({ name: rows[0]!, qty: w }).execute()
+                // idle in the transaction for a moment, so some kills land between statements
+                await sleep(5)
+                await tx.insertInto('items').values({ name: rows[1]!, qty: w }).execute()
+              })
+            attempts.push({ rows, outcome: 'ok' })
           } catch (error) {
-            if (error instanceof ConnectionLostError) notSent.push(name)
-            else if (error instanceof QueryOutcomeUnknownError) unknown.push(name)
+            if (error instanceof ConnectionLostError) attempts.push({ rows, outcome: 'not sent' })
+            else if (error instanceof QueryOutcomeUnknownError) attempts.push({ rows, outcome: 'unknown' })
             else untyped.push(error)
           }
         }
@@ -433,14 +455,16 @@ export const scenarios: Scenario[] = [
         for (let round = 0; round < 4; round++) {
           await sleep(80)
           if (target.engine === 'postgres') {
-            // one round trip: the admin connection ends every session inserting right now
+            // One round trip: the admin connection ends every session whose last statement was an
+            // insert: running, idle in a transaction, or idle in the pool.
             await fixture.admin(
               "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query like 'insert into%'",
             )
             continue
           }
+          // every other session on the database: running, idle in a transaction, or idle in the pool
           const sessions = (await fixture.admin(
-            "select id from information_schema.processlist where db = database() and id <> connection_id() and info like 'insert into%'",
+            'select id from information_schema.processlist where db = database() and id <> connection_id()',
           )) as { id: number }[]
           for (const { id } of sessions) await fixture.kill(Number(id)).catch(() => {})
         }
@@ -448,17 +472,33 @@ export const scenarios: Scenario[] = [
       }
       await Promise.all([killer(), ...Array.from({ length: 50 }, (_, w) => worker(w))])
       expect(untyped).toEqual([])
-      expect(notSent.length + unknown.length).toBeGreaterThan(0)
+      const count = (outcome: string) => attempts.filter((a) => a.outcome === outcome).length
+      expect(count('not sent') + count('unknown')).toBeGreaterThan(0)
       const stored = new Set(await names(db))
-      for (const name of ok) expect(stored.has(name)).toBe(true)
-      // "not sent" is a promise: none of those rows exists
-      for (const name of notSent) expect(stored.has(name)).toBe(false)
+      let kept = 0
+      for (const { rows, outcome } of attempts) {
+        const present = rows.filter((name) => stored.has(name)).length
+        // an attempt is all or nothing
+        expect([0, rows.length]).toContain(present)
+        if (outcome === 'ok') expect(present).toBe(rows.length)
+        // "not sent" is a promise: nothing of it was kept
+        if (outcome === 'not sent') expect(present).toBe(0)
+        // "outcome unknown" promises nothing: it may have been committed or not
+        if (outcome === 'unknown' && present > 0) kept++
+      }
+      // every row in the table is one of an attempt that succeeded or whose outcome was unknown
+      const tried = new Set(attempts.filter((a) => a.outcome !== 'not sent').flatMap((a) => a.rows))
+      for (const name of stored) expect(tried.has(name)).toBe(true)
+      console.info(
+        `${target.name} under kills: ${count('ok')} writes committed, ${count('not sent')} not sent (none kept), ` +
+          `${count('unknown')} outcome unknown (${kept} kept, ${count('unknown') - kept} not)`,
+      )
     },
   },
   {
     name: 'option errors are synchronous TypeErrors; SQLite busyTimeout is clamped to its maximum',
     skip: hotpathOnly('options of the hotpath factories'),
-    async run({ target, kysely }) {
+    async run({ target, kysely, sql }) {
       const factories = {
         postgres: (options: object) => postgresDialect(options),
         mysql: (options: object) => mysqlDialect(options),
@@ -483,4 +523,5 @@ export const scenarios: Scenario[] = [
       expect(Object.values(rows[0]!)[0]).toBe(2 ** 31 - 1)
     },
   },
+  ...resultScenarios,
 ]

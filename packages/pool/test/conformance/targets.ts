@@ -3,19 +3,47 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { databaseUrl, mysqlUrl, tempMysqlDatabase, tempPgSchema } from '@hotpath/test-utils'
 import Database from 'better-sqlite3'
-import { type Dialect, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import type { Dialect } from 'kysely'
+import * as kysely from 'kysely'
 import mysqlCallbacks from 'mysql2'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
+import Cursor from 'pg-cursor'
 import { mysqlDialect, postgresDialect, sqliteDialect } from '../../src/kysely'
+
+/**
+ * Kysely's own dialect classes, the control: the workspace's release by default, or another
+ * release's (typed loosely, as their classes are not the workspace's).
+ */
+export interface ControlDialects {
+  PostgresDialect: new (config: never) => unknown
+  MysqlDialect: new (config: never) => unknown
+  SqliteDialect: new (config: never) => unknown
+}
+
+const workspaceDialects = kysely as unknown as ControlDialects
+
+/** `url` with its host and port replaced by `via`'s. */
+function through(url: string, via?: { host: string; port: number }): string {
+  if (!via) return url
+  const parsed = new URL(url)
+  parsed.hostname = via.host
+  parsed.port = String(via.port)
+  return parsed.toString()
+}
 
 /** Which database a target runs on. */
 export type Engine = 'postgres' | 'mysql' | 'sqlite'
 
 /** One database, fresh for one scenario, and how to build dialects over it. */
 export interface Fixture {
-  /** A new dialect object over this database (hotpath's or Kysely's, per target). */
-  dialect(options?: { max?: number }): Dialect
+  /**
+   * A new dialect object over this database (hotpath's or Kysely's, per target); `via` connects
+   * through another host and port (a fault proxy in front of the server).
+   */
+  dialect(options?: { max?: number; via?: { host: string; port: number } }): Dialect
+  /** The server's URL, for the server engines. */
+  url?: string
   /** Ends a server session from another connection (`pg_terminate_backend`, `KILL CONNECTION`). */
   kill(sessionId: number): Promise<void>
   /** Runs SQL on a connection of its own, outside any dialect. */
@@ -58,7 +86,7 @@ async function mysqlAdmin(sql: string, url = mysqlUrl()): Promise<unknown[]> {
   }
 }
 
-function postgresTarget(control: boolean): Target {
+function postgresTarget(control: boolean, { PostgresDialect }: ControlDialects): Target {
   return {
     name: control ? "kysely's PostgresDialect" : 'postgresDialect',
     engine: 'postgres',
@@ -68,10 +96,17 @@ function postgresTarget(control: boolean): Target {
     async open() {
       const schema = await tempPgSchema()
       return {
-        dialect: ({ max = 4 } = {}) =>
+        url: schema.url,
+        dialect: ({ max = 4, via } = {}) =>
           control
-            ? new PostgresDialect({ pool: async () => new pg.Pool({ connectionString: schema.url, max }) })
-            : postgresDialect({ connectionString: schema.url, pool: { max, acquireTimeout: '10s' } }),
+            ? (new PostgresDialect({
+                pool: async () => new pg.Pool({ connectionString: through(schema.url, via), max }),
+                cursor: Cursor,
+              } as never) as Dialect)
+            : postgresDialect({
+                connectionString: through(schema.url, via),
+                pool: { max, acquireTimeout: '10s' },
+              }),
         kill: async (id) => {
           await pgAdmin('select pg_terminate_backend($1)', [id])
         },
@@ -90,7 +125,7 @@ function postgresTarget(control: boolean): Target {
   }
 }
 
-function mysqlTarget(control: boolean): Target {
+function mysqlTarget(control: boolean, { MysqlDialect }: ControlDialects): Target {
   return {
     name: control ? "kysely's MysqlDialect" : 'mysqlDialect',
     engine: 'mysql',
@@ -100,12 +135,14 @@ function mysqlTarget(control: boolean): Target {
     async open() {
       const database = await tempMysqlDatabase()
       return {
-        dialect: ({ max = 4 } = {}) =>
+        url: database.url,
+        dialect: ({ max = 4, via } = {}) =>
           control
-            ? new MysqlDialect({
-                pool: async () => mysqlCallbacks.createPool({ uri: database.url, connectionLimit: max }),
-              })
-            : mysqlDialect({ uri: database.url, pool: { max, acquireTimeout: '10s' } }),
+            ? (new MysqlDialect({
+                pool: async () =>
+                  mysqlCallbacks.createPool({ uri: through(database.url, via), connectionLimit: max }),
+              } as never) as Dialect)
+            : mysqlDialect({ uri: through(database.url, via), pool: { max, acquireTimeout: '10s' } }),
         kill: async (id) => {
           await mysqlAdmin(`kill connection ${Number(id)}`)
         },
@@ -116,7 +153,12 @@ function mysqlTarget(control: boolean): Target {
   }
 }
 
-function sqliteTarget(control: boolean, file: boolean, readers: number): Target {
+function sqliteTarget(
+  control: boolean,
+  file: boolean,
+  readers: number,
+  { SqliteDialect }: ControlDialects,
+): Target {
   const where = file ? 'file' : ':memory:'
   return {
     name: control ? `kysely's SqliteDialect (${where})` : `sqliteDialect (${where}, readers ${readers})`,
@@ -132,7 +174,7 @@ function sqliteTarget(control: boolean, file: boolean, readers: number): Target 
       return {
         dialect: () =>
           control
-            ? new SqliteDialect({ database: async () => new Database(filename) })
+            ? (new SqliteDialect({ database: async () => new Database(filename) } as never) as Dialect)
             : sqliteDialect({ filename, readers }),
         kill: async () => {
           throw new Error('SQLite has no server session to kill')
@@ -153,15 +195,18 @@ function sqliteTarget(control: boolean, file: boolean, readers: number): Target 
   }
 }
 
-/** Every target of an engine: hotpath's dialect configurations, then Kysely's as the control. */
-export function targetsOf(engine: Engine): Target[] {
-  if (engine === 'postgres') return [postgresTarget(false), postgresTarget(true)]
-  if (engine === 'mysql') return [mysqlTarget(false), mysqlTarget(true)]
+/**
+ * Every target of an engine: hotpath's dialect configurations, then Kysely's as the control
+ * (`control` picks the release whose dialect classes those are).
+ */
+export function targetsOf(engine: Engine, control: ControlDialects = workspaceDialects): Target[] {
+  if (engine === 'postgres') return [postgresTarget(false, control), postgresTarget(true, control)]
+  if (engine === 'mysql') return [mysqlTarget(false, control), mysqlTarget(true, control)]
   return [
-    sqliteTarget(false, true, 0),
-    sqliteTarget(false, true, 2),
-    sqliteTarget(false, false, 0),
-    sqliteTarget(true, true, 0),
-    sqliteTarget(true, false, 0),
+    sqliteTarget(false, true, 0, control),
+    sqliteTarget(false, true, 2, control),
+    sqliteTarget(false, false, 0, control),
+    sqliteTarget(true, true, 0, control),
+    sqliteTarget(true, false, 0, control),
   ]
 }
