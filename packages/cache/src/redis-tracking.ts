@@ -42,7 +42,9 @@ const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toStrin
  * `__redis__:invalidate`, so Redis reports every change of a key under those prefixes, whoever
  * made it. The setup runs again on every reconnection (tracking does not survive one); each
  * loss and each completed setup calls `reset`, since changes made in between went unreported.
- * The connection lives as long as `client`: when the client ends, it is disconnected.
+ * The connection lives as long as `client`: when the client ends, it is disconnected. NOLOOP
+ * would not help: it only silences the tracking connection's own writes, and the cache writes
+ * through `client` (its own reports are skipped by count instead, see `OwnWrites`).
  */
 export function redisTracking(
   client: RedisClientLike,
@@ -53,6 +55,10 @@ export function redisTracking(
   let connection: TrackingConnectionLike | undefined
   let handlers: TrackingHandlers | undefined
   let closed = false
+  /** Setups started; only the latest one counts. */
+  let attempts = 0
+  /** Times the connection closed: a setup that saw one did not set up the current connection. */
+  let closes = 0
 
   const reset = () => {
     stats.resets++
@@ -82,6 +88,8 @@ export function redisTracking(
   const onReady = () => {
     const conn = connection
     if (!conn || closed) return
+    const attempt = ++attempts
+    const closesBefore = closes
     const setup = async () => {
       const id = await conn.call('CLIENT', 'ID')
       await conn.call(
@@ -100,7 +108,9 @@ export function redisTracking(
     }
     setup().then(
       () => {
-        if (closed || conn !== connection || stats.connected) return
+        // A command of an older setup may be retried on a newer connection and succeed there
+        // without tracking being on it: only the latest setup, on an unbroken connection, counts.
+        if (closed || attempt !== attempts || closes !== closesBefore || stats.connected) return
         stats.connected = true
         // What was cached before this point may have missed a change: from here on none is missed.
         reset()
@@ -110,6 +120,7 @@ export function redisTracking(
   }
 
   const onClose = () => {
+    closes++
     if (!stats.connected) return
     stats.connected = false
     if (!closed) reset()

@@ -10,6 +10,7 @@ import { MemoryStore } from './memory-store'
 type Client = Redis | Redis6
 type ClientClass = new (url: string, options: typeof clientOptions) => Client
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const hasRedis = await needService('redis')
 const codec = jsonCodec()
 
@@ -187,6 +188,34 @@ describe.each([
         expect(await cache.get('k')).toBe('after')
         await raw.set('kill:k:j1:k', envelope('later'), 'PX', 60_000)
         expect(await reach([cache], 'k', 'later')).toBeLessThan(100)
+      } finally {
+        await cache.close()
+        client.disconnect()
+        raw.disconnect()
+        await server.stop()
+      }
+    }, 30_000)
+
+    it('a write L2 never took leaves no expectation behind: the next foreign write still drops the key', async () => {
+      const server = await startRedis()
+      const client = await connect(Client, server.url)
+      const raw = await connect(Client, server.url)
+      const cache = await tracked(client, 'skip:', 's', {
+        l2Timeout: 50,
+        breaker: { threshold: 1, cooldown: '1m' },
+      })
+      try {
+        // One timed-out call opens the breaker; the tracking connection stays up (SUBSCRIBE is no write).
+        await raw.call('CLIENT', 'PAUSE', '300', 'ALL')
+        expect(await cache.get('probe')).toBeUndefined()
+        expect(cache.stats().l2.breaker).toBe('open')
+        await sleep(350)
+        // Skipped by the open breaker: never sent, so Redis will never report it.
+        await cache.set('k', 'mine')
+        expect(cache.peek('k')).toBe('mine')
+        expect(cache.stats().tracking!.connected).toBe(true)
+        await raw.set('skip:s:j1:k', envelope('theirs'), 'PX', 60_000)
+        await until(() => cache.peek('k') === undefined, 100)
       } finally {
         await cache.close()
         client.disconnect()
