@@ -74,9 +74,10 @@ export async function invalidateFullTags(core: CacheCore, fulls: string[] | unde
   const recovery = core.recovery
   if (recovery !== undefined && recovery.size > 0) for (const tag of fulls) recovery.supersedeTag(tag)
   try {
+    const generation = core.tags.generation
     const versions = await core.l2.run('bumpTagVersions', (s) => s.bumpTagVersions(fulls))
     const pairs: [string, number][] = fulls.map((tag, i) => [tag, versions[i]!])
-    for (const [tag, version] of pairs) core.tags.observe(tag, version)
+    for (const [tag, version] of pairs) core.tags.observeSince(generation, tag, version)
     core.publish({ t: pairs })
   } catch (error) {
     // Forgetting the versions makes every entry carrying these tags invalid here and elsewhere

@@ -8,8 +8,9 @@ import type { L1 } from './l1'
 import type { L2Tier } from './l2-tier'
 import type { LockedLoads } from './lock'
 import type { ResolvedPolicy } from './options'
+import { OwnWrites } from './own-writes'
 import type { Recovery } from './recovery'
-import type { BusMessage, CacheBus, StoredValue } from './store'
+import type { BusMessage, CacheBus, StoredValue, StoreTracking } from './store'
 import { TagVersions } from './tag-versions'
 
 const busChannel = eventChannel<{ cache: string; message: BusMessage; lag: number }>(cacheChannels.bus)
@@ -31,6 +32,8 @@ export interface CoreCounters {
   busReceived: number
   busLagLast: number
   busLagMax: number
+  trackedDrops: number
+  trackedOwn: number
 }
 
 /**
@@ -61,7 +64,13 @@ export abstract class CoreBase {
     busReceived: 0,
     busLagLast: 0,
     busLagMax: 0,
+    trackedDrops: 0,
+    trackedOwn: 0,
   }
+  /** Server-assisted invalidation (`invalidation: 'tracking' | 'both'`), or undefined. */
+  tracking: StoreTracking | undefined
+  /** This instance's writes whose tracking reports are not to drop its own L1 values. */
+  readonly ownWrites = new OwnWrites()
   /** Loads running, per key. */
   protected readonly loads = new Map<string, Promise<unknown>>()
   protected readonly closer = new AbortController()
@@ -191,6 +200,44 @@ export abstract class CoreBase {
 
   protected onResubscribe(): void {
     this.#distrust()
+  }
+
+  // ---- tracking -------------------------------------------------------------------------------
+
+  /** Keys (store keys) some client changed in L2, as reported by the store's tracking. */
+  protected onTrackedKeys(keys: string[]): void {
+    if (this.closed) return
+    const prefix = this.#storePrefix
+    const fulls: string[] = []
+    for (const key of keys) {
+      if (!key.startsWith(prefix)) continue
+      const full = key.slice(prefix.length)
+      fulls.push(full)
+      if (this.ownWrites.consume(full)) this.counters.trackedOwn++
+      else {
+        this.counters.trackedDrops++
+        this.invalidateLocal(full)
+      }
+    }
+    if (fulls.length > 0) this.locks?.wake(fulls)
+  }
+
+  /** Tags whose counters some client changed in L2: their version here is outdated. */
+  protected onTrackedTags(tags: string[]): void {
+    if (this.closed) return
+    for (const tag of tags) this.tags.invalidate(tag)
+  }
+
+  /** Tracking lost, set up again, or the database flushed: changes may have gone unreported. */
+  protected onTrackingReset(): void {
+    this.ownWrites.reset()
+    this.#distrust()
+  }
+
+  /** Registers keys about to be written to L2, when tracking would report them back. */
+  expectOwn(fulls: readonly string[]): number | undefined {
+    if (this.tracking === undefined || this.l1 === undefined || fulls.length === 0) return undefined
+    return this.tracking.connected() ? this.ownWrites.expect(fulls) : undefined
   }
 
   #distrust(): void {

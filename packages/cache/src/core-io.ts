@@ -51,7 +51,9 @@ export abstract class CoreIO extends CoreBase {
     }
     const recovery = this.recovery
     if (recovery !== undefined && recovery.size > 0) for (const full of keys) recovery.supersede(full)
-    const work = this.#writeL2(l2, writes, setAts, writeKeys, deleteKeys, silent)
+    // Before sending: the tracking report of a write can come back before the write's own reply.
+    const session = this.expectOwn(writeKeys)
+    const work = this.#writeL2(l2, writes, setAts, writeKeys, deleteKeys, silent, session)
     if (!background) await this.within(work, deadline)
   }
 
@@ -63,6 +65,7 @@ export abstract class CoreIO extends CoreBase {
     writeKeys: string[],
     deleteKeys: string[],
     silent: boolean,
+    session: number | undefined,
   ): Promise<void> {
     const sets =
       writes.length === 0
@@ -78,6 +81,8 @@ export abstract class CoreIO extends CoreBase {
     let setsTaken = true
     let deletesTaken = true
     if (sets !== undefined) await sets.catch(() => (setsTaken = false))
+    // A failed (or timed-out) write may not have been applied: its report is not waited for.
+    if (!setsTaken && session !== undefined) this.ownWrites.cancel(writeKeys, session)
     if (deletes !== undefined) await deletes.catch(() => (deletesTaken = false))
     // Other instances are told once L2 holds the new value: told earlier, they could re-read the
     // old one from L2 into their L1. What L2 did not take is told when it is replayed.
@@ -134,12 +139,14 @@ export abstract class CoreIO extends CoreBase {
           return undefined
         if (deadline !== undefined && deadline <= getClock().monotonic()) return undefined
         try {
+          const generation = this.tags.generation
           const versions = await this.within(
             this.l2.run('getTagVersions', (s) => s.getTagVersions(unknown)),
             deadline,
           )
           if (versions === TIMED_OUT) return undefined
-          for (let i = 0; i < unknown.length; i++) this.tags.observe(unknown[i]!, versions[i] ?? 0)
+          for (let i = 0; i < unknown.length; i++)
+            this.tags.observeSince(generation, unknown[i]!, versions[i] ?? 0)
         } catch {
           return undefined
         }

@@ -36,6 +36,7 @@ export class CacheCore extends CoreIO {
   readonly recovery: Recovery | undefined
   readonly locks: LockedLoads | undefined
   readonly #waiters = new Set<(error: Error) => void>()
+  #trackingStarted: Promise<void> | undefined
 
   constructor(
     name: string,
@@ -46,6 +47,7 @@ export class CacheCore extends CoreIO {
     maxTags: number,
     recoveryQueue = 0,
     lock?: CacheLock,
+    tracking = false,
   ) {
     super(name, codec, l1, l2, bus, maxTags)
     this.locks = lock === undefined ? undefined : new LockedLoads(lock, this)
@@ -59,6 +61,17 @@ export class CacheCore extends CoreIO {
     if (bus) {
       this.busStarted = bus
         .start({ message: (message) => this.onBus(message), resubscribed: () => this.onResubscribe() })
+        .catch(noop)
+    }
+    if (tracking && l2?.store.track) {
+      const tracker = l2.store.track({ keys: this.storeKey(''), tags: `${name}:` })
+      this.tracking = tracker
+      this.#trackingStarted = tracker
+        .start({
+          keys: (keys) => this.onTrackedKeys(keys),
+          tags: (tags) => this.onTrackedTags(tags),
+          reset: () => this.onTrackingReset(),
+        })
         .catch(noop)
     }
   }
@@ -276,6 +289,8 @@ export class CacheCore extends CoreIO {
     for (const reject of waiters) reject(new CacheClosedError())
     await this.busStarted
     await this.bus?.close()
+    await this.#trackingStarted
+    await this.tracking?.close()
     await this.l2?.store.close?.()
   }
 }

@@ -1,6 +1,7 @@
 import {
   checkInteger,
   checkKnownOptions,
+  checkOneOf,
   checkOptionsObject,
   checkString,
   type Duration,
@@ -64,6 +65,18 @@ export interface CacheOptions extends CachePolicy {
    */
   bus?: CacheBus
   /**
+   * How changes made elsewhere reach this instance's L1. `'bus'`: the `bus` carries this
+   * package's own invalidations between cache instances. `'tracking'`: Redis itself reports every
+   * change of a cached key or tag counter, whoever made it (another service, `redis-cli`, a raw
+   * client), through client-side caching (`CLIENT TRACKING ... BCAST`) on one extra connection per
+   * cache; needs `l2: redisStore(...)` on a single Redis server (not a Cluster) and no `bus`.
+   * `'both'`: the two together (needs `bus` too). While tracking is not connected, and once again
+   * when it is set up, L1 entries from before stop counting as fresh (they remain usable as
+   * stale values within `grace`).
+   * @default 'bus'
+   */
+  invalidation?: 'bus' | 'tracking' | 'both'
+  /**
    * Cross-instance single-flight (`redisLock`): on a miss one instance loads the key while the
    * others wait for its value in L2, within their own loader timeouts. Needs `l2`; while the lock
    * cannot answer, each instance loads on its own.
@@ -108,6 +121,7 @@ export const CACHE_OPTIONS = [
   'l1',
   'l2',
   'bus',
+  'invalidation',
   'lock',
   'l2Timeout',
   'breaker',
@@ -132,6 +146,11 @@ export const BREAKER_OPTIONS = ['threshold', 'cooldown'] as const
  *   bus: redisBus({ client }),
  *   ttl: '5m', grace: '1h', timeouts: { soft: '50ms', hard: '2s' },
  * })
+ *
+ * @example
+ * // Keys also written by other services: Redis reports every change (one extra connection).
+ * const models = createCache({ namespace: 'models', l2: redisStore({ client }), invalidation: 'tracking' })
+ * await redis.set('hotpath:models:j1:gpt-4o', payload) // every instance drops `gpt-4o` from L1
  */
 export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
   const raw = checkOptionsObject('options', options)
@@ -163,6 +182,12 @@ export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
   }
   if (raw.bus !== undefined && typeof raw.bus?.publish !== 'function')
     throw invalidOption('bus', 'a cache bus', raw.bus)
+  const invalidation = checkOneOf('invalidation', raw.invalidation ?? 'bus', [
+    'bus',
+    'tracking',
+    'both',
+  ] as const)
+  if (invalidation !== 'bus') checkTracking(invalidation, raw.l2, raw.bus)
   if (raw.lock !== undefined) {
     if (typeof raw.lock?.acquire !== 'function') throw invalidOption('lock', 'a cache lock', raw.lock)
     if (l2 === undefined) throw invalidOption('l2', 'a cache store when `lock` is set', raw.l2)
@@ -170,6 +195,33 @@ export function createCache<T = unknown>(options: CacheOptions = {}): Cache<T> {
   const maxTags = checkInteger('maxTags', raw.maxTags ?? 100_000, { min: 1 })
   const recoveryQueue = checkInteger('recoveryQueue', raw.recoveryQueue ?? 10_000, { min: 0 })
   const policy = resolvePolicy(DEFAULT_POLICY, raw)
-  const core = new CacheCore(name, codec, l1, l2, raw.bus, maxTags, recoveryQueue, raw.lock)
+  const core = new CacheCore(
+    name,
+    codec,
+    l1,
+    l2,
+    raw.bus,
+    maxTags,
+    recoveryQueue,
+    raw.lock,
+    invalidation !== 'bus',
+  )
   return new Cache<T>(core, '', policy)
+}
+
+/** What `invalidation: 'tracking' | 'both'` needs: a store that can track, and a bus for 'both' only. */
+function checkTracking(invalidation: 'tracking' | 'both', l2: CacheStore | undefined, bus: unknown): void {
+  if (typeof l2?.track !== 'function') {
+    throw invalidOption(
+      'l2',
+      `a store that supports tracking (\`redisStore\` on a single Redis server, not a Cluster) when \`invalidation\` is '${invalidation}'`,
+      l2,
+    )
+  }
+  if (invalidation === 'tracking' && bus !== undefined) {
+    throw invalidOption('bus', "undefined when `invalidation` is 'tracking' (use 'both' for both)", bus)
+  }
+  if (invalidation === 'both' && bus === undefined) {
+    throw invalidOption('bus', "a cache bus when `invalidation` is 'both'", bus)
+  }
 }

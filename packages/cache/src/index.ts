@@ -27,5 +27,8 @@ export type {
   CacheBus,
   CacheStore,
   StoredValue,
+  StoreTracking,
   StoreWrite,
+  TrackingHandlers,
+  TrackingStats,
 } from './store'

@@ -262,6 +262,7 @@ export class Recovery {
     }
     // This instance's L1 may hold its own older value: it reads L2 again.
     for (const full of newer) core.invalidateLocal(full)
+    const generation = core.tags.generation
     const [, , versions] = await Promise.all([
       writes.length === 0 ? undefined : l2.run('setMany', (s) => s.setMany(writes)),
       deletes.length === 0 ? undefined : l2.run('delete', (s) => s.delete(deletes)),
@@ -276,7 +277,7 @@ export class Recovery {
       }
     }
     const pairs: [string, number][] = tags.map((tag, i) => [tag, versions![i]!])
-    for (const [tag, version] of pairs) core.tags.observe(tag, version)
+    for (const [tag, version] of pairs) core.tags.observeSince(generation, tag, version)
     if (keys.length > 0 || pairs.length > 0)
       core.publish(
         pairs.length === 0 ? { k: keys } : keys.length === 0 ? { t: pairs } : { k: keys, t: pairs },

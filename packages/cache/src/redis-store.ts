@@ -8,6 +8,7 @@ import {
 } from '@hotpath/core'
 import { keySlot } from './key-slot'
 import type { RedisClientLike, RedisPipelineLike } from './redis-client'
+import { canTrack, redisTracking } from './redis-tracking'
 import type { CacheStore, StoredValue, StoreWrite } from './store'
 
 /**
@@ -54,7 +55,8 @@ function escapeGlob(text: string): string {
 }
 
 /**
- * L2 on Redis through ioredis (standalone or Cluster). Values travel as binary (`getBuffer`,
+ * L2 on Redis through ioredis (standalone or Cluster). On a single server it also offers tracking
+ * (`createCache({ invalidation: 'tracking' })`), on a connection of its own that follows `client`. Values travel as binary (`getBuffer`,
  * `mgetBuffer`); `getMany` is one MGET (on a cluster one per hash slot, sent as one pipeline per node); nothing is sent while the
  * client is not `ready`, so no call waits on ioredis's offline queue: a call made while the client
  * connects waits for it within `l2Timeout`.
@@ -188,8 +190,20 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
     return connected
   }
 
+  // Tracking is per node on a cluster, where it is not offered: `invalidation: 'tracking'` is then
+  // refused by createCache.
+  const track = canTrack(client)
+    ? (prefixes: { keys: string; tags: string }) =>
+        redisTracking(
+          client,
+          { keys: prefix + prefixes.keys, tags: tagKey(prefixes.tags) },
+          { keys: prefix.length, tags: tagKey('').length },
+        )
+    : undefined
+
   return Object.freeze({
     kind: 'redis',
+    ...(track === undefined ? {} : { track }),
     ready: () => client.status === 'ready',
     whenReady,
     get: (key: string) => client.getBuffer(prefix + key),

@@ -71,6 +71,14 @@ export interface CacheStats {
         maxLagMs: number
       }
     | undefined
+  /**
+   * Server-assisted invalidation (`invalidation: 'tracking' | 'both'`), or undefined: whether it is
+   * live, reports received, L1 keys dropped by them, reports of this instance's own writes
+   * (skipped), and resets (each makes L1 entries from before stop counting as fresh).
+   */
+  tracking:
+    | { connected: boolean; invalidations: number; dropped: number; own: number; resets: number }
+    | undefined
 }
 
 export function buildStats(core: CacheCore): CacheStats {
@@ -81,6 +89,7 @@ export function buildStats(core: CacheCore): CacheStats {
   const l2Hits = l2?.counters.hits ?? 0
   const reads = l1Hits + l2Hits + c.misses
   const bus = core.bus?.stats()
+  const tracking = core.tracking?.stats()
   return {
     name: core.name,
     l1: {
@@ -116,5 +125,7 @@ export function buildStats(core: CacheCore): CacheStats {
     hitRate: reads === 0 ? 0 : (l1Hits + l2Hits) / reads,
     tags: core.tags.size,
     bus: bus === undefined ? undefined : { ...bus, lagMs: c.busLagLast, maxLagMs: c.busLagMax },
+    tracking:
+      tracking === undefined ? undefined : { ...tracking, dropped: c.trackedDrops, own: c.trackedOwn },
   }
 }

@@ -74,8 +74,70 @@ export interface CacheStore {
    * }
    */
   whenReady?(): Promise<void>
+  /**
+   * Server-assisted invalidation: reports every change of a key under `prefixes.keys` and of a tag
+   * counter under `prefixes.tags`, whoever made it (another service, a CLI, a raw client). Absent
+   * when the backend cannot track (Redis Cluster, SQL stores). Used by `createCache({ invalidation:
+   * 'tracking' })`.
+   *
+   * @example
+   * const tracking = store.track!({ keys: 'router:json:', tags: 'router:' })
+   * await tracking.start({ keys: (keys) => drop(keys), tags: (tags) => forget(tags), reset: () => distrustAll() })
+   */
+  track?(prefixes: { keys: string; tags: string }): StoreTracking
   /** Releases what the store itself opened (never a client the user passed in). */
   close?(): Promise<void>
+}
+
+/**
+ * Handlers a cache gives the tracking of its store.
+ *
+ * @example
+ * const handlers: TrackingHandlers = { keys: (k) => console.log(k), tags: () => {}, reset: () => {} }
+ * await store.track!({ keys: 'cache:json:', tags: 'cache:' }).start(handlers)
+ */
+export interface TrackingHandlers {
+  /** Keys (as the cache names them to the store) that changed, expired or were deleted. */
+  keys(keys: string[]): void
+  /** Tags (as the cache names them to the store) whose version counter changed. */
+  tags(tags: string[]): void
+  /**
+   * Changes may have gone unreported (the connection was lost, tracking was set up again, the
+   * database was flushed): nothing cached before this call is to be trusted as fresh.
+   */
+  reset(): void
+}
+
+/**
+ * Counters of a store's tracking.
+ *
+ * @example
+ * const { connected, invalidations }: TrackingStats = cache.stats().tracking!
+ */
+export interface TrackingStats {
+  /** Whether tracking is live: a change made now will be reported. */
+  connected: boolean
+  /** Invalidation messages received (one may name several keys). */
+  invalidations: number
+  /** Times the cache was told to distrust what it holds (`TrackingHandlers.reset`). */
+  resets: number
+}
+
+/**
+ * What `CacheStore.track` returns.
+ *
+ * @example
+ * const tracking: StoreTracking = redisStore({ client }).track!({ keys: 'cache:json:', tags: 'cache:' })
+ */
+export interface StoreTracking {
+  /** Starts tracking; called once by the cache. */
+  start(handlers: TrackingHandlers): Promise<void>
+  /** Whether tracking is live right now. */
+  connected(): boolean
+  /** Counters. */
+  stats(): TrackingStats
+  /** Stops tracking and releases what it opened. */
+  close(): Promise<void>
 }
 
 /**

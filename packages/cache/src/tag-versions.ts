@@ -8,6 +8,12 @@ import type { Entry } from './entry'
 export class TagVersions {
   readonly #known = new Map<string, number>()
   readonly #max: number
+  /**
+   * Bumped whenever a version is dropped without its new value being known (a tracked change, a
+   * reset). A version read from L2 before a bump may predate the change it announced, so a read
+   * that straddles a bump is not kept (see {@link observeSince}).
+   */
+  generation = 0
 
   constructor(max: number) {
     this.#max = max
@@ -44,7 +50,23 @@ export class TagVersions {
     this.#known.delete(tag)
   }
 
+  /** A tag's counter changed to a version not known yet: entries carrying it stop being valid. */
+  invalidate(tag: string): void {
+    this.generation++
+    this.#known.delete(tag)
+  }
+
+  /**
+   * Observes a version read from L2 when the read started at `generation`; forgets the tag instead
+   * when a change was reported meanwhile, since the read may have been answered before it.
+   */
+  observeSince(generation: number, tag: string, version: number): void {
+    if (generation === this.generation) this.observe(tag, version)
+    else this.#known.delete(tag)
+  }
+
   clear(): void {
+    this.generation++
     this.#known.clear()
   }
 
