@@ -41,6 +41,17 @@ export interface RedisFailover {
   readonly tookMs: number
 }
 
+/** Options of {@link RedisCluster.failover}. */
+export interface RedisFailoverOptions {
+  /** Milliseconds to wait for a replica to take over. @default 30_000 */
+  timeout?: number
+  /**
+   * Called right after the SIGKILL with the killed master's replicas, before any is promoted: what
+   * a replica holds then is exactly what the cluster keeps of the master's writes.
+   */
+  onKilled?: (replicas: RedisServer[]) => unknown
+}
+
 /** A real Redis Cluster of `redis-server --cluster-enabled yes` processes. */
 export interface RedisCluster {
   /** Every server started, masters and replicas (a killed one stays in the list, not running). */
@@ -56,7 +67,12 @@ export interface RedisCluster {
    * ordered by first slot) and resolves once a replica serves its slots and every live node
    * reports `cluster_state:ok`. Needs `replicas >= 1`.
    */
-  failover(target: string | number, options?: { timeout?: number }): Promise<RedisFailover>
+  failover(target: string | number, options?: RedisFailoverOptions): Promise<RedisFailover>
+  /**
+   * Restarts every killed node (it rejoins as a replica of the master that replaced it) and
+   * resolves once every replica is in sync, so a later {@link RedisCluster.failover} has one to promote.
+   */
+  recover(options?: { timeout?: number }): Promise<void>
   /** Stops every node. */
   stop(): Promise<void>
 }
@@ -80,7 +96,7 @@ function parseNodes(text: string, servers: RedisServer[]): RedisClusterNode[] {
     if (flags.includes('fail') && !flags.includes('fail?') && !flags.includes('myself')) continue
     const port = Number(/:(\d+)/.exec(address)?.[1])
     const server = servers.find((s) => s.port === port)
-    if (!server || !server.running) continue
+    if (!server?.running) continue
     const slots: [number, number][] = []
     for (const range of parts.slice(8)) {
       if (range.startsWith('[')) continue
@@ -197,6 +213,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       const firstSlot = master.slots[0]![0]
       const started = Date.now()
       await master.server.kill()
+      await opts.onKilled?.(t.filter((n) => n.masterId === master.id).map((n) => n.server))
       let promoted: RedisServer | undefined
       await settled(Date.now() + (opts.timeout ?? 30_000), 'no replica took over', (after) => {
         const owner = after.find(
@@ -206,6 +223,14 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
         return promoted !== undefined
       })
       return { killed: master.server, promoted: promoted!, tookMs: Date.now() - started }
+    },
+    async recover(opts = {}) {
+      for (const server of nodes) if (!server.running) await server.restart()
+      await settled(
+        Date.now() + (opts.timeout ?? 30_000),
+        'killed nodes did not rejoin',
+        (t) => t.length === nodes.length,
+      )
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()))
