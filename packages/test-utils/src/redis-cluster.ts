@@ -4,7 +4,12 @@ import { type RedisServer, startRedis } from './redis-server'
 
 const run = promisify(execFile)
 
-/** Options of {@link startRedisCluster}. */
+/**
+ * Options of {@link startRedisCluster}.
+ *
+ * @example
+ * const options: StartRedisClusterOptions = { masters: 3, replicas: 1, nodeTimeout: 1_000 }
+ */
 export interface StartRedisClusterOptions {
   /** Number of master nodes (>= 3, as Redis Cluster requires). @default 3 */
   masters?: number
@@ -20,7 +25,12 @@ export interface StartRedisClusterOptions {
   startTimeout?: number
 }
 
-/** One node as `CLUSTER NODES` describes it. */
+/**
+ * One node as `CLUSTER NODES` describes it.
+ *
+ * @example
+ * const masters = (await cluster.topology()).filter((node: RedisClusterNode) => node.role === 'master')
+ */
 export interface RedisClusterNode {
   readonly server: RedisServer
   readonly id: string
@@ -31,7 +41,12 @@ export interface RedisClusterNode {
   readonly slots: [number, number][]
 }
 
-/** What {@link RedisCluster.failover} observed. */
+/**
+ * What {@link RedisCluster.failover} observed.
+ *
+ * @example
+ * const { killed, promoted, tookMs }: RedisFailover = await cluster.failover('user:42')
+ */
 export interface RedisFailover {
   /** The master that was killed. */
   readonly killed: RedisServer
@@ -41,7 +56,12 @@ export interface RedisFailover {
   readonly tookMs: number
 }
 
-/** Options of {@link RedisCluster.failover}. */
+/**
+ * Options of {@link RedisCluster.failover}.
+ *
+ * @example
+ * const options: RedisFailoverOptions = { timeout: 10_000, onKilled: ([replica]) => readFrom(replica) }
+ */
 export interface RedisFailoverOptions {
   /** Milliseconds to wait for a replica to take over. @default 30_000 */
   timeout?: number
@@ -52,7 +72,14 @@ export interface RedisFailoverOptions {
   onKilled?: (replicas: RedisServer[]) => unknown
 }
 
-/** A real Redis Cluster of `redis-server --cluster-enabled yes` processes. */
+/**
+ * A real Redis Cluster of `redis-server --cluster-enabled yes` processes.
+ *
+ * @example
+ * const cluster: RedisCluster = await startRedisCluster({ replicas: 1 })
+ * await cluster.failover(0) // the master serving the lowest slots
+ * await cluster.recover() // the killed node rejoins as a replica
+ */
 export interface RedisCluster {
   /** Every server started, masters and replicas (a killed one stays in the list, not running). */
   readonly nodes: RedisServer[]
