@@ -91,6 +91,8 @@ describe.runIf(await needService('redis'))('cache on a Redis Cluster failover un
       await a.cache.setMany(keys.map((key) => ({ key, value: 0 })))
       const lag = loopLag()
       let slowest = { op: '', ms: 0 }
+      // Past its budget: one l2Timeout for plain calls, timeouts.hard for a load.
+      let overBudget = 0
       const timed = async <R>(op: string, run: () => Promise<R>): Promise<R | undefined> => {
         const started = performance.now()
         try {
@@ -101,6 +103,7 @@ describe.runIf(await needService('redis'))('cache on a Redis Cluster failover un
           return undefined
         } finally {
           const ms = performance.now() - started
+          overBudget = Math.max(overBudget, ms - (op === 'getOrSet' ? 1_000 : 300))
           if (ms > slowest.ms) slowest = { op, ms: Math.round(ms) }
         }
       }
@@ -152,9 +155,9 @@ describe.runIf(await needService('redis'))('cache on a Redis Cluster failover un
         .filter((key, i) => stored[i] !== last.get(key))
         .map((key) => [key, last.get(key), stored[keys.indexOf(key)]])
       console.log(
-        `${label} cache failover: ${JSON.stringify({ failoverMs: failover.tookMs, slowest, loopLagMs: lag.max, rounds: round, loads, behind, a: a.cache.stats().recovery, l2a: a.cache.stats().l2, bus: b.cache.stats().bus, lock: b.cache.stats().lock })}`,
+        `${label} cache failover: ${JSON.stringify({ failoverMs: failover.tookMs, slowest, overBudget: Math.round(overBudget), loopLagMs: lag.max, rounds: round, loads, behind, a: a.cache.stats().recovery, l2a: a.cache.stats().l2, bus: b.cache.stats().bus, lock: b.cache.stats().lock })}`,
       )
-      expect(slowest.ms).toBeLessThan(1_000 + 300 + 150 + lag.max)
+      expect(overBudget).toBeLessThan(150 + lag.max)
       expect(behind).toEqual([])
 
       // After the failover: invalidations reach the other instance over the new shard owner.
