@@ -1,9 +1,12 @@
 import {
+  checkBoolean,
   checkInteger,
   checkKnownOptions,
   checkOptionsObject,
   checkString,
   invalidOption,
+  schedule,
+  type TimerHandle,
 } from '@hotpath/core'
 import { Deque } from '@hotpath/core/internal'
 import type { RedisBusClientLike, RedisSubscriberLike } from './redis-client'
@@ -34,10 +37,25 @@ export interface RedisBusOptions {
    * @default 1_000
    */
   maxQueue?: number
+  /**
+   * Sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+): a message goes only to the master serving the
+   * channel's hash slot (and its replicas) instead of being broadcast over the cluster bus to every
+   * node. Used when `client` is a Cluster; the subscriber is then a `client.duplicate()` with
+   * ioredis's `shardedSubscribers`, which follows the slot to the replica promoted by a failover.
+   * A server without SPUBLISH (Redis 6) makes the bus fall back to classic pub/sub by itself.
+   * Every instance sharing a channel must use the same mode.
+   * @default true for an ioredis Cluster, false for a single server
+   */
+  sharded?: boolean
 }
 
 /** Option names of {@link RedisBusOptions}. */
-export const REDIS_BUS_OPTIONS = ['client', 'channel', 'maxQueue'] as const
+export const REDIS_BUS_OPTIONS = ['client', 'channel', 'maxQueue', 'sharded'] as const
+
+/** Pause before sending messages again after a failed publish (a failover takes seconds). */
+const RETRY_MS = 100
+
+const unknownCommand = (error: unknown) => error instanceof Error && /unknown command/i.test(error.message)
 
 function isMessage(value: unknown): value is BusMessage {
   if (value === null || typeof value !== 'object') return false
@@ -61,7 +79,8 @@ function isMessage(value: unknown): value is BusMessage {
  * and sent when it is back; after the subscriber reconnects, the cache stops trusting L1 entries
  * written before, since they could have missed a message. The subscriber connection lives as
  * long as `client`: when the client ends (`quit()`), the bus disconnects it, so it never keeps a
- * process alive on its own.
+ * process alive on its own. On a Cluster client the bus uses sharded pub/sub (see
+ * {@link RedisBusOptions.sharded}); a failover of the channel's master counts as a resubscription.
  *
  * @example
  * const client = new Redis({ enableOfflineQueue: false })
@@ -76,6 +95,11 @@ export function redisBus(options: RedisBusOptions): CacheBus {
   }
   const channel = checkString('channel', raw.channel ?? 'hotpath:cache:bus')
   const maxQueue = checkInteger('maxQueue', raw.maxQueue ?? 1_000, { min: 1 })
+  const isCluster = typeof client.nodes === 'function'
+  let sharded = checkBoolean('sharded', raw.sharded ?? (isCluster && typeof client.spublish === 'function'))
+  if (sharded && (!isCluster || typeof client.spublish !== 'function')) {
+    throw invalidOption('sharded', 'false unless `client` is an ioredis Cluster', raw.sharded)
+  }
   const queue = new Deque<string>()
   const stats: BusStats = {
     published: 0,
@@ -105,11 +129,20 @@ export function redisBus(options: RedisBusOptions): CacheBus {
     stats.queued = queue.size
   }
 
+  let retry: TimerHandle | undefined
   const send = (payload: string) => {
     stats.published++
-    client.publish(channel, payload).catch(() => {
+    const sent = sharded ? client.spublish!(channel, payload) : client.publish(channel, payload)
+    sent.catch((error: unknown) => {
       stats.published--
-      if (!closed) enqueue(payload)
+      if (closed) return
+      if (sharded && unknownCommand(error)) sharded = false
+      enqueue(payload)
+      // A cluster client stays 'ready' through a failover: no 'ready' event will flush the queue.
+      retry ??= schedule(() => {
+        retry = undefined
+        flush()
+      }, RETRY_MS).unref()
     })
   }
 
@@ -135,7 +168,8 @@ export function redisBus(options: RedisBusOptions): CacheBus {
   const onReady = () => {
     const sub = subscriber
     if (!sub || closed) return
-    sub.subscribe(channel).then(
+    const subscribing = sharded ? sub.ssubscribe!(channel) : sub.subscribe(channel)
+    subscribing.then(
       () => {
         if (closed) return
         stats.connected = true
@@ -145,8 +179,19 @@ export function redisBus(options: RedisBusOptions): CacheBus {
           handlers?.resubscribed()
         }
       },
-      () => {},
+      (error: unknown) => {
+        if (sharded && unknownCommand(error) && !closed) {
+          sharded = false
+          onReady()
+        }
+      },
     )
+  }
+  // A sharded subscription lives on the master of the channel's slot: when that master is lost
+  // ioredis drops its subscriber ('-subscriber') and opens one to the new master; the bus counts
+  // it as a resubscription once SSUBSCRIBE is confirmed there ('subscribersReady').
+  const onSubscribersReady = () => {
+    if (!stats.connected) onReady()
   }
   const onClose = () => {
     if (stats.connected) lostConnection = true
@@ -164,11 +209,18 @@ export function redisBus(options: RedisBusOptions): CacheBus {
       handlers = h
       client.on('ready', flush)
       client.on('end', onClientEnd)
-      const sub = client.duplicate()
+      const sub = sharded
+        ? (client.duplicate as (nodes: unknown[], options: object) => RedisSubscriberLike)([], {
+            shardedSubscribers: true,
+          })
+        : client.duplicate()
       subscriber = sub
       sub.on('message', onMessage)
+      sub.on('smessage', onMessage)
       sub.on('ready', onReady)
       sub.on('close', onClose)
+      sub.on('-subscriber', onClose)
+      sub.on('subscribersReady', onSubscribersReady)
       sub.on('error', () => {}) // errors surface through 'close' and reconnection
       if (sub.status === 'ready') onReady()
     },
@@ -193,11 +245,15 @@ export function redisBus(options: RedisBusOptions): CacheBus {
       closed = true
       client.off('ready', flush)
       client.off('end', onClientEnd)
+      retry?.cancel()
       const sub = subscriber
       if (!sub) return
       sub.off('message', onMessage)
+      sub.off('smessage', onMessage)
       sub.off('ready', onReady)
       sub.off('close', onClose)
+      sub.off('-subscriber', onClose)
+      sub.off('subscribersReady', onSubscribersReady)
       // A subscriber has nothing to flush, and QUIT could wait forever on a hung server.
       sub.disconnect()
       stats.connected = false

@@ -28,6 +28,8 @@ export interface RedisClientLike {
     count: number,
   ): Promise<[cursor: string, elements: string[]]>
   publish(channel: string, message: string): Promise<number>
+  /** Sharded publish (Redis 7+; ioredis `Cluster#spublish`), used by the bus on a cluster. */
+  spublish?(channel: string, message: string): Promise<unknown>
   /** Cluster only: node addresses serving each hash slot (ioredis `Cluster#slots`). */
   readonly slots?: string[][]
   /** Starts a pipeline; on a cluster every command in it must go to one node. */
@@ -62,6 +64,8 @@ export interface RedisPipelineLike {
 export interface RedisSubscriberLike {
   readonly status: string
   subscribe(channel: string): Promise<unknown>
+  /** Sharded subscribe (Redis 7+), on a Cluster created with `shardedSubscribers: true`. */
+  ssubscribe?(channel: string): Promise<unknown>
   unsubscribe(channel: string): Promise<unknown>
   on(event: string, listener: Listener): unknown
   off(event: string, listener: Listener): unknown
@@ -76,6 +80,7 @@ export interface RedisSubscriberLike {
  * const client: RedisBusClientLike = new Redis.Cluster([{ host: 'redis', port: 6379 }])
  * const bus = redisBus({ client })
  */
-export interface RedisBusClientLike extends Pick<RedisClientLike, 'status' | 'publish' | 'on' | 'off'> {
+export interface RedisBusClientLike
+  extends Pick<RedisClientLike, 'status' | 'publish' | 'spublish' | 'nodes' | 'on' | 'off'> {
   duplicate(): RedisSubscriberLike
 }

@@ -190,3 +190,48 @@ describe('close', () => {
     await expect(pending).rejects.toBeInstanceOf(CacheClosedError)
   })
 })
+
+/** A Cluster-shaped client whose server has no sharded pub/sub (Redis 6). */
+class FakeClusterWithoutSharding extends FakeRedis {
+  override status = 'ready'
+  nodes() {
+    return []
+  }
+  duplicateArgs: unknown[] = []
+  override duplicate(...args: unknown[]) {
+    this.duplicateArgs = args
+    return Object.assign(this.subscriber, {
+      ssubscribe: vi.fn(async () => {
+        throw new Error("ERR unknown command 'ssubscribe'")
+      }),
+    })
+  }
+  async spublish(_channel: string, _message: string): Promise<number> {
+    throw new Error("ERR unknown command 'spublish'")
+  }
+}
+
+describe('redisBus on a Cluster client', () => {
+  it('uses sharded pub/sub, and falls back to classic pub/sub on a server without it', async () => {
+    const client = new FakeClusterWithoutSharding()
+    const bus = redisBus({ client, channel: 'ch' })
+    await bus.start({ message: () => {}, resubscribed: () => {} })
+    expect(client.duplicateArgs).toEqual([[], { shardedSubscribers: true }])
+    await vi.waitFor(() => expect(client.subscriber.subscribe).toHaveBeenCalledWith('ch'))
+    await vi.waitFor(() => expect(bus.stats().connected).toBe(true))
+    bus.publish({ i: 'x', n: 'cache', k: ['a'], s: 0 })
+    // SPUBLISH was refused: the message is queued and sent again with PUBLISH by the retry timer.
+    await vi.waitFor(() => expect(client.sent).toHaveLength(1), { timeout: 1_000 })
+    expect(JSON.parse(client.sent[0]!)).toEqual({ i: 'x', n: 'cache', k: ['a'], s: 0 })
+    expect(bus.stats()).toMatchObject({ queued: 0, published: 1 })
+    await bus.close()
+  })
+
+  it('refuses `sharded: true` for a client that is not a Cluster', () => {
+    expect(() => redisBus({ client: new FakeRedis(), sharded: true })).toThrow(
+      new TypeError(
+        'Expected `sharded` to be false unless `client` is an ioredis Cluster, got `true` (boolean)',
+      ),
+    )
+  })
+})

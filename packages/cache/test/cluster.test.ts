@@ -100,11 +100,31 @@ describe.runIf(await needService('redis'))('Redis Cluster (3 masters)', () => {
     await a.cache.invalidateTags(['group'])
     await until(async () => (await b.cache.getMany(['t1', 't2'])).every((v) => v === undefined), 500)
 
-    // key invalidation over the bus
+    // key invalidation over the bus: sharded pub/sub on a cluster, no classic PUBLISH
+    await resetStats()
     await a.cache.set('k', 'one')
     expect(await b.cache.get('k')).toBe('one')
     await a.cache.set('k', 'two')
     await until(async () => (await b.cache.get('k')) === 'two', 500)
+    expect(await calls('spublish')).toBeGreaterThan(0)
+    expect(await calls('publish')).toBe(0)
+
+    // `sharded: false` keeps classic pub/sub on a cluster
+    const classic = [a.client, b.client].map((client) =>
+      createCache({
+        l2: redisStore({ client, prefix: 'c:' }),
+        bus: redisBus({ client, channel: 'classic', sharded: false }),
+        l2Timeout: '2s',
+      }),
+    )
+    caches.push(...classic)
+    for (const cache of classic) await until(() => cache.stats().bus?.connected === true, 10_000)
+    await resetStats()
+    await classic[0]!.set('c', 'one')
+    expect(await classic[1]!.get('c')).toBe('one')
+    await classic[0]!.set('c', 'two')
+    await until(async () => (await classic[1]!.get('c')) === 'two', 500)
+    expect(await calls('publish')).toBeGreaterThan(0)
 
     await a.cache.clear()
     const direct = createCache({

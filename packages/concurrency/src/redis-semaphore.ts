@@ -174,8 +174,8 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
     wakeOnRelease && typeof client.duplicate === 'function' ? () => client.duplicate!() : undefined,
     channel,
   )
-  const call = (code: Script, args: (string | number)[]) =>
-    runScript(client, code, [key], args, commandTimeout, getClock().monotonic())
+  const call = (code: Script, args: (string | number)[], timeout = commandTimeout) =>
+    runScript(client, code, [key], args, timeout, getClock().monotonic())
 
   const makeLease = (token: string): RedisLease => {
     const controller = new AbortController()
@@ -219,11 +219,23 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
     }
   }
 
-  const tryAcquire = async (): Promise<RedisLease | undefined> => {
+  /**
+   * One attempt, bounded by `timeout`. An attempt that got no answer may still run later (the
+   * client retries it, e.g. after a failover): a release of its token follows it, so such a permit
+   * is not held by nobody until its lease ends.
+   */
+  const attempt = async (timeout: number): Promise<RedisLease | undefined> => {
     const token = randomUUID()
-    const ok = (await call(semaphoreAcquireScript, [permits, lease, token])) === 1
+    let ok: boolean
+    try {
+      ok = (await call(semaphoreAcquireScript, [permits, lease, token], timeout)) === 1
+    } catch (error) {
+      call(semaphoreReleaseScript, [token, channel]).catch(() => {})
+      throw error
+    }
     return ok ? makeLease(token) : undefined
   }
+  const tryAcquire = () => attempt(commandTimeout)
 
   /** Checks the options of an acquire (synchronously, before the first Redis call). */
   const readAcquire = (where: string, opts: RedisAcquireOptions | undefined) => {
@@ -246,7 +258,9 @@ export function redisSemaphore(options: RedisSemaphoreOptions): RedisSemaphore {
         if (signal?.aborted) throw abortReason(signal)
         const seen = wakeups.generation
         try {
-          const held = await tryAcquire()
+          // Never past the caller's timeout, even when Redis is slow to answer.
+          const bound = Math.max(1, Math.min(commandTimeout, started + timeout - getClock().monotonic()))
+          const held = await attempt(bound)
           if (held) return held
         } catch (error) {
           lastError = error

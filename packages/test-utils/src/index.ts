@@ -13,6 +13,13 @@ export {
   type ScriptRun,
 } from './node-process'
 export { dropRedisPrefix, uniquePrefix } from './prefix'
-export { type RedisCluster, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster'
+export {
+  type RedisCluster,
+  type RedisClusterNode,
+  type RedisFailover,
+  type RedisFailoverOptions,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from './redis-cluster'
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server'
 export { databaseUrl, mysqlUrl, needService, pingRedis, redisUrl, type ServiceName } from './services'

@@ -27,3 +27,38 @@ describe('startRedisCluster', () => {
     )
   })
 })
+
+describe('startRedisCluster with replicas', () => {
+  it('builds 3 masters with a replica each; failover() SIGKILLs a master and its replica takes over', async () => {
+    const cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeout: 1_000 })
+    const client = new Cluster(cluster.startupNodes, { retryDelayOnFailover: 100 })
+    client.on('error', () => {})
+    try {
+      expect(cluster.nodes).toHaveLength(6)
+      const before = await cluster.topology()
+      expect(before.filter((n) => n.role === 'master')).toHaveLength(3)
+      expect(before.filter((n) => n.role === 'replica')).toHaveLength(3)
+      await client.set('survivor', 'yes')
+      await client.wait(1, 1_000)
+      const master = await cluster.masterOf('survivor')
+      const { killed, promoted, tookMs } = await cluster.failover('survivor')
+      expect(killed).toBe(master)
+      expect(killed.running).toBe(false)
+      expect(promoted).not.toBe(master)
+      expect(await cluster.masterOf('survivor')).toBe(promoted)
+      // Within node timeout + election, far below the 30 s the helper allows.
+      expect(tookMs).toBeLessThan(10_000)
+      // The write was replicated (WAIT) before the kill: the promoted replica has it.
+      expect(await client.get('survivor')).toBe('yes')
+    } finally {
+      client.disconnect()
+      await cluster.stop()
+    }
+  }, 60_000)
+
+  it('refuses a negative replica count', async () => {
+    await expect(startRedisCluster({ replicas: -1 })).rejects.toThrow(
+      'Expected `replicas` to be an integer >= 0',
+    )
+  })
+})
