@@ -27,5 +27,6 @@ export type {
   CacheBus,
   CacheStore,
   StoredValue,
+  StoreSwap,
   StoreWrite,
 } from './store'
