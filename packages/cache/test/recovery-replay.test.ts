@@ -98,6 +98,39 @@ describe.runIf(await needService('redis'))('the recovery replay against a real r
     }
   })
 
+  it('redisStore.compareAndSet applies a change only while the key holds what was read', async () => {
+    const server = await startRedis()
+    const client = await connect(server.url)
+    const store = redisStore({ client, prefix: 'p:' })
+    try {
+      // nothing read, nothing there: written; nothing read but written since: refused
+      expect(await store.compareAndSet!([{ key: 'a', expected: null, value: 'a1', ttl: 60_000 }])).toEqual([
+        true,
+      ])
+      expect(await store.compareAndSet!([{ key: 'a', expected: null, value: 'a2', ttl: 60_000 }])).toEqual([
+        false,
+      ])
+      await store.set('b', Buffer.from([0, 1, 2, 255]), 60_000)
+      const [a, b] = await store.getMany(['a', 'b'])
+      await store.set('a', 'a3', 60_000)
+      const applied = await store.compareAndSet!([
+        { key: 'a', expected: a!, value: 'a4', ttl: 60_000 },
+        { key: 'b', expected: b!, value: Uint8Array.from([9]), ttl: 5_000 },
+      ])
+      expect(applied).toEqual([false, true])
+      expect(await client.get('p:a')).toBe('a3')
+      expect([...(await client.getBuffer('p:b'))!]).toEqual([9])
+      expect(await client.pttl('p:b')).toBeGreaterThan(4_000)
+      // a deletion: only of what was read
+      expect(await store.compareAndSet!([{ key: 'b', expected: b!, value: null, ttl: 0 }])).toEqual([false])
+      expect(await store.compareAndSet!([{ key: 'a', expected: 'a3', value: null, ttl: 0 }])).toEqual([true])
+      expect(await client.exists('p:a', 'p:b')).toBe(1)
+    } finally {
+      client.disconnect()
+      await server.stop()
+    }
+  })
+
   it('reports queued, dropped and replayed changes on hotpath:cache:recovery during a real outage', async () => {
     const server = await startRedis()
     const prefix = uniquePrefix('replay-events')
