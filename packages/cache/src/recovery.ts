@@ -277,7 +277,8 @@ export class Recovery {
       core.publish(
         pairs.length === 0 ? { k: keys } : keys.length === 0 ? { t: pairs } : { k: keys, t: pairs },
       )
-    this.#note('replayed', sent.length + newer.length)
+    // Nothing to report when every key changed meanwhile (they are read again on the next step).
+    if (sent.length + newer.length > 0) this.#note('replayed', sent.length + newer.length)
     return true
   }
 
