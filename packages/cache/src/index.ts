@@ -27,6 +27,7 @@ export type {
   CacheBus,
   CacheStore,
   StoredValue,
+  StoreSwap,
   StoreTracking,
   StoreWrite,
   TrackingHandlers,

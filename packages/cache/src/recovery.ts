@@ -33,6 +33,7 @@ type Change =
   | { kind: 'set'; full: string; write: StoreWrite; at: number }
   | { kind: 'delete'; full: string; at: number }
   | { kind: 'tag'; tag: string }
+type KeyChange = Exclude<Change, { kind: 'tag' }>
 
 /** Changes sent again per round trip. */
 const CHUNK = 500
@@ -187,7 +188,10 @@ export class Recovery {
     }
   }
 
-  /** One round trip (two for keys: their current L2 copies are compared first); false on failure. */
+  /**
+   * One round trip (two for keys: their current L2 copies are read and compared first, then
+   * written where they did not change meanwhile); false on failure.
+   */
   async #step(): Promise<boolean> {
     const core = this.#core
     const l2 = core.l2!
@@ -227,17 +231,13 @@ export class Recovery {
       batch.push(entry)
       if (batch.length === CHUNK) break
     }
-    const keyed = batch.filter(([, change]) => change.kind !== 'tag') as [
-      string,
-      Exclude<Change, { kind: 'tag' }>,
-    ][]
+    const keyed = batch.filter(([, change]) => change.kind !== 'tag') as [string, KeyChange][]
     // Another instance may have written a key since: a change older than what L2 holds is dropped.
     const current =
       keyed.length === 0
         ? []
         : await l2.run('getMany', (s) => s.getMany(keyed.map(([, change]) => core.storeKey(change.full))))
-    const writes: StoreWrite[] = []
-    const deletes: string[] = []
+    const swaps: [string, KeyChange, StoredValue | null][] = []
     const tags: string[] = []
     const sent: [string, Change][] = []
     const newer: string[] = []
@@ -251,9 +251,7 @@ export class Recovery {
         newer.push(change.full)
         return
       }
-      if (change.kind === 'set') writes.push(change.write)
-      else deletes.push(core.storeKey(change.full))
-      sent.push([id, change])
+      swaps.push([id, change, current[i] ?? null])
     })
     for (const [id, change] of batch) {
       if (change.kind !== 'tag') continue
@@ -263,9 +261,8 @@ export class Recovery {
     // This instance's L1 may hold its own older value: it reads L2 again.
     for (const full of newer) core.invalidateLocal(full)
     const generation = core.tags.generation
-    const [, , versions] = await Promise.all([
-      writes.length === 0 ? undefined : l2.run('setMany', (s) => s.setMany(writes)),
-      deletes.length === 0 ? undefined : l2.run('delete', (s) => s.delete(deletes)),
+    const [, versions] = await Promise.all([
+      this.#sendKeys(swaps, sent),
       tags.length === 0 ? undefined : l2.run('bumpTagVersions', (s) => s.bumpTagVersions(tags)),
     ])
     const keys: string[] = [...newer]
@@ -282,8 +279,48 @@ export class Recovery {
       core.publish(
         pairs.length === 0 ? { k: keys } : keys.length === 0 ? { t: pairs } : { k: keys, t: pairs },
       )
-    this.#note('replayed', sent.length + newer.length)
+    // Nothing to report when every key changed meanwhile (they are read again on the next step).
+    if (sent.length + newer.length > 0) this.#note('replayed', sent.length + newer.length)
     return true
+  }
+
+  /**
+   * Writes and deletes the keys judged older in L2, adding those sent to `sent`. A store that can
+   * compare and set applies each one only if the key still holds what was read: a key written
+   * since stays queued and is read and compared again on the next step. Other stores write
+   * unconditionally (a write landing between the read and this call can be overwritten).
+   */
+  async #sendKeys(swaps: [string, KeyChange, StoredValue | null][], sent: [string, Change][]): Promise<void> {
+    if (swaps.length === 0) return
+    const core = this.#core
+    const l2 = core.l2!
+    if (l2.store.compareAndSet !== undefined) {
+      const applied = await l2.run('compareAndSet', (s) =>
+        s.compareAndSet!(
+          swaps.map(([, change, expected]) => ({
+            key: core.storeKey(change.full),
+            expected,
+            value: change.kind === 'set' ? change.write.value : null,
+            ttl: change.kind === 'set' ? change.write.ttl : 0,
+          })),
+        ),
+      )
+      swaps.forEach(([id, change], i) => {
+        if (applied[i]) sent.push([id, change])
+      })
+      return
+    }
+    const writes: StoreWrite[] = []
+    const deletes: string[] = []
+    for (const [id, change] of swaps) {
+      if (change.kind === 'set') writes.push(change.write)
+      else deletes.push(core.storeKey(change.full))
+      sent.push([id, change])
+    }
+    await Promise.all([
+      writes.length === 0 ? undefined : l2.run('setMany', (s) => s.setMany(writes)),
+      deletes.length === 0 ? undefined : l2.run('delete', (s) => s.delete(deletes)),
+    ])
   }
 
   close(): void {

@@ -9,7 +9,7 @@ import {
 import { keySlot } from './key-slot'
 import type { RedisClientLike, RedisPipelineLike } from './redis-client'
 import { canTrack, redisTracking } from './redis-tracking'
-import type { CacheStore, StoredValue, StoreWrite } from './store'
+import type { CacheStore, StoredValue, StoreSwap, StoreWrite } from './store'
 
 /**
  * Options of {@link redisStore}.
@@ -49,6 +49,23 @@ const SET_MANY_SCRIPT = `for i = 1, #KEYS do
 end
 return #KEYS`
 const SET_MANY_SHA = createHash('sha1').update(SET_MANY_SCRIPT).digest('hex')
+
+// Writes KEYS[1] (value ARGV[3], PX ttl ARGV[2]; deletes it when ARGV[2] is empty) only while it
+// still holds what was read: an entry whose SHA-1 is ARGV[1], or nothing when ARGV[1] is empty.
+// Returns 1 when applied, 0 when the key changed since it was read.
+const SWAP_SCRIPT = `local current = redis.call('GET', KEYS[1])
+if current then
+  if redis.sha1hex(current) ~= ARGV[1] then return 0 end
+elseif ARGV[1] ~= '' then
+  return 0
+end
+if ARGV[2] == '' then
+  redis.call('UNLINK', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+end
+return 1`
+const SWAP_SHA = createHash('sha1').update(SWAP_SCRIPT).digest('hex')
 
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&')
@@ -153,13 +170,29 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
   }
 
   /** EVALSHA, loading the script with EVAL on the node that does not have it yet. */
-  async function runScript(numKeys: number, args: (string | Buffer)[]): Promise<unknown> {
+  async function runScript(
+    script: string,
+    sha: string,
+    numKeys: number,
+    args: (string | Buffer)[],
+  ): Promise<unknown> {
     try {
-      return await client.evalsha(SET_MANY_SHA, numKeys, ...args)
+      return await client.evalsha(sha, numKeys, ...args)
     } catch (error) {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
-      return client.eval(SET_MANY_SCRIPT, numKeys, ...args)
+      return client.eval(script, numKeys, ...args)
     }
+  }
+
+  /** One script call per change, all sent in the same tick (one round trip per connection). */
+  async function swap(swaps: readonly StoreSwap[]): Promise<boolean[]> {
+    const calls = swaps.map(({ key, expected, value, ttl }) => {
+      const digest = expected === null ? '' : createHash('sha1').update(bytes(expected)).digest('hex')
+      const args: (string | Buffer)[] =
+        value === null ? [digest, ''] : [digest, String(Math.max(1, Math.ceil(ttl))), bytes(value)]
+      return runScript(SWAP_SCRIPT, SWAP_SHA, 1, [prefix + key, ...args])
+    })
+    return (await Promise.all(calls)).map((applied) => Number(applied) === 1)
   }
 
   async function clearNode(node: RedisClientLike, pattern: string): Promise<void> {
@@ -229,11 +262,12 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
             const w = writes[j]!
             args.push(String(Math.max(1, Math.ceil(w.ttl))), bytes(w.value))
           }
-          calls.push(runScript(batch.length, args))
+          calls.push(runScript(SET_MANY_SCRIPT, SET_MANY_SHA, batch.length, args))
         }
       }
       await Promise.all(calls)
     },
+    compareAndSet: swap,
     async delete(keys: readonly string[]) {
       if (keys.length === 0) return
       if (cluster) await Promise.all(keys.map((key) => client.unlink(prefix + key)))

@@ -24,6 +24,26 @@ export interface StoreWrite {
 }
 
 /**
+ * One conditional change handed to {@link CacheStore.compareAndSet}: applied only while the key
+ * still holds what was read from it.
+ *
+ * @example
+ * const [current] = await store.getMany(['user:1'])
+ * const swap: StoreSwap = { key: 'user:1', expected: current ?? null, value: '{"id":2}', ttl: 60_000 }
+ * const [applied] = await store.compareAndSet!([swap])
+ */
+export interface StoreSwap {
+  /** The key (without the store's own prefix). */
+  key: string
+  /** What the key held when it was read; `null` when it held nothing. */
+  expected: StoredValue | null
+  /** The new entry, or `null` to delete the key. */
+  value: StoredValue | null
+  /** Milliseconds the store keeps the new entry (ignored for a deletion). */
+  ttl: number
+}
+
+/**
  * The L2 contract. The cache bounds every call with `l2Timeout`, counts failures and opens its
  * circuit breaker; a store only has to talk to its backend and never wait on a disconnected one
  * (throw at once instead). `redisStore` and `kyselyStore` implement it.
@@ -42,6 +62,16 @@ export interface CacheStore {
   set(key: string, value: StoredValue, ttl: number): Promise<void>
   /** Writes several keys. */
   setMany(writes: readonly StoreWrite[]): Promise<void>
+  /**
+   * Optional. Applies each change only if its key still holds `expected` (compared and written
+   * in one atomic step per key); resolves with one boolean per change, true when it was applied.
+   * The recovery replay uses it, so a write another instance makes after the replay read a key is
+   * never overwritten. A store without it is read, compared and written in separate calls.
+   *
+   * @example
+   * const [applied] = await store.compareAndSet!([{ key: 'k', expected: null, value: 'v', ttl: 1_000 }])
+   */
+  compareAndSet?(swaps: readonly StoreSwap[]): Promise<boolean[]>
   /** Deletes keys. */
   delete(keys: readonly string[]): Promise<void>
   /** Deletes every key starting with `prefix`. */
