@@ -1,4 +1,7 @@
-import type { Semaphore } from './semaphore'
+/** What permits are returned to: the semaphore that granted them. */
+export interface PermitSource {
+  release(weight: number): void
+}
 
 /**
  * Held permits; give them back with `release()` or let `using`/`await using` do it.
@@ -9,13 +12,13 @@ import type { Semaphore } from './semaphore'
  * await work() // released when the block exits
  */
 export class Permit implements Disposable, AsyncDisposable {
-  readonly #semaphore: Semaphore
+  readonly #semaphore: PermitSource
   /** Permits held. */
   readonly weight: number
   #held = true
 
   /** @internal */
-  constructor(semaphore: Semaphore, weight: number) {
+  constructor(semaphore: PermitSource, weight: number) {
     this.#semaphore = semaphore
     this.weight = weight
   }

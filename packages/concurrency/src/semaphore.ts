@@ -1,75 +1,45 @@
 import {
   abortReason,
   checkInteger,
-  checkNumber,
-  checkSignal,
-  checkString,
-  deferred,
   describeMetrics,
   getClock,
-  getTimerService,
   invalidOption,
   metricsSource,
-  parseDuration,
   Summary,
-  Timeout,
 } from '@hotpath/core'
-import {
-  ClosedError,
-  QueueFullError,
-  SemaphoreClearedError,
-  SemaphoreTimeoutError,
-  TaskTimeoutError,
-} from './errors'
-import { readOptions } from './internal/options'
-import type { RunBatch } from './internal/run-batch'
-import { WaitQueue } from './internal/wait-queue'
+import { SemaphoreTimeoutError } from './errors'
+import type { WaitQueue } from './internal/wait-queue'
 import { Permit } from './permit'
+import {
+  ACQUIRE_OPTIONS,
+  checkWeight,
+  parseCallOptions,
+  parseSemaphoreOptions,
+  RUN_OPTIONS,
+} from './semaphore-options'
+import { clearQueue, refusalError, semaphoreQueue } from './semaphore-queue'
+import { batchRunner, execute, executeTimed, startSoon } from './semaphore-run'
 import {
   type AcquireOptions,
   acquireChannel,
   type ClearOptions,
-  type RejectEvent,
   type RunOptions,
-  rejectChannel,
   type SemaphoreOptions,
   type SemaphoreStats,
-  timeoutChannel,
-  type WatchOptions,
 } from './semaphore-types'
+import { SemaphoreWatches, settleWatches, type Watch } from './semaphore-watches'
 
-const SEMAPHORE_OPTIONS = ['permits', 'maxQueue', 'timeout', 'taskTimeout', 'name']
-const ACQUIRE_OPTIONS = ['signal', 'timeout', 'priority', 'weight']
-const RUN_OPTIONS = [...ACQUIRE_OPTIONS, 'taskTimeout']
 const INFINITE = Number.POSITIVE_INFINITY
-
-/** The checked options of one `acquire()` or `run()` call. */
-interface ParsedOptions {
-  weight: number
-  priority: number
-  signal: AbortSignal | undefined
-  timeout: number
-  taskTimeout: number
-}
-
-/**
- * A caller of `onIdle`/`onEmpty`/`onSizeLessThan`: settled once fewer than `below` callers wait
- * (and, with `idle`, no permit is held).
- */
-interface Watch {
-  below: number
-  idle: boolean
-  resolve: () => void
-  /** Removes the abort listener, if any. */
-  off: () => void
-}
-
-function noop(): void {}
 
 /**
  * A counting semaphore with weights, priorities, abortable and timed waits, a bounded queue and
  * live resizing. Higher priority first and FIFO within a priority: O(1) per waiter with few
  * distinct priorities, O(log n) at worst. Tasks run in their caller's AsyncLocalStorage context.
+ *
+ * The grant, run and release paths stay here, on the private state they read on every call; what
+ * they reach only off the fast path sits beside: option checks (`semaphore-options.ts`), the
+ * waiter queue's hooks and refusals (`semaphore-queue.ts`), task execution (`semaphore-run.ts`),
+ * and `onIdle`/`onEmpty`/`onSizeLessThan` in the base class (`semaphore-watches.ts`).
  *
  * @example
  * const sem = new Semaphore({ permits: 16, maxQueue: 1_000 })
@@ -77,7 +47,7 @@ function noop(): void {}
  * await using permit = await sem.acquire({ weight: 4 })
  * sem.permits = 32 // grows at once; a shrink never revokes held permits
  */
-export class Semaphore implements AsyncDisposable {
+export class Semaphore extends SemaphoreWatches implements AsyncDisposable {
   /** Lets `collect()` from @hotpath/metrics read this primitive's stats as `semaphore` metrics. */
   readonly [metricsSource] = describeMetrics('semaphore', () => this.stats())
   #permits: number
@@ -90,30 +60,22 @@ export class Semaphore implements AsyncDisposable {
   #rejected = 0
   readonly #taskTimeout: number
   readonly #waits = new Summary()
-  #watches: Watch[] = []
+  /** The pending watches of `onIdle`/`onEmpty`/`onSizeLessThan`, shared with the base class. */
+  readonly #watches: Watch[]
   #closed = false
   #paused = false
 
   constructor(options?: SemaphoreOptions) {
-    const raw = readOptions('new Semaphore()', options, SEMAPHORE_OPTIONS)
-    this.#permits = checkInteger('permits', raw.permits ?? 1, { min: 1 })
-    this.#maxQueue = checkInteger('maxQueue', raw.maxQueue ?? 100_000, { min: 0, allowInfinity: true })
-    this.#timeout = parseDuration(raw.timeout ?? INFINITE, 'timeout', { allowInfinity: true })
-    this.#taskTimeout = parseDuration(raw.taskTimeout ?? INFINITE, 'taskTimeout', {
-      allowInfinity: true,
-      positive: true,
-    })
-    this.#name = checkString('name', raw.name ?? 'semaphore')
-    this.#queue = new WaitQueue<unknown>({
-      timeoutError: (timeout) => {
-        if (timeoutChannel.active) timeoutChannel.publish({ name: this.#name, timeout })
-        return new SemaphoreTimeoutError(timeout, `permits of '${this.#name}'`)
-      },
-      onCancel: () => this.#afterChange(),
-      // A queued run() gets its task back; a queued acquire() gets a Permit.
-      grantValue: (waiter) =>
-        waiter.payload !== undefined ? waiter.payload : new Permit(this, waiter.weight),
-    })
+    const watches: Watch[] = []
+    super(watches)
+    this.#watches = watches
+    const settings = parseSemaphoreOptions(options)
+    this.#permits = settings.permits
+    this.#maxQueue = settings.maxQueue
+    this.#timeout = settings.timeout
+    this.#taskTimeout = settings.taskTimeout
+    this.#name = settings.name
+    this.#queue = semaphoreQueue(this, this.#name, () => this.#afterChange())
   }
 
   /** The name given in the options. */
@@ -192,7 +154,14 @@ export class Semaphore implements AsyncDisposable {
       }
       return this.#queueAcquire(1, 0, undefined, this.#timeout)
     }
-    const { weight, priority, signal, timeout } = this.#parse(options, 'Semaphore.acquire()', ACQUIRE_OPTIONS)
+    const { weight, priority, signal, timeout } = parseCallOptions(
+      options,
+      'Semaphore.acquire()',
+      ACQUIRE_OPTIONS,
+      this.#timeout,
+      this.#taskTimeout,
+      this.#permits,
+    )
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (this.#fitsNow(weight)) {
       this.#grantNow(weight)
@@ -228,7 +197,7 @@ export class Semaphore implements AsyncDisposable {
    * if (!permit) return reply.code(429).send()
    */
   tryAcquire(weight = 1): Permit | undefined {
-    this.#checkWeight(weight)
+    checkWeight(weight, this.#permits)
     if (!this.#fitsNow(weight)) return undefined
     this.#grantNow(weight)
     return new Permit(this, weight)
@@ -251,14 +220,17 @@ export class Semaphore implements AsyncDisposable {
     if (options === undefined) {
       if (this.#taskTimeout === INFINITE && this.#fitsNow(1)) {
         this.#grantNow(1)
-        return this.#startSoon(fn, 1)
+        return startSoon(this, fn, 1, this.#executeOne)
       }
       return this.#runOrQueue(fn, 1, 0, undefined, this.#timeout, this.#taskTimeout)
     }
-    const { weight, priority, signal, timeout, taskTimeout } = this.#parse(
+    const { weight, priority, signal, timeout, taskTimeout } = parseCallOptions(
       options,
       'Semaphore.run()',
       RUN_OPTIONS,
+      this.#timeout,
+      this.#taskTimeout,
+      this.#permits,
     )
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     return this.#runOrQueue(fn, weight, priority, signal, timeout, taskTimeout)
@@ -275,8 +247,8 @@ export class Semaphore implements AsyncDisposable {
   ): Promise<Awaited<R>> {
     if (this.#fitsNow(weight)) {
       this.#grantNow(weight)
-      if (taskTimeout === INFINITE) return this.#startSoon(fn, weight)
-      return Promise.resolve().then(() => this.#executeTimed(fn, weight, taskTimeout))
+      if (taskTimeout === INFINITE) return startSoon(this, fn, weight, this.#executeOne)
+      return Promise.resolve().then(() => executeTimed(this, fn, weight, taskTimeout, this.#name))
     }
     const refused = this.#refusal(timeout)
     if (refused !== undefined) return refused
@@ -292,89 +264,21 @@ export class Semaphore implements AsyncDisposable {
       const granted = this.#queue.enqueue(weight, priority, signal, timeout, fn)
       result =
         taskTimeout !== INFINITE
-          ? granted.then(() => this.#executeTimed(fn, weight, taskTimeout))
+          ? granted.then(() => executeTimed(this, fn, weight, taskTimeout, this.#name))
           : weight === 1
-            ? granted.then(this.#executeOne as (task: unknown) => unknown)
-            : granted.then(() => this.#execute(fn, weight))
+            ? granted.then(this.#executeOne)
+            : granted.then(() => execute(this, fn, weight))
     }
     // A higher-priority or lighter newcomer may fit while the previous head did not.
     if (priority !== 0 && this.#inUse < this.#permits) this.#drain()
     return result as Promise<Awaited<R>>
   }
 
-  readonly #executeOne = (fn: () => unknown) => this.#execute(fn, 1)
-
-  /**
-   * Runs a task granted at once in a later microtask, never inside `run()`: the caller's code
-   * after `run()` always comes first, as for a queued task, and nothing `fn` throws can escape.
-   */
-  #startSoon<R>(fn: (signal?: AbortSignal) => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
-    const started = Promise.resolve(fn as unknown)
-    if (weight === 1)
-      return started.then(this.#executeOne as (task: unknown) => unknown) as Promise<Awaited<R>>
-    return started.then(() => this.#execute(fn, weight))
-  }
+  /** The continuation of a weight-1 task: one per semaphore, so such a task allocates no closure. */
+  readonly #executeOne = (fn: unknown) => execute(this, fn as () => unknown, 1)
 
   /** The continuation of a batched task: runs when the batch opens, in the caller's context. */
-  readonly #runInBatch = async (batch: RunBatch): Promise<unknown> => {
-    const index = batch.started++
-    if (index >= batch.granted) await batch.waitTurn(index)
-    const task = batch.take(index) as () => unknown
-    try {
-      return await task()
-    } finally {
-      this.release(batch.weights[index]!)
-    }
-  }
-
-  async #execute<R>(fn: (signal?: AbortSignal) => R | PromiseLike<R>, weight: number): Promise<Awaited<R>> {
-    try {
-      return await fn()
-    } finally {
-      this.release(weight)
-    }
-  }
-
-  /**
-   * Runs `fn` with a signal that aborts after `ms`: the call rejects then, the permits are
-   * released when `fn` settles.
-   */
-  #executeTimed<R>(
-    fn: (signal: AbortSignal) => R | PromiseLike<R>,
-    weight: number,
-    ms: number,
-  ): Promise<Awaited<R>> {
-    const controller = new AbortController()
-    const outcome = deferred<Awaited<R>>()
-    const timers = getTimerService()
-    const deadline = new Timeout(() => {
-      const error = new TaskTimeoutError(ms, `task of '${this.#name}'`)
-      controller.abort(error)
-      outcome.reject(error)
-    })
-    timers.add(deadline, ms)
-    const settled = () => {
-      timers.remove(deadline)
-      this.release(weight)
-    }
-    let running: Promise<Awaited<R>>
-    try {
-      running = Promise.resolve(fn(controller.signal)) as Promise<Awaited<R>>
-    } catch (error) {
-      running = Promise.reject(error)
-    }
-    running.then(
-      (value) => {
-        settled()
-        outcome.resolve(value)
-      },
-      (error: unknown) => {
-        settled()
-        outcome.reject(error)
-      },
-    )
-    return outcome.promise
-  }
+  readonly #runInBatch = batchRunner(this)
 
   /**
    * Rejects every waiter with `reason` (default: a `SemaphoreClearedError`, `E_SEMAPHORE_CLEARED`);
@@ -385,75 +289,10 @@ export class Semaphore implements AsyncDisposable {
    * sem.clear({ reason: new Error('upstream is down') })
    */
   clear(options?: ClearOptions): number {
-    const reason =
-      options === undefined ? undefined : readOptions('Semaphore.clear()', options, ['reason']).reason
-    const count = this.#queue.clear(
-      reason === undefined ? () => new SemaphoreClearedError(this.#name) : () => reason,
-    )
+    const count = clearQueue(this.#queue, this.#name, options)
     this.#rejected += count
-    if (count > 0 && rejectChannel.active) {
-      for (let i = 0; i < count; i++) rejectChannel.publish({ name: this.#name, reason: 'cleared' })
-    }
     this.#afterChange()
     return count
-  }
-
-  /**
-   * Resolves when no permit is held and nobody waits (at once if so already).
-   *
-   * @example
-   * for (const job of jobs) sem.run(job)
-   * await sem.onIdle({ signal: AbortSignal.timeout(30_000) })
-   */
-  onIdle(options?: WatchOptions): Promise<void> {
-    return this.#watch(1, true, 'Semaphore.onIdle()', options)
-  }
-
-  /**
-   * Resolves when nobody waits (tasks may still run), at once if so already.
-   *
-   * @example
-   * for (const job of jobs) sem.run(job)
-   * await sem.onEmpty() // every job has started
-   */
-  onEmpty(options?: WatchOptions): Promise<void> {
-    return this.#watch(1, false, 'Semaphore.onEmpty()', options)
-  }
-
-  /**
-   * Resolves when fewer than `size` callers wait, at once if so already: a producer awaits it to
-   * keep the queue short without refusing work.
-   *
-   * @example
-   * for await (const job of source) {
-   *   await sem.onSizeLessThan(100)
-   *   void sem.run(() => handle(job))
-   * }
-   */
-  onSizeLessThan(size: number, options?: WatchOptions): Promise<void> {
-    checkInteger('size', size, { min: 1 })
-    return this.#watch(size, false, 'Semaphore.onSizeLessThan()', options)
-  }
-
-  #watch(below: number, idle: boolean, where: string, options: WatchOptions | undefined): Promise<void> {
-    const signal =
-      options === undefined
-        ? undefined
-        : checkSignal('signal', readOptions(where, options, ['signal']).signal)
-    if (signal?.aborted) return Promise.reject(abortReason(signal))
-    if (this.#queue.size < below && (!idle || this.#inUse === 0)) return Promise.resolve()
-    const settled = deferred<void>()
-    const watch: Watch = { below, idle, resolve: settled.resolve, off: noop }
-    if (signal !== undefined) {
-      const onAbort = () => {
-        this.#watches = this.#watches.filter((w) => w !== watch)
-        settled.reject(abortReason(signal))
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      watch.off = () => signal.removeEventListener('abort', onAbort)
-    }
-    this.#watches.push(watch)
-    return settled.promise
   }
 
   /**
@@ -508,45 +347,15 @@ export class Semaphore implements AsyncDisposable {
     if (acquireChannel.active) acquireChannel.publish({ name: this.#name, weight, waitMs: 0 })
   }
 
-  /** Checks `options` (throws on a bad option). */
-  #parse(options: RunOptions, where: string, known: readonly string[]): ParsedOptions {
-    readOptions(where, options, known)
-    const weight = options.weight ?? 1
-    const priority = options.priority ?? 0
-    if (weight !== 1) this.#checkWeight(weight)
-    if (priority !== 0) checkNumber('priority', priority)
-    return {
-      weight,
-      priority,
-      signal: options.signal === undefined ? undefined : checkSignal('signal', options.signal),
-      timeout:
-        options.timeout === undefined
-          ? this.#timeout
-          : parseDuration(options.timeout, 'timeout', { allowInfinity: true }),
-      taskTimeout:
-        options.taskTimeout === undefined
-          ? this.#taskTimeout
-          : parseDuration(options.taskTimeout, 'taskTimeout', { allowInfinity: true, positive: true }),
-    }
-  }
-
   /** The rejection of a caller that may not queue (closed, queue full, timeout 0), if any. */
   #refusal(timeout: number): Promise<never> | undefined {
-    if (this.#closed) return this.#refuse('closed', new ClosedError(`semaphore '${this.#name}'`))
-    if (this.#queue.size >= this.#maxQueue) {
-      return this.#refuse('queue-full', new QueueFullError(this.#maxQueue, `queue of '${this.#name}'`))
+    if (this.#closed || this.#queue.size >= this.#maxQueue) {
+      this.#rejected++
+      return Promise.reject(refusalError(this.#closed, this.#maxQueue, this.#name))
     }
-    if (timeout === 0) {
-      this.#queue.timedOut++
-      return Promise.reject(new SemaphoreTimeoutError(0, `permits of '${this.#name}'`))
-    }
-    return undefined
-  }
-
-  #refuse(reason: RejectEvent['reason'], error: Error): Promise<never> {
-    this.#rejected++
-    if (rejectChannel.active) rejectChannel.publish({ name: this.#name, reason })
-    return Promise.reject(error)
+    if (timeout !== 0) return undefined
+    this.#queue.timedOut++
+    return Promise.reject(new SemaphoreTimeoutError(0, `permits of '${this.#name}'`))
   }
 
   #drain(): void {
@@ -572,19 +381,6 @@ export class Semaphore implements AsyncDisposable {
 
   /** Settles the watches whose condition now holds. */
   #notify(): void {
-    const size = this.#queue.size
-    const idle = this.#inUse === 0
-    const waiting: Watch[] = []
-    for (const watch of this.#watches) {
-      if (size < watch.below && (idle || !watch.idle)) {
-        watch.off()
-        watch.resolve()
-      } else waiting.push(watch)
-    }
-    this.#watches = waiting
-  }
-
-  #checkWeight(weight: number): void {
-    checkInteger('weight', weight, { min: 1, max: this.#permits })
+    settleWatches(this.#watches, this.#queue.size, this.#inUse === 0)
   }
 }
