@@ -157,6 +157,9 @@ async function probe(key: string, timeout: number): Promise<void> {
   send({ type: 'probed', key, polls })
 }
 
+// The parent is gone (it failed or was stopped): nothing is left to report to.
+process.on('disconnect', () => process.exit(0))
+
 process.on('message', async (message: { type: string; [field: string]: unknown }) => {
   switch (message.type) {
     case 'init': {
