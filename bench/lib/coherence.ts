@@ -37,6 +37,28 @@ export interface Phases {
 
 export type PhaseName = 'steady' | 'outage' | 'after'
 
+/**
+ * The spans during which some process had changes waiting in its recovery queue or its bus
+ * disconnected: the recovery guarantee does not hold there (whatever caused it: the kill, or L2
+ * calls timing out on a loaded machine), so a stale read inside one is in the outage window.
+ */
+export function unsettledSpans(reports: ProcessReport[], end: number): Array<[number, number]> {
+  const spans: Array<[number, number]> = []
+  for (const { states } of reports) {
+    let since: number | undefined
+    for (let i = 0; i < states.length; i += 3) {
+      const ok = states[i + 1] === 0 && states[i + 2] === 1
+      if (!ok && since === undefined) since = states[i]!
+      else if (ok && since !== undefined) {
+        spans.push([since, states[i]!])
+        since = undefined
+      }
+    }
+    if (since !== undefined) spans.push([since, end])
+  }
+  return spans
+}
+
 export function phaseOf(t: number, phases: Phases): PhaseName {
   if (t < phases.kill) return 'steady'
   if (t < phases.recovered) return 'outage'
@@ -98,7 +120,8 @@ const empty = (): PhaseFigures => ({
  * order): a read that started after the ack of sequence s and returned a version below s is stale.
  * It is inside the bus window when the reading process had not yet received a bus message naming
  * the key since that write started (and it is not the writer), inside the outage window when it
- * started between the kill and the recovery, outside otherwise.
+ * started between the kill and the recovery or while some process had a recovery queue waiting or
+ * its bus disconnected (see {@link unsettledSpans}), outside otherwise.
  */
 export function analyse(
   reports: ProcessReport[],
@@ -107,6 +130,7 @@ export function analyse(
   keys: number,
 ): Record<PhaseName, PhaseFigures> {
   const figures = { steady: empty(), outage: empty(), after: empty() }
+  const unsettled = unsettledSpans(reports, phases.end)
   // Per key: ack and start times indexed by sequence - 1.
   const acks: number[][] = Array.from({ length: keys }, () => [])
   const starts: number[][] = Array.from({ length: keys }, () => [])
@@ -146,7 +170,7 @@ export function analyse(
       if (next === undefined || next >= start) continue
       f.stale++
       f.staleAgeMaxMs = Math.max(f.staleAgeMaxMs, start - next)
-      if (phase === 'outage') {
+      if (phase === 'outage' || unsettled.some(([from, to]) => start >= from && start < to)) {
         f.staleInOutageWindow++
         continue
       }

@@ -98,7 +98,7 @@ export function coherenceScenario(options: CoherenceOptions = {}): MeasureScenar
   const rate = quick ? 1_000 : RATE
   return {
     name: 'cache/coherence',
-    description: `${PROCESSES} processes, each a hotpath cache (L1 + Redis L2 + Redis bus), run ${RATE} ops/s in all (90% get, 10% set, one writer per key) over ${KEYS} keys for 20 s, then the Redis server is SIGKILLed and restarted empty after 2 s, then 15 s more: invalidation lag (set acknowledged → another process polling every ~1 ms sees the new value) and stale reads (started after a set was acknowledged, returned an older version) per phase`,
+    description: `${PROCESSES} processes, each a hotpath cache (L1 + Redis L2, l2Timeout 1 s, + Redis bus), run ${RATE} ops/s in all (90% get, 10% set, one writer per key) over ${KEYS} keys for 20 s, then the Redis server is SIGKILLed and restarted empty after 2 s, then 15 s more: invalidation lag (set acknowledged → another process polling every ~1 ms sees the new value) and stale reads (started after a set was acknowledged, returned an older version) per phase`,
     async measure() {
       const server = await startRedis({ args: ['--loglevel', 'warning'] })
       const instances = Array.from({ length: PROCESSES }, () => new Instance())
