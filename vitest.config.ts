@@ -7,9 +7,13 @@ import { defineConfig } from 'vitest/config'
 // some dependencies' `module` builds use imports that only a bundler can follow).
 const conditions = ['@hotpath/source', 'node', 'development|production']
 
-const roots = ['packages', 'examples', 'scripts'].flatMap((dir) =>
-  existsSync(dir) ? readdirSync(dir).map((name) => `${dir}/${name}`) : [],
-)
+const roots = [
+  ...['packages', 'examples', 'scripts'].flatMap((dir) =>
+    existsSync(dir) ? readdirSync(dir).map((name) => `${dir}/${name}`) : [],
+  ),
+  // The benchmarks' own tests (bench/test): scenario analysis and quick runs.
+  'bench',
+]
 
 export default defineConfig({
   resolve: { conditions },
@@ -22,7 +26,7 @@ export default defineConfig({
       .map((root) => ({
         extends: true,
         test: {
-          name: root.split('/')[1],
+          name: root.split('/').at(-1),
           root,
           include: ['test/**/*.test.ts'],
           environment: 'node',

@@ -58,6 +58,14 @@ const MEASURE_SPECS: Record<string, MeasureSpec> = {
     unit: 'time',
     lowerIsBetter: true,
   },
+  'cache/coherence': {
+    column: 'lag p99 ms',
+    reference: 'steady (Redis up)',
+    axis: 'p99 invalidation lag (set acknowledged → another process sees the new value)',
+    unit: 'time',
+    scale: 1e6,
+    lowerIsBetter: true,
+  },
   'cache/l1-hit-interleaved': {
     column: 'median ns',
     reference: 'lru-cache get (raw, sync)',
@@ -136,7 +144,7 @@ const MEASURE_SPECS: Record<string, MeasureSpec> = {
 }
 
 /** Scenarios comparing hotpath with itself (every row is hotpath's). */
-const ALL_HOTPATH = new Set(['cache/get-many'])
+const ALL_HOTPATH = new Set(['cache/coherence', 'cache/get-many'])
 
 /** Whether a row is one of hotpath's own (the scenarios name them so). */
 function isHotpath(scenario: string, label: string): boolean {
