@@ -48,7 +48,6 @@ const SET_MANY_SCRIPT = `for i = 1, #KEYS do
   redis.call('SET', KEYS[i], ARGV[i * 2], 'PX', ARGV[i * 2 - 1])
 end
 return #KEYS`
-const SET_MANY_SHA = createHash('sha1').update(SET_MANY_SCRIPT).digest('hex')
 
 // Writes KEYS[1] (value ARGV[3], PX ttl ARGV[2]; deletes it when ARGV[2] is empty) only while it
 // still holds what was read: an entry whose SHA-1 is ARGV[1], or nothing when ARGV[1] is empty.
@@ -262,7 +261,10 @@ export function redisStore(options: RedisStoreOptions): CacheStore {
             const w = writes[j]!
             args.push(String(Math.max(1, Math.ceil(w.ttl))), bytes(w.value))
           }
-          calls.push(runScript(SET_MANY_SCRIPT, SET_MANY_SHA, batch.length, args))
+          // Always EVAL, never EVALSHA: a NOSCRIPT retry would send the batch one round trip
+          // later, after a `set` of the same key issued meanwhile, and overwrite the newer value.
+          // The script's text is small beside a batch's values.
+          calls.push(client.eval(SET_MANY_SCRIPT, batch.length, ...args))
         }
       }
       await Promise.all(calls)
