@@ -17,6 +17,14 @@ export interface RoutedResponse {
   attempts: number
 }
 
+/** A provider's completions endpoint, as `http.request()` options. */
+interface Target {
+  secure: boolean
+  hostname: string
+  port: number
+  path: string
+}
+
 /** Raised when every provider able to serve the model failed. */
 export class AllProvidersFailedError extends HotpathError {
   constructor(model: string, tried: string[], cause: unknown) {
@@ -41,7 +49,7 @@ export class Upstream {
   // answer without the WHATWG streams that `fetch` builds for every call.
   readonly #http = new http.Agent({ keepAlive: true })
   readonly #https = new https.Agent({ keepAlive: true })
-  readonly #targets = new Map<string, URL>()
+  readonly #targets = new Map<string, Target>()
 
   constructor(
     scores: ProviderScores,
@@ -105,13 +113,24 @@ export class Upstream {
     this.#https.destroy()
   }
 
-  #target(provider: ProviderEntry): URL {
-    let url = this.#targets.get(provider.url)
-    if (!url) {
-      url = new URL('v1/chat/completions', provider.url.endsWith('/') ? provider.url : `${provider.url}/`)
-      this.#targets.set(provider.url, url)
+  /** Where a provider's completions go, worked out once per provider URL. */
+  #target(provider: ProviderEntry): Target {
+    let target = this.#targets.get(provider.url)
+    if (!target) {
+      const url = new URL(
+        'v1/chat/completions',
+        provider.url.endsWith('/') ? provider.url : `${provider.url}/`,
+      )
+      const secure = url.protocol === 'https:'
+      target = {
+        secure,
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
+        path: url.pathname + url.search,
+      }
+      this.#targets.set(provider.url, target)
     }
-    return url
+    return target
   }
 
   /**
@@ -120,14 +139,15 @@ export class Upstream {
    * handed to the request only when there is one.
    */
   #call(provider: ProviderEntry, request: ChatRequest, signal?: AbortSignal): Promise<unknown> {
-    const url = this.#target(provider)
+    const { secure, hostname, port, path } = this.#target(provider)
     const payload = JSON.stringify(request)
-    const secure = url.protocol === 'https:'
     const timeoutMs = this.#timeoutMs
     return new Promise<unknown>((resolve, reject) => {
       const req = (secure ? https : http).request(
-        url,
         {
+          hostname,
+          port,
+          path,
           method: 'POST',
           agent: secure ? this.#https : this.#http,
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
