@@ -183,6 +183,7 @@ export async function buildRouter(config: RouterConfig, database: RouterDb): Pro
       collector.stop()
       live.close()
       await app.close()
+      upstream.close()
       await writer.close()
       await cache.close()
       await redis?.close()

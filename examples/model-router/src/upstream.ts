@@ -1,5 +1,7 @@
+import http from 'node:http'
+import https from 'node:https'
 import { Semaphore } from '@hotpath/concurrency'
-import { deadlineSignal, getClock, HotpathError } from '@hotpath/core'
+import { getClock, HotpathError, schedule, TimeoutError } from '@hotpath/core'
 import type { ProviderEntry } from './catalog'
 import type { ChatRequest } from './chat-request'
 import type { ProviderScores } from './provider-scores'
@@ -13,6 +15,14 @@ export interface RoutedResponse {
   body: unknown
   latencyMs: number
   attempts: number
+}
+
+/** A provider's completions endpoint, as `http.request()` options. */
+interface Target {
+  secure: boolean
+  hostname: string
+  port: number
+  path: string
 }
 
 /** Raised when every provider able to serve the model failed. */
@@ -35,6 +45,11 @@ export class Upstream {
   readonly #scores: ProviderScores
   readonly #concurrency: number
   readonly #timeoutMs: number
+  // Keep-alive agents: node:http writes a request's headers and body in one write and parses the
+  // answer without the WHATWG streams that `fetch` builds for every call.
+  readonly #http = new http.Agent({ keepAlive: true })
+  readonly #https = new https.Agent({ keepAlive: true })
+  readonly #targets = new Map<string, Target>()
 
   constructor(
     scores: ProviderScores,
@@ -92,20 +107,83 @@ export class Upstream {
     throw new AllProvidersFailedError(request.model, tried, lastError)
   }
 
-  async #call(provider: ProviderEntry, request: ChatRequest, signal?: AbortSignal): Promise<unknown> {
-    const deadline = deadlineSignal({ timeout: this.#timeoutMs, signal })
-    try {
-      const response = await fetch(`${provider.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(request),
-        signal: deadline.signal,
-      })
-      const body = await response.json()
-      if (!response.ok) throw new Error(`${provider.name} answered ${response.status}`)
-      return body
-    } finally {
-      deadline.clear()
+  /** Closes the upstream connections kept alive for reuse. */
+  close(): void {
+    this.#http.destroy()
+    this.#https.destroy()
+  }
+
+  /** Where a provider's completions go, worked out once per provider URL. */
+  #target(provider: ProviderEntry): Target {
+    let target = this.#targets.get(provider.url)
+    if (!target) {
+      const url = new URL(
+        'v1/chat/completions',
+        provider.url.endsWith('/') ? provider.url : `${provider.url}/`,
+      )
+      const secure = url.protocol === 'https:'
+      target = {
+        secure,
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
+        path: url.pathname + url.search,
+      }
+      this.#targets.set(provider.url, target)
     }
+    return target
+  }
+
+  /**
+   * One POST to `provider`. The deadline is a timer of the process-wide timer service that
+   * destroys the request, rather than an AbortController per call; a caller's `signal` is
+   * handed to the request only when there is one.
+   */
+  #call(provider: ProviderEntry, request: ChatRequest, signal?: AbortSignal): Promise<unknown> {
+    const { secure, hostname, port, path } = this.#target(provider)
+    const payload = JSON.stringify(request)
+    const timeoutMs = this.#timeoutMs
+    return new Promise<unknown>((resolve, reject) => {
+      const req = (secure ? https : http).request(
+        {
+          hostname,
+          port,
+          path,
+          method: 'POST',
+          agent: secure ? this.#https : this.#http,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => {
+            body += chunk
+          })
+          res.on('end', () => {
+            deadline.cancel()
+            const status = res.statusCode ?? 0
+            if (status < 200 || status > 299) reject(new Error(`${provider.name} answered ${status}`))
+            else {
+              try {
+                resolve(JSON.parse(body))
+              } catch (error) {
+                reject(error)
+              }
+            }
+          })
+          res.on('error', fail)
+          res.on('close', () => {
+            if (!res.complete) fail(new Error(`${provider.name} closed its answer early`))
+          })
+        },
+      )
+      const deadline = schedule(() => req.destroy(new TimeoutError(timeoutMs)), timeoutMs)
+      function fail(error: unknown): void {
+        deadline.cancel()
+        reject(error)
+      }
+      req.on('error', fail)
+      req.end(payload)
+    })
   }
 }

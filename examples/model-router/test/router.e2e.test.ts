@@ -92,6 +92,21 @@ describe('model router over HTTP', () => {
     expect(none.status).toBe(502)
   })
 
+  it('gives up on a provider that hangs past the upstream timeout and fails over', async () => {
+    const { running } = await start({ UPSTREAM_TIMEOUT_MS: '300' })
+    Object.assign(running.providers.get('alpha')!.behaviour, { latencyMs: 60_000, jitter: 0 })
+    const started = performance.now()
+    const response = await complete(running.url, 'llama-3-70b') // alpha ranks first, then gamma
+    const elapsed = performance.now() - started
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-provider')).toBe('gamma')
+    expect(((await response.json()) as { provider: string }).provider).toBe('gamma')
+    expect(elapsed).toBeGreaterThanOrEqual(290)
+    expect(elapsed).toBeLessThan(5_000)
+    const alpha = running.router.scores.snapshot().find((s) => s.name === 'alpha')!
+    expect(alpha).toMatchObject({ calls: 1, failures: 1 })
+  })
+
   it('answers 429 with Retry-After once a client exceeds its limit', async () => {
     const { running } = await start({ RATE_LIMIT_PER_MINUTE: '3' })
     const statuses: number[] = []
