@@ -169,6 +169,8 @@ export interface ResolvedPollOptions<T> {
   readonly isFailed: ((state: T) => boolean) | undefined
   readonly progress: ((state: T) => unknown) | undefined
   readonly intervalMs: number
+  /** The delay between checks when it never varies (a fixed interval, no jitter); -1 otherwise. */
+  readonly fixedDelay: number
   readonly phases: PhaseSchedule | undefined
   readonly intervalFn: ((info: PollInfo<T>) => Duration) | undefined
   readonly initialDelay: number
@@ -299,19 +301,22 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
     )
   }
 
-  // Internal and never handed out; the PollRun copies what it reads per round.
+  const jitter = o.jitter == null ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 })
+  const fixed = schedule === undefined && intervalFn === undefined && jitter === 0
+  // Internal and never handed out.
   return {
     name: o.name == null ? 'poll' : checkString('name', o.name),
     isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
     isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
     progress: optionalFunction<(state: T) => unknown>('progress', o.progress),
     intervalMs,
+    fixedDelay: fixed ? Math.min(Math.max(intervalMs, minInterval), maxInterval) : -1,
     phases: schedule,
     intervalFn,
     initialDelay: o.initialDelay == null ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
     minInterval,
     maxInterval,
-    jitter: o.jitter == null ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 }),
+    jitter,
     stallAfter,
     stallBackoff,
     stallFailAfter,

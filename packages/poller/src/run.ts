@@ -219,6 +219,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (this.#failures !== 0) this.#failures = 0
     const o = this.#o
     let info: PollInfo<T> | undefined
+    let delay: number
     try {
       this.state = state
       if (o.isFailed?.(state)) {
@@ -246,18 +247,16 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
         )
         return
       }
-      this.#nextAt = getTimerService().now() + this.delay(state, info)
+      delay = this.delay(state, info)
       const sink = this.#sink
-      if (
-        typeof sink !== 'function' &&
-        sink.update !== undefined &&
-        !sink.update({
-          ...(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt)),
-          done: false,
-        })
-      ) {
-        if (this.#phase === HANDLING) this.#phase = PAUSED
-        return
+      if (typeof sink !== 'function' && sink.update !== undefined) {
+        // Kept for `resume()`, should the stream pause on this update.
+        this.#nextAt = getTimerService().now() + delay
+        const update = info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt)
+        if (!sink.update({ ...update, done: false })) {
+          if (this.#phase === HANDLING) this.#phase = PAUSED
+          return
+        }
       }
     } catch (error) {
       this.finish('error', toError(error))
@@ -265,8 +264,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     }
     if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
     this.#phase = WAITING
-    const timers = getTimerService()
-    timers.add(this, this.#nextAt - timers.now())
+    getTimerService().add(this, delay)
   }
 
   /**
@@ -335,6 +333,9 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
 
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
+    // A fixed interval, no `retryAfter` hint, no stall back-off: the delay resolved up front.
+    if (o.fixedDelay >= 0 && this.hint === 0 && (this.#extras?.stalled ?? 0) < o.stallAfter)
+      return o.fixedDelay
     const fn = o.phases === undefined ? o.intervalFn : undefined
     const given = fn?.(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt))
     return nextDelay(o, this.#extras, this.hint, given)

@@ -204,7 +204,9 @@ export class TimerService implements EntryOwner {
     bucket.live++
     this.#pending++
     if (entry.referenced) this.#referenced++
-    if (this.#timer === undefined || (created && at < this.#timerAt) || this.#stale()) this.#arm()
+    // Only a new due time can need another timer (an existing bucket is covered by the armed
+    // one), and only then is the timer checked for having been armed through replaced timers.
+    if (this.#timer === undefined || (created && (at < this.#timerAt || this.#stale()))) this.#arm()
     else if (entry.referenced && !this.#timerRef) this.#syncRef()
   }
 
