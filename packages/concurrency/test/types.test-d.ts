@@ -1,3 +1,4 @@
+import type Redis from 'ioredis'
 import { describe, expectTypeOf, it } from 'vitest'
 import { type RateLimitMiddleware, rateLimit } from '../src/http'
 import {
@@ -28,7 +29,8 @@ interface User {
   name: string
 }
 declare const users: (ids: string[]) => Promise<User[]>
-declare const client: Parameters<typeof redisRateLimiter>[0]['client']
+// An ioredis client fits the Redis limiter and semaphore.
+declare const client: Redis
 
 describe('Semaphore', () => {
   it('run resolves with what the function returns', () => {
