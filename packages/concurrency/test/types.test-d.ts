@@ -78,6 +78,11 @@ describe('batching', () => {
     expectTypeOf(batchExecute([1], async (n) => n > 0, { mode: 'fail-fast', concurrency: 2 })).toEqualTypeOf<
       Promise<boolean[]>
     >()
+    // A mode only known at run time: either shape.
+    const mode = Math.random() > 0.5 ? 'settle' : 'fail-fast'
+    expectTypeOf(batchExecute([1], (n) => n, { mode })).toEqualTypeOf<
+      Promise<SettledItem<number>[] | number[]>
+    >()
     // @ts-expect-error an unknown mode
     void batchExecute([1], (n) => n, { mode: 'all' })
   })
