@@ -21,18 +21,35 @@ export default defineConfig({
   test: {
     // Process tests run plain `node` on dist/: build what is stale first.
     globalSetup: [fileURLToPath(new URL('./scripts/ensure-built.ts', import.meta.url))],
-    projects: roots
-      .filter((root) => existsSync(`${root}/test`))
-      .map((root) => ({
-        extends: true,
+    projects: [
+      ...roots
+        .filter((root) => existsSync(`${root}/test`))
+        .map((root) => ({
+          extends: true as const,
+          test: {
+            name: root.split('/').at(-1),
+            root,
+            include: ['test/**/*.test.ts'],
+            environment: 'node',
+            testTimeout: 30_000,
+            hookTimeout: 60_000,
+          },
+        })),
+      {
+        extends: true as const,
+        // Type tests: every package's `test/*.test-d.ts`, checked by one `tsc` run over
+        // tsconfig.type-tests.json. A wrong `expectTypeOf` expectation fails the run.
         test: {
-          name: root.split('/').at(-1),
-          root,
-          include: ['test/**/*.test.ts'],
-          environment: 'node',
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          name: 'types',
+          root: '.',
+          typecheck: {
+            enabled: true,
+            only: true,
+            include: ['packages/*/test/**/*.test-d.ts'],
+            tsconfig: fileURLToPath(new URL('./tsconfig.type-tests.json', import.meta.url)),
+          },
         },
-      })),
+      },
+    ],
   },
 })

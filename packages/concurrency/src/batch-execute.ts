@@ -82,6 +82,11 @@ export function batchExecute<T, R>(
   items: Iterable<T>,
   fn: (item: T, context: TaskContext) => R | PromiseLike<R>,
   options?: BatchExecuteOptions,
+): Promise<SettledItem<Awaited<R>>[] | Awaited<R>[]>
+export function batchExecute<T, R>(
+  items: Iterable<T>,
+  fn: (item: T, context: TaskContext) => R | PromiseLike<R>,
+  options?: BatchExecuteOptions,
 ): Promise<SettledItem<Awaited<R>>[] | Awaited<R>[]> {
   checkIterable('items', items)
   checkFunction('fn', fn)

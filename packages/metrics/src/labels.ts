@@ -1,13 +1,16 @@
 import { invalidOption } from '@hotpath/core'
 
 /**
- * Label values passed to `with()`: every declared label name, as a string, number or boolean.
+ * Label values passed to `with()`: every declared label name, as a string, number or boolean. A
+ * metric declared without labels takes no label values (`{}` only).
  *
  * @example
  * const labels: LabelValues<'route' | 'status'> = { route: '/chat', status: 200 }
  * requests.with(labels).inc()
  */
-export type LabelValues<L extends string> = { readonly [K in L]: string | number | boolean }
+export type LabelValues<L extends string> = [L] extends [never]
+  ? { readonly [name: string]: never }
+  : { readonly [K in L]: string | number | boolean }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/

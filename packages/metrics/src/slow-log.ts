@@ -80,7 +80,10 @@ const consoleLogger: SlowLogger = {
  */
 export function slowLog(
   options: SlowLogOptions = {},
-): <A extends unknown[], R>(fn: (...args: A) => R | Promise<R>, name?: string) => (...args: A) => Promise<R> {
+): <A extends unknown[], R>(
+  fn: (...args: A) => R | PromiseLike<R>,
+  name?: string,
+) => (...args: A) => Promise<Awaited<R>> {
   const raw = checkOptionsObject('options', options)
   checkKnownOptions('slowLog()', raw, ['threshold', 'logger', 'histogram'])
   const thresholdMs = parseDuration(raw.threshold ?? '1s', 'threshold')
@@ -91,10 +94,10 @@ export function slowLog(
   if (histogram !== undefined && typeof histogram.record !== 'function') {
     throw invalidOption('histogram', 'a histogram series (from histogram.with())', histogram)
   }
-  return (fn, name) => {
+  return <A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, name?: string) => {
     if (typeof fn !== 'function') throw invalidOption('fn', 'a function', fn)
     const label = name === undefined ? fn.name || 'anonymous' : checkString('name', name)
-    return async (...args) => {
+    return async (...args: A): Promise<Awaited<R>> => {
       const started = getClock().monotonic()
       let failed = false
       let err: unknown

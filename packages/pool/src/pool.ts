@@ -29,8 +29,11 @@ const RESIZE_OPTIONS = ['min', 'max'] as const
 const ADVISE_OPTIONS = ['reset'] as const
 
 /** Runs `fn` on a lease's resource and releases it; an error is passed to `release(err)` and rethrown. */
-async function runLeased<T, R>(lease: Lease<T>, fn: (resource: T) => R | Promise<R>): Promise<R> {
-  let result: R
+async function runLeased<T, R>(
+  lease: Lease<T>,
+  fn: (resource: T) => R | PromiseLike<R>,
+): Promise<Awaited<R>> {
+  let result: Awaited<R>
   try {
     result = await fn(lease.resource)
   } catch (error) {
@@ -93,7 +96,7 @@ export class Pool<T> {
    * @example
    * const rows = await pool.use((conn) => conn.query('select 1'), { timeout: '2s' })
    */
-  use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
+  use<R>(fn: (resource: T) => R | PromiseLike<R>, options?: AcquireOptions): Promise<Awaited<R>> {
     checkFunction('fn', fn)
     return this.acquire(options).then((lease) => runLeased(lease, fn))
   }

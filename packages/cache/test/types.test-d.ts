@@ -1,5 +1,18 @@
+import type Redis from 'ioredis'
+import type { Kysely } from 'kysely'
 import { describe, expectTypeOf, it } from 'vitest'
-import { type Cache, createCache, type LoaderContext } from '../src/index'
+import {
+  type BatchLoaderContext,
+  type Cache,
+  type CacheEntryInput,
+  type CacheStats,
+  type CacheStore,
+  createCache,
+  type Loaded,
+  type LoaderContext,
+} from '../src/index'
+import { kyselyStore } from '../src/kysely'
+import { type RedisStoreOptions, redisBus, redisLock, redisStore } from '../src/redis'
 
 interface User {
   id: number
@@ -64,5 +77,60 @@ describe('type inference', () => {
     const free = createCache().namespace('free')
     expectTypeOf(await free.getOrSet('k', async () => ['x'])).toEqualTypeOf<string[]>()
     await cache.close()
+  })
+})
+
+describe('writes, options, stores', () => {
+  it('writes take the cache type', async () => {
+    const cache = createCache<User>()
+    const entry: CacheEntryInput<User> = {
+      key: 'u1',
+      value: { id: 1, name: 'a' },
+      ttl: '1m',
+      tags: ['users'],
+    }
+    expectTypeOf(cache.setMany([entry])).toEqualTypeOf<Promise<void>>()
+    expectTypeOf(cache.warm(async () => [entry])).toEqualTypeOf<Promise<number>>()
+    expectTypeOf(cache.stats()).toEqualTypeOf<CacheStats>()
+    // @ts-expect-error an entry of another type
+    void cache.setMany([{ key: 'u1', value: 1 }])
+    // @ts-expect-error a duration
+    void cache.set('k', { id: 1, name: 'a' }, { ttl: 'a minute' })
+    // @ts-expect-error misspelled option
+    void cache.getOrSet('k', async () => ({ id: 1, name: 'a' }), { tag: ['users'] })
+    // @ts-expect-error misspelled option
+    createCache({ tll: '1m' })
+    await cache.close()
+  })
+
+  it('the many-loader sees the missing keys and a batch context', async () => {
+    const cache = createCache()
+    await cache.getOrSetMany(['a'], (missing, ctx) => {
+      expectTypeOf(missing).toEqualTypeOf<string[]>()
+      expectTypeOf(ctx).toEqualTypeOf<BatchLoaderContext>()
+      return missing
+    })
+    expectTypeOf<Loaded<unknown, number>>().toEqualTypeOf<number>()
+    expectTypeOf<Loaded<User, User>>().toEqualTypeOf<User>()
+    await cache.close()
+  })
+
+  it('redis and kysely stores plug into createCache', () => {
+    // An ioredis client fits the store, the bus and the lock.
+    const client = {} as Redis
+    expectTypeOf(client).toExtend<RedisStoreOptions['client']>()
+    const l2 = redisStore({ client, prefix: 'app:' })
+    expectTypeOf(l2).toEqualTypeOf<CacheStore>()
+    const cache = createCache<User>({
+      l2,
+      bus: redisBus({ client }),
+      lock: redisLock({ client, ttl: '10s' }),
+    })
+    expectTypeOf(cache).toEqualTypeOf<Cache<User>>()
+    expectTypeOf(kyselyStore({ db: {} as Kysely<{ users: { id: number } }> })).toEqualTypeOf<CacheStore>()
+    // @ts-expect-error `client` is required
+    redisStore({ prefix: 'app:' })
+    // @ts-expect-error misspelled option
+    kyselyStore({ db: {} as Kysely<unknown>, tableName: 'cache' })
   })
 })
