@@ -67,3 +67,19 @@ export const failure = (promise: Promise<unknown>): Promise<unknown> =>
   )
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+let migrationRuns = 0
+
+/**
+ * Migration table names of their own for one Migrator run. Kysely's PostgreSQL introspector lists
+ * the tables of every schema, so a Migrator that finds another test file's `kysely_migration_lock`
+ * (in that file's schema) skips creating its own and then fails to read it; test files run in
+ * parallel, so each run names its tables.
+ */
+export function migrationTables(): { migrationTableName: string; migrationLockTableName: string } {
+  const id = `${process.pid}_${++migrationRuns}`
+  return {
+    migrationTableName: `kysely_migration_${id}`,
+    migrationLockTableName: `kysely_migration_lock_${id}`,
+  }
+}

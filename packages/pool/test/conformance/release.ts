@@ -1,5 +1,6 @@
 import { needService } from '@hotpath/test-utils'
 import { describe, expect, it } from 'vitest'
+import { migrationTables } from './kit'
 import { type KyselyRelease, runConformance } from './runner'
 import { type Engine, targetsOf } from './targets'
 
@@ -46,7 +47,12 @@ export async function runKyselyRelease(release: KyselyRelease): Promise<void> {
         const fixture = await target.open()
         const db = new Kysely({ dialect: fixture.dialect() })
         try {
-          const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+          const tables = migrationTables()
+          const migrator = new Migrator({
+            db,
+            provider: { getMigrations: async () => migrations },
+            ...tables,
+          })
           const up = await migrator.migrateToLatest()
           expect(up.error).toBeUndefined()
           expect(up.results?.map((r: Loose) => [r.migrationName, r.status])).toEqual([
@@ -62,7 +68,7 @@ export async function runKyselyRelease(release: KyselyRelease): Promise<void> {
           expect(down.results?.map((r: Loose) => [r.migrationName, r.status])).toEqual([
             ['002_name', 'Success'],
           ])
-          const applied = await db.selectFrom('kysely_migration').select('name').execute()
+          const applied = await db.selectFrom(tables.migrationTableName).select('name').execute()
           expect(applied.map((r: Loose) => r.name)).toEqual(['001_items'])
           expect(await db.selectFrom('m_items').selectAll().execute()).toEqual([{ id: 1 }])
         } finally {

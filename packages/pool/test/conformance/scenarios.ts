@@ -9,6 +9,7 @@ import {
   createItems,
   failure,
   hotpathOnly,
+  migrationTables,
   names,
   type Scenario,
   serverOnly,
@@ -282,13 +283,14 @@ export const scenarios: Scenario[] = [
     async run({ kysely, Migrator }) {
       const db = kysely()
       const provider = { getMigrations: async () => migrations(5) }
+      const tables = migrationTables()
       const runs = await Promise.all(
-        Array.from({ length: 8 }, () => new Migrator({ db, provider }).migrateToLatest()),
+        Array.from({ length: 8 }, () => new Migrator({ db, provider, ...tables }).migrateToLatest()),
       )
       for (const run of runs) expect(run.error).toBeUndefined()
       const applied = runs.flatMap((run) => run.results ?? []).filter((r) => r.status === 'Success')
       expect(applied.map((r) => r.migrationName).sort()).toEqual(['migration1', 'migration2'])
-      const rows = await db.selectFrom('kysely_migration').select('name').orderBy('name').execute()
+      const rows = await db.selectFrom(tables.migrationTableName).select('name').orderBy('name').execute()
       expect(rows.map((r) => r.name)).toEqual(['migration1', 'migration2'])
     },
   },
