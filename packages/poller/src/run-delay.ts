@@ -31,6 +31,8 @@ export function nextDelay<T>(
   if (o.phases !== undefined) delay = o.phases.intervalFor(x?.progress)
   else if (o.intervalFn !== undefined) delay = parseDuration(given, 'interval')
   else delay = o.intervalMs
-  if (x !== undefined && x.stalled >= o.stallAfter) delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
+  const stall = o.stall
+  if (stall !== undefined && x !== undefined && x.stalled >= stall.after)
+    delay *= stall.backoff ** (x.stalled - stall.after + 1)
   return boundDelay(o, hint, delay)
 }

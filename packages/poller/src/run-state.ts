@@ -64,9 +64,7 @@ export function tracksProgress<T>(
   return (
     (typeof sink !== 'function' && sink.update !== undefined) ||
     o.onProgress !== undefined ||
-    o.onStall !== undefined ||
-    o.stallAfter !== Number.POSITIVE_INFINITY ||
-    o.stallFailAfter !== Number.POSITIVE_INFINITY ||
+    o.stall !== undefined ||
     o.phases !== undefined ||
     o.intervalFn !== undefined
   )

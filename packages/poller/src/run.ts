@@ -299,15 +299,16 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       return info
     }
     const stalled = ++x.stalled
-    if (done) return info
-    if (stalled >= o.stallFailAfter) {
+    const stall = o.stall
+    if (done || stall === undefined) return info
+    if (stalled >= stall.failAfter) {
       this.finish('stalled', new PollStalledError(stalled, progress, state))
       return info
     }
-    if (stalled === o.stallAfter) {
-      if (o.onStall !== undefined) {
+    if (stalled === stall.after) {
+      if (stall.onStall !== undefined) {
         info = pollInfo(state, this.#extras, this.attempt, this.startedAt)
-        o.onStall(info)
+        stall.onStall(info)
       }
       if (stallChannel.active)
         stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
@@ -317,13 +318,13 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
 
   private checkFailed(error: unknown): void {
     if (!this.endCheck()) return
-    const o = this.#o
+    const rule = this.#o.retry
     counters.checkErrors++
     const failures = ++this.#failures
-    let retry = failures <= o.retries
-    if (retry && o.shouldRetry !== undefined) {
+    let retry = rule !== undefined && failures <= rule.retries
+    if (retry && rule!.shouldRetry !== undefined) {
       try {
-        retry = o.shouldRetry(error, failures)
+        retry = rule!.shouldRetry(error, failures)
       } catch (hookError) {
         this.finish('error', toError(hookError))
         return
@@ -333,7 +334,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       this.finish('error', new PollCheckError(error, failures, this.state))
       return
     }
-    const delay = boundDelay(this.#o, this.hint, o.retryDelay * o.retryFactor ** (failures - 1))
+    const delay = boundDelay(this.#o, this.hint, rule!.delay * rule!.factor ** (failures - 1))
     this.#phase = WAITING
     this.#timers.add(this, delay)
   }
@@ -341,7 +342,11 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
     // A fixed interval, no `retryAfter` hint, no stall back-off: the delay resolved up front.
-    if (o.fixedDelay >= 0 && this.hint === 0 && (this.#extras?.stalled ?? 0) < o.stallAfter)
+    if (
+      o.fixedDelay >= 0 &&
+      this.hint === 0 &&
+      (o.stall === undefined || (this.#extras?.stalled ?? 0) < o.stall.after)
+    )
       return o.fixedDelay
     const fn = o.phases === undefined ? o.intervalFn : undefined
     const given = fn?.(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt))
