@@ -168,15 +168,14 @@ export interface ResolvedPollOptions<T> {
   readonly isDone: (state: T) => boolean
   readonly isFailed: ((state: T) => boolean) | undefined
   readonly progress: ((state: T) => unknown) | undefined
-  readonly intervalMs: number
   /** The delay between checks when it never varies (a fixed interval, no jitter); -1 otherwise. */
   readonly fixedDelay: number
-  readonly phases: PhaseSchedule | undefined
-  readonly intervalFn: ((info: PollInfo<T>) => Duration) | undefined
+  /**
+   * How delays vary and are bounded; undefined for a plain interval (no `phases`, no interval
+   * function, no `minInterval`, `maxInterval` or `jitter`): see `delayRule()`.
+   */
+  readonly delays: DelayRule<T> | undefined
   readonly initialDelay: number
-  readonly minInterval: number
-  readonly maxInterval: number
-  readonly jitter: number
   /** Stall detection; undefined when stalls are not detected (no `stall`, no `onStall`). */
   readonly stall: StallRule<T> | undefined
   readonly deadline: number
@@ -186,6 +185,32 @@ export interface ResolvedPollOptions<T> {
   readonly limiter: PollLimiter | undefined
   readonly onAttempt: ((info: { attempt: number; elapsed: number }) => void) | undefined
   readonly onProgress: ((info: PollInfo<T>) => void) | undefined
+}
+
+/** @internal resolved `interval`, `minInterval`, `maxInterval` and `jitter` options */
+export interface DelayRule<T> {
+  readonly intervalMs: number
+  readonly phases: PhaseSchedule | undefined
+  readonly intervalFn: ((info: PollInfo<T>) => Duration) | undefined
+  readonly minInterval: number
+  readonly maxInterval: number
+  readonly jitter: number
+}
+
+/**
+ * @internal the delay rule of a poll; for a plain interval, the one its `fixedDelay` implies
+ * (created on each call: only retries, stall back-off and `retryAfter` hints ask for it).
+ */
+export function delayRule<T>(o: ResolvedPollOptions<T>): DelayRule<T> {
+  if (o.delays !== undefined) return o.delays
+  return {
+    intervalMs: o.fixedDelay,
+    phases: undefined,
+    intervalFn: undefined,
+    minInterval: 0,
+    maxInterval: Math.max(DEFAULT_MAX_INTERVAL, o.fixedDelay),
+    jitter: 0,
+  }
 }
 
 /** @internal resolved `stall` (and top-level `onStall`) options */
@@ -321,20 +346,18 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
 
   const jitter = o.jitter == null ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 })
   const fixed = schedule === undefined && intervalFn === undefined && jitter === 0
+  const plain = fixed && o.minInterval == null && o.maxInterval == null
   // Internal and never handed out.
   return {
     name: o.name == null ? 'poll' : checkString('name', o.name),
     isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
     isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
     progress: optionalFunction<(state: T) => unknown>('progress', o.progress),
-    intervalMs,
     fixedDelay: fixed ? Math.min(Math.max(intervalMs, minInterval), maxInterval) : -1,
-    phases: schedule,
-    intervalFn,
+    delays: plain
+      ? undefined
+      : { intervalMs, phases: schedule, intervalFn, minInterval, maxInterval, jitter },
     initialDelay: o.initialDelay == null ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
-    minInterval,
-    maxInterval,
-    jitter,
     stall,
     deadline:
       o.deadline == null

@@ -65,8 +65,8 @@ export function tracksProgress<T>(
     (typeof sink !== 'function' && sink.update !== undefined) ||
     o.onProgress !== undefined ||
     o.stall !== undefined ||
-    o.phases !== undefined ||
-    o.intervalFn !== undefined
+    o.delays?.phases !== undefined ||
+    o.delays?.intervalFn !== undefined
   )
 }
 

@@ -17,7 +17,7 @@ import {
   PollTimeoutError,
 } from './errors'
 import type { LimiterWaiter } from './limiter'
-import type { PollInfo, ResolvedPollOptions } from './options'
+import { delayRule, type PollInfo, type ResolvedPollOptions } from './options'
 import { CheckContext } from './run-context'
 import { boundDelay, nextDelay } from './run-delay'
 import { type Check, PollExtras, type PollSink, type PollUpdate, pollInfo, tracksProgress } from './run-state'
@@ -334,7 +334,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       this.finish('error', new PollCheckError(error, failures, this.state))
       return
     }
-    const delay = boundDelay(this.#o, this.hint, rule!.delay * rule!.factor ** (failures - 1))
+    const delay = boundDelay(delayRule(this.#o), this.hint, rule!.delay * rule!.factor ** (failures - 1))
     this.#phase = WAITING
     this.#timers.add(this, delay)
   }
@@ -348,7 +348,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       (o.stall === undefined || (this.#extras?.stalled ?? 0) < o.stall.after)
     )
       return o.fixedDelay
-    const fn = o.phases === undefined ? o.intervalFn : undefined
+    const fn = o.delays?.phases === undefined ? o.delays?.intervalFn : undefined
     const given = fn?.(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt))
     return nextDelay(o, this.#extras, this.hint, given)
   }

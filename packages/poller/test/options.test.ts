@@ -35,7 +35,7 @@ describe('resolvePollOptions', () => {
     stall.after = 5
     expect(resolvePollOptions<number>({ stall }).stall?.after).toBe(5)
     expect(before.stall?.after).toBe(2)
-    expect(resolvePollOptions<number>({ interval: 60 }).intervalMs).toBe(60)
+    expect(resolvePollOptions<number>({ interval: 60 }).fixedDelay).toBe(60)
   })
 })
 
