@@ -168,28 +168,65 @@ export interface ResolvedPollOptions<T> {
   readonly isDone: (state: T) => boolean
   readonly isFailed: ((state: T) => boolean) | undefined
   readonly progress: ((state: T) => unknown) | undefined
-  readonly intervalMs: number
   /** The delay between checks when it never varies (a fixed interval, no jitter); -1 otherwise. */
   readonly fixedDelay: number
-  readonly phases: PhaseSchedule | undefined
-  readonly intervalFn: ((info: PollInfo<T>) => Duration) | undefined
+  /**
+   * How delays vary and are bounded; undefined for a plain interval (no `phases`, no interval
+   * function, no `minInterval`, `maxInterval` or `jitter`): see `delayRule()`.
+   */
+  readonly delays: DelayRule<T> | undefined
   readonly initialDelay: number
-  readonly minInterval: number
-  readonly maxInterval: number
-  readonly jitter: number
-  readonly stallAfter: number
-  readonly stallBackoff: number
-  readonly stallFailAfter: number
-  readonly onStall: ((info: PollInfo<T>) => void) | undefined
+  /** Stall detection; undefined when stalls are not detected (no `stall`, no `onStall`). */
+  readonly stall: StallRule<T> | undefined
   readonly deadline: number
   readonly signal: AbortSignal | undefined
-  readonly retries: number
-  readonly retryDelay: number
-  readonly retryFactor: number
-  readonly shouldRetry: ((error: unknown, failures: number) => boolean) | undefined
+  /** Retries of a throwing check; undefined when a throwing check ends the poll. */
+  readonly retry: RetryRule | undefined
   readonly limiter: PollLimiter | undefined
   readonly onAttempt: ((info: { attempt: number; elapsed: number }) => void) | undefined
   readonly onProgress: ((info: PollInfo<T>) => void) | undefined
+}
+
+/** @internal resolved `interval`, `minInterval`, `maxInterval` and `jitter` options */
+export interface DelayRule<T> {
+  readonly intervalMs: number
+  readonly phases: PhaseSchedule | undefined
+  readonly intervalFn: ((info: PollInfo<T>) => Duration) | undefined
+  readonly minInterval: number
+  readonly maxInterval: number
+  readonly jitter: number
+}
+
+/**
+ * @internal the delay rule of a poll; for a plain interval, the one its `fixedDelay` implies
+ * (created on each call: only retries, stall back-off and `retryAfter` hints ask for it).
+ */
+export function delayRule<T>(o: ResolvedPollOptions<T>): DelayRule<T> {
+  if (o.delays !== undefined) return o.delays
+  return {
+    intervalMs: o.fixedDelay,
+    phases: undefined,
+    intervalFn: undefined,
+    minInterval: 0,
+    maxInterval: Math.max(DEFAULT_MAX_INTERVAL, o.fixedDelay),
+    jitter: 0,
+  }
+}
+
+/** @internal resolved `stall` (and top-level `onStall`) options */
+export interface StallRule<T> {
+  readonly after: number
+  readonly backoff: number
+  readonly failAfter: number
+  readonly onStall: ((info: PollInfo<T>) => void) | undefined
+}
+
+/** @internal resolved `retry` options */
+export interface RetryRule {
+  readonly retries: number
+  readonly delay: number
+  readonly factor: number
+  readonly shouldRetry: ((error: unknown, failures: number) => boolean) | undefined
 }
 
 const truthy = (state: unknown): boolean => Boolean(state)
@@ -252,84 +289,82 @@ function resolve<T>(o: PollOptions<T>): ResolvedPollOptions<T> {
     throw invalidOption('maxInterval', `a duration >= minInterval (${minInterval} ms)`, o.maxInterval)
   }
 
-  let stallAfter = Number.POSITIVE_INFINITY
-  let stallBackoff = 1
-  let stallFailAfter = Number.POSITIVE_INFINITY
-  let stallHook: ((info: PollInfo<T>) => void) | undefined
+  // The rarely given options resolve into sub-records that exist only when given, which keeps
+  // the record of a plain poll small (10,000 of them are created at once).
+  let stall: StallRule<T> | undefined
   const onStall = optionalFunction<(info: PollInfo<T>) => void>('onStall', o.onStall)
   if (o.stall === undefined) {
     // A top-level onStall alone asks to be told of stalls: detect them, stretch nothing.
-    if (onStall !== undefined) stallAfter = DEFAULT_STALL_AFTER
+    if (onStall !== undefined)
+      stall = { after: DEFAULT_STALL_AFTER, backoff: 1, failAfter: Number.POSITIVE_INFINITY, onStall }
   } else if (o.stall === false) {
     if (onStall !== undefined) {
       throw invalidOption('onStall', 'left out when `stall` is false (stalls are not detected)', onStall)
     }
   } else {
-    const stall = checkOptionsObject(
+    const given = checkOptionsObject(
       'stall',
       o.stall,
       'an options object { after?, backoff?, onStall?, failAfter? } or false',
     )
-    checkKnownOptions('`stall`', stall, ['after', 'backoff', 'onStall', 'failAfter'])
-    stallAfter = checkInteger('stall.after', stall.after ?? DEFAULT_STALL_AFTER, { min: 1 })
-    stallBackoff = checkNumber('stall.backoff', stall.backoff ?? 1.5, { min: 1 })
-    stallFailAfter = checkInteger('stall.failAfter', stall.failAfter ?? Number.POSITIVE_INFINITY, {
-      min: 1,
-      allowInfinity: true,
-    })
-    stallHook = optionalFunction<(info: PollInfo<T>) => void>('stall.onStall', stall.onStall)
+    checkKnownOptions('`stall`', given, ['after', 'backoff', 'onStall', 'failAfter'])
+    stall = {
+      after: checkInteger('stall.after', given.after ?? DEFAULT_STALL_AFTER, { min: 1 }),
+      backoff: checkNumber('stall.backoff', given.backoff ?? 1.5, { min: 1 }),
+      failAfter: checkInteger('stall.failAfter', given.failAfter ?? Number.POSITIVE_INFINITY, {
+        min: 1,
+        allowInfinity: true,
+      }),
+      onStall: combine(
+        optionalFunction<(info: PollInfo<T>) => void>('stall.onStall', given.onStall),
+        onStall,
+      ),
+    }
   }
 
-  let retries = 0
-  let retryDelay = 1_000
-  let retryFactor = 2
-  let shouldRetry: ((error: unknown, failures: number) => boolean) | undefined
-  if (typeof o.retry === 'number') retries = checkInteger('retry', o.retry, { min: 0 })
-  else if (o.retry !== undefined && o.retry !== false) {
-    const retry = checkOptionsObject(
+  let retry: RetryRule | undefined
+  if (typeof o.retry === 'number') {
+    const retries = checkInteger('retry', o.retry, { min: 0 })
+    if (retries > 0) retry = { retries, delay: 1_000, factor: 2, shouldRetry: undefined }
+  } else if (o.retry !== undefined && o.retry !== false) {
+    const given = checkOptionsObject(
       'retry',
       o.retry,
       'a number of retries, an options object { retries?, delay?, factor?, shouldRetry? } or false',
     )
-    checkKnownOptions('`retry`', retry, ['retries', 'delay', 'factor', 'shouldRetry'])
-    retries = checkInteger('retry.retries', retry.retries ?? 3, { min: 0, allowInfinity: true })
-    retryDelay = parseDuration(retry.delay ?? 1_000, 'retry.delay')
-    retryFactor = checkNumber('retry.factor', retry.factor ?? 2, { min: 1 })
-    shouldRetry = optionalFunction<(error: unknown, failures: number) => boolean>(
-      'retry.shouldRetry',
-      retry.shouldRetry,
-    )
+    checkKnownOptions('`retry`', given, ['retries', 'delay', 'factor', 'shouldRetry'])
+    retry = {
+      retries: checkInteger('retry.retries', given.retries ?? 3, { min: 0, allowInfinity: true }),
+      delay: parseDuration(given.delay ?? 1_000, 'retry.delay'),
+      factor: checkNumber('retry.factor', given.factor ?? 2, { min: 1 }),
+      shouldRetry: optionalFunction<(error: unknown, failures: number) => boolean>(
+        'retry.shouldRetry',
+        given.shouldRetry,
+      ),
+    }
   }
 
   const jitter = o.jitter == null ? 0 : checkNumber('jitter', o.jitter, { min: 0, max: 1 })
   const fixed = schedule === undefined && intervalFn === undefined && jitter === 0
+  const plain = fixed && o.minInterval == null && o.maxInterval == null
   // Internal and never handed out.
   return {
     name: o.name == null ? 'poll' : checkString('name', o.name),
     isDone: o.isDone === undefined ? truthy : checkFunction<(state: T) => boolean>('isDone', o.isDone),
     isFailed: optionalFunction<(state: T) => boolean>('isFailed', o.isFailed),
     progress: optionalFunction<(state: T) => unknown>('progress', o.progress),
-    intervalMs,
     fixedDelay: fixed ? Math.min(Math.max(intervalMs, minInterval), maxInterval) : -1,
-    phases: schedule,
-    intervalFn,
+    delays: plain
+      ? undefined
+      : { intervalMs, phases: schedule, intervalFn, minInterval, maxInterval, jitter },
     initialDelay: o.initialDelay == null ? 0 : parseDuration(o.initialDelay, 'initialDelay'),
-    minInterval,
-    maxInterval,
-    jitter,
-    stallAfter,
-    stallBackoff,
-    stallFailAfter,
-    onStall: combine(stallHook, onStall),
+    stall,
     deadline:
       o.deadline == null
         ? Number.POSITIVE_INFINITY
         : parseDuration(o.deadline, 'deadline', { allowInfinity: true }),
     signal: checkSignal('signal', o.signal),
-    retries,
-    retryDelay,
-    retryFactor,
-    shouldRetry,
+    retry,
     limiter: resolveLimiter(o.limiter),
     onAttempt: optionalFunction<(info: { attempt: number; elapsed: number }) => void>(
       'onAttempt',

@@ -1,11 +1,11 @@
 // How long a poll waits before its next check.
 import { type Duration, parseDuration } from '@hotpath/core'
-import type { ResolvedPollOptions } from './options'
+import { type DelayRule, delayRule, type ResolvedPollOptions } from './options'
 import type { PollExtras } from './run-state'
 
 /** Clamps to [minInterval, maxInterval], applies jitter, then the `retryAfter` hint. */
-export function boundDelay<T>(o: ResolvedPollOptions<T>, hint: number, delay: number): number {
-  const { minInterval: min, maxInterval: max, jitter } = o
+export function boundDelay<T>(rule: DelayRule<T>, hint: number, delay: number): number {
+  const { minInterval: min, maxInterval: max, jitter } = rule
   if (delay < min) delay = min
   else if (delay > max) delay = max
   if (jitter > 0) {
@@ -27,10 +27,13 @@ export function nextDelay<T>(
   hint: number,
   given: Duration | undefined,
 ): number {
+  const rule = delayRule(o)
   let delay: number
-  if (o.phases !== undefined) delay = o.phases.intervalFor(x?.progress)
-  else if (o.intervalFn !== undefined) delay = parseDuration(given, 'interval')
-  else delay = o.intervalMs
-  if (x !== undefined && x.stalled >= o.stallAfter) delay *= o.stallBackoff ** (x.stalled - o.stallAfter + 1)
-  return boundDelay(o, hint, delay)
+  if (rule.phases !== undefined) delay = rule.phases.intervalFor(x?.progress)
+  else if (rule.intervalFn !== undefined) delay = parseDuration(given, 'interval')
+  else delay = rule.intervalMs
+  const stall = o.stall
+  if (stall !== undefined && x !== undefined && x.stalled >= stall.after)
+    delay *= stall.backoff ** (x.stalled - stall.after + 1)
+  return boundDelay(rule, hint, delay)
 }

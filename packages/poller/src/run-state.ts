@@ -64,11 +64,9 @@ export function tracksProgress<T>(
   return (
     (typeof sink !== 'function' && sink.update !== undefined) ||
     o.onProgress !== undefined ||
-    o.onStall !== undefined ||
-    o.stallAfter !== Number.POSITIVE_INFINITY ||
-    o.stallFailAfter !== Number.POSITIVE_INFINITY ||
-    o.phases !== undefined ||
-    o.intervalFn !== undefined
+    o.stall !== undefined ||
+    o.delays?.phases !== undefined ||
+    o.delays?.intervalFn !== undefined
   )
 }
 

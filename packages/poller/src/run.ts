@@ -5,6 +5,7 @@ import {
   Timeout,
   TimerEntry,
   type TimerEntryOptions,
+  type TimerService,
 } from '@hotpath/core'
 import { rejectThrough } from '@hotpath/core/internal'
 import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
@@ -16,7 +17,7 @@ import {
   PollTimeoutError,
 } from './errors'
 import type { LimiterWaiter } from './limiter'
-import type { PollInfo, ResolvedPollOptions } from './options'
+import { delayRule, type PollInfo, type ResolvedPollOptions } from './options'
 import { CheckContext } from './run-context'
 import { boundDelay, nextDelay } from './run-delay'
 import { type Check, PollExtras, type PollSink, type PollUpdate, pollInfo, tracksProgress } from './run-state'
@@ -26,11 +27,14 @@ export type { PollSink, PollUpdate } from './run-state'
 
 const WAITING = 0
 const QUEUED = 1
+/** A check is running synchronously (its call has not returned yet). */
 const CHECKING = 2
 const PAUSED = 3
 const FINISHED = 4
 /** Between a check's end (or its start) and the next step: nothing to cancel. */
 const HANDLING = 5
+/** A check returned a promise that has not settled yet (counted in `pollerStats().checking`). */
+const AWAITING = 6
 
 /** The async resource type of a poller's entry (a poller keeps the process alive while it waits). */
 const ENTRY_OPTIONS: TimerEntryOptions = { name: 'hotpath:poller' }
@@ -50,6 +54,8 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   readonly #check: Check<T>
   #ctx: CheckContext<T> | undefined
   readonly #o: ResolvedPollOptions<T>
+  /** The process-wide timer service, looked up once. */
+  readonly #timers: TimerService = getTimerService()
   state: T | undefined
   /** A `watch()` stream, or the `resolve` of the promise `poll()` returned. */
   readonly #sink: PollSink<T> | ((value: T) => void)
@@ -72,7 +78,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   /** Starts polling: the first check runs after `initialDelay` (0: at the next timer tick). */
   start(): void {
     const o = this.#o
-    const timers = getTimerService()
+    const timers = this.#timers
     counters.started++
     counters.active++
     this.startedAt = timers.now()
@@ -105,8 +111,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   resume(): void {
     if (this.#phase !== PAUSED) return
     this.#phase = WAITING
-    const timers = getTimerService()
-    timers.add(this, this.#nextAt - timers.now())
+    this.#timers.add(this, this.#nextAt - this.#timers.now())
   }
 
   /** The signal handed to checks, created on first use. */
@@ -133,10 +138,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
 
   /** Timer-service callback, in the caller's async context: the next check is due. */
   fire(): void {
-    if (this.#phase === WAITING) this.due()
-  }
-
-  private due(): void {
+    if (this.#phase !== WAITING) return
     const limiter = this.#o.limiter
     if (limiter !== undefined) {
       this.#phase = QUEUED
@@ -157,7 +159,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (this.hint !== 0) this.hint = 0
     const onAttempt = this.#o.onAttempt
     if (onAttempt !== undefined || checkChannel.active) {
-      const elapsed = getTimerService().now() - this.startedAt
+      const elapsed = this.#timers.now() - this.startedAt
       checkChannel.publish({ name: this.#o.name, attempt, elapsed })
       if (onAttempt !== undefined) this.callHook(onAttempt, { attempt, elapsed })
       // The hook or a subscriber to the check channel ended the poll.
@@ -167,7 +169,6 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       }
     }
     this.#phase = CHECKING
-    counters.checking++
     counters.checks++
     let result: T | PromiseLike<T>
     try {
@@ -183,6 +184,12 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   /** Handles what a check returned: a value now, a promise when it settles. */
   private settleCheck(result: T | PromiseLike<T>): void {
     if (isThenable(result)) {
+      // The call returned; the check is in flight until the promise settles (unless the poll
+      // ended during the call).
+      if (this.#phase === CHECKING) {
+        this.#phase = AWAITING
+        counters.checking++
+      }
       const x = this.extras()
       x.onValue ??= (value: T) => this.checked(value)
       x.onError ??= (error: unknown) => this.checkFailed(error)
@@ -201,8 +208,8 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
 
   private endCheck(): boolean {
     if (this.#phase !== FINISHED) {
+      if (this.#phase === AWAITING) counters.checking--
       this.#phase = HANDLING
-      counters.checking--
       this.#o.limiter?.release()
       return true
     }
@@ -251,7 +258,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       const sink = this.#sink
       if (typeof sink !== 'function' && sink.update !== undefined) {
         // Kept for `resume()`, should the stream pause on this update.
-        this.#nextAt = getTimerService().now() + delay
+        this.#nextAt = this.#timers.now() + delay
         const update = info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt)
         if (!sink.update({ ...update, done: false })) {
           if (this.#phase === HANDLING) this.#phase = PAUSED
@@ -264,7 +271,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     }
     if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
     this.#phase = WAITING
-    getTimerService().add(this, delay)
+    this.#timers.add(this, delay)
   }
 
   /**
@@ -292,15 +299,16 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       return info
     }
     const stalled = ++x.stalled
-    if (done) return info
-    if (stalled >= o.stallFailAfter) {
+    const stall = o.stall
+    if (done || stall === undefined) return info
+    if (stalled >= stall.failAfter) {
       this.finish('stalled', new PollStalledError(stalled, progress, state))
       return info
     }
-    if (stalled === o.stallAfter) {
-      if (o.onStall !== undefined) {
+    if (stalled === stall.after) {
+      if (stall.onStall !== undefined) {
         info = pollInfo(state, this.#extras, this.attempt, this.startedAt)
-        o.onStall(info)
+        stall.onStall(info)
       }
       if (stallChannel.active)
         stallChannel.publish({ name: o.name, attempt: this.attempt, stalled, progress })
@@ -310,13 +318,13 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
 
   private checkFailed(error: unknown): void {
     if (!this.endCheck()) return
-    const o = this.#o
+    const rule = this.#o.retry
     counters.checkErrors++
     const failures = ++this.#failures
-    let retry = failures <= o.retries
-    if (retry && o.shouldRetry !== undefined) {
+    let retry = rule !== undefined && failures <= rule.retries
+    if (retry && rule!.shouldRetry !== undefined) {
       try {
-        retry = o.shouldRetry(error, failures)
+        retry = rule!.shouldRetry(error, failures)
       } catch (hookError) {
         this.finish('error', toError(hookError))
         return
@@ -326,17 +334,21 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       this.finish('error', new PollCheckError(error, failures, this.state))
       return
     }
-    const delay = boundDelay(this.#o, this.hint, o.retryDelay * o.retryFactor ** (failures - 1))
+    const delay = boundDelay(delayRule(this.#o), this.hint, rule!.delay * rule!.factor ** (failures - 1))
     this.#phase = WAITING
-    getTimerService().add(this, delay)
+    this.#timers.add(this, delay)
   }
 
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
     // A fixed interval, no `retryAfter` hint, no stall back-off: the delay resolved up front.
-    if (o.fixedDelay >= 0 && this.hint === 0 && (this.#extras?.stalled ?? 0) < o.stallAfter)
+    if (
+      o.fixedDelay >= 0 &&
+      this.hint === 0 &&
+      (o.stall === undefined || (this.#extras?.stalled ?? 0) < o.stall.after)
+    )
       return o.fixedDelay
-    const fn = o.phases === undefined ? o.intervalFn : undefined
+    const fn = o.delays?.phases === undefined ? o.delays?.intervalFn : undefined
     const given = fn?.(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt))
     return nextDelay(o, this.#extras, this.hint, given)
   }
@@ -356,14 +368,14 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (phase === FINISHED) return
     this.#phase = FINISHED
     const o = this.#o
-    const timers = getTimerService()
+    const timers = this.#timers
     timers.remove(this)
     const x = this.#extras
     if (x?.deadlineEntry !== undefined) timers.remove(x.deadlineEntry)
     if (x?.onAbort !== undefined) o.signal!.removeEventListener('abort', x.onAbort)
     if (phase === QUEUED) o.limiter?.cancel(this)
-    else if (phase === CHECKING) {
-      counters.checking--
+    else if (phase === CHECKING || phase === AWAITING) {
+      if (phase === AWAITING) counters.checking--
       this.extras().abandoned = true
     }
     if (abortReason !== undefined) {

@@ -43,7 +43,7 @@ export interface PollerStats {
   started: number
   /** Polls not settled yet. */
   active: number
-  /** Checks in flight now. */
+  /** Checks in flight now: checks that returned a promise not settled yet. */
   checking: number
   /** Checks started so far. */
   checks: number

@@ -33,9 +33,9 @@ describe('resolvePollOptions', () => {
     const stall = { after: 2 }
     const before = resolvePollOptions<number>({ stall })
     stall.after = 5
-    expect(resolvePollOptions<number>({ stall }).stallAfter).toBe(5)
-    expect(before.stallAfter).toBe(2)
-    expect(resolvePollOptions<number>({ interval: 60 }).intervalMs).toBe(60)
+    expect(resolvePollOptions<number>({ stall }).stall?.after).toBe(5)
+    expect(before.stall?.after).toBe(2)
+    expect(resolvePollOptions<number>({ interval: 60 }).fixedDelay).toBe(60)
   })
 })
 

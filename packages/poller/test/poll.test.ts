@@ -150,6 +150,39 @@ describe('poll', () => {
     expect(times).toEqual([0, 7_000, 37_000, 38_000])
   })
 
+  it('caps a hint at the default maxInterval (2 min, or the interval when longer) when no bound is given', async () => {
+    useFakeTime()
+    const times: number[] = []
+    const result = settleOf(
+      poll(
+        (ctx) => {
+          times.push(now())
+          if (ctx.attempt === 1) ctx.retryAfter('1h')
+          if (ctx.attempt === 2) ctx.retryAfter('7s')
+          if (ctx.attempt === 3) throw new Error('transient') // retried after 1 s, as configured
+          return ctx.attempt === 4
+        },
+        { interval: '5s', retry: 1 },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(300_000)
+    expect(result.value).toBe(true)
+    expect(times).toEqual([0, 120_000, 127_000, 128_000])
+    const long = settleOf(
+      poll(
+        (ctx) => {
+          times.push(now())
+          if (ctx.attempt === 1) ctx.retryAfter('1h')
+          return ctx.attempt === 2
+        },
+        { interval: '3m' },
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(300_000)
+    expect(long.value).toBe(true)
+    expect(times.slice(4).map((t) => t - times[4]!)).toEqual([0, 180_000])
+  })
+
   it('takes a Retry-After header value as received: delta-seconds, an HTTP-date, or no header', async () => {
     useFakeTime() // wall clock at the epoch
     const times: number[] = []
