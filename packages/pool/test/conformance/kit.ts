@@ -83,3 +83,14 @@ export function migrationTables(): { migrationTableName: string; migrationLockTa
     migrationLockTableName: `kysely_migration_lock_${id}`,
   }
 }
+
+/**
+ * Why the Migrator is not run on `engine` with this release, if it is not: Kysely 0.27's Migrator
+ * takes a migration table of any schema for its own on PostgreSQL (it does not compare schemas),
+ * so another schema's tables in the same database make it fail, with default or renamed tables.
+ */
+export function migratorSkip(engine: string, capabilities: Capabilities): string | undefined {
+  return engine === 'postgres' && capabilities.label.startsWith('Kysely 0.27')
+    ? "Kysely 0.27's Migrator on PostgreSQL takes another schema's migration tables for its own"
+    : undefined
+}

@@ -1,7 +1,7 @@
 import { needService } from '@hotpath/test-utils'
 import { describe, expect, it } from 'vitest'
-import { migrationTables } from './kit'
-import { type KyselyRelease, runConformance } from './runner'
+import { migrationTables, migratorSkip } from './kit'
+import { capabilitiesOf, type KyselyRelease, runConformance } from './runner'
 import { type Engine, targetsOf } from './targets'
 
 // biome-ignore lint/suspicious/noExplicitAny: each release has its own types; these tests check run-time behaviour
@@ -42,8 +42,11 @@ export async function runKyselyRelease(release: KyselyRelease): Promise<void> {
   for (const engine of engines) {
     const available = engine === 'sqlite' || (await needService(engine))
     const target = targetsOf(engine).find((t) => !t.control)!
+    const skipped = migratorSkip(engine, capabilitiesOf(release))
     describe.runIf(available)(`${release.label} Migrator and queries on ${target.name}`, () => {
-      it('migrates to latest and down one step; a query and a sql template run', async () => {
+      const title = 'migrates to latest and down one step; a query and a sql template run'
+      // The reason is part of the name, so the report says why the test did not run.
+      it.skipIf(skipped !== undefined)(skipped ? `${title} (${skipped})` : title, async () => {
         const fixture = await target.open()
         const db = new Kysely({ dialect: fixture.dialect() })
         try {

@@ -10,6 +10,7 @@ import {
   failure,
   hotpathOnly,
   migrationTables,
+  migratorSkip,
   names,
   type Scenario,
   serverOnly,
@@ -280,6 +281,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'concurrent migrators on one Kysely instance apply each migration once',
+    skip: (target, capabilities) => migratorSkip(target.engine, capabilities),
     async run({ kysely, Migrator }) {
       const db = kysely()
       const provider = { getMigrations: async () => migrations(5) }
