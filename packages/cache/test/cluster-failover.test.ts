@@ -1,4 +1,4 @@
-import { needService, type RedisCluster, startRedisCluster } from '@hotpath/test-utils'
+import { needService, type RedisCluster, startRedisCluster, watchLoopLag } from '@hotpath/test-utils'
 import { Cluster as Cluster5 } from 'ioredis'
 import { Cluster as Cluster6 } from 'ioredis6'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -30,23 +30,6 @@ const clients = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const CHANNEL = 'hotpath:cache:bus'
-
-/** Largest event-loop delay seen while it runs: a late timer is the machine's doing, not the cache's. */
-function loopLag() {
-  let max = 0
-  let last = performance.now()
-  const timer = setInterval(() => {
-    const now = performance.now()
-    max = Math.max(max, Math.round(now - last - 10))
-    last = now
-  }, 10)
-  return {
-    get max() {
-      return max
-    },
-    stop: () => clearInterval(timer),
-  }
-}
 
 describe.runIf(await needService('redis'))('cache on a Redis Cluster failover under load', () => {
   let cluster: RedisCluster
@@ -89,7 +72,7 @@ describe.runIf(await needService('redis'))('cache on a Redis Cluster failover un
       const b = await instance(make, prefix)
       const keys = Array.from({ length: 30 }, (_, i) => `k${i}`)
       await a.cache.setMany(keys.map((key) => ({ key, value: 0 })))
-      const lag = loopLag()
+      const lag = watchLoopLag()
       let slowest = { op: '', ms: 0 }
       // Past its budget: one l2Timeout for plain calls, timeouts.hard for a load.
       let overBudget = 0

@@ -1,4 +1,4 @@
-import { needService, type RedisCluster, startRedisCluster } from '@hotpath/test-utils'
+import { needService, type RedisCluster, startRedisCluster, watchLoopLag } from '@hotpath/test-utils'
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis'
 import { Cluster as Cluster6 } from 'ioredis6'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -28,23 +28,6 @@ const clients = [
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const SUM = "local t = 0 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do t = t + tonumber(v) end return t"
-
-/** Largest event-loop delay seen while it runs: a late timer is the machine's doing, not the primitive's. */
-function loopLag() {
-  let max = 0
-  let last = performance.now()
-  const timer = setInterval(() => {
-    const now = performance.now()
-    max = Math.max(max, Math.round(now - last - 10))
-    last = now
-  }, 10)
-  return {
-    get max() {
-      return max
-    },
-    stop: () => clearInterval(timer),
-  }
-}
 
 describe.runIf(await needService('redis'))('Redis Cluster failover under load', () => {
   let cluster: RedisCluster
@@ -106,7 +89,7 @@ describe.runIf(await needService('redis'))('Redis Cluster failover under load', 
           await sleep(2)
         }
       }
-      const lag = loopLag()
+      const lag = watchLoopLag()
       const workers = Array.from({ length: 8 }, worker)
       while (admitted < limit / 10) await sleep(5)
       let killedAt = 0
@@ -199,7 +182,7 @@ describe.runIf(await needService('redis'))('Redis Cluster failover under load', 
           }
         }
       }
-      const lag = loopLag()
+      const lag = watchLoopLag()
       const workers = Array.from({ length: 10 }, worker)
       while (done < 40) await sleep(5)
       const failover = await cluster.failover(`sem:{${key}}`)

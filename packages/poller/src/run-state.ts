@@ -1,6 +1,7 @@
 // The pieces of a poll's state shared by PollRun and its helpers: what it produces, where it
 // sends it, the extras it creates on first use, and the info hooks see.
 import { getTimerService, type Timeout } from '@hotpath/core'
+import { rejectThrough } from '@hotpath/core/internal'
 import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
 
 /**
@@ -100,4 +101,32 @@ export function pollInfo<T>(
   }
   if (done !== undefined) (info as PollUpdate<T>).done = done
   return info
+}
+
+// The phases of a PollRun.
+export const WAITING = 0
+export const QUEUED = 1
+/** A check is running synchronously (its call has not returned yet). */
+export const CHECKING = 2
+export const PAUSED = 3
+export const FINISHED = 4
+/** Between a check's end (or its start) and the next step: nothing to cancel. */
+export const HANDLING = 5
+/** A check returned a promise that has not settled yet (counted in `pollerStats().checking`). */
+export const AWAITING = 6
+
+/** `error` as an Error (a check may throw anything). */
+export function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+/** Hands a finished poll's outcome to its sink: a `watch()` stream, or `poll()`'s promise. */
+export function deliver<T>(
+  sink: PollSink<T> | ((value: T) => void),
+  error: Error | undefined,
+  final: PollUpdate<T> | undefined,
+): void {
+  if (typeof sink !== 'function') sink.settle(error, final)
+  else if (error !== undefined) rejectThrough(sink, error)
+  else sink(final!.state)
 }

@@ -7,7 +7,6 @@ import {
   type TimerEntryOptions,
   type TimerService,
 } from '@hotpath/core'
-import { rejectThrough } from '@hotpath/core/internal'
 import { checkChannel, type PollOutcome, progressChannel, settleChannel, stallChannel } from './channels'
 import {
   PollAbortedError,
@@ -20,21 +19,26 @@ import type { LimiterWaiter } from './limiter'
 import { delayRule, type PollInfo, type ResolvedPollOptions } from './options'
 import { CheckContext } from './run-context'
 import { boundDelay, nextDelay } from './run-delay'
-import { type Check, PollExtras, type PollSink, type PollUpdate, pollInfo, tracksProgress } from './run-state'
+import {
+  AWAITING,
+  CHECKING,
+  type Check,
+  deliver,
+  FINISHED,
+  HANDLING,
+  PAUSED,
+  PollExtras,
+  type PollSink,
+  type PollUpdate,
+  pollInfo,
+  QUEUED,
+  toError,
+  tracksProgress,
+  WAITING,
+} from './run-state'
 import { counters } from './stats'
 
 export type { PollSink, PollUpdate } from './run-state'
-
-const WAITING = 0
-const QUEUED = 1
-/** A check is running synchronously (its call has not returned yet). */
-const CHECKING = 2
-const PAUSED = 3
-const FINISHED = 4
-/** Between a check's end (or its start) and the next step: nothing to cancel. */
-const HANDLING = 5
-/** A check returned a promise that has not settled yet (counted in `pollerStats().checking`). */
-const AWAITING = 6
 
 /** The async resource type of a poller's entry (a poller keeps the process alive while it waits). */
 const ENTRY_OPTIONS: TimerEntryOptions = { name: 'hotpath:poller' }
@@ -387,21 +391,9 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     counters.active--
     counters.settled[outcome]++
     if (settleChannel.active) {
-      settleChannel.publish({
-        name: o.name,
-        outcome,
-        attempts: this.attempt,
-        durationMs: timers.now() - this.startedAt,
-        error,
-      })
+      const durationMs = timers.now() - this.startedAt
+      settleChannel.publish({ name: o.name, outcome, attempts: this.attempt, durationMs, error })
     }
-    const sink = this.#sink
-    if (typeof sink !== 'function') sink.settle(error, final)
-    else if (error !== undefined) rejectThrough(sink, error)
-    else sink(final!.state)
+    deliver(this.#sink, error, final)
   }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error))
 }

@@ -2,6 +2,7 @@ export { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, launchChromium } from 
 export { type TempMysqlDatabase, type TempPgSchema, tempMysqlDatabase, tempPgSchema } from './databases'
 export { type FaultMode, type FaultProxy, faultProxy } from './fault-proxy'
 export { freePort } from './free-port'
+export { type LoopLag, watchLoopLag } from './loop-lag'
 export {
   IDLE_EXIT_MS,
   type NodeRun,
