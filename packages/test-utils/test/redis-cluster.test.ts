@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { startRedisCluster } from '../src/index'
+import { failoverTestsEnabled, startRedisCluster } from '../src/index'
 
 describe('startRedisCluster', () => {
   it('builds a 3-master cluster that serves keys across slots', async () => {
@@ -28,7 +28,7 @@ describe('startRedisCluster', () => {
   })
 })
 
-describe('startRedisCluster with replicas', () => {
+describe.runIf(failoverTestsEnabled())('startRedisCluster with replicas', () => {
   it('builds 3 masters with a replica each; failover() SIGKILLs a master and its replica takes over', async () => {
     const cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeout: 1_000 })
     const client = new Cluster(cluster.startupNodes, { retryDelayOnFailover: 100 })
