@@ -1,4 +1,5 @@
 import {
+  failoverClusterOptions,
   failoverTestsEnabled,
   needService,
   type RedisCluster,
@@ -16,17 +17,9 @@ import { until } from './helpers'
 // read, write, invalidate and load through it; its replica takes over. The master killed is the one
 // serving the bus channel, so the sharded subscription moves too.
 
-// No retries inside ioredis: a write the cache gave up on (l2Timeout) must not land later over a
-// newer one. The cache's recovery queue re-sends failed writes itself, in order, latest wins.
-const clusterOptions = {
-  scaleReads: 'master',
-  enableOfflineQueue: false,
-  retryDelayOnFailover: 0,
-  retryDelayOnClusterDown: 0,
-  retryDelayOnTryAgain: 0,
-  slotsRefreshTimeout: 500,
-  redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 1 },
-} as const
+// The recommended options (no retries inside ioredis) plus no offline queue: a write the cache gave
+// up on (l2Timeout) must not land later over a newer one; the recovery queue re-sends it in order.
+const clusterOptions = { ...failoverClusterOptions, enableOfflineQueue: false } as const
 
 type AnyCluster = Cluster5 | Cluster6
 const clients = [

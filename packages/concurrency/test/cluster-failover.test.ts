@@ -1,4 +1,5 @@
 import {
+  failoverClusterOptions,
   failoverTestsEnabled,
   needService,
   type RedisCluster,
@@ -13,17 +14,7 @@ import { redisRateLimiter, redisSemaphore } from '../src/redis'
 // A master of a 3-master cluster with one replica each is SIGKILLed while load runs; its replica
 // takes over. The properties hold on ioredis 5 and ioredis 6 Cluster clients.
 
-const clusterOptions = {
-  // Writes and scripts go to masters; a replica could answer a read with state it has not got yet.
-  scaleReads: 'master',
-  // No retries inside ioredis: a script the primitive gave up on (its timeout) must not run later,
-  // where it would take a rate-limit unit or a permit nobody asked for any more.
-  retryDelayOnFailover: 0,
-  retryDelayOnClusterDown: 0,
-  retryDelayOnTryAgain: 0,
-  slotsRefreshTimeout: 500,
-  redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 1 },
-} as const
+const clusterOptions = failoverClusterOptions
 
 type AnyCluster = Cluster5 | Cluster6
 const clients = [

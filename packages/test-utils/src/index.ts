@@ -15,6 +15,7 @@ export {
 } from './node-process'
 export { dropRedisPrefix, uniquePrefix } from './prefix'
 export {
+  failoverClusterOptions,
   failoverTestsEnabled,
   type RedisCluster,
   type RedisClusterNode,

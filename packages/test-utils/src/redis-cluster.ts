@@ -276,3 +276,21 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
 export function failoverTestsEnabled(): boolean {
   return process.env.CI !== 'true' || process.env.HOTPATH_FAILOVER_TESTS === '1'
 }
+
+/**
+ * ioredis `Cluster` options for failover tests, as the cache and concurrency READMEs recommend:
+ * writes and scripts go to masters (a replica could answer with state it has not got yet), and no
+ * retries inside ioredis, so a command a primitive gave up on (its timeout) never lands later over
+ * newer state or takes a unit nobody asked for any more. Short timeouts keep a test within bounds.
+ *
+ * @example
+ * const client = new Cluster(cluster.startupNodes, { ...failoverClusterOptions, enableOfflineQueue: false })
+ */
+export const failoverClusterOptions = {
+  scaleReads: 'master',
+  retryDelayOnFailover: 0,
+  retryDelayOnClusterDown: 0,
+  retryDelayOnTryAgain: 0,
+  slotsRefreshTimeout: 500,
+  redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 1 },
+} as const
