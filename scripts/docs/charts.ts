@@ -103,6 +103,14 @@ const MEASURE_SPECS: Record<string, MeasureSpec> = {
     unit: 'time',
     lowerIsBetter: true,
   },
+  'concurrency/workers-offload': {
+    column: 'stall p99 ms',
+    reference: 'piscina (raw)',
+    axis: "p99 of the main thread's event-loop stalls while 64 callers run the work",
+    unit: 'time',
+    scale: 1e6,
+    lowerIsBetter: true,
+  },
   'concurrency/workers-overhead': {
     column: 'wall µs per task',
     reference: 'piscina (raw): trivial task',
