@@ -122,7 +122,7 @@ describe.runIf((await needService('redis')) && failoverTestsEnabled())(
         const lostWindowMs = firstLost ? killedAt - firstLost.at : 0
         const rate = acks.filter((a) => a.at > killedAt - 1_000 && a.at <= killedAt).length
         console.log(
-          `${label} rate limiter failover: ${JSON.stringify({ ackedByOldMaster, replicated, lost, lostWindowMs: Math.round(lostWindowMs), admissionsPerSecondBeforeKill: rate, admitted, stored, overAdmission: admitted - limit, failoverMs: failover.tookMs, slowestMs: Math.round(slowest), loopLagMs: lag.max, stats: limiter.stats() })}`,
+          `${label} rate limiter failover: ${JSON.stringify({ ackedByOldMaster, replicated, lost, lostWindowMs: Math.round(lostWindowMs), admissionsPerSecondBeforeKill: rate, admitted, stored, overAdmission: admitted - limit, failoverMs: failover.tookMs, forced: failover.forced, slowestMs: Math.round(slowest), loopLagMs: lag.max, stats: limiter.stats() })}`,
         )
         // No caller waited past the limiter's timeout (plus scheduling slack on a loaded machine).
         expect(slowest).toBeLessThan(timeout + 150 + lag.max)
@@ -197,7 +197,7 @@ describe.runIf((await needService('redis')) && failoverTestsEnabled())(
         const count = await sem.count()
         const held = await Promise.all(Array.from({ length: permits + 1 }, () => sem.tryAcquire()))
         console.log(
-          `${label} semaphore failover: ${JSON.stringify({ peak, done, doneAfter, timeouts, lostLeases, failoverMs: failover.tookMs, slowestMs: Math.round(slowest), loopLagMs: lag.max, count })}`,
+          `${label} semaphore failover: ${JSON.stringify({ peak, done, doneAfter, timeouts, lostLeases, failoverMs: failover.tookMs, forced: failover.forced, slowestMs: Math.round(slowest), loopLagMs: lag.max, count })}`,
         )
         expect(slowest).toBeLessThan(acquireTimeout + 50 + lag.max)
         expect(doneAfter).toBeGreaterThanOrEqual(40)

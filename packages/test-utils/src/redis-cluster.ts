@@ -54,6 +54,12 @@ export interface RedisFailover {
   readonly promoted: RedisServer
   /** Milliseconds from the SIGKILL until every live node reported `cluster_state:ok` with the replica serving the slots. */
   readonly tookMs: number
+  /**
+   * True when the cluster's own election had not promoted a replica within
+   * {@link RedisFailoverOptions.electionTimeout} and the replica was told to take over
+   * (`CLUSTER FAILOVER TAKEOVER`), as an operator would.
+   */
+  readonly forced: boolean
 }
 
 /**
@@ -65,6 +71,13 @@ export interface RedisFailover {
 export interface RedisFailoverOptions {
   /** Milliseconds to wait for a replica to take over. @default 30_000 */
   timeout?: number
+  /**
+   * Milliseconds to wait for the cluster's own election before the replica is told to take over
+   * with `CLUSTER FAILOVER TAKEOVER`. On a loaded machine an election can stall past its retries;
+   * the test then goes on with the failover it is about instead of failing on the cluster's vote.
+   * @default 10_000
+   */
+  electionTimeout?: number
   /**
    * Called right after the SIGKILL with the killed master's replicas, before any is promoted: what
    * a replica holds then is exactly what the cluster keeps of the master's writes.
@@ -240,16 +253,29 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       const firstSlot = master.slots[0]![0]
       const started = Date.now()
       await master.server.kill()
-      await opts.onKilled?.(t.filter((n) => n.masterId === master.id).map((n) => n.server))
+      const replicas = t.filter((n) => n.masterId === master.id).map((n) => n.server)
+      await opts.onKilled?.(replicas)
       let promoted: RedisServer | undefined
-      await settled(Date.now() + (opts.timeout ?? 30_000), 'no replica took over', (after) => {
+      const tookOver = (after: RedisClusterNode[]) => {
         const owner = after.find(
           (n) => n.role === 'master' && n.slots.some(([a, b]) => firstSlot >= a && firstSlot <= b),
         )
         promoted = owner && owner.server !== master.server ? owner.server : undefined
         return promoted !== undefined
-      })
-      return { killed: master.server, promoted: promoted!, tookMs: Date.now() - started }
+      }
+      const deadline = started + (opts.timeout ?? 30_000)
+      const electionDeadline = Math.min(deadline, started + (opts.electionTimeout ?? 10_000))
+      let forced = false
+      try {
+        await settled(electionDeadline, 'no replica took over', tookOver)
+      } catch (error) {
+        if (Date.now() >= deadline) throw error
+        forced = true
+        const replica = replicas[0]!
+        await cli(replica, 'cluster', 'failover', 'takeover')
+        await settled(deadline, 'no replica took over, even with CLUSTER FAILOVER TAKEOVER', tookOver)
+      }
+      return { killed: master.server, promoted: promoted!, tookMs: Date.now() - started, forced }
     },
     async recover(opts = {}) {
       for (const server of nodes) if (!server.running) await server.restart()

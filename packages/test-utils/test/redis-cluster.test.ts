@@ -41,13 +41,14 @@ describe.runIf(failoverTestsEnabled())('startRedisCluster with replicas', () => 
       await client.set('survivor', 'yes')
       await client.wait(1, 1_000)
       const master = await cluster.masterOf('survivor')
-      const { killed, promoted, tookMs } = await cluster.failover('survivor')
+      const { killed, promoted, tookMs, forced } = await cluster.failover('survivor')
       expect(killed).toBe(master)
       expect(killed.running).toBe(false)
       expect(promoted).not.toBe(master)
       expect(await cluster.masterOf('survivor')).toBe(promoted)
-      // Within node timeout + election, far below the 30 s the helper allows.
-      expect(tookMs).toBeLessThan(10_000)
+      // The cluster's own election promotes within the election timeout; when it stalls (a loaded
+      // machine), the replica was told to take over after it, and the slots moved all the same.
+      expect(tookMs).toBeLessThan(forced ? 30_000 : 10_000)
       // The write was replicated (WAIT) before the kill: the promoted replica has it.
       expect(await client.get('survivor')).toBe('yes')
     } finally {
