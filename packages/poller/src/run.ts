@@ -85,7 +85,8 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     const timers = this.#timers
     counters.started++
     counters.active++
-    this.startedAt = timers.now()
+    const now = timers.now() // one read: the start, the deadline and the first check's due time
+    this.startedAt = now
     if (o.signal?.aborted) {
       this.finish('aborted', new PollAbortedError(o.signal.reason, undefined), o.signal.reason)
       return
@@ -100,9 +101,9 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (o.deadline !== Number.POSITIVE_INFINITY) {
       const deadline = new Timeout(() => this.onDeadline())
       this.extras().deadlineEntry = deadline
-      timers.add(deadline, o.deadline)
+      timers.addAt(deadline, now + o.deadline)
     }
-    timers.add(this, o.initialDelay)
+    timers.addAt(this, now + o.initialDelay)
   }
 
   /** Ends polling without a result (the `watch()` loop was left). No check starts after this. */
