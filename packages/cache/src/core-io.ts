@@ -175,42 +175,40 @@ export abstract class CoreIO extends CoreBase {
   // ---- reads ----------------------------------------------------------------------------------
 
   /**
-   * Reads one entry from L2 (never throws); returns it fresh or within grace, or undefined. A
-   * change of the key still waiting to be replayed is what L2 will hold, so it is read instead.
-   */
-  async readL2(full: string, policy: ResolvedPolicy, deadline?: number): Promise<Entry | undefined> {
-    const l2 = this.l2!
-    let data = this.recovery !== undefined && this.recovery.size > 0 ? this.recovery.pending(full) : undefined
-    if (data === undefined) {
-      try {
-        // Reads of other keys made in the same tick share this call's round trip (one MGET).
-        data = await l2.read(this.storeKey(full))
-      } catch {
-        return undefined
-      }
-    }
-    return this.#accept(data, policy, deadline)
-  }
-
-  /**
-   * The L2 step of a miss: a fresh entry is counted as a hit and kept in L1 (unless the key was
-   * invalidated meanwhile); an entry only within grace comes back with `fresh: false`.
+   * The L2 step of a miss (never throws): a fresh entry is counted as a hit and kept in L1 (unless
+   * the key was invalidated meanwhile); an entry only within grace comes back with `fresh: false`.
+   * A change of the key still waiting to be replayed is what L2 will hold, so it is read instead.
+   * The read is registered as in flight (see `acquire`) unless `register` is false, for a caller
+   * that has neither an L1 fill to guard nor a flight for `clear()` to detach.
    */
   async fromL2(
     full: string,
     policy: ResolvedPolicy,
     deadline = this.budget(),
+    register = true,
   ): Promise<{ entry: Entry; fresh: boolean } | undefined> {
-    const pending = this.acquire(full)
+    const pending = register ? this.acquire(full) : undefined
     try {
-      const entry = await this.readL2(full, policy, deadline)
+      const recovery = this.recovery
+      let data = recovery !== undefined && recovery.size > 0 ? recovery.pending(full) : undefined
+      if (data === undefined) {
+        try {
+          // Reads of other keys made in the same tick share this call's round trip (one MGET).
+          data = await this.l2!.read(this.storeKey(full))
+        } catch {
+          return undefined
+        }
+      }
+      const accepted = this.#accept(data, policy, deadline)
+      // Only an entry with tags waits for a check: the others skip a microtask hop.
+      const entry = accepted instanceof Promise ? await accepted : accepted
       if (entry === undefined) return undefined
       if (entry.expiresAt <= getClock().now()) return { entry, fresh: false }
       this.l2!.counters.hits++
-      if (!pending.invalidated) this.putL1(full, entry, undefined)
+      if (pending !== undefined && !pending.invalidated) this.putL1(full, entry, undefined)
       return { entry, fresh: true }
     } finally {
-      this.release(full, pending)
+      if (pending !== undefined) this.release(full, pending)
     }
   }
 

@@ -82,7 +82,9 @@ export class CacheCore extends CoreIO {
     const l1 = this.l1
     if (l1) l1.counters.misses++
     if (this.l2) {
-      const found = await this.fromL2(full, policy)
+      // Without L1 a plain read has nothing to guard: registering it would cost a map insert and
+      // delete per read.
+      const found = await this.fromL2(full, policy, undefined, l1 !== undefined)
       if (found?.fresh) return found.entry.value
     }
     this.counters.misses++
@@ -283,6 +285,7 @@ export class CacheCore extends CoreIO {
     if (this.closed) return
     this.closed = true
     this.recovery?.close()
+    this.l2?.close()
     this.closer.abort(new CacheClosedError())
     const waiters = [...this.#waiters]
     this.#waiters.clear()

@@ -20,13 +20,21 @@ export interface L2Counters {
   skipped: number
 }
 
-interface PendingCall {
-  deadline: number
-  done: boolean
-  operation: string
-  reject: (error: unknown) => void
+/** One call bounded by the tier; a `read` is also its own entry in the read batch. */
+class PendingCall {
+  done = false
   /** Stops waiting for the store to connect (the call's deadline passed). */
-  release: (() => void) | undefined
+  release: (() => void) | undefined = undefined
+
+  constructor(
+    readonly operation: string,
+    /** The store key of a `read`; '' for other calls. */
+    readonly key: string,
+    readonly deadline: number,
+    /** The caller's promise: typed `never` as it takes whatever the store answered. */
+    readonly resolve: (value: never) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
 }
 
 interface ReadyWaiter {
@@ -43,13 +51,17 @@ export class L2Tier {
   readonly timeout: number
   readonly breaker: Breaker
   /** Single-key reads of one tick, sent together. */
-  readonly reads: L2Batch
+  readonly reads: L2Batch<PendingCall>
   readonly counters: L2Counters = { hits: 0, misses: 0, errors: 0, timeouts: 0, skipped: 0 }
   /** Called after every call L2 answered, so work kept for L2 can be sent again. */
   onAnswer: (() => void) | undefined
   readonly #calls = new Deque<PendingCall>()
   #unsettled = 0
-  /** The oldest pending call's deadline, on the timer service while a call is unsettled. */
+  #closed = false
+  /**
+   * The oldest pending call's deadline on the timer service: ref'd while a call is unsettled, left
+   * there unref'd when the last one settles (see `#settle`).
+   */
   readonly #deadline = new Timeout(() => this.#expire(), { name: 'hotpath:cache:l2-timeout' })
   // Calls waiting for each pending `whenReady()` promise. The tier attaches one handler per
   // promise and a call leaves the set at its deadline: a handler per call would keep each call's
@@ -59,7 +71,7 @@ export class L2Tier {
   constructor(store: CacheStore, timeout: number, threshold: number, cooldown: number) {
     this.store = store
     this.timeout = timeout
-    this.reads = new L2Batch(store)
+    this.reads = new L2Batch<PendingCall>(store, (call, failed, result) => this.#answer(call, failed, result))
     this.breaker = new Breaker(threshold, cooldown, (state) => {
       if (breakerChannel.active) breakerChannel.publish({ store: store.kind, state })
     })
@@ -68,18 +80,11 @@ export class L2Tier {
   /** Runs `call` against the store, or rejects at once when L2 is unavailable. */
   run<T>(operation: string, send: (store: CacheStore) => Promise<T>): Promise<T> {
     const store = this.store
-    // A store that is not ready and cannot say when it will be is skipped, as a down one.
     const connecting = store.ready !== undefined && !store.ready()
-    if (connecting && store.whenReady === undefined) {
-      this.counters.skipped++
-      return Promise.reject(new CacheL2UnavailableError(`${store.kind} is not connected`))
-    }
-    if (!this.breaker.allow()) {
-      this.counters.skipped++
-      return Promise.reject(new CacheL2UnavailableError('circuit breaker open'))
-    }
+    const skipped = this.#skip(connecting)
+    if (skipped !== undefined) return Promise.reject(skipped)
     return new Promise<T>((resolve, reject) => {
-      const call = this.#begin(operation, reject)
+      const call = this.#begin(operation, '', resolve, reject)
       let promise: Promise<T>
       try {
         // Connecting is not down: the call waits for the client within its own deadline, and is
@@ -93,12 +98,8 @@ export class L2Tier {
         promise = Promise.reject(error)
       }
       promise.then(
-        (value) => {
-          if (!this.#succeeded(call)) return
-          resolve(value)
-          this.onAnswer?.()
-        },
-        (error: unknown) => this.#failed(call, error),
+        (value) => this.#answer(call, false, value),
+        (error: unknown) => this.#answer(call, true, error),
       )
     })
   }
@@ -109,53 +110,77 @@ export class L2Tier {
    */
   read(key: string): Promise<StoredValue | null | undefined> {
     const store = this.store
-    if (store.ready !== undefined && !store.ready()) return this.run('get', () => this.reads.get(key))
-    if (!this.breaker.allow()) {
-      this.counters.skipped++
-      return Promise.reject(new CacheL2UnavailableError('circuit breaker open'))
-    }
+    const connecting = store.ready !== undefined && !store.ready()
+    const skipped = this.#skip(connecting)
+    if (skipped !== undefined) return Promise.reject(skipped)
     return new Promise((resolve, reject) => {
-      const call = this.#begin('get', reject)
-      this.reads.add(key, (failed, result) => {
-        if (failed) this.#failed(call, result)
-        else if (this.#succeeded(call)) {
-          resolve(result as StoredValue | null | undefined)
-          this.onAnswer?.()
-        }
-      })
+      const call = this.#begin('get', key, resolve, reject)
+      if (!connecting) this.reads.add(call)
+      else
+        this.#afterReady(store.whenReady!(), call).then(
+          () => {
+            if (!call.done) this.reads.add(call)
+          },
+          (error: unknown) => this.#answer(call, true, error),
+        )
     })
   }
 
-  #begin(operation: string, reject: (error: unknown) => void): PendingCall {
-    const call: PendingCall = {
-      deadline: getClock().monotonic() + this.timeout,
-      done: false,
-      operation,
-      reject,
-      release: undefined,
+  /** Why a call is not sent at all, counted as skipped; undefined when it may go. */
+  #skip(connecting: boolean): CacheL2UnavailableError | undefined {
+    // A store that is not ready and cannot say when it will be is skipped, as a down one.
+    if (connecting && this.store.whenReady === undefined) {
+      this.counters.skipped++
+      return new CacheL2UnavailableError(`${this.store.kind} is not connected`)
     }
+    if (!this.breaker.allow()) {
+      this.counters.skipped++
+      return new CacheL2UnavailableError('circuit breaker open')
+    }
+    return undefined
+  }
+
+  #begin(
+    operation: string,
+    key: string,
+    resolve: (value: never) => void,
+    reject: (error: unknown) => void,
+  ): PendingCall {
+    const call = new PendingCall(operation, key, getClock().monotonic() + this.timeout, resolve, reject)
     this.#calls.push(call)
-    this.#unsettled++
-    if (!this.#deadline.pending) this.#arm(this.timeout)
+    if (this.#unsettled++ === 0) {
+      this.#deadline.ref()
+      // An entry left from an earlier call is due at that call's deadline, which is not later
+      // than this one's: `#expire` moves it on from there.
+      if (!this.#deadline.pending) this.#arm(this.timeout)
+    }
     return call
   }
 
-  /** Records an answer; false when the call had already timed out (its value is dropped). */
-  #succeeded(call: PendingCall): boolean {
-    if (call.done) return false
-    this.#settle(call)
-    this.breaker.success()
-    return true
-  }
-
-  #failed(call: PendingCall, error: unknown): void {
+  /** Settles a call with the store's answer, unless it timed out first (its answer is dropped). */
+  #answer(call: PendingCall, failed: boolean, result: unknown): void {
     if (call.done) return
     this.#settle(call)
-    this.counters.errors++
-    this.breaker.failure()
-    if (l2ErrorChannel.active)
-      l2ErrorChannel.publish({ store: this.store.kind, operation: call.operation, error })
-    call.reject(error)
+    if (failed) {
+      this.counters.errors++
+      this.breaker.failure()
+      if (l2ErrorChannel.active)
+        l2ErrorChannel.publish({ store: this.store.kind, operation: call.operation, error: result })
+      call.reject(result)
+      return
+    }
+    this.breaker.success()
+    call.resolve(result as never)
+    this.onAnswer?.()
+  }
+
+  /**
+   * Takes the deadline off the timer service once no call is left to bound; a call made after
+   * this (a background write) puts it back until it settles.
+   */
+  close(): void {
+    this.#closed = true
+    if (this.#unsettled === 0) getTimerService().remove(this.#deadline)
   }
 
   #afterReady(ready: Promise<void>, call: PendingCall): Promise<void> {
@@ -187,12 +212,14 @@ export class L2Tier {
 
   #settle(call: PendingCall): void {
     call.done = true
-    // With no call left to bound, every call in the FIFO is done: they and the deadline go, so
-    // nothing keeps an idle process alive.
-    if (--this.#unsettled === 0) {
-      this.#calls.clear()
-      getTimerService().remove(this.#deadline)
-    }
+    if (--this.#unsettled > 0) return
+    // With no call left to bound, every call in the FIFO is done. The deadline stays on the timer
+    // service, unref'd so it keeps no idle process alive, and goes when it fires (one l2Timeout at
+    // most): taking it off and putting it back for every call of a sequential caller would arm and
+    // clear a Node timer per call.
+    this.#calls.clear()
+    if (this.#closed) getTimerService().remove(this.#deadline)
+    else this.#deadline.unref()
   }
 
   // Every call has the same timeout, so deadlines arrive in call order: one FIFO and one entry
