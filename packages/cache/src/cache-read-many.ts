@@ -1,4 +1,4 @@
-import { coarseNow, getClock } from '@hotpath/core'
+import { getClock } from '@hotpath/core'
 import type { CacheCore } from './core'
 import type { ResolvedPolicy } from './options'
 
@@ -15,10 +15,9 @@ export async function readMany<T>(
   // Filled, not `new Array(n)`: a miss is an `undefined` element, never a hole.
   const out: (T | undefined)[] = new Array(keys.length).fill(undefined)
   const missing: number[] = []
-  const now = coarseNow()
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
-    const entry = core.l1Hit(prefix + key, now)
+    const entry = core.l1Hit(prefix + key)
     if (entry !== undefined) out[i] = entry.value as T
     else missing.push(i)
   }

@@ -87,7 +87,7 @@ export class Cache<T = unknown> {
     if (typeof key !== 'string') checkKey(key)
     const full = this.#full(key)
     if (!this.#core.closed) {
-      const entry = this.#core.l1Hit(full, coarseNow())
+      const entry = this.#core.l1Hit(full)
       if (entry !== undefined) return entry.settled() as Promise<T>
     }
     return this.#getSlow(full)
@@ -106,7 +106,7 @@ export class Cache<T = unknown> {
     const core = this.#core
     core.assertOpen()
     if (typeof key !== 'string') checkKey(key)
-    const entry = core.l1Hit(this.#full(key), coarseNow())
+    const entry = core.l1Hit(this.#full(key))
     if (entry !== undefined) return entry.value as T
     if (core.l1 !== undefined) core.l1.counters.misses++
     return undefined
@@ -140,10 +140,10 @@ export class Cache<T = unknown> {
     if (typeof loader !== 'function') checkFunction('loader', loader)
     if (options !== undefined) checkKnownOptions('getOrSet()', checkOptions(options), GET_OR_SET_OPTIONS)
     if (!core.closed) {
-      const now = coarseNow()
-      const entry = core.l1Hit(full, now)
+      const entry = core.l1Hit(full)
       if (entry !== undefined) {
-        if (entry.refreshAt <= now) this.#refresh(key, full, entry, loader as Loader<unknown>, options)
+        if (entry.refreshAt <= coarseNow())
+          this.#refresh(key, full, entry, loader as Loader<unknown>, options)
         return entry.settled() as Promise<Loaded<T, V>>
       }
     }

@@ -1,5 +1,5 @@
 import { type SingleFlight, singleFlight } from '@hotpath/concurrency'
-import { eventChannel, getClock } from '@hotpath/core'
+import { coarseNow, eventChannel, getClock } from '@hotpath/core'
 import { cacheChannels } from './channels'
 import type { Codec } from './codec'
 import { Entry, fromEnvelope, toEnvelope } from './entry'
@@ -110,12 +110,16 @@ export abstract class CoreBase {
     )
   }
 
-  /** The fresh L1 entry of `full`, counted as an L1 hit; `undefined` (nothing counted) otherwise. */
-  l1Hit(full: string, now: number): Entry | undefined {
+  /**
+   * The fresh L1 entry of `full`, counted as an L1 hit; `undefined` (nothing counted) otherwise.
+   * `now` defaults to {@link coarseNow}, read only when an entry is found: a cache without L1, or
+   * a miss, never holds the time (holding it costs the event loop one more turn).
+   */
+  l1Hit(full: string, now?: number): Entry | undefined {
     const l1 = this.l1
     if (l1 === undefined) return undefined
     const entry = l1.lru.get(full)
-    if (entry === undefined || !this.fresh(entry, now)) return undefined
+    if (entry === undefined || !this.fresh(entry, now ?? coarseNow())) return undefined
     l1.counters.hits++
     return entry
   }

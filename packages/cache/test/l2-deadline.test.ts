@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks'
 import { getTimerService, setClock, setTimers, type TimerProvider } from '@hotpath/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCache } from '../src/index'
@@ -85,5 +86,49 @@ describe('the L2 deadline between calls', () => {
     expect(pending()).toBe(idle + 1)
     await cache.close()
     expect(pending()).toBe(idle)
+  })
+})
+
+describe('event-loop turns of an L2 read', () => {
+  it('a get on a cache without L1 holds no time, so it adds no turn of the event loop (no Immediate)', async () => {
+    const cache = createCache({ l2: new MemoryStore(), l1: false })
+    await cache.set('k', 1)
+    await new Promise((resolve) => setImmediate(resolve))
+    let immediates = 0
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'Immediate') immediates++
+      },
+    })
+    hook.enable()
+    try {
+      for (let i = 0; i < 50; i++) expect(await cache.get('k')).toBe(1)
+    } finally {
+      hook.disable()
+    }
+    expect(immediates).toBe(0)
+    await cache.close()
+  })
+
+  it('an L1 hit still holds the time for the rest of its turn (one Immediate for many hits)', async () => {
+    const cache = createCache({ l2: new MemoryStore() })
+    await cache.set('k', 1)
+    // A turn of its own: any time held by set() is dropped before counting.
+    await new Promise((resolve) => setImmediate(resolve))
+    let immediates = 0
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'Immediate') immediates++
+      },
+    })
+    hook.enable()
+    try {
+      const hits = Array.from({ length: 50 }, () => cache.get('k'))
+      expect(await Promise.all(hits)).toEqual(Array(50).fill(1))
+    } finally {
+      hook.disable()
+    }
+    expect(immediates).toBe(1)
+    await cache.close()
   })
 })
