@@ -50,3 +50,25 @@ export async function shutdown(...instances: Instance[]): Promise<void> {
     client.disconnect()
   }
 }
+
+/** Lets promise callbacks and the cache's microtask batches run (real time, a few event-loop turns). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/**
+ * Makes `store` stop answering and starts `cache.get(key)` on it: the read can only end by its
+ * `l2Timeout`. `settled()` tells whether it has.
+ */
+export function hangingGet(
+  cache: Cache,
+  store: { mode: string },
+  key: string,
+): { read: Promise<unknown>; settled: () => boolean } {
+  store.mode = 'hang'
+  let done = false
+  const read = cache.get(key).finally(() => {
+    done = true
+  })
+  return { read, settled: () => done }
+}

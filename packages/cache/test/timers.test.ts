@@ -1,7 +1,8 @@
 import { getTimerService, setClock, setTimers } from '@hotpath/core'
+import { manualTime } from '@hotpath/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CacheLoaderTimeoutError, type CacheLock, createCache } from '../src/index'
-import { manualTime, settle } from './manual-time'
+import { hangingGet, settle } from './helpers'
 import { MemoryStore } from './memory-store'
 
 describe('timers', () => {
@@ -13,14 +14,10 @@ describe('timers', () => {
     const cache = createCache({ l2: store, l2Timeout: '30d' })
     try {
       await cache.set('k', 1)
-      store.mode = 'hang'
-      let settled = false
-      const read = cache.get('other').finally(() => {
-        settled = true
-      })
+      const { read, settled } = hangingGet(cache, store, 'other')
       await new Promise((resolve) => setTimeout(resolve, 50))
       // A 30-day bound must not fire after 1 ms (Node's behaviour for delays above 2^31-1 ms).
-      expect(settled).toBe(false)
+      expect(settled()).toBe(false)
       expect(cache.stats().l2.timeouts).toBe(0)
       expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([])
       void read
@@ -40,7 +37,7 @@ describe('deadlines on the timer service', () => {
   })
 
   it('fake time drives a loader hard timeout; its one entry is ref-d while the caller waits and gone after', async () => {
-    const time = manualTime()
+    const time = manualTime({ wallStart: 1_700_000_000_000 })
     setClock(time.clock)
     setTimers(time.timers)
     const cache = createCache({ timeouts: { hard: '2s' } })
@@ -60,7 +57,7 @@ describe('deadlines on the timer service', () => {
   })
 
   it('a loader that settles in time leaves no entry behind', async () => {
-    const time = manualTime()
+    const time = manualTime({ wallStart: 1_700_000_000_000 })
     setClock(time.clock)
     setTimers(time.timers)
     const cache = createCache({ timeouts: { hard: '2s' } })
@@ -71,7 +68,7 @@ describe('deadlines on the timer service', () => {
   })
 
   it('an L2 call holds one ref-d entry until it answers or l2Timeout passes in fake time', async () => {
-    const time = manualTime()
+    const time = manualTime({ wallStart: 1_700_000_000_000 })
     setClock(time.clock)
     setTimers(time.timers)
     const store = new MemoryStore()
@@ -81,17 +78,13 @@ describe('deadlines on the timer service', () => {
     expect(await cache.get('k')).toBe(1)
     // Answered: the entry waits (unref'd, see l2-deadline.test.ts) for its due time.
     expect(pending()).toBe(idle + 1)
-    store.mode = 'hang'
-    let settled = false
-    const read = cache.get('k').finally(() => {
-      settled = true
-    })
+    const { read, settled } = hangingGet(cache, store, 'k')
     await settle()
     expect(pending()).toBe(idle + 1)
     expect(getTimerService().stats().timerReferenced).toBe(true)
     time.advance(299)
     await settle()
-    expect(settled).toBe(false)
+    expect(settled()).toBe(false)
     time.advance(1)
     expect(await read).toBeUndefined()
     expect(cache.stats().l2.timeouts).toBe(1)
@@ -100,7 +93,7 @@ describe('deadlines on the timer service', () => {
   })
 
   it('a lock wait polls L2 on the timer service, so fake time drives it to the hard timeout', async () => {
-    const time = manualTime()
+    const time = manualTime({ wallStart: 1_700_000_000_000 })
     setClock(time.clock)
     setTimers(time.timers)
     const store = new MemoryStore()

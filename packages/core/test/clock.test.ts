@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { manualTime } from '@hotpath/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   coarseNow,
@@ -11,7 +12,6 @@ import {
   setClock,
   setTimers,
 } from '../src/index'
-import { manualTime } from './manual-time'
 
 afterEach(() => {
   vi.useRealTimers()

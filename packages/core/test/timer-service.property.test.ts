@@ -1,7 +1,7 @@
+import { manualTime } from '@hotpath/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Timeout, TimerService } from '../src/index'
-import { manualTime } from './manual-time'
 
 const ENTRIES = 6
 

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { manualTime } from '@hotpath/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { getTimerService, MAX_TIMER_DELAY, Timeout, TimerEntry, TimerService } from '../src/index'
-import { manualTime } from './manual-time'
 
 afterEach(() => {
   vi.useRealTimers()

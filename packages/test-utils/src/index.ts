@@ -3,6 +3,7 @@ export { type TempMysqlDatabase, type TempPgSchema, tempMysqlDatabase, tempPgSch
 export { type FaultMode, type FaultProxy, faultProxy } from './fault-proxy'
 export { freePort } from './free-port'
 export { type LoopLag, watchLoopLag } from './loop-lag'
+export { type ManualTime, type ManualTimer, manualTime } from './manual-time'
 export {
   IDLE_EXIT_MS,
   type NodeRun,
