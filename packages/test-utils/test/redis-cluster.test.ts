@@ -29,7 +29,7 @@ describe('startRedisCluster', () => {
 })
 
 describe.runIf(failoverTestsEnabled())('startRedisCluster with replicas', () => {
-  it('builds 3 masters with a replica each; failover() SIGKILLs a master and its replica takes over', async () => {
+  it('builds 3 masters with a replica each; failover() SIGKILLs a master and its replica takes over, by election or told to', async () => {
     const cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeout: 1_000 })
     const client = new Cluster(cluster.startupNodes, { retryDelayOnFailover: 100 })
     client.on('error', () => {})
@@ -51,6 +51,17 @@ describe.runIf(failoverTestsEnabled())('startRedisCluster with replicas', () => 
       expect(tookMs).toBeLessThan(forced ? 30_000 : 10_000)
       // The write was replicated (WAIT) before the kill: the promoted replica has it.
       expect(await client.get('survivor')).toBe('yes')
+
+      // With no time left for the cluster's own election (it needs the 1 s node timeout first),
+      // the replica is told to take over: the slots move all the same, and `forced` says how.
+      await cluster.recover()
+      await client.set('second', 'yes')
+      await client.wait(1, 1_000)
+      const again = await cluster.failover('second', { electionTimeout: 0 })
+      expect(again.forced).toBe(true)
+      expect(await cluster.masterOf('second')).toBe(again.promoted)
+      expect(again.promoted).not.toBe(again.killed)
+      expect(await client.get('second')).toBe('yes')
     } finally {
       client.disconnect()
       await cluster.stop()
