@@ -58,7 +58,8 @@ describe('fitUsl', () => {
           }
           // ...and so are the coefficients, as far as noise lets them be told apart.
           expect(Math.abs(fit.lambda / lambda - 1)).toBeLessThan(0.08)
-          expect(Math.abs(fit.sigma - sigma)).toBeLessThan(0.03)
+          // Noise at its ±3% bounds moves σ by up to 0.03 itself: the bound holds up to rounding.
+          expect(Math.abs(fit.sigma - sigma)).toBeLessThanOrEqual(0.03 + 1e-6)
           expect(Math.abs(fit.kappa - kappa)).toBeLessThan(0.00025)
         },
       ),
