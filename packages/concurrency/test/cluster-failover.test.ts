@@ -117,18 +117,22 @@ describe.runIf((await needService('redis')) && failoverTestsEnabled())(
         await Promise.all(workers)
         lag.stop()
         const stored = Number(await client.eval(SUM, 1, `rl:{${key}}`))
-        const lost = ackedByOldMaster - replicated
+        // Acknowledged by the old master but absent from its replica: lost with it.
+        const lost = Math.max(0, ackedByOldMaster - replicated)
+        // Recorded and replicated, but the reply died with the master: counted, never admitted.
+        const unacknowledged = Math.max(0, replicated - ackedByOldMaster)
         const firstLost = acks.find((a) => a.at <= killedAt && a.position === replicated + 1)
         const lostWindowMs = firstLost ? killedAt - firstLost.at : 0
         const rate = acks.filter((a) => a.at > killedAt - 1_000 && a.at <= killedAt).length
         console.log(
-          `${label} rate limiter failover: ${JSON.stringify({ ackedByOldMaster, replicated, lost, lostWindowMs: Math.round(lostWindowMs), admissionsPerSecondBeforeKill: rate, admitted, stored, overAdmission: admitted - limit, failoverMs: failover.tookMs, forced: failover.forced, slowestMs: Math.round(slowest), loopLagMs: lag.max, stats: limiter.stats() })}`,
+          `${label} rate limiter failover: ${JSON.stringify({ ackedByOldMaster, replicated, lost, unacknowledged, lostWindowMs: Math.round(lostWindowMs), admissionsPerSecondBeforeKill: rate, admitted, stored, overAdmission: admitted - limit, failoverMs: failover.tookMs, forced: failover.forced, slowestMs: Math.round(slowest), loopLagMs: lag.max, stats: limiter.stats() })}`,
         )
         // No caller waited past the limiter's timeout (plus scheduling slack on a loaded machine).
         expect(slowest).toBeLessThan(timeout + 150 + lag.max)
         // Over-admission comes only from writes acknowledged by the old master and lost with it.
         expect(ackedByOldMaster).toBeLessThan(limit)
-        expect(lost).toBeGreaterThanOrEqual(0)
+        // Only calls in flight at the kill (8 workers) can be recorded without a reply.
+        expect(unacknowledged).toBeLessThanOrEqual(8)
         expect(admitted).toBeLessThanOrEqual(limit + lost)
         expect(stored).toBeLessThanOrEqual(limit)
       },
