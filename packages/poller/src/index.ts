@@ -41,6 +41,6 @@ export type {
 } from './options'
 export { type Phase, PhaseSchedule, phases } from './phases'
 export { poll } from './poll'
-export type { PollUpdate } from './run'
+export type { PollUpdate } from './run-state'
 export { type PollerStats, pollerMetrics, pollerStats, type SchedulerStats } from './stats'
 export { type PollWatch, watch } from './watch'

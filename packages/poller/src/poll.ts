@@ -1,5 +1,6 @@
 import { checkFunction } from '@hotpath/core'
-import { type PollContext, type PollOptions, resolvePollOptions } from './options'
+import type { PollContext, PollOptions } from './options'
+import { resolvePollOptions } from './rules'
 import { PollRun } from './run'
 
 /**

@@ -1,6 +1,6 @@
 // How long a poll waits before its next check.
 import { type Duration, parseDuration } from '@hotpath/core'
-import { type DelayRule, delayRule, type ResolvedPollOptions } from './options'
+import { type DelayRule, delayRule, type ResolvedPollOptions } from './rules'
 import type { PollExtras } from './run-state'
 
 /** Clamps to [minInterval, maxInterval], applies jitter, then the `retryAfter` hint. */
@@ -23,11 +23,12 @@ export function boundDelay<T>(rule: DelayRule<T>, hint: number, delay: number): 
  */
 export function nextDelay<T>(
   o: ResolvedPollOptions<T>,
+  fixedDelay: number,
   x: PollExtras<T> | undefined,
   hint: number,
   given: Duration | undefined,
 ): number {
-  const rule = delayRule(o)
+  const rule = delayRule(o, fixedDelay)
   let delay: number
   if (rule.phases !== undefined) delay = rule.phases.intervalFor(x?.progress)
   else if (rule.intervalFn !== undefined) delay = parseDuration(given, 'interval')

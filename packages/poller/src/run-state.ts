@@ -2,7 +2,8 @@
 // sends it, the extras it creates on first use, and the info hooks see.
 import { getTimerService, type Timeout } from '@hotpath/core'
 import { rejectThrough } from '@hotpath/core/internal'
-import type { PollContext, PollInfo, ResolvedPollOptions } from './options'
+import type { PollContext, PollInfo } from './options'
+import type { ResolvedPollOptions } from './rules'
 
 /**
  * One update of a poll: the state a check returned, with its progress.
@@ -53,6 +54,15 @@ export class PollExtras<T> {
   onValue: ((value: T) => void) | undefined = undefined
   onError: ((error: unknown) => void) | undefined = undefined
   onAbort: (() => void) | undefined = undefined
+  /** When the next check is due (service time), kept while a `watch()` stream pauses. */
+  nextAt = 0
+
+  /** Records why the poll ended early and aborts the checks' signal with that reason. */
+  endEarly(reason: unknown): void {
+    this.endReason = reason
+    const controller = this.controller
+    if (controller !== undefined && !controller.signal.aborted) controller.abort(reason)
+  }
 }
 
 /** Whether a poll compares progress check by check, which it does only when something reads it. */

@@ -16,7 +16,8 @@ import {
   PollTimeoutError,
 } from './errors'
 import type { LimiterWaiter } from './limiter'
-import { delayRule, type PollInfo, type ResolvedPollOptions } from './options'
+import type { PollInfo } from './options'
+import { delayRule, type PollSetup, type ResolvedPollOptions } from './rules'
 import { CheckContext } from './run-context'
 import { boundDelay, nextDelay } from './run-delay'
 import {
@@ -38,10 +39,10 @@ import {
 } from './run-state'
 import { counters } from './stats'
 
-export type { PollSink, PollUpdate } from './run-state'
-
 /** The async resource type of a poller's entry (a poller keeps the process alive while it waits). */
 const ENTRY_OPTIONS: TimerEntryOptions = { name: 'hotpath:poller' }
+/** The process-wide timer service every run schedules on. */
+const timers: TimerService = getTimerService()
 
 /**
  * The state machine behind `poll()` and `watch()`. It holds no timer of its own: it is itself
@@ -58,31 +59,29 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   readonly #check: Check<T>
   #ctx: CheckContext<T> | undefined
   readonly #o: ResolvedPollOptions<T>
-  /** The process-wide timer service, looked up once. */
-  readonly #timers: TimerService = getTimerService()
+  /** The delay between checks when it never varies; -1 otherwise. */
+  readonly #fixedDelay: number
   state: T | undefined
   /** A `watch()` stream, or the `resolve` of the promise `poll()` returned. */
   readonly #sink: PollSink<T> | ((value: T) => void)
   startedAt = 0
-  /** When the next check is due (service time), kept while the sink pauses. */
-  #nextAt = 0
   limiterPrev: LimiterWaiter | undefined
   limiterNext: LimiterWaiter | undefined
   /** Created on first use (see `PollExtras`). */
   #extras: PollExtras<T> | undefined
 
-  constructor(check: Check<T>, options: ResolvedPollOptions<T>, sink: PollSink<T> | ((value: T) => void)) {
+  constructor(check: Check<T>, setup: PollSetup<T>, sink: PollSink<T> | ((value: T) => void)) {
     super(ENTRY_OPTIONS)
     this.#check = check
-    this.#o = options
+    this.#o = setup.rules
+    this.#fixedDelay = setup.fixedDelay
     this.#sink = sink
-    this.#tracksProgress = tracksProgress(options, sink)
+    this.#tracksProgress = tracksProgress(setup.rules, sink)
   }
 
   /** Starts polling: the first check runs after `initialDelay` (0: at the next timer tick). */
   start(): void {
     const o = this.#o
-    const timers = this.#timers
     counters.started++
     counters.active++
     const now = timers.now() // one read: the start, the deadline and the first check's due time
@@ -116,7 +115,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   resume(): void {
     if (this.#phase !== PAUSED) return
     this.#phase = WAITING
-    this.#timers.add(this, this.#nextAt - this.#timers.now())
+    timers.add(this, this.extras().nextAt - timers.now())
   }
 
   /** The signal handed to checks, created on first use. */
@@ -164,7 +163,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (this.hint !== 0) this.hint = 0
     const onAttempt = this.#o.onAttempt
     if (onAttempt !== undefined || checkChannel.active) {
-      const elapsed = this.#timers.now() - this.startedAt
+      const elapsed = timers.now() - this.startedAt
       checkChannel.publish({ name: this.#o.name, attempt, elapsed })
       if (onAttempt !== undefined) this.callHook(onAttempt, { attempt, elapsed })
       // The hook or a subscriber to the check channel ended the poll.
@@ -263,7 +262,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       const sink = this.#sink
       if (typeof sink !== 'function' && sink.update !== undefined) {
         // Kept for `resume()`, should the stream pause on this update.
-        this.#nextAt = this.#timers.now() + delay
+        this.extras().nextAt = timers.now() + delay
         const update = info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt)
         if (!sink.update({ ...update, done: false })) {
           if (this.#phase === HANDLING) this.#phase = PAUSED
@@ -276,7 +275,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     }
     if (this.#phase !== HANDLING) return // a hook or the sink ended the poll
     this.#phase = WAITING
-    this.#timers.add(this, delay)
+    timers.add(this, delay)
   }
 
   /**
@@ -339,23 +338,27 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       this.finish('error', new PollCheckError(error, failures, this.state))
       return
     }
-    const delay = boundDelay(delayRule(this.#o), this.hint, rule!.delay * rule!.factor ** (failures - 1))
+    const delay = boundDelay(
+      delayRule(this.#o, this.#fixedDelay),
+      this.hint,
+      rule!.delay * rule!.factor ** (failures - 1),
+    )
     this.#phase = WAITING
-    this.#timers.add(this, delay)
+    timers.add(this, delay)
   }
 
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
     // A fixed interval, no `retryAfter` hint, no stall back-off: the delay resolved up front.
     if (
-      o.fixedDelay >= 0 &&
+      this.#fixedDelay >= 0 &&
       this.hint === 0 &&
       (o.stall === undefined || (this.#extras?.stalled ?? 0) < o.stall.after)
     )
-      return o.fixedDelay
+      return this.#fixedDelay
     const fn = o.delays?.phases === undefined ? o.delays?.intervalFn : undefined
     const given = fn?.(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt))
-    return nextDelay(o, this.#extras, this.hint, given)
+    return nextDelay(o, this.#fixedDelay, this.#extras, this.hint, given)
   }
 
   private onDeadline(): void {
@@ -373,7 +376,6 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (phase === FINISHED) return
     this.#phase = FINISHED
     const o = this.#o
-    const timers = this.#timers
     timers.remove(this)
     const x = this.#extras
     if (x?.deadlineEntry !== undefined) timers.remove(x.deadlineEntry)
@@ -383,12 +385,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
       if (phase === AWAITING) counters.checking--
       this.extras().abandoned = true
     }
-    if (abortReason !== undefined) {
-      const extras = this.extras()
-      extras.endReason = abortReason
-      if (extras.controller !== undefined && !extras.controller.signal.aborted)
-        extras.controller.abort(abortReason)
-    }
+    if (abortReason !== undefined) this.extras().endEarly(abortReason)
     counters.active--
     counters.settled[outcome]++
     if (settleChannel.active) {

@@ -1,6 +1,8 @@
 import { checkFunction } from '@hotpath/core'
-import { type PollContext, type PollOptions, resolvePollOptions } from './options'
-import { PollRun, type PollSink, type PollUpdate } from './run'
+import type { PollContext, PollOptions } from './options'
+import { resolvePollOptions } from './rules'
+import { PollRun } from './run'
+import type { PollSink, PollUpdate } from './run-state'
 
 /**
  * The iterator returned by {@link watch}.
@@ -134,8 +136,6 @@ export function watch<T>(
   options?: PollOptions<T>,
 ): PollWatch<T> {
   checkFunction('check', check)
-  // Not through the options cache: the stream may never be iterated, so its run may never start
-  // and release the cached record.
   const resolved = resolvePollOptions(options)
   return new WatchStream<T>((sink) => new PollRun<T>(check, resolved, sink))
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { PollLimiter, type PollOptions, phases } from '../src/index'
-import { resolvePollOptions } from '../src/options'
+import { resolvePollOptions } from '../src/rules'
 
 const fn = () => () => true
 
@@ -33,9 +33,27 @@ describe('resolvePollOptions', () => {
     const stall = { after: 2 }
     const before = resolvePollOptions<number>({ stall })
     stall.after = 5
-    expect(resolvePollOptions<number>({ stall }).stall?.after).toBe(5)
-    expect(before.stall?.after).toBe(2)
+    expect(resolvePollOptions<number>({ stall }).rules.stall?.after).toBe(5)
+    expect(before.rules.stall?.after).toBe(2)
     expect(resolvePollOptions<number>({ interval: 60 }).fixedDelay).toBe(60)
+  })
+
+  it('polls that set only their interval share the default rules; any other option gets its own', () => {
+    const a = resolvePollOptions<number>({ interval: 60 })
+    const b = resolvePollOptions<number>({ interval: '2s', name: undefined })
+    const none = resolvePollOptions<number>(undefined)
+    expect(b.rules).toBe(a.rules)
+    expect(none.rules).toBe(a.rules)
+    expect([a.fixedDelay, b.fixedDelay, none.fixedDelay]).toEqual([60, 2_000, 1_000])
+    // The shared rules are the documented defaults.
+    expect(a.rules).toEqual(resolvePollOptions<number>({ interval: 60, jitter: 0 }).rules)
+    const named = resolvePollOptions<number>({ interval: 60, name: 'job' })
+    expect(named.rules).not.toBe(a.rules)
+    expect(named.rules.name).toBe('job')
+    expect(resolvePollOptions<number>({ interval: 60, minInterval: 100 }).fixedDelay).toBe(100)
+    // A bad interval is refused the same way on both paths.
+    expect(() => resolvePollOptions<number>({ interval: -1 })).toThrow(TypeError)
+    expect(() => resolvePollOptions<number>({ interval: -1, name: 'job' })).toThrow(TypeError)
   })
 })
 
@@ -47,7 +65,7 @@ describe('unknown option names', () => {
     }
   })
 
-  it('a misspelled poll() option is a TypeError with a hint, also when the other values match a cached record', () => {
+  it('a misspelled poll() option is a TypeError with a hint, also beside otherwise valid options', () => {
     const isDone = fn()
     resolvePollOptions({ interval: 100, isDone })
     expect(() =>
