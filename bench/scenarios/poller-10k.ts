@@ -140,11 +140,29 @@ async function measureOne(contender: Contender, windowMs = WINDOW, collect = tru
   }
 }
 
+/**
+ * Heap held per running loop: growth of the used heap between two full GCs, one before the loops
+ * start and one while all of them wait for their next check. Measured after the timed rounds, so
+ * its GCs touch none of them.
+ */
+async function heapPerLoop(contender: Contender): Promise<number> {
+  gc()
+  const before = process.memoryUsage().heapUsed
+  let stopped = false
+  const done = contender.start(() => stopped)
+  await sleep(INTERVAL / 2)
+  gc()
+  const held = process.memoryUsage().heapUsed - before
+  stopped = true
+  await done
+  return held / POLLERS
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
 
 export default defineScenario({
   name: 'poller/10k-pollers',
-  description: `${POLLERS.toLocaleString('en')} concurrent pollers, ${INTERVAL} ms interval, trivial check, ${WINDOW / 1_000} s: CPU time and event-loop utilization (median of ${ROUNDS} interleaved rounds)`,
+  description: `${POLLERS.toLocaleString('en')} concurrent pollers, ${INTERVAL} ms interval, trivial check, ${WINDOW / 1_000} s: CPU time and event-loop utilization (median of ${ROUNDS} interleaved rounds), heap held per loop`,
   measure: async () => {
     // Rounds interleave the contenders, so a noisy neighbour on the machine hurts every row alike.
     const samples = new Map<string, Sample[]>(Object.keys(contenders).map((name) => [name, []]))
@@ -160,8 +178,11 @@ export default defineScenario({
         samples.get(name)!.push(await measureOne(contender, WINDOW, false))
       }
     }
+    const heap = new Map<string, number>()
+    for (const [name, contender] of Object.entries(contenders)) heap.set(name, await heapPerLoop(contender))
     const rows = [...samples].map(([name, list]) => ({
       name,
+      heapBytes: heap.get(name)!,
       cpuMs: median(list.map((s) => s.cpuMs)),
       elu: median(list.map((s) => s.elu)),
       checks: median(list.map((s) => s.checks)),
@@ -176,6 +197,7 @@ export default defineScenario({
       'ELU × hotpath': Number((row.elu / hotpath.elu).toFixed(2)),
       checks: row.checks,
       'steady µs CPU/check': Number(row.steadyUs.toFixed(3)),
+      'heap bytes/loop': Math.round(row.heapBytes),
     }))
   },
 })
