@@ -1,4 +1,7 @@
+import { getTimerService, setClock, setTimers, type TimerProvider } from '@hotpath/core'
+import { type ManualTime, manualTime } from '@hotpath/test-utils'
 import { Redis, type RedisOptions } from 'ioredis'
+import { expect } from 'vitest'
 import { type Cache, type CacheOptions, createCache } from '../src/index'
 import { redisBus, redisStore } from '../src/redis'
 
@@ -72,3 +75,39 @@ export function hangingGet(
   })
   return { read, settled: () => done }
 }
+
+/**
+ * Moves `time` on by `ms` - 1 and then by 1: a read from {@link hangingGet} must still wait at
+ * the first step and end at the second, as a miss (an L2 call past its deadline).
+ */
+export async function expectTimeoutAfter(
+  time: ManualTime,
+  hanging: ReturnType<typeof hangingGet>,
+  ms: number,
+): Promise<void> {
+  time.advance(ms - 1)
+  await settle()
+  expect(hanging.settled()).toBe(false)
+  time.advance(1)
+  expect(await hanging.read).toBeUndefined()
+}
+
+/**
+ * Puts a clock and timers moved by hand in place of the real ones (put back with `restoreTime`);
+ * `wrap` may stand between the timer service and the fake timers, to watch what it arms.
+ */
+export function useManualTime(wrap?: (timers: TimerProvider) => TimerProvider): ManualTime {
+  const time = manualTime({ wallStart: 1_700_000_000_000 })
+  setClock(time.clock)
+  setTimers(wrap === undefined ? time.timers : wrap(time.timers))
+  return time
+}
+
+/** Puts the real clock and timers back after `useManualTime`. */
+export function restoreTime(): void {
+  setClock()
+  setTimers()
+}
+
+/** Entries waiting on the process-wide timer service. */
+export const pendingEntries = (): number => getTimerService().stats().pending

@@ -1,88 +1,70 @@
 import { createHook } from 'node:async_hooks'
-import { getTimerService, setClock, setTimers, type TimerProvider } from '@hotpath/core'
-import { manualTime } from '@hotpath/test-utils'
+import { getTimerService } from '@hotpath/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCache } from '../src/index'
-import { hangingGet, settle } from './helpers'
+import { expectTimeoutAfter, hangingGet, pendingEntries, restoreTime, settle, useManualTime } from './helpers'
 import { MemoryStore } from './memory-store'
 
 // A file of its own: it checks the timer service's ref state, which an entry another test leaves
 // pending (a call on a store that never answers) would decide.
-const pending = () => getTimerService().stats().pending
 
 describe('the L2 deadline between calls', () => {
-  afterEach(() => {
-    setClock()
-    setTimers()
-  })
+  afterEach(restoreTime)
 
   it('sequential L2 calls arm one timer, not one each; the idle entry is unref-d and leaves when due', async () => {
-    const time = manualTime({ wallStart: 1_700_000_000_000 })
     let armed = 0
-    const timers: TimerProvider = {
+    const time = useManualTime((timers) => ({
       setTimeout(callback, delay) {
         armed++
-        return time.timers.setTimeout(callback, delay)
+        return timers.setTimeout(callback, delay)
       },
-      clearTimeout: (handle) => time.timers.clearTimeout(handle),
-    }
-    setClock(time.clock)
-    setTimers(timers)
+      clearTimeout: (handle) => timers.clearTimeout(handle),
+    }))
     const store = new MemoryStore()
     const cache = createCache({ l2: store, l2Timeout: 300, l1: false })
-    const idle = pending()
+    const idle = pendingEntries()
     await cache.set('k', 1)
     for (let i = 0; i < 10; i++) {
       expect(await cache.get('k')).toBe(1)
       time.advance(10)
     }
     expect(armed).toBe(1)
-    expect(pending()).toBe(idle + 1)
+    expect(pendingEntries()).toBe(idle + 1)
     expect(getTimerService().stats().timerReferenced).toBe(false)
     time.advance(200)
     await settle()
-    expect(pending()).toBe(idle)
+    expect(pendingEntries()).toBe(idle)
     expect(cache.stats().l2.timeouts).toBe(0)
     await cache.close()
   })
 
   it('a call made while the idle entry waits still times out at its own deadline', async () => {
-    const time = manualTime({ wallStart: 1_700_000_000_000 })
-    setClock(time.clock)
-    setTimers(time.timers)
+    const time = useManualTime()
     const store = new MemoryStore()
     const cache = createCache({ l2: store, l2Timeout: 300, l1: false })
-    const idle = pending()
+    const idle = pendingEntries()
     await cache.set('k', 1)
     // The entry is now due at 300, for the answered set.
     time.advance(100)
-    const { read, settled } = hangingGet(cache, store, 'k')
+    const hanging = hangingGet(cache, store, 'k')
     await settle()
     expect(getTimerService().stats().timerReferenced).toBe(true)
-    time.advance(200)
-    await settle()
-    expect(settled()).toBe(false)
-    time.advance(99)
-    await settle()
-    expect(settled()).toBe(false)
-    time.advance(1)
-    expect(await read).toBeUndefined()
+    // Past the idle entry's due time (300) and on to the call's own deadline (100 + 300).
+    await expectTimeoutAfter(time, hanging, 300)
     expect(cache.stats().l2.timeouts).toBe(1)
-    expect(pending()).toBe(idle)
+    expect(pendingEntries()).toBe(idle)
     await cache.close()
   })
 
   it('close() takes the idle L2 entry off the timer service', async () => {
-    const time = manualTime({ wallStart: 1_700_000_000_000 })
-    setClock(time.clock)
-    setTimers(time.timers)
+    useManualTime()
     const store = new MemoryStore()
     const cache = createCache({ l2: store, l2Timeout: '30d', l1: false })
-    const idle = pending()
+    const idle = pendingEntries()
     await cache.set('k', 1)
-    expect(pending()).toBe(idle + 1)
+    expect(pendingEntries()).toBe(idle + 1)
     await cache.close()
-    expect(pending()).toBe(idle)
+    expect(pendingEntries()).toBe(idle)
   })
 })
 

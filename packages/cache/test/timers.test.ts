@@ -1,8 +1,7 @@
-import { getTimerService, setClock, setTimers } from '@hotpath/core'
-import { manualTime } from '@hotpath/test-utils'
+import { getTimerService } from '@hotpath/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CacheLoaderTimeoutError, type CacheLock, createCache } from '../src/index'
-import { hangingGet, settle } from './helpers'
+import { expectTimeoutAfter, hangingGet, pendingEntries, restoreTime, settle, useManualTime } from './helpers'
 import { MemoryStore } from './memory-store'
 
 describe('timers', () => {
@@ -28,79 +27,62 @@ describe('timers', () => {
   })
 })
 
-const pending = () => getTimerService().stats().pending
-
 describe('deadlines on the timer service', () => {
-  afterEach(() => {
-    setClock()
-    setTimers()
-  })
+  afterEach(restoreTime)
 
   it('fake time drives a loader hard timeout; its one entry is ref-d while the caller waits and gone after', async () => {
-    const time = manualTime({ wallStart: 1_700_000_000_000 })
-    setClock(time.clock)
-    setTimers(time.timers)
+    const time = useManualTime()
     const cache = createCache({ timeouts: { hard: '2s' } })
-    const idle = pending()
+    const idle = pendingEntries()
     const outcome = cache.getOrSet('k', () => new Promise<string>(() => {})).catch((error: unknown) => error)
     await settle()
-    expect(pending()).toBe(idle + 1)
+    expect(pendingEntries()).toBe(idle + 1)
     expect(getTimerService().stats().timerReferenced).toBe(true)
     time.advance(1_999)
     await settle()
-    expect(pending()).toBe(idle + 1)
+    expect(pendingEntries()).toBe(idle + 1)
     time.advance(1)
     expect(await outcome).toBeInstanceOf(CacheLoaderTimeoutError)
-    expect(pending()).toBe(idle)
+    expect(pendingEntries()).toBe(idle)
     expect(cache.stats().loaderTimeouts).toBe(1)
     await cache.close()
   })
 
   it('a loader that settles in time leaves no entry behind', async () => {
-    const time = manualTime({ wallStart: 1_700_000_000_000 })
-    setClock(time.clock)
-    setTimers(time.timers)
+    useManualTime()
     const cache = createCache({ timeouts: { hard: '2s' } })
-    const idle = pending()
+    const idle = pendingEntries()
     expect(await cache.getOrSet('k', async () => 'v')).toBe('v')
-    expect(pending()).toBe(idle)
+    expect(pendingEntries()).toBe(idle)
     await cache.close()
   })
 
   it('an L2 call holds one ref-d entry until it answers or l2Timeout passes in fake time', async () => {
-    const time = manualTime({ wallStart: 1_700_000_000_000 })
-    setClock(time.clock)
-    setTimers(time.timers)
+    const time = useManualTime()
     const store = new MemoryStore()
     const cache = createCache({ l2: store, l2Timeout: 300, l1: false })
-    const idle = pending()
+    const idle = pendingEntries()
     await cache.set('k', 1)
     expect(await cache.get('k')).toBe(1)
     // Answered: the entry waits (unref'd, see l2-deadline.test.ts) for its due time.
-    expect(pending()).toBe(idle + 1)
-    const { read, settled } = hangingGet(cache, store, 'k')
+    expect(pendingEntries()).toBe(idle + 1)
+    const hanging = hangingGet(cache, store, 'k')
     await settle()
-    expect(pending()).toBe(idle + 1)
+    expect(pendingEntries()).toBe(idle + 1)
     expect(getTimerService().stats().timerReferenced).toBe(true)
-    time.advance(299)
-    await settle()
-    expect(settled()).toBe(false)
-    time.advance(1)
-    expect(await read).toBeUndefined()
+    await expectTimeoutAfter(time, hanging, 300)
     expect(cache.stats().l2.timeouts).toBe(1)
-    expect(pending()).toBe(idle)
+    expect(pendingEntries()).toBe(idle)
     await cache.close()
   })
 
   it('a lock wait polls L2 on the timer service, so fake time drives it to the hard timeout', async () => {
-    const time = manualTime({ wallStart: 1_700_000_000_000 })
-    setClock(time.clock)
-    setTimers(time.timers)
+    const time = useManualTime()
     const store = new MemoryStore()
     // Another instance always holds the lease: this one waits for its value.
     const lock: CacheLock = { kind: 'held', maxPoll: 100, acquire: async () => null }
     const cache = createCache({ l2: store, lock, l1: false, timeouts: { hard: '1s' } })
-    const idle = pending()
+    const idle = pendingEntries()
     const outcome = cache.getOrSet('k', async () => 'v').catch((error: unknown) => error)
     await settle()
     const reads = store.calls
@@ -110,12 +92,12 @@ describe('deadlines on the timer service', () => {
     time.advance(5)
     await settle()
     expect(store.calls).toBeGreaterThan(reads)
-    for (let i = 0; i < 40 && pending() > idle; i++) {
+    for (let i = 0; i < 40 && pendingEntries() > idle; i++) {
       time.advance(50)
       await settle()
     }
     expect(await outcome).toBeInstanceOf(CacheLoaderTimeoutError)
-    expect(pending()).toBe(idle)
+    expect(pendingEntries()).toBe(idle)
     await cache.close()
   })
 })
