@@ -34,7 +34,8 @@ describe('fitUsl', () => {
         fc.double({ min: 0, max: 0.3, noNaN: true }),
         fc.double({ min: 0, max: 0.002, noNaN: true }),
         fc.double({ min: 10, max: 5_000, noNaN: true }),
-        fc.array(fc.double({ min: 0.97, max: 1.03, noNaN: true }), {
+        // Noise at its ±3% bounds is where a least-squares fit strays most: drawn often.
+        fc.array(fc.oneof(fc.constantFrom(0.97, 1.03), fc.double({ min: 0.97, max: 1.03, noNaN: true })), {
           minLength: LEVELS.length,
           maxLength: LEVELS.length,
         }),
@@ -49,21 +50,29 @@ describe('fitUsl', () => {
           expect(fit.sigma).toBeGreaterThanOrEqual(0)
           expect(fit.sigma).toBeLessThanOrEqual(1)
           expect(fit.kappa).toBeGreaterThanOrEqual(0)
-          // The curve is pinned down within twice the noise at every measured level (least squares
-          // weighs the high-throughput levels most, so the low ones can carry both errors)...
+          // The bounds below leave a margin over the worst case of every pattern of ±3% corners
+          // (2^8 of them) on a grid of σ ≤ 0.3 and κ ≤ 0.002: 0.897–1.108 of the law at a level,
+          // λ off by 10.8 %, σ by 0.043, κ by 0.00038. Least squares weighs the high-throughput
+          // levels most, so the low ones can carry more than the noise of a single point.
           for (const n of LEVELS) {
             const ratio = uslThroughput(fit, n) / uslThroughput(truth, n)
-            expect(ratio).toBeGreaterThan(0.92)
-            expect(ratio).toBeLessThan(1.08)
+            expect(ratio).toBeGreaterThan(0.88)
+            expect(ratio).toBeLessThan(1.12)
           }
-          // ...and so are the coefficients, as far as noise lets them be told apart.
-          expect(Math.abs(fit.lambda / lambda - 1)).toBeLessThan(0.08)
-          // Noise at its ±3% bounds moves σ by up to 0.03 itself: the bound holds up to rounding.
-          expect(Math.abs(fit.sigma - sigma)).toBeLessThanOrEqual(0.03 + 1e-6)
-          expect(Math.abs(fit.kappa - kappa)).toBeLessThan(0.00025)
+          // The coefficients, as far as noise lets them be told apart.
+          expect(Math.abs(fit.lambda / lambda - 1)).toBeLessThan(0.12)
+          expect(Math.abs(fit.sigma - sigma)).toBeLessThan(0.05)
+          expect(Math.abs(fit.kappa - kappa)).toBeLessThan(0.0005)
         },
       ),
-      { numRuns: 200 },
+      {
+        numRuns: 200,
+        examples: [
+          // Fits at the edge of the old bounds: 0.91999999 of the law at level 1, and 0.904
+          [0.0026849134928782306, 0, 10, [0.97, 0.97, 0.97, 0.97, 0.97, 0.97, 1.0278444404410896, 1.03]],
+          [0.05, 0.0005, 10, [0.97, 0.97, 0.97, 0.97, 0.97, 1.03, 1.03, 0.97]],
+        ],
+      },
     )
   })
 
