@@ -154,7 +154,7 @@ function resolve<T>(o: PollOptions<T>): PollSetup<T> {
   else if (typeof interval === 'function') intervalFn = interval
   else intervalMs = parseDuration(interval, 'interval')
 
-  // Defaults skip the parsers: a poll with one or two options is created often (10,000 at once).
+  // Defaults skip the parsers: a poll with one or two options besides its interval is common.
   const minInterval = o.minInterval == null ? 0 : parseDuration(o.minInterval, 'minInterval')
   // The default cap bounds stretching (stalls, hints); it never cuts short an interval the
   // caller configured. A cap the caller sets applies to every delay, as documented.
@@ -167,7 +167,7 @@ function resolve<T>(o: PollOptions<T>): PollSetup<T> {
   }
 
   // The rarely given options resolve into sub-records that exist only when given, which keeps
-  // the record of a plain poll small (10,000 of them are created at once).
+  // the record of a poll with a name or a hook small (many such polls may start at once).
   let stall: StallRule<T> | undefined
   const onStall = optionalFunction<(info: PollInfo<T>) => void>('onStall', o.onStall)
   if (o.stall === undefined) {
