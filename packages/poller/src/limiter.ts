@@ -59,6 +59,16 @@ export interface LimiterWaiter {
   grant(): void
 }
 
+/**
+ * A poll's place in limiter queues, created the first time it uses a limiter: the links live
+ * here rather than on every poll, most of which never queue.
+ */
+export class LimiterTicket implements LimiterWaiter {
+  limiterPrev: LimiterWaiter | undefined = undefined
+  limiterNext: LimiterWaiter | undefined = undefined
+  constructor(readonly grant: () => void) {}
+}
+
 const MAX_RATE = 100_000
 
 /**

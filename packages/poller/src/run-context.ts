@@ -7,7 +7,8 @@ export interface CheckContextHost<T> {
   readonly attempt: number
   readonly state: T | undefined
   readonly startedAt: number
-  hint: number
+  /** Records a `retryAfter()` hint (ms) for the next delay. */
+  setHint(ms: number): void
   checkSignal(): AbortSignal
   misused(error: Error): void
 }
@@ -39,6 +40,6 @@ export class CheckContext<T> implements PollContext {
       this.#run.misused(error as Error)
       throw error
     }
-    if (ms !== undefined) this.#run.hint = ms
+    if (ms !== undefined) this.#run.setHint(ms)
   }
 }

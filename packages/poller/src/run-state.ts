@@ -2,6 +2,7 @@
 // sends it, the extras it creates on first use, and the info hooks see.
 import { getTimerService, type Timeout } from '@hotpath/core'
 import { rejectThrough } from '@hotpath/core/internal'
+import type { LimiterTicket } from './limiter'
 import type { PollContext, PollInfo } from './options'
 import type { ResolvedPollOptions } from './rules'
 
@@ -38,10 +39,17 @@ export interface PollSink<T> {
 export type Check<T> = (context: PollContext) => T | PromiseLike<T>
 
 /**
- * Progress and stall tracking, a signal, a deadline, asynchronous checks: created on first use,
- * so a poll that ends before its first check allocates none of it.
+ * Progress and stall tracking, hints, retries, a limiter, a signal, a deadline, asynchronous
+ * checks: created on first use, so a plain poll (a synchronous check at a fixed interval) never
+ * allocates it and each of its checks reads only the few fields kept on the run.
  */
 export class PollExtras<T> {
+  /** The `retryAfter()` hint of the running check, in ms; 0 for none. */
+  hint = 0
+  /** Consecutive checks that threw. */
+  failures = 0
+  /** The poll's place in its limiter's queue. */
+  ticket: LimiterTicket | undefined = undefined
   hasState = false
   stalled = 0
   progress: unknown = undefined

@@ -15,7 +15,7 @@ import {
   PollStalledError,
   PollTimeoutError,
 } from './errors'
-import type { LimiterWaiter } from './limiter'
+import { LimiterTicket } from './limiter'
 import type { PollInfo } from './options'
 import { delayRule, type PollSetup, type ResolvedPollOptions } from './rules'
 import { CheckContext } from './run-context'
@@ -50,12 +50,10 @@ const timers: TimerService = getTimerService()
  * run in it), its deadline is a second entry, and a check's outcome is handled by two
  * callbacks bound once, so a round costs no closure and no promise beyond the check's own.
  */
-export class PollRun<T> extends TimerEntry implements LimiterWaiter {
+export class PollRun<T> extends TimerEntry {
   #phase = WAITING
   readonly #tracksProgress: boolean
   attempt = 0
-  hint = 0
-  #failures = 0
   readonly #check: Check<T>
   #ctx: CheckContext<T> | undefined
   readonly #o: ResolvedPollOptions<T>
@@ -65,8 +63,6 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   /** A `watch()` stream, or the `resolve` of the promise `poll()` returned. */
   readonly #sink: PollSink<T> | ((value: T) => void)
   startedAt = 0
-  limiterPrev: LimiterWaiter | undefined
-  limiterNext: LimiterWaiter | undefined
   /** Created on first use (see `PollExtras`). */
   #extras: PollExtras<T> | undefined
 
@@ -146,13 +142,20 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     const limiter = this.#o.limiter
     if (limiter !== undefined) {
       this.#phase = QUEUED
-      if (!limiter.acquire(this)) return
+      const x = this.extras()
+      x.ticket ??= new LimiterTicket(() => this.grant())
+      if (!limiter.acquire(x.ticket)) return
     }
     this.startCheck()
   }
 
+  /** Records a `retryAfter()` hint of the running check. */
+  setHint(ms: number): void {
+    this.extras().hint = ms
+  }
+
   /** Limiter callback: a slot is ours. */
-  grant(): void {
+  private grant(): void {
     if (this.#phase === QUEUED) this.runInAsyncScope(this.startCheck, this)
     else this.#o.limiter?.release()
   }
@@ -160,7 +163,8 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
   private startCheck(): void {
     this.#phase = HANDLING
     const attempt = ++this.attempt
-    if (this.hint !== 0) this.hint = 0
+    const x = this.#extras
+    if (x !== undefined && x.hint !== 0) x.hint = 0
     const onAttempt = this.#o.onAttempt
     if (onAttempt !== undefined || checkChannel.active) {
       const elapsed = timers.now() - this.startedAt
@@ -227,7 +231,8 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
 
   private checked(state: T): void {
     if (!this.endCheck()) return
-    if (this.#failures !== 0) this.#failures = 0
+    const x = this.#extras
+    if (x !== undefined && x.failures !== 0) x.failures = 0
     const o = this.#o
     let info: PollInfo<T> | undefined
     let delay: number
@@ -259,8 +264,10 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
         return
       }
       delay = this.delay(state, info)
+      // A stream that takes updates always tracks progress (see `tracksProgress`): a plain poll
+      // reads nothing of its sink until it ends.
       const sink = this.#sink
-      if (typeof sink !== 'function' && sink.update !== undefined) {
+      if (this.#tracksProgress && typeof sink !== 'function' && sink.update !== undefined) {
         // Kept for `resume()`, should the stream pause on this update.
         this.extras().nextAt = timers.now() + delay
         const update = info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt)
@@ -324,7 +331,8 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     if (!this.endCheck()) return
     const rule = this.#o.retry
     counters.checkErrors++
-    const failures = ++this.#failures
+    const x = this.extras()
+    const failures = ++x.failures
     let retry = rule !== undefined && failures <= rule.retries
     if (retry && rule!.shouldRetry !== undefined) {
       try {
@@ -340,7 +348,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     }
     const delay = boundDelay(
       delayRule(this.#o, this.#fixedDelay),
-      this.hint,
+      x.hint,
       rule!.delay * rule!.factor ** (failures - 1),
     )
     this.#phase = WAITING
@@ -349,16 +357,16 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
 
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
+    const x = this.#extras
     // A fixed interval, no `retryAfter` hint, no stall back-off: the delay resolved up front.
     if (
       this.#fixedDelay >= 0 &&
-      this.hint === 0 &&
-      (o.stall === undefined || (this.#extras?.stalled ?? 0) < o.stall.after)
+      (x === undefined || (x.hint === 0 && (o.stall === undefined || x.stalled < o.stall.after)))
     )
       return this.#fixedDelay
     const fn = o.delays?.phases === undefined ? o.delays?.intervalFn : undefined
-    const given = fn?.(info ?? pollInfo(state, this.#extras, this.attempt, this.startedAt))
-    return nextDelay(o, this.#fixedDelay, this.#extras, this.hint, given)
+    const given = fn?.(info ?? pollInfo(state, x, this.attempt, this.startedAt))
+    return nextDelay(o, this.#fixedDelay, x, x?.hint ?? 0, given)
   }
 
   private onDeadline(): void {
@@ -380,7 +388,7 @@ export class PollRun<T> extends TimerEntry implements LimiterWaiter {
     const x = this.#extras
     if (x?.deadlineEntry !== undefined) timers.remove(x.deadlineEntry)
     if (x?.onAbort !== undefined) o.signal!.removeEventListener('abort', x.onAbort)
-    if (phase === QUEUED) o.limiter?.cancel(this)
+    if (phase === QUEUED) o.limiter?.cancel(x!.ticket!)
     else if (phase === CHECKING || phase === AWAITING) {
       if (phase === AWAITING) counters.checking--
       this.extras().abandoned = true

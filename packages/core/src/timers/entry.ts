@@ -6,6 +6,8 @@ import { checkBoolean, checkFunction, checkString, readOptions } from '../option
  * @internal
  */
 export interface Bucket {
+  /** The service the bucket belongs to (and so every entry in it). */
+  readonly owner: EntryOwner
   heapIndex: number
   /** Due time, whole milliseconds on the service's monotonic clock. */
   at: number
@@ -71,8 +73,6 @@ export abstract class TimerEntry extends AsyncResource {
   bucket: Bucket | undefined = undefined
   /** @internal the entry's slot in its bucket while pending; -1 otherwise */
   slot = -1
-  /** @internal the service the entry is pending on */
-  owner: EntryOwner | undefined = undefined
   #referenced: boolean
 
   constructor(options?: TimerEntryOptions) {
@@ -110,7 +110,7 @@ export abstract class TimerEntry extends AsyncResource {
   #setRef(referenced: boolean): this {
     if (this.#referenced !== referenced) {
       this.#referenced = referenced
-      this.owner?.refChanged(this)
+      this.bucket?.owner.refChanged(this)
     }
     return this
   }

@@ -147,7 +147,7 @@ export class TimerService implements EntryOwner {
 
   /** Removes `entry` if it is pending here; returns whether it was. O(1), O(log n) at worst. */
   remove(entry: TimerEntry): boolean {
-    if (entry.owner !== this) return false
+    if (entry.bucket?.owner !== this) return false
     this.#unlink(entry)
     // The timer stays armed for a bucket that left: it wakes up, finds nothing and re-arms. Only
     // its ref state follows at once, so a process waiting on nothing else can exit.
@@ -180,7 +180,7 @@ export class TimerService implements EntryOwner {
   }
 
   #insert(entry: TimerEntry, dueAt: number): void {
-    entry.owner?.remove(entry)
+    entry.bucket?.owner.remove(entry)
     // Whole milliseconds, rounded up (never early); the epsilon keeps 200 × 1.1 at 220.
     const at = Math.ceil(dueAt - 1e-7)
     let bucket = this.#last
@@ -200,7 +200,6 @@ export class TimerService implements EntryOwner {
     else bucket.entries.push(entry)
     entry.slot = slot
     entry.bucket = bucket
-    entry.owner = this
     bucket.live++
     this.#pending++
     if (entry.referenced) this.#referenced++
@@ -214,7 +213,6 @@ export class TimerService implements EntryOwner {
     const bucket = entry.bucket!
     bucket.entries[entry.slot] = undefined
     entry.bucket = undefined
-    entry.owner = undefined
     entry.slot = -1
     this.#pending--
     if (entry.referenced) this.#referenced--
@@ -229,7 +227,8 @@ export class TimerService implements EntryOwner {
 
   #newBucket(at: number): Bucket {
     const bucket = this.#free.pop()
-    if (bucket === undefined) return { heapIndex: -1, at, entries: [], size: 0, live: 0, closed: false }
+    if (bucket === undefined)
+      return { owner: this, heapIndex: -1, at, entries: [], size: 0, live: 0, closed: false }
     bucket.at = at
     bucket.closed = false
     return bucket
