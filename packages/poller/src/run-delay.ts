@@ -18,14 +18,27 @@ export function boundDelay<T>(rule: DelayRule<T>, hint: number, delay: number): 
 }
 
 /**
+ * Whether the pause before the next check is the fixed delay resolved up front: a fixed interval,
+ * no `retryAfter` hint, no stall back-off.
+ */
+export function usesFixedDelay<T>(
+  o: ResolvedPollOptions<T>,
+  fixedDelay: number,
+  x: PollExtras<T> | undefined,
+): boolean {
+  if (fixedDelay < 0) return false
+  return x === undefined || (x.hint === 0 && (o.stall === undefined || x.stalled < o.stall.after))
+}
+
+/**
  * The pause before the next check: the phase's interval, the `interval` function's answer
- * (`given`), or the fixed interval; then the stall back-off, then {@link boundDelay}.
+ * (`given`), or the fixed interval; then the stall back-off, then {@link boundDelay} with the
+ * check's `retryAfter` hint.
  */
 export function nextDelay<T>(
   o: ResolvedPollOptions<T>,
   fixedDelay: number,
   x: PollExtras<T> | undefined,
-  hint: number,
   given: Duration | undefined,
 ): number {
   const rule = delayRule(o, fixedDelay)
@@ -36,5 +49,5 @@ export function nextDelay<T>(
   const stall = o.stall
   if (stall !== undefined && x !== undefined && x.stalled >= stall.after)
     delay *= stall.backoff ** (x.stalled - stall.after + 1)
-  return boundDelay(rule, hint, delay)
+  return boundDelay(rule, x?.hint ?? 0, delay)
 }

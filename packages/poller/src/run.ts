@@ -19,7 +19,7 @@ import { LimiterTicket } from './limiter'
 import type { PollInfo } from './options'
 import { delayRule, type PollSetup, type ResolvedPollOptions } from './rules'
 import { CheckContext } from './run-context'
-import { boundDelay, nextDelay } from './run-delay'
+import { boundDelay, nextDelay, usesFixedDelay } from './run-delay'
 import {
   AWAITING,
   CHECKING,
@@ -358,15 +358,10 @@ export class PollRun<T> extends TimerEntry {
   private delay(state: T, info: PollInfo<T> | undefined): number {
     const o = this.#o
     const x = this.#extras
-    // A fixed interval, no `retryAfter` hint, no stall back-off: the delay resolved up front.
-    if (
-      this.#fixedDelay >= 0 &&
-      (x === undefined || (x.hint === 0 && (o.stall === undefined || x.stalled < o.stall.after)))
-    )
-      return this.#fixedDelay
+    if (usesFixedDelay(o, this.#fixedDelay, x)) return this.#fixedDelay
     const fn = o.delays?.phases === undefined ? o.delays?.intervalFn : undefined
     const given = fn?.(info ?? pollInfo(state, x, this.attempt, this.startedAt))
-    return nextDelay(o, this.#fixedDelay, x, x?.hint ?? 0, given)
+    return nextDelay(o, this.#fixedDelay, x, given)
   }
 
   private onDeadline(): void {
