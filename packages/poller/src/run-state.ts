@@ -40,8 +40,8 @@ export type Check<T> = (context: PollContext) => T | PromiseLike<T>
 
 /**
  * Progress and stall tracking, hints, retries, a limiter, a signal, a deadline, asynchronous
- * checks: created on first use, so a plain poll (a synchronous check at a fixed interval) never
- * allocates it and each of its checks reads only the few fields kept on the run.
+ * checks: created on first use, so a plain poll (a synchronous check at a fixed interval) creates
+ * it only when it ends, and each of its checks reads only the few fields kept on the run.
  */
 export class PollExtras<T> {
   /** The `retryAfter()` hint of the running check, in ms; 0 for none. */
