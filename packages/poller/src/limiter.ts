@@ -51,21 +51,15 @@ export interface PollLimiterStats {
   delayed: number
 }
 
-/** A poller waiting for a slot: an intrusive list node, so leaving the queue on abort is O(1). */
-export interface LimiterWaiter {
-  limiterPrev: LimiterWaiter | undefined
-  limiterNext: LimiterWaiter | undefined
-  /** Called when the waiter got its slot. */
-  grant(): void
-}
-
 /**
- * A poll's place in limiter queues, created the first time it uses a limiter: the links live
- * here rather than on every poll, most of which never queue.
+ * A poll's place in limiter queues, created the first time it uses a limiter (most polls never
+ * queue, so the links are not kept on every poll): an intrusive list node, so leaving the queue
+ * on abort is O(1).
  */
-export class LimiterTicket implements LimiterWaiter {
-  limiterPrev: LimiterWaiter | undefined = undefined
-  limiterNext: LimiterWaiter | undefined = undefined
+export class LimiterTicket {
+  limiterPrev: LimiterTicket | undefined = undefined
+  limiterNext: LimiterTicket | undefined = undefined
+  /** @param grant called when the ticket's poll got its slot */
   constructor(readonly grant: () => void) {}
 }
 
@@ -92,8 +86,8 @@ export class PollLimiter {
   #startHead = 0
   #startCount = 0
   #running = 0
-  #head: LimiterWaiter | undefined
-  #tail: LimiterWaiter | undefined
+  #head: LimiterTicket | undefined
+  #tail: LimiterTicket | undefined
   #queued = 0
   #granted = 0
   #delayed = 0
@@ -118,7 +112,7 @@ export class PollLimiter {
    * Takes a slot at once (returns true) or queues `waiter` until `grant()` (returns false).
    * @internal called by pollers; pass the limiter to `poll()` instead
    */
-  acquire(waiter: LimiterWaiter): boolean {
+  acquire(waiter: LimiterTicket): boolean {
     const now = getTimerService().now()
     if (this.#head === undefined && this.#waitFor(now) === 0) {
       this.#take(now)
@@ -148,7 +142,7 @@ export class PollLimiter {
    * Removes a queued waiter (after an abort).
    * @internal called by pollers
    */
-  cancel(waiter: LimiterWaiter): void {
+  cancel(waiter: LimiterTicket): void {
     const { limiterPrev: prev, limiterNext: next } = waiter
     if (prev) prev.limiterNext = next
     else if (this.#head === waiter) this.#head = next
@@ -201,7 +195,7 @@ export class PollLimiter {
       timers.remove(this.#wake)
       return
     }
-    for (let waiter: LimiterWaiter | undefined = this.#head; waiter !== undefined; waiter = this.#head) {
+    for (let waiter: LimiterTicket | undefined = this.#head; waiter !== undefined; waiter = this.#head) {
       const wait = this.#waitFor(now)
       if (wait === Number.POSITIVE_INFINITY) return
       if (wait > 0) {
